@@ -56,6 +56,11 @@ enum class Errc {
     onion_encrypt_failed,
     onion_bad_response,
     onion_bad_path,
+    onion_truncated,      // shorter than the 4-byte length prefix
+    onion_too_large,      // over the 10 MiB request limit
+    onion_too_short,      // ciphertext shorter than IV/nonce + tag
+    onion_missing_field,  // a required JSON key absent or of the wrong type
+    onion_bad_key,        // a key that is not 64 hex digits, or a low-order X25519 point
     bencode_invalid,
     // network
     net_init,
