@@ -1,23 +1,682 @@
-// onion.cpp: Session onion requests (see include/session/onion.hpp). Work in progress: the
-// enc-type helpers are here; the rest follows.
+// onion.cpp: Session onion requests (see include/session/onion.hpp for the formulas and sources).
 #include "session/onion.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "detail/aes_gcm.hpp"
+#include "detail/bencode.hpp"
+#include "detail/crypto.hpp"
 
 namespace session::onion {
 
-std::string_view to_string(EncType t) noexcept {
-    return t == EncType::xchacha20 ? "xchacha20" : "aes-gcm";
+namespace {
+
+using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+namespace bt = detail::bencode;
+
+// The HMAC key of the aes-gcm hop key derivation (libsession hop_encryption.cpp, storage server
+// channel_encryption.cpp): the four ASCII bytes "LOKI".
+constexpr std::string_view kGcmHmacKey = "LOKI";
+// The control JSON that marks "the final hop is this snode" (any JSON with a "headers" key does;
+// storage-server.md §3.5). Desktop sends {"body":null,"headers":{}}, libsession {"headers":""}; we send
+// the smallest form that also reads as "no extra headers".
+constexpr std::string_view kFinalHopControl = R"({"headers":{}})";
+// Largest HTTP body we accept as a reply: the 10 MiB limit, base64-expanded, plus slack.
+constexpr std::size_t kMaxResponseBytes = 16 * 1024 * 1024;
+
+std::string_view as_chars(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+std::string truncated_for_message(std::string_view s, std::size_t max = 40) {
+    std::string out(s.substr(0, max));
+    if (s.size() > max) out += "...";
+    return out;
 }
+
+// Strict parse: exactly one JSON value (nlohmann rejects trailing garbage), no exceptions.
+std::optional<json> parse_json(std::string_view text) {
+    json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return std::nullopt;
+    return j;
+}
+
+template <class KeyT>
+Result<KeyT> parse_key_field(const json& obj, const char* field) {
+    auto it = obj.find(field);
+    if (it == obj.end())
+        return unexpected(Errc::onion_missing_field, std::string("onion: trailer: missing \"") + field + "\"");
+    if (!it->is_string())
+        return unexpected(Errc::onion_missing_field,
+                          std::string("onion: trailer: \"") + field + "\": expected a string, got " + it->type_name());
+    const auto& hex = it->get_ref<const std::string&>();
+    if (hex.size() != 64)
+        return unexpected(Errc::onion_bad_key, std::string("onion: trailer: \"") + field +
+                                                   "\": expected 64 hex digits, got " + std::to_string(hex.size()));
+    auto bytes = from_hex_array<32>(hex);
+    if (!bytes)
+        return unexpected(Errc::onion_bad_key,
+                          std::string("onion: trailer: \"") + field + "\": " + bytes.error().message);
+    KeyT k;
+    k.bytes = *bytes;
+    return k;
+}
+
+// enc_type: absent → aes-gcm (the storage server's default); present → must be a known string.
+Result<EncType> parse_enc_type_field(const json& obj) {
+    auto it = obj.find("enc_type");
+    if (it == obj.end()) return EncType::aes_gcm;
+    if (!it->is_string())
+        return unexpected(Errc::onion_missing_field,
+                          std::string("onion: trailer: \"enc_type\": expected a string, got ") + it->type_name());
+    return parse_enc_type(it->get_ref<const std::string&>());
+}
+
+Result<bool> parse_bool_field(const json& obj, const char* field, bool fallback) {
+    auto it = obj.find(field);
+    if (it == obj.end()) return fallback;
+    if (!it->is_boolean())
+        return unexpected(Errc::onion_missing_field,
+                          std::string("onion: trailer: \"") + field + "\": expected a boolean, got " + it->type_name());
+    return it->get<bool>();
+}
+
+Result<std::string> parse_string_field(const json& obj, const char* field) {
+    auto it = obj.find(field);
+    if (it == obj.end())
+        return unexpected(Errc::onion_missing_field, std::string("onion: trailer: missing \"") + field + "\"");
+    if (!it->is_string())
+        return unexpected(Errc::onion_missing_field,
+                          std::string("onion: trailer: \"") + field + "\": expected a string, got " + it->type_name());
+    return it->get<std::string>();
+}
+
+Result<json> parse_trailer_object(std::string_view trailer) {
+    auto j = parse_json(trailer);
+    if (!j) return unexpected(Errc::onion_bad_json, "onion: trailer: not valid JSON");
+    if (!j->is_object())
+        return unexpected(Errc::onion_bad_json, std::string("onion: trailer: expected a JSON object, got ") +
+                                                    j->type_name());
+    return std::move(*j);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+               return lower(x) == lower(y);
+           });
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// A JSON object of headers → pairs; non-string values are kept as their JSON text.
+Result<Headers> headers_from_json(const json& obj, std::string_view where) {
+    if (!obj.is_object())
+        return unexpected(Errc::onion_bad_payload,
+                          std::string(where) + ": \"headers\": expected an object, got " + obj.type_name());
+    Headers out;
+    for (auto it = obj.begin(); it != obj.end(); ++it)
+        out.emplace_back(it.key(), it->is_string() ? it->get<std::string>() : it->dump());
+    return out;
+}
+
+std::string_view trim_ascii_space(std::string_view s) {
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+Bytes le32(std::size_t n) {
+    return {static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n >> 16),
+            static_cast<std::uint8_t>(n >> 24)};
+}
+
+}  // namespace
+
+// ---- encryption types ------------------------------------------------------------------------
+
+std::string_view to_string(EncType t) noexcept { return t == EncType::xchacha20 ? "xchacha20" : "aes-gcm"; }
 
 Result<EncType> parse_enc_type(std::string_view s) {
     if (s == "aes-gcm" || s == "gcm") return EncType::aes_gcm;
     if (s == "xchacha20" || s == "xchacha20-poly1305") return EncType::xchacha20;
     if (s == "aes-cbc" || s == "cbc")
         return unexpected(Errc::onion_bad_enc_type, "onion: enc_type: aes-cbc is not supported (unauthenticated)");
-    return unexpected(Errc::onion_bad_enc_type, "onion: enc_type: expected aes-gcm or xchacha20, got \"" +
-                                                    std::string(s.substr(0, 32)) + "\"");
+    return unexpected(Errc::onion_bad_enc_type,
+                      "onion: enc_type: expected aes-gcm or xchacha20, got \"" + truncated_for_message(s) + "\"");
 }
 
 std::size_t overhead(EncType t) noexcept { return nonce_size(t) + kTagBytes; }
 std::size_t nonce_size(EncType t) noexcept { return t == EncType::xchacha20 ? kXChaChaNonceBytes : kGcmIvBytes; }
+
+// ---- X25519 and key derivation ---------------------------------------------------------------
+
+X25519PublicKey x25519_public_key(const Secret<32>& secret) {
+    detail::sodium_ready();
+    X25519PublicKey pk;
+    crypto_scalarmult_base(pk.bytes.data(), secret.reveal().data());
+    return pk;
+}
+
+X25519KeyPair generate_x25519(Rng& rng) {
+    Secret<32> sk;
+    rng.fill(sk.mutable_bytes());
+    X25519PublicKey pk = x25519_public_key(sk);
+    return X25519KeyPair{std::move(sk), pk};
+}
+
+Result<Secret<32>> shared_secret(const Secret<32>& own_secret, const X25519PublicKey& peer) {
+    detail::sodium_ready();
+    Secret<32> dh;
+    // crypto_scalarmult fails (-1) when the result is all zeros, i.e. `peer` is a low-order point.
+    if (crypto_scalarmult(dh.mutable_bytes().data(), own_secret.reveal().data(), peer.bytes.data()) != 0)
+        return unexpected(Errc::onion_bad_key, "onion: X25519: peer public key is a low-order point");
+    return dh;
+}
+
+Secret<32> derive_key(EncType t, const Secret<32>& dh, const X25519PublicKey& client_pk,
+                      const X25519PublicKey& server_pk) {
+    if (t == EncType::aes_gcm) {
+        auto mac = detail::hmac_sha256(as_bytes(kGcmHmacKey), dh.reveal());
+        Secret<32> key{std::span<const std::uint8_t, 32>(mac)};
+        detail::wipe(mac.data(), mac.size());
+        return key;
+    }
+    Bytes h = detail::blake2b_parts(32, {dh.reveal(), client_pk.view(), server_pk.view()});
+    Secret<32> key{std::span<const std::uint8_t, 32>(h.data(), 32)};
+    detail::wipe(h.data(), h.size());
+    return key;
+}
+
+Result<Secret<32>> client_key(EncType t, const Secret<32>& ephemeral_secret, const X25519PublicKey& ephemeral_public,
+                              const X25519PublicKey& server_pk) {
+    auto dh = shared_secret(ephemeral_secret, server_pk);
+    if (!dh) return unexpected(std::move(dh).error());
+    return derive_key(t, *dh, ephemeral_public, server_pk);
+}
+
+Result<Secret<32>> server_key(EncType t, const Secret<32>& node_secret, const X25519PublicKey& node_public,
+                              const X25519PublicKey& client_pk) {
+    auto dh = shared_secret(node_secret, client_pk);
+    if (!dh) return unexpected(std::move(dh).error());
+    return derive_key(t, *dh, client_pk, node_public);
+}
+
+// ---- AEAD ------------------------------------------------------------------------------------
+
+Result<Bytes> encrypt_with_nonce(EncType t, const Secret<32>& key, ByteView nonce, ByteView plaintext) {
+    if (nonce.size() != nonce_size(t))
+        return unexpected(Errc::invalid_argument, "onion: encrypt: nonce: expected " +
+                                                      std::to_string(nonce_size(t)) + " bytes, got " +
+                                                      std::to_string(nonce.size()));
+    if (plaintext.size() > kMaxAeadBytes)
+        return unexpected(Errc::onion_too_large, "onion: encrypt: plaintext of " + std::to_string(plaintext.size()) +
+                                                     " bytes exceeds " + std::to_string(kMaxAeadBytes));
+    Bytes out(nonce.size() + plaintext.size() + kTagBytes);
+    std::copy(nonce.begin(), nonce.end(), out.begin());
+    if (t == EncType::aes_gcm) {
+        std::span<std::uint8_t, kTagBytes> tag(out.data() + nonce.size() + plaintext.size(), kTagBytes);
+        if (!detail::aes256gcm_encrypt(key.reveal(), std::span<const std::uint8_t, kGcmIvBytes>(nonce.data(), kGcmIvBytes),
+                                       plaintext, out.data() + nonce.size(), tag))
+            return unexpected(Errc::onion_encrypt_failed, "onion: encrypt: AES-256-GCM failed in OpenSSL");
+        return out;
+    }
+    detail::sodium_ready();
+    unsigned long long written = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + nonce.size(), &written, plaintext.data(),
+                                               plaintext.size(), nullptr, 0, nullptr, nonce.data(),
+                                               key.reveal().data());
+    if (written != plaintext.size() + kTagBytes)
+        return unexpected(Errc::onion_encrypt_failed, "onion: encrypt: XChaCha20-Poly1305 wrote an unexpected length");
+    return out;
+}
+
+Result<Bytes> encrypt(EncType t, const Secret<32>& key, ByteView plaintext, Rng& rng) {
+    ByteArray<kXChaChaNonceBytes> nonce{};
+    std::span<std::uint8_t> n(nonce.data(), nonce_size(t));
+    rng.fill(n);
+    return encrypt_with_nonce(t, key, n, plaintext);
+}
+
+Result<Bytes> decrypt(EncType t, const Secret<32>& key, ByteView wire) {
+    const std::size_t ns = nonce_size(t);
+    if (wire.size() < ns + kTagBytes)
+        return unexpected(Errc::onion_too_short, "onion: decrypt: " + std::string(to_string(t)) + ": expected >= " +
+                                                     std::to_string(ns + kTagBytes) + " bytes (nonce + tag), got " +
+                                                     std::to_string(wire.size()));
+    const std::size_t ct_len = wire.size() - ns - kTagBytes;
+    Bytes out(ct_len);
+    if (t == EncType::aes_gcm) {
+        if (!detail::aes256gcm_decrypt(key.reveal(), std::span<const std::uint8_t, kGcmIvBytes>(wire.data(), kGcmIvBytes),
+                                       wire.subspan(ns, ct_len),
+                                       std::span<const std::uint8_t, kTagBytes>(wire.data() + ns + ct_len, kTagBytes),
+                                       out.data()))
+            return unexpected(Errc::onion_decrypt_failed,
+                              "onion: decrypt: aes-gcm: authentication failed (wrong key or tampered data)");
+        return out;
+    }
+    detail::sodium_ready();
+    unsigned long long written = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &written, nullptr, wire.data() + ns, wire.size() - ns,
+                                                   nullptr, 0, wire.data(), key.reveal().data()) != 0 ||
+        written != ct_len)
+        return unexpected(Errc::onion_decrypt_failed,
+                          "onion: decrypt: xchacha20: authentication failed (wrong key or tampered data)");
+    return out;
+}
+
+// ---- client: building a request ----------------------------------------------------------------
+
+Result<Bytes> encode_combined(ByteView blob, std::string_view trailer_json) {
+    const std::size_t total = kLengthPrefixBytes + blob.size() + trailer_json.size();
+    if (blob.size() > std::numeric_limits<std::uint32_t>::max() || total > kMaxPayloadBytes)
+        return unexpected(Errc::onion_too_large, "onion: payload of " + std::to_string(total) +
+                                                     " bytes exceeds the limit of " + std::to_string(kMaxPayloadBytes));
+    Bytes out = le32(blob.size());
+    out.reserve(total);
+    out.insert(out.end(), blob.begin(), blob.end());
+    out.insert(out.end(), trailer_json.begin(), trailer_json.end());
+    return out;
+}
+
+Result<Request> build(std::span<const NodeKeys> path, const Destination& destination, ByteView payload, EncType t,
+                      Rng& rng) {
+    if (path.empty()) return unexpected(Errc::onion_bad_path, "onion: build: path: expected >= 1 node, got 0");
+    for (std::size_t i = 0; i < path.size(); ++i)
+        for (std::size_t j = i + 1; j < path.size(); ++j)
+            if (path[i].ed25519 == path[j].ed25519 || path[i].x25519 == path[j].x25519)
+                return unexpected(Errc::onion_bad_path, "onion: build: path: node " + std::to_string(i) +
+                                                            " repeats as node " + std::to_string(j));
+
+    const X25519PublicKey* dest_x = nullptr;
+    if (const auto* snode = std::get_if<SnodeDestination>(&destination)) {
+        for (std::size_t i = 0; i < path.size(); ++i)
+            if (path[i].ed25519 == snode->node.ed25519 || path[i].x25519 == snode->node.x25519)
+                return unexpected(Errc::onion_bad_path,
+                                  "onion: build: destination snode is also path node " + std::to_string(i));
+        dest_x = &snode->node.x25519;
+    } else {
+        const auto& server = std::get<ServerDestination>(destination);
+        if (server.host.empty()) return unexpected(Errc::invalid_argument, "onion: build: server host is empty");
+        if (server.protocol != "https" && server.protocol != "http")
+            return unexpected(Errc::invalid_argument, "onion: build: server protocol: expected http or https, got \"" +
+                                                          truncated_for_message(server.protocol) + "\"");
+        if (!url_target_allowed(server.target))
+            return unexpected(Errc::invalid_argument, "onion: build: server target \"" +
+                                                          truncated_for_message(server.target) +
+                                                          "\" is not /loki/…/lsrpc or /oxen/…/lsrpc");
+        dest_x = &server.x25519;
+    }
+
+    // Innermost layer, for the destination.
+    X25519KeyPair eph = generate_x25519(rng);
+    auto dh = shared_secret(eph.secret, *dest_x);
+    if (!dh) return unexpected(std::move(dh).error());
+    Secret<32> dest_key = derive_key(t, *dh, eph.public_key, *dest_x);
+    ResponseKey response_key(t, derive_key(t, *dh, eph.public_key, *dest_x),
+                             derive_key(EncType::aes_gcm, *dh, eph.public_key, *dest_x));
+
+    Result<Bytes> blob = [&]() -> Result<Bytes> {
+        if (std::holds_alternative<SnodeDestination>(destination)) {
+            auto inner = encode_combined(payload, kFinalHopControl);
+            if (!inner) return inner;
+            return encrypt(t, dest_key, *inner, rng);
+        }
+        if (payload.size() > kMaxPayloadBytes)
+            return unexpected(Errc::onion_too_large, "onion: build: payload of " + std::to_string(payload.size()) +
+                                                         " bytes exceeds " + std::to_string(kMaxPayloadBytes));
+        return encrypt(t, dest_key, payload, rng);
+    }();
+    if (!blob) return unexpected(std::move(blob).error());
+
+    // Routing JSON read by the last path node: where to send the innermost blob.
+    json route;
+    if (const auto* snode = std::get_if<SnodeDestination>(&destination)) {
+        route = {{"destination", to_hex(snode->node.ed25519.view())}};
+    } else {
+        const auto& server = std::get<ServerDestination>(destination);
+        const std::uint16_t port = server.port != 0 ? server.port : (server.protocol == "http" ? 80 : 443);
+        route = {{"host", server.host},         {"target", server.target}, {"method", server.method},
+                 {"protocol", server.protocol}, {"port", port}};
+    }
+    route["ephemeral_key"] = to_hex(eph.public_key.view());
+    route["enc_type"] = std::string(to_string(t));
+
+    // Wrap for each path node from the last to the guard.
+    for (std::size_t i = path.size(); i-- > 0;) {
+        auto data = encode_combined(*blob, route.dump());
+        if (!data) return unexpected(std::move(data).error());
+        X25519KeyPair hop = generate_x25519(rng);
+        auto key = client_key(t, hop.secret, hop.public_key, path[i].x25519);
+        if (!key) return unexpected(std::move(key).error());
+        blob = encrypt(t, *key, *data, rng);
+        if (!blob) return unexpected(std::move(blob).error());
+        if (i > 0)
+            route = {{"destination", to_hex(path[i].ed25519.view())}};
+        else
+            route = json::object();
+        route["ephemeral_key"] = to_hex(hop.public_key.view());
+        route["enc_type"] = std::string(to_string(t));
+    }
+
+    auto body = encode_combined(*blob, route.dump());
+    if (!body) return unexpected(std::move(body).error());
+    return Request{std::move(*body), std::move(response_key)};
+}
+
+Result<Bytes> v4_request(std::string_view method, std::string_view endpoint, const Headers& headers,
+                         std::optional<ByteView> body) {
+    if (method.empty()) return unexpected(Errc::invalid_argument, "onion: v4 request: method is empty");
+    if (endpoint.empty() || endpoint.front() != '/')
+        return unexpected(Errc::invalid_argument, "onion: v4 request: endpoint must start with '/', got \"" +
+                                                      truncated_for_message(endpoint) + "\"");
+    if (body && method != "POST" && method != "PUT")
+        return unexpected(Errc::invalid_argument,
+                          "onion: v4 request: a body needs POST or PUT, got " + truncated_for_message(method));
+    // Keys in libsession's order (method, endpoint, headers); ordered_json keeps insertion order.
+    ordered_json meta;
+    meta["method"] = std::string(method);
+    meta["endpoint"] = std::string(endpoint);
+    ordered_json h = ordered_json::object();
+    bool has_content_type = false;
+    for (const auto& [name, value] : headers) {
+        if (iequals(name, "User-Agent")) continue;  // libquic generate_payload drops it (fingerprinting)
+        if (iequals(name, "Content-Type")) has_content_type = true;
+        h[name] = value;
+    }
+    if (body && !has_content_type) h["Content-Type"] = "application/json";
+    meta["headers"] = std::move(h);
+
+    bt::List list;
+    list.emplace_back(meta.dump());
+    if (body) list.emplace_back(*body);
+    return bt::encode_bytes(bt::Value(std::move(list)));
+}
+
+// ---- client: decoding a reply ----------------------------------------------------------------
+
+Result<Bytes> decrypt_response(const ResponseKey& key, ByteView wire) {
+    if (wire.size() > kMaxResponseBytes)
+        return unexpected(Errc::onion_bad_response, "onion: response: " + std::to_string(wire.size()) +
+                                                        " bytes exceeds " + std::to_string(kMaxResponseBytes));
+    auto pt = decrypt(key.enc_type(), key.key(), wire);
+    if (pt || key.enc_type() == EncType::aes_gcm) return pt;
+    // libsession falls back to AES-GCM with the same DH (the legacy push server only speaks GCM).
+    auto gcm = decrypt(EncType::aes_gcm, key.gcm_fallback_key(), wire);
+    if (gcm) return gcm;
+    if (pt.error().code == Errc::onion_too_short && gcm.error().code == Errc::onion_too_short)
+        return unexpected(Errc::onion_too_short, "onion: response: " + std::to_string(wire.size()) +
+                                                     " bytes is shorter than any AEAD overhead");
+    return unexpected(Errc::onion_decrypt_failed,
+                      "onion: response: decryption failed (both XChaCha20-Poly1305 and AES-256-GCM)");
+}
+
+Result<NodeResponse> decode_node_response(const ResponseKey& key, std::string_view http_body) {
+    if (http_body.size() > kMaxResponseBytes)
+        return unexpected(Errc::onion_bad_response, "onion: response: " + std::to_string(http_body.size()) +
+                                                        " bytes exceeds " + std::to_string(kMaxResponseBytes));
+    std::string_view text = trim_ascii_space(http_body);
+    std::string wrapped;  // holds the "result" string when the body is {"result": "<b64>"}
+    if (!text.empty() && text.front() == '{') {
+        auto j = parse_json(text);
+        if (!j || !j->is_object())
+            return unexpected(Errc::onion_bad_response, "onion: response: body starts with '{' but is not a JSON object");
+        auto it = j->find("result");
+        if (it == j->end() || !it->is_string())
+            return unexpected(Errc::onion_bad_response, "onion: response: JSON body has no string \"result\"");
+        wrapped = it->get<std::string>();
+        text = wrapped;
+    }
+    auto wire = base64_decode(text);
+    if (!wire) return unexpected(Errc::onion_bad_response, "onion: response: not base64: " + wire.error().message);
+    auto pt = decrypt_response(key, *wire);
+    if (!pt) return unexpected(std::move(pt).error());
+
+    auto j = parse_json(as_chars(*pt));
+    if (!j || !j->is_object())
+        return unexpected(Errc::onion_bad_response, "onion: response: decrypted reply is not a JSON object");
+    NodeResponse out;
+    auto status = j->find("status");
+    if (status == j->end()) status = j->find("status_code");  // desktop accepts either spelling
+    if (status == j->end() || !status->is_number_integer())
+        return unexpected(Errc::onion_bad_response, "onion: response: no integer \"status\" or \"status_code\"");
+    const auto s = status->get<std::int64_t>();
+    if (s < 0 || s > 999)
+        return unexpected(Errc::onion_bad_response, "onion: response: status " + std::to_string(s) + " out of range");
+    out.status = static_cast<int>(s);
+    auto body = j->find("body");
+    if (body == j->end())
+        out.body = as_chars(*pt);  // libsession: no "body" → the whole JSON is the body
+    else if (body->is_string())
+        out.body = body->get<std::string>();
+    else
+        out.body = body->dump();  // json=true replies embed the value itself
+    return out;
+}
+
+Result<ServerResponse> decode_server_response(const ResponseKey& key, ByteView http_body) {
+    auto pt = decrypt_response(key, http_body);
+    if (!pt) return unexpected(std::move(pt).error());
+    auto v = bt::decode(*pt);
+    if (!v) return unexpected(Errc::onion_bad_response, "onion: v4 response: " + v.error().message);
+    const auto* list = v->list();
+    if (!list || list->empty() || list->size() > 2)
+        return unexpected(Errc::onion_bad_response, "onion: v4 response: expected a list of 1 or 2 strings");
+    const auto* meta_text = (*list)[0].string();
+    if (!meta_text) return unexpected(Errc::onion_bad_response, "onion: v4 response: element 0 is not a string");
+    auto meta = parse_json(*meta_text);
+    if (!meta || !meta->is_object())
+        return unexpected(Errc::onion_bad_response, "onion: v4 response: metadata is not a JSON object");
+    auto code = meta->find("code");
+    if (code == meta->end() || !code->is_number_integer())
+        return unexpected(Errc::onion_bad_response, "onion: v4 response: metadata has no integer \"code\"");
+    const auto c = code->get<std::int64_t>();
+    if (c < 0 || c > 999)
+        return unexpected(Errc::onion_bad_response, "onion: v4 response: code " + std::to_string(c) + " out of range");
+    ServerResponse out;
+    out.status = static_cast<int>(c);
+    if (auto h = meta->find("headers"); h != meta->end() && !h->is_null()) {
+        auto headers = headers_from_json(*h, "onion: v4 response");
+        if (!headers) return unexpected(Errc::onion_bad_response, headers.error().message);
+        out.headers = std::move(*headers);
+    }
+    if (list->size() == 2) {
+        const auto* body = (*list)[1].string();
+        if (!body) return unexpected(Errc::onion_bad_response, "onion: v4 response: element 1 is not a string");
+        out.body.assign(body->begin(), body->end());
+    }
+    return out;
+}
+
+// ---- server side -----------------------------------------------------------------------------
+
+Result<Combined> parse_combined(ByteView payload) {
+    if (payload.size() > kMaxPayloadBytes)
+        return unexpected(Errc::onion_too_large, "onion: payload of " + std::to_string(payload.size()) +
+                                                     " bytes exceeds the limit of " + std::to_string(kMaxPayloadBytes));
+    if (payload.size() < kLengthPrefixBytes)
+        return unexpected(Errc::onion_truncated, "onion: payload: expected a 4-byte length prefix, got " +
+                                                     std::to_string(payload.size()) + " bytes");
+    const std::uint32_t n = static_cast<std::uint32_t>(payload[0]) | (static_cast<std::uint32_t>(payload[1]) << 8) |
+                            (static_cast<std::uint32_t>(payload[2]) << 16) |
+                            (static_cast<std::uint32_t>(payload[3]) << 24);
+    const std::size_t have = payload.size() - kLengthPrefixBytes;
+    if (n > have)
+        return unexpected(Errc::onion_bad_payload, "onion: payload: length prefix says " + std::to_string(n) +
+                                                       " bytes, only " + std::to_string(have) + " follow");
+    return Combined{payload.subspan(kLengthPrefixBytes, n), as_chars(payload.subspan(kLengthPrefixBytes + n))};
+}
+
+Result<LayerKeyInfo> parse_trailer(std::string_view trailer_json) {
+    auto obj = parse_trailer_object(trailer_json);
+    if (!obj) return unexpected(std::move(obj).error());
+    LayerKeyInfo info;
+    auto key = parse_key_field<X25519PublicKey>(*obj, "ephemeral_key");
+    if (!key) return unexpected(std::move(key).error());
+    info.ephemeral_key = *key;
+    auto t = parse_enc_type_field(*obj);
+    if (!t) return unexpected(std::move(t).error());
+    info.enc_type = *t;
+    if (auto it = obj->find("hop_no"); it != obj->end()) {
+        if (!it->is_number_integer())
+            return unexpected(Errc::onion_missing_field,
+                              std::string("onion: trailer: \"hop_no\": expected an integer, got ") + it->type_name());
+        // Clamped to >= 0 like the storage server; anything past kMaxHops is rejected downstream anyway.
+        const auto h = it->get<std::int64_t>();
+        info.hop_no = static_cast<int>(std::clamp<std::int64_t>(h, 0, kMaxHops + 1));
+    }
+    return info;
+}
+
+Result<EntryRequest> parse_entry(ByteView body) {
+    auto combined = parse_combined(body);
+    if (!combined) return unexpected(std::move(combined).error());
+    auto info = parse_trailer(combined->trailer);
+    if (!info) return unexpected(std::move(info).error());
+    return EntryRequest{combined->blob, *info};
+}
+
+Result<Peeled> decrypt_layer(EncType t, const Secret<32>& node_secret, const X25519PublicKey& node_public,
+                             const X25519PublicKey& client_ephemeral, ByteView ciphertext) {
+    auto key = server_key(t, node_secret, node_public, client_ephemeral);
+    if (!key) return unexpected(std::move(key).error());
+    auto pt = decrypt(t, *key, ciphertext);
+    if (!pt) return unexpected(std::move(pt).error());
+    return Peeled{std::move(*pt), std::move(*key)};
+}
+
+Result<Layer> classify_layer(ByteView plaintext) {
+    auto combined = parse_combined(plaintext);
+    if (!combined) return unexpected(std::move(combined).error());
+    auto obj = parse_trailer_object(combined->trailer);
+    if (!obj) return unexpected(std::move(obj).error());
+    const Bytes blob(combined->blob.begin(), combined->blob.end());
+
+    // storage-server.md §3.3: "headers" (this node is the destination) > "host" (proxy) > relay.
+    if (obj->contains("headers")) {
+        FinalDestination fd;
+        auto j = parse_bool_field(*obj, "json", false);
+        if (!j) return unexpected(std::move(j).error());
+        auto b = parse_bool_field(*obj, "base64", true);
+        if (!b) return unexpected(std::move(b).error());
+        fd.body = blob;
+        fd.json = *j;
+        fd.base64 = *b;
+        return Layer(std::move(fd));
+    }
+    if (obj->contains("host")) {
+        RelayToServer rs;
+        auto host = parse_string_field(*obj, "host");
+        if (!host) return unexpected(std::move(host).error());
+        auto target = parse_string_field(*obj, "target");
+        if (!target) return unexpected(std::move(target).error());
+        rs.host = std::move(*host);
+        rs.target = std::move(*target);
+        if (auto it = obj->find("port"); it != obj->end()) {
+            if (!it->is_number_integer() || it->get<std::int64_t>() < 0 || it->get<std::int64_t>() > 65535)
+                return unexpected(Errc::onion_missing_field, "onion: trailer: \"port\": expected an integer 0..65535");
+            rs.port = static_cast<std::uint16_t>(it->get<std::int64_t>());
+        }
+        if (obj->contains("protocol")) {
+            auto protocol = parse_string_field(*obj, "protocol");
+            if (!protocol) return unexpected(std::move(protocol).error());
+            rs.protocol = std::move(*protocol);
+        }
+        rs.payload.assign(plaintext.begin(), plaintext.end());  // the server reads the trailer too
+        return Layer(std::move(rs));
+    }
+    RelayToNode rn;
+    auto dest = parse_key_field<Ed25519PublicKey>(*obj, "destination");
+    if (!dest) return unexpected(std::move(dest).error());
+    auto eph = parse_key_field<X25519PublicKey>(*obj, "ephemeral_key");
+    if (!eph) return unexpected(std::move(eph).error());
+    auto t = parse_enc_type_field(*obj);
+    if (!t) return unexpected(std::move(t).error());
+    rn.ciphertext = blob;
+    rn.destination = *dest;
+    rn.ephemeral_key = *eph;
+    rn.enc_type = *t;
+    return Layer(std::move(rn));
+}
+
+Result<Bytes> encrypt_reply(EncType t, const Secret<32>& key, ByteView plaintext, Rng& rng) {
+    return encrypt(t, key, plaintext, rng);
+}
+
+Result<Bytes> wrap_node_response(EncType t, const Secret<32>& key, int status, std::string_view body,
+                                 bool body_is_json, const FinalDestination& flags, Rng& rng) {
+    json reply = json::object();
+    std::optional<json> embedded;
+    if (body_is_json && flags.json) embedded = parse_json(body);
+    if (embedded)
+        reply["body"] = std::move(*embedded);
+    else
+        reply["body"] = std::string(body);
+    reply["status"] = status;
+    // error_handler_t::replace: a non-UTF-8 plain-string body must not throw from dump().
+    const std::string text = reply.dump(-1, ' ', false, json::error_handler_t::replace);
+    auto ct = encrypt(t, key, as_bytes(text), rng);
+    if (!ct || !flags.base64) return ct;
+    return to_bytes(base64_encode(*ct));
+}
+
+bool url_target_allowed(std::string_view target) noexcept {
+    const bool prefix = target.starts_with("/loki/") || target.starts_with("/oxen/");
+    return prefix && target.ends_with("/lsrpc") && target.find('?') == std::string_view::npos;
+}
+
+Result<V4Request> parse_v4_request(ByteView plaintext) {
+    auto v = bt::decode(plaintext);
+    if (!v) return unexpected(std::move(v).error());
+    const auto* list = v->list();
+    if (!list || list->empty() || list->size() > 2)
+        return unexpected(Errc::onion_bad_payload, "onion: v4 request: expected a list of 1 or 2 strings");
+    const auto* meta_text = (*list)[0].string();
+    if (!meta_text) return unexpected(Errc::onion_bad_payload, "onion: v4 request: element 0 is not a string");
+    auto meta = parse_json(*meta_text);
+    if (!meta || !meta->is_object())
+        return unexpected(Errc::onion_bad_payload, "onion: v4 request: metadata is not a JSON object");
+    V4Request out;
+    auto method = meta->find("method");
+    auto endpoint = meta->find("endpoint");
+    if (method == meta->end() || !method->is_string() || endpoint == meta->end() || !endpoint->is_string())
+        return unexpected(Errc::onion_bad_payload, "onion: v4 request: metadata needs string \"method\" and \"endpoint\"");
+    out.method = method->get<std::string>();
+    out.endpoint = endpoint->get<std::string>();
+    if (out.endpoint.empty() || out.endpoint.front() != '/')
+        return unexpected(Errc::onion_bad_payload, "onion: v4 request: endpoint must start with '/'");
+    if (auto h = meta->find("headers"); h != meta->end() && !h->is_null()) {
+        auto headers = headers_from_json(*h, "onion: v4 request");
+        if (!headers) return unexpected(std::move(headers).error());
+        out.headers = std::move(*headers);
+    }
+    if (list->size() == 2) {
+        const auto* body = (*list)[1].string();
+        if (!body) return unexpected(Errc::onion_bad_payload, "onion: v4 request: element 1 is not a string");
+        out.body = Bytes(body->begin(), body->end());
+    }
+    return out;
+}
+
+Bytes v4_response(int status, const Headers& headers, ByteView body) {
+    ordered_json meta;
+    meta["code"] = status;
+    ordered_json h = ordered_json::object();
+    for (const auto& [name, value] : headers) h[lower(name)] = value;  // v4 responses use lower-case names
+    meta["headers"] = std::move(h);
+    bt::List list;
+    list.emplace_back(meta.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+    list.emplace_back(body);
+    return bt::encode_bytes(bt::Value(std::move(list)));
+}
 
 }  // namespace session::onion

@@ -47,6 +47,8 @@ inline constexpr std::size_t kLengthPrefixBytes = 4;    // u32 LE in the combine
 inline constexpr std::size_t kMaxPayloadBytes = 10 * 1024 * 1024;
 /// The storage server rejects a forwarded layer with hop_no above this (MAX_ONION_HOPS).
 inline constexpr int kMaxHops = 15;
+/// The largest plaintext encrypt() accepts (a sanity bound well above any onion payload).
+inline constexpr std::size_t kMaxAeadBytes = 64 * 1024 * 1024;
 /// The v4 server target libsession uses (storage-server.md §3.7).
 inline constexpr std::string_view kV4Target = "/oxen/v4/lsrpc";
 
@@ -96,7 +98,7 @@ struct X25519KeyPair {
 // ---- AEAD ------------------------------------------------------------------------------------
 
 /// Encrypts with a random IV/nonce from `rng`: IV(12)||ct||tag(16) or nonce(24)||ct||tag(16).
-/// Errors: onion_encrypt_failed (OpenSSL failure), onion_too_large (plaintext > kMaxPayloadBytes).
+/// Errors: onion_encrypt_failed (an OpenSSL failure), onion_too_large (plaintext over kMaxAeadBytes).
 [[nodiscard]] Result<Bytes> encrypt(EncType t, const Secret<32>& key, ByteView plaintext, Rng& rng);
 /// As `encrypt` with a caller-chosen IV/nonce (known-answer tests only: never reuse a nonce).
 /// Errors: invalid_argument if nonce.size() != nonce_size(t); onion_encrypt_failed.
@@ -290,6 +292,13 @@ using Layer = std::variant<FinalDestination, RelayToServer, RelayToNode>;
 
 /// Encrypts a reply with the layer's key (a fresh IV/nonce): same as `encrypt`.
 [[nodiscard]] Result<Bytes> encrypt_reply(EncType t, const Secret<32>& key, ByteView plaintext, Rng& rng);
+
+/// The destination snode's reply (storage-server.md §3.6, wrap_proxy_response): the JSON text
+/// {"body":B',"status":S} encrypted with `key`, then base64 if flags.base64. `body` is the RPC result:
+/// JSON text when `body_is_json` (B' = that text as a JSON string unless flags.json, then the value
+/// itself), otherwise a plain string. Errors: onion_encrypt_failed, onion_too_large.
+[[nodiscard]] Result<Bytes> wrap_node_response(EncType t, const Secret<32>& key, int status, std::string_view body,
+                                               bool body_is_json, const FinalDestination& flags, Rng& rng);
 
 /// is_onion_url_target_allowed: starts with "/loki/" or "/oxen/", ends with "/lsrpc", no '?'.
 bool url_target_allowed(std::string_view target) noexcept;
