@@ -1,0 +1,305 @@
+#pragma once
+// network.hpp: talking to the Session network — seed bootstrap, the snode pool, onion paths,
+// swarms, network time, and the storage RPCs (store / retrieve / get_swarm / info) sent as onion
+// requests through a 3-relay path.
+//
+//   seeds ──(HTTPS, pinned)──▶ snode pool ──▶ paths [guard, relay, relay] ──onion──▶ swarm member
+//
+// * Seeds (protocol.md §5.1, storage-server.md §8-9): POST <seed>/json_rpc get_n_service_nodes with
+//   the body session-desktop sends; mainnet seeds are pinned exactly as desktop pins them: the
+//   self-signed certificate is the only CA, the host name is checked, the SPKI SHA-256 is pinned
+//   (CURLOPT_PINNEDPUBLICKEY) and the SHA-256 of the DER certificate is compared. A local network's
+//   seed is verified against the CA in its network file (host/IP checked).
+// * Storage nodes present self-signed certificates unrelated to their keys (storage-server.md §9):
+//   TLS verification is off for them; authenticity comes from the onion encryption to their X25519
+//   keys and from their Ed25519 signatures on results.
+// * Paths (protocol.md §5.3): `path_length` relays (3), one per /24 (distinct IPs on 127.0.0.0/8),
+//   never containing the destination; `path_count` paths (2) reused; node strikes (3 → excluded
+//   until the next pool refresh), path strikes (3 → rebuilt), `502 Next node not found: X` → X struck
+//   out and replaced in place.
+// * Errors and retries (protocol.md §4.4, §5.5; storage-server.md §3.9): path errors retry on
+//   another path with bounded backoff min(retry_max_delay, retry_base_delay·2^n); 421 adopts the swarm
+//   in the reply; 406/425 resynchronise the network time (median of `info` on 3 nodes) and the
+//   request is rebuilt (re-signed) by its ParamsBuilder and sent again.
+//
+// Request accounting (what a caller pays): a warm `store` is exactly 1 onion request (to one swarm
+// member; the member replicates to its swarm). A cold `store` is at most 3 network requests: one seed
+// request (seeds are raced with a stagger, so a healthy first seed answers alone), `get_swarm` (skipped
+// when the node list carries swarm ids: the swarm is then computed locally), and the store.
+//
+// Thread safety: a Network may be used from several threads at once. A Transport must be
+// thread-safe. Callbacks (log, ParamsBuilder) may be called from any calling thread.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "session/bytes.hpp"
+#include "session/error.hpp"
+#include "session/keys.hpp"
+#include "session/onion.hpp"
+#include "session/rng.hpp"
+
+namespace session::network {
+
+// ---- logging ---------------------------------------------------------------------------------
+
+enum class LogLevel { debug, info, warning, error };
+/// Receives log lines (never a secret: no keys other than public node keys, no message data).
+/// Default: silent.
+using LogFn = std::function<void(LogLevel, std::string_view)>;
+
+// ---- transport -------------------------------------------------------------------------------
+
+/// How the peer's TLS certificate is checked.
+struct TlsPolicy {
+    /// false: accept any certificate (storage nodes: self-signed, authenticated by onion keys).
+    /// true: verify the chain and the host name (or IP) against `ca_pem`, or the system CAs if empty.
+    bool verify = false;
+    /// PEM of the only trusted CA (a seed's pinned self-signed certificate, or a localnet CA).
+    std::string ca_pem;
+    /// CURLOPT_PINNEDPUBLICKEY form "sha256//<base64 of SHA-256(SubjectPublicKeyInfo DER)>"; empty = none.
+    std::string pinned_public_key;
+    /// SHA-256 of the peer's DER leaf certificate; checked during the handshake when set.
+    std::optional<ByteArray<32>> cert_sha256;
+};
+
+/// One HTTP(S) POST.
+struct HttpRequest {
+    std::string url;  // "https://1.2.3.4:22021/onion_req/v2"
+    Bytes body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    TlsPolicy tls;
+    std::chrono::milliseconds timeout{25000};          // whole request
+    std::chrono::milliseconds connect_timeout{5000};   // TCP + TLS handshake
+};
+
+struct HttpResponse {
+    int status = 0;
+    std::string content_type;  // the Content-Type header value, "" if absent
+    Bytes body;
+};
+
+/// The network below everything else: one POST. Implementations must be thread-safe.
+/// Returns any HTTP status as a value; errors are transport failures only:
+/// net_connect (refused/unreachable/DNS), net_timeout, net_tls (handshake or pin failure),
+/// net_too_large (reply over 10 MiB), net_init.
+class Transport {
+public:
+    virtual ~Transport() = default;
+    [[nodiscard]] virtual Result<HttpResponse> post(const HttpRequest& request) = 0;
+};
+
+/// The libcurl transport: a pool of easy handles sharing one connection cache (CURLSH with
+/// connections, TLS sessions and DNS), so connections to guard nodes are reused across requests and
+/// threads. Errors: net_init (curl_global_init / curl_share_init failed).
+[[nodiscard]] Result<std::shared_ptr<Transport>> curl_transport(LogFn log = {});
+
+// ---- nodes, swarms, configuration -------------------------------------------------------------
+
+/// A service node as the pool knows it. Identity is the Ed25519 key.
+struct Snode {
+    std::string ip;                  // dotted IPv4
+    std::uint16_t https_port = 0;    // storage_port (HTTPS, /onion_req/v2 and /storage_rpc/v1)
+    onion::NodeKeys keys;            // ed25519 (names it), x25519 (encrypts to it)
+    std::optional<std::uint64_t> swarm_id;  // when the node list carries it
+    bool operator==(const Snode&) const = default;
+
+    const Ed25519PublicKey& ed25519() const { return keys.ed25519; }
+    std::string ed25519_hex() const { return to_hex(keys.ed25519.bytes); }
+    /// "ip:port" (for logs).
+    std::string address() const { return ip + ":" + std::to_string(https_port); }
+};
+
+/// An account's swarm: the members that store its messages.
+struct Swarm {
+    std::optional<std::uint64_t> id;
+    std::vector<Snode> nodes;
+};
+
+/// A bootstrap seed.
+struct SeedNode {
+    std::string url;  // base URL, e.g. "https://seed1.getsession.org:4443"; "/json_rpc" is appended
+    TlsPolicy tls;    // mainnet: pinned (see NetworkConfig::mainnet); localnet: the network's CA
+};
+
+struct NetworkConfig {
+    std::string name = "mainnet";
+    std::vector<SeedNode> seeds;
+    /// Used when every seed fails and no pool is cached (a network file's "nodes").
+    std::vector<Snode> bootstrap_nodes;
+
+    std::chrono::milliseconds seed_timeout{5000};       // desktop: 5 s per seed request
+    /// Seeds are raced: the next seed starts when the previous one fails or after this long.
+    /// 0 = all at once (desktop's Promise.any).
+    std::chrono::milliseconds seed_stagger{1000};
+    std::chrono::milliseconds connect_timeout{5000};
+    std::chrono::milliseconds request_timeout{25000};   // one onion request (desktop: 25 s)
+    std::chrono::milliseconds retrieve_timeout{10000};  // one retrieve (desktop polls with 10 s)
+    std::chrono::milliseconds retry_base_delay{100};    // libquic: min(5 s, 100 ms · 2^failures)
+    std::chrono::milliseconds retry_max_delay{5000};
+    std::size_t max_attempts = 5;      // onion attempts per call, across paths and swarm members
+    std::size_t path_count = 2;        // desktop: 2 guards → 2 paths
+    std::size_t path_length = 3;       // relays per path (guard + 2)
+    onion::EncType enc_type = onion::EncType::xchacha20;  // libsession's default; sent explicitly
+    std::size_t strike_threshold = 3;  // node and path failures before exclusion
+    std::size_t min_pool_size = 8;     // below this (usable) the pool is refetched (desktop: 8)
+    /// A refresh from 3 snodes is accepted when their intersection has at least
+    /// min(refresh_agreement, 2/3 of the current pool) nodes (desktop: 24).
+    std::size_t refresh_agreement = 24;
+    std::chrono::minutes pool_refresh_interval{60};     // desktop: hourly
+    std::chrono::minutes swarm_cache_ttl{60};
+
+    /// The three mainnet seeds on port 4443, pinned by certificate and public key (protocol.md §5.1).
+    static NetworkConfig mainnet();
+    /// A network file written by session-localnet:
+    ///   {"name"?: str, "seeds": [url, …], "ca_pem": "-----BEGIN CERTIFICATE-----…", "nodes"?: [node, …]}
+    /// node = {"public_ip"|"ip", "storage_port"|"port_https"|"port", "pubkey_ed25519",
+    /// "pubkey_x25519", "swarm_id"? (int) | "swarm"? (hex)}. Every seed is verified against ca_pem.
+    /// Errors: io_error (unreadable), net_config (bad JSON/fields, with the field named).
+    [[nodiscard]] static Result<NetworkConfig> from_file(const std::string& path);
+    [[nodiscard]] static Result<NetworkConfig> from_json(std::string_view json_text);
+};
+
+// ---- results ---------------------------------------------------------------------------------
+
+/// Builds the JSON text of an RPC's "params" object for the given network time (ms). It is called
+/// again for every attempt, so timestamps and signatures are always fresh (a 406 retry re-signs).
+/// An error from it aborts the call and is returned as is.
+using ParamsBuilder = std::function<Result<std::string>(std::int64_t network_now_ms)>;
+
+/// A destination snode's answer to an RPC, after the onion layer is removed.
+struct RpcReply {
+    int status = 0;    // the RPC status inside the onion reply (200, 4xx, 5xx)
+    std::string body;  // the RPC body text (JSON for successes)
+    Snode node;        // who answered
+};
+
+/// One swarm member's part of a store (storage-server.md §5.3 "swarm" entries).
+struct StoreNodeResult {
+    Ed25519PublicKey node;
+    bool ok = false;               // hash matches and the signature verifies
+    std::string hash;
+    std::string signature;         // base64 as received
+    bool signature_valid = false;  // Ed25519(node key) over the ASCII hash
+    std::int64_t expiry_ms = 0;
+    bool already = false;          // the node already had this message
+    std::string failure;           // when !ok: "timeout", "code 421: …", "bad signature", …
+};
+
+struct StoreResult {
+    /// The message hash (storage-server.md §7), computed locally and confirmed by >= 1 node.
+    std::string hash;
+    std::int64_t expiry_ms = 0;    // the entry node's stored expiry
+    Snode entry;                   // the swarm member the store was sent to
+    std::vector<StoreNodeResult> nodes;
+    std::size_t confirmed() const {
+        std::size_t n = 0;
+        for (const auto& r : nodes) n += r.ok ? 1 : 0;
+        return n;
+    }
+};
+
+struct InfoResult {
+    std::vector<int> version;      // e.g. {2, 8, 0}
+    std::int64_t timestamp_ms = 0; // the node's clock
+    std::vector<int> hardfork;     // "hf"
+};
+
+/// Counters since construction (for request accounting in tests and for diagnostics).
+struct Stats {
+    std::uint64_t seed_requests = 0;    // HTTPS POSTs to seeds
+    std::uint64_t onion_requests = 0;   // POSTs to a guard's /onion_req/v2
+    std::uint64_t failed_attempts = 0;  // onion attempts that failed and were retried or returned
+    std::uint64_t path_builds = 0;
+    std::uint64_t pool_fetches = 0;     // successful pool loads (seed or snode refresh)
+    std::uint64_t clock_syncs = 0;
+    std::uint64_t swarm_lookups = 0;    // get_swarm RPCs sent
+};
+
+// ---- the network -----------------------------------------------------------------------------
+
+struct Options {
+    NetworkConfig config = NetworkConfig::mainnet();
+    std::shared_ptr<Transport> transport;  // default: curl_transport()
+    std::shared_ptr<Clock> clock;          // default: system_clock()
+    std::shared_ptr<Rng> rng;              // default: system_rng()
+    LogFn log;                             // default: silent
+    /// If set, the snode pool is persisted here (one node per line) and used when the seeds are
+    /// unreachable. Default: in memory only.
+    std::string pool_cache_path;
+};
+
+class Network {
+public:
+    /// Throws std::runtime_error only if no transport was given and libcurl cannot start.
+    explicit Network(Options options);
+    ~Network();
+    Network(const Network&) = delete;
+    Network& operator=(const Network&) = delete;
+
+    /// Makes sure a usable snode pool exists: the cached pool if fresh, else the seeds (raced), else
+    /// the pool cache file / bootstrap nodes. Single-flight: concurrent callers wait for one fetch.
+    /// Errors: net_no_nodes (seeds and caches failed; the message lists each seed's error).
+    [[nodiscard]] Result<void> bootstrap();
+
+    /// Network time (ms since the epoch): local clock + the learned offset.
+    std::int64_t now_ms() const;
+    /// The learned offset (network − local), ms.
+    std::int64_t clock_offset_ms() const;
+    /// Asks `info` of 3 random nodes and sets the offset to the median of (t − local midpoint).
+    /// Errors: net_no_nodes, or the last error when no node answered.
+    [[nodiscard]] Result<void> sync_clock();
+
+    /// The account's swarm: cached, else computed from the pool's swarm ids, else `get_swarm` via
+    /// onion to a random node. Errors: net_no_nodes, net_bad_response, transport errors.
+    [[nodiscard]] Result<Swarm> get_swarm(const SessionId& account);
+
+    /// Stores `data_b64` (standard base64, <= 102400 chars) for `recipient` in namespace `ns`
+    /// (unauthenticated: public-inbox namespaces, e.g. 0) with the given TTL, via one swarm member.
+    /// Retries on other paths/members (421: adopts the new swarm; 406: resyncs time and rebuilds).
+    /// Errors: net_too_large, net_bad_response (no node confirmed the hash), net_clock_skew,
+    /// net_unauthorized (401/403), net_http_status (400/other), net_timeout, net_no_path, …
+    [[nodiscard]] Result<StoreResult> store(const SessionId& recipient, std::int16_t ns,
+                                            std::string_view data_b64, std::int64_t ttl_ms);
+
+    /// One `retrieve` to the given swarm member (no other member is tried: last_hash is per node).
+    /// `params` builds the signed params ({"pubkey",…,"timestamp","signature",…}) for a network time.
+    /// Path failures are retried on another path; 406 resyncs time and re-signs once.
+    /// Returns the RPC's JSON result text ({"messages":[…],"more":…,"t":…}).
+    /// Errors: net_swarm_moved (421; the swarm cache for `account` is updated from the reply, call
+    /// get_swarm again), net_node_not_found (the node is gone; it was struck), net_clock_skew,
+    /// net_unauthorized, net_http_status, net_timeout, net_path_failed, net_bad_response.
+    [[nodiscard]] Result<std::string> retrieve(const SessionId& account, const Snode& node,
+                                               const ParamsBuilder& params);
+
+    /// `info` on one node via onion (also feeds the clock offset).
+    [[nodiscard]] Result<InfoResult> info(const Snode& node);
+
+    /// Any RPC to one node via onion, with path retries and the 406 resync/rebuild. The reply's
+    /// status is returned as a value (a 421 or 401 is not an error here).
+    [[nodiscard]] Result<RpcReply> rpc(const Snode& node, std::string_view method, const ParamsBuilder& params);
+
+    /// An RPC to some member of the account's swarm, with member retries and 421 handling.
+    /// Returns the first 2xx reply; a final non-2xx reply is returned as an error.
+    [[nodiscard]] Result<RpcReply> swarm_rpc(const SessionId& account, std::string_view method,
+                                             const ParamsBuilder& params);
+
+    /// Snapshots (for diagnostics and tests).
+    std::vector<Snode> snode_pool() const;
+    std::vector<std::vector<Snode>> paths() const;
+    Stats stats() const;
+    const NetworkConfig& config() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace session::network

@@ -1,0 +1,245 @@
+// net_parse.cpp: node lists and RPC replies (see net_parse.hpp).
+#include "detail/net_parse.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace session::network::detail {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kNextNodeNotFound = "Next node not found: ";
+
+Unexpected<Error> bad(Errc code, std::string msg) { return unexpected(code, "network: " + std::move(msg)); }
+
+const json* find_any(const json& j, std::initializer_list<const char*> keys, const char** which = nullptr) {
+    for (const char* k : keys) {
+        auto it = j.find(k);
+        if (it != j.end() && !it->is_null()) {
+            if (which) *which = k;
+            return &*it;
+        }
+    }
+    return nullptr;
+}
+
+template <class Tag>
+Result<Key32<Tag>> parse_key(const json& j, const char* field, Errc code) {
+    auto it = j.find(field);
+    if (it == j.end() || !it->is_string())
+        return bad(code, std::string("node: field '") + field + "': expected a 64-hex-digit string");
+    auto arr = from_hex_array<32>(it->get<std::string>());
+    if (!arr) return bad(code, std::string("node: field '") + field + "': " + arr.error().message);
+    Key32<Tag> k;
+    k.bytes = *arr;
+    return k;
+}
+
+bool parse_u64(std::string_view s, std::uint64_t& out, int base = 10) {
+    if (s.empty()) return false;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+    return ec == std::errc{} && p == s.data() + s.size();
+}
+
+bool is_ipv4(std::string_view s) {
+    int parts = 0;
+    std::size_t i = 0;
+    while (i <= s.size()) {
+        std::size_t j = s.find('.', i);
+        if (j == std::string_view::npos) j = s.size();
+        std::uint64_t v = 0;
+        if (j - i == 0 || j - i > 3 || !parse_u64(s.substr(i, j - i), v) || v > 255) return false;
+        ++parts;
+        i = j + 1;
+    }
+    return parts == 4;
+}
+
+}  // namespace
+
+Result<Snode> parse_node(const json& j, Errc code) {
+    if (!j.is_object()) return bad(code, "node: expected a JSON object, got " + std::string(j.type_name()));
+    Snode n;
+    if (const json* ip = find_any(j, {"public_ip", "ip"})) {
+        if (!ip->is_string()) return bad(code, "node: field 'public_ip': expected a string");
+        n.ip = ip->get<std::string>();
+        if (!n.ip.empty() && !is_ipv4(n.ip)) return bad(code, "node: field 'public_ip': expected dotted IPv4, got \"" + n.ip.substr(0, 40) + "\"");
+    }
+    const char* which = nullptr;
+    if (const json* port = find_any(j, {"storage_port", "port_https", "port"}, &which)) {
+        std::uint64_t v = 0;
+        if (port->is_number_unsigned()) v = port->get<std::uint64_t>();
+        else if (port->is_number_integer() && port->get<std::int64_t>() >= 0) v = static_cast<std::uint64_t>(port->get<std::int64_t>());
+        else if (port->is_string() && parse_u64(port->get<std::string>(), v)) {}
+        else return bad(code, std::string("node: field '") + which + "': expected a port number");
+        if (v == 0 || v > 65535) return bad(code, std::string("node: field '") + which + "': port out of range: " + std::to_string(v));
+        n.https_port = static_cast<std::uint16_t>(v);
+    }
+    auto ed = parse_key<Ed25519Tag>(j, "pubkey_ed25519", code);
+    if (!ed) return unexpected(std::move(ed).error());
+    auto x = parse_key<X25519Tag>(j, "pubkey_x25519", code);
+    if (!x) return unexpected(std::move(x).error());
+    n.keys.ed25519 = *ed;
+    n.keys.x25519 = *x;
+    if (auto it = j.find("swarm_id"); it != j.end() && !it->is_null()) {
+        if (it->is_number_unsigned()) n.swarm_id = it->get<std::uint64_t>();
+        else if (it->is_number_integer() && it->get<std::int64_t>() >= 0) n.swarm_id = static_cast<std::uint64_t>(it->get<std::int64_t>());
+        else return bad(code, "node: field 'swarm_id': expected an unsigned integer");
+    } else if (auto s = j.find("swarm"); s != j.end() && s->is_string()) {
+        // oxend's hex spelling, because swarm_id exceeds a JS double (storage-server.md §8).
+        std::uint64_t v = 0;
+        if (!parse_u64(s->get<std::string>(), v, 16)) return bad(code, "node: field 'swarm': expected hex");
+        n.swarm_id = v;
+    }
+    // INVALID_SWARM_ID: decommissioned, a relay but in no swarm (storage-server.md §6.3).
+    if (n.swarm_id && *n.swarm_id == 0xFFFFFFFFFFFFFFFFull) n.swarm_id.reset();
+    return n;
+}
+
+bool node_usable(const Snode& n) { return !n.ip.empty() && n.ip != "0.0.0.0" && n.https_port != 0; }
+
+Result<std::vector<Snode>> parse_node_list(const json& arr, std::size_t* skipped) {
+    if (!arr.is_array()) return bad(Errc::net_bad_response, "node list: expected an array, got " + std::string(arr.type_name()));
+    std::vector<Snode> out;
+    std::size_t bad_count = 0;
+    for (const auto& e : arr) {
+        auto n = parse_node(e);
+        if (!n || !node_usable(*n)) {
+            ++bad_count;
+            continue;
+        }
+        bool dup = false;
+        for (const auto& o : out) dup = dup || o.keys.ed25519 == n->keys.ed25519;
+        if (!dup) out.push_back(std::move(*n));
+    }
+    if (skipped) *skipped = bad_count;
+    return out;
+}
+
+namespace {
+Result<std::vector<Snode>> states_of(const json& result, std::string_view what) {
+    if (!result.is_object()) return bad(Errc::net_bad_response, std::string(what) + ": 'result' is not an object");
+    auto it = result.find("service_node_states");
+    if (it == result.end()) return bad(Errc::net_bad_response, std::string(what) + ": no result.service_node_states");
+    auto list = parse_node_list(*it);
+    if (!list) return list;
+    if (list->empty()) return bad(Errc::net_bad_response, std::string(what) + ": no usable node in service_node_states");
+    return list;
+}
+}  // namespace
+
+Result<std::vector<Snode>> parse_seed_reply(std::string_view body) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, "seed reply: not a JSON object");
+    auto r = j.find("result");
+    if (r == j.end()) return bad(Errc::net_bad_response, "seed reply: no 'result'");
+    return states_of(*r, "seed reply");
+}
+
+Result<std::vector<Snode>> parse_oxend_reply(std::string_view body) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, "oxend_request reply: not a JSON object");
+    auto r = j.find("result");
+    if (r == j.end()) return bad(Errc::net_bad_response, "oxend_request reply: no 'result'");
+    return states_of(*r, "oxend_request reply");
+}
+
+Result<Swarm> parse_swarm_reply(std::string_view body) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, "swarm reply: not a JSON object");
+    auto it = j.find("snodes");
+    if (it == j.end()) return bad(Errc::net_bad_response, "swarm reply: no 'snodes'");
+    auto list = parse_node_list(*it);
+    if (!list) return unexpected(std::move(list).error());
+    Swarm s;
+    if (auto sw = j.find("swarm"); sw != j.end() && sw->is_string()) {
+        std::uint64_t v = 0;
+        if (parse_u64(sw->get<std::string>(), v, 16) && v != 0xFFFFFFFFFFFFFFFFull) s.id = v;
+    }
+    for (auto& n : *list) {
+        if (s.id && !n.swarm_id) n.swarm_id = s.id;
+    }
+    s.nodes = std::move(*list);
+    if (s.nodes.empty()) return bad(Errc::net_bad_response, "swarm reply: no usable node in 'snodes'");
+    return s;
+}
+
+std::optional<std::int64_t> find_timestamp(std::string_view body) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    auto t = j.find("t");
+    if (t != j.end() && t->is_number_integer()) return t->get<std::int64_t>();
+    // batch/sequence: {"results": [{"code":…, "body": {…, "t": …}}]}
+    if (auto r = j.find("results"); r != j.end() && r->is_array() && !r->empty()) {
+        const auto& first = (*r)[0];
+        if (first.is_object()) {
+            auto b = first.find("body");
+            if (b != first.end() && b->is_object()) {
+                auto bt = b->find("t");
+                if (bt != b->end() && bt->is_number_integer()) return bt->get<std::int64_t>();
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::string seed_request_body() {
+    // Key order and spelling as session-desktop's SeedNodeAPI.ts (protocol.md §5.1).
+    return R"({"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"requested_unlock_height":true,"height":true}}})";
+}
+
+std::string pool_refresh_params() {
+    return R"({"endpoint":"get_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"storage_server_version":true,"swarm_id":true}}})";
+}
+
+std::optional<Ed25519PublicKey> next_node_not_found(std::string_view body) {
+    auto pos = body.find(kNextNodeNotFound);
+    if (pos == std::string_view::npos) return std::nullopt;
+    auto hex = body.substr(pos + kNextNodeNotFound.size());
+    if (hex.size() < 64) return std::nullopt;
+    auto arr = from_hex_array<32>(hex.substr(0, 64));
+    if (!arr) return std::nullopt;
+    Ed25519PublicKey k;
+    k.bytes = *arr;
+    return k;
+}
+
+std::string pool_line(const Snode& n) {
+    std::string s = to_hex(n.keys.ed25519.bytes) + "|" + to_hex(n.keys.x25519.bytes) + "|" + n.ip + "|" +
+                    std::to_string(n.https_port) + "|";
+    if (n.swarm_id) s += std::to_string(*n.swarm_id);
+    return s;
+}
+
+Result<Snode> parse_pool_line(std::string_view line) {
+    std::vector<std::string_view> f;
+    std::size_t i = 0;
+    while (true) {
+        auto j = line.find('|', i);
+        f.push_back(line.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i));
+        if (j == std::string_view::npos) break;
+        i = j + 1;
+    }
+    if (f.size() != 5) return bad(Errc::net_config, "pool cache: expected 5 '|'-separated fields, got " + std::to_string(f.size()));
+    auto ed = from_hex_array<32>(f[0]);
+    auto x = from_hex_array<32>(f[1]);
+    if (!ed || !x) return bad(Errc::net_config, "pool cache: bad key hex");
+    std::uint64_t port = 0;
+    if (!is_ipv4(f[2]) || !parse_u64(f[3], port) || port == 0 || port > 65535)
+        return bad(Errc::net_config, "pool cache: bad ip or port");
+    Snode n;
+    n.keys.ed25519.bytes = *ed;
+    n.keys.x25519.bytes = *x;
+    n.ip = std::string(f[2]);
+    n.https_port = static_cast<std::uint16_t>(port);
+    if (!f[4].empty()) {
+        std::uint64_t sw = 0;
+        if (!parse_u64(f[4], sw)) return bad(Errc::net_config, "pool cache: bad swarm id");
+        n.swarm_id = sw;
+    }
+    return n;
+}
+
+}  // namespace session::network::detail

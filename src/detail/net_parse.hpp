@@ -1,0 +1,55 @@
+#pragma once
+// net_parse.hpp: parsing node lists and RPC replies for the network module (private).
+// Every function is pure: bytes in, a Result out; errors are net_bad_response or net_config with the
+// offending field and position named.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "session/network.hpp"
+
+namespace session::network::detail {
+
+/// One node object in any of the spellings the network uses:
+///   oxend service_node_states: public_ip, storage_port, pubkey_ed25519, pubkey_x25519, swarm_id | swarm
+///   storage server get_swarm / 421 "snodes": ip, port_https | port (string), pubkey_ed25519, pubkey_x25519
+/// Errors (net_bad_response, or `code`): missing/ill-typed field, bad hex, port out of range.
+[[nodiscard]] Result<Snode> parse_node(const nlohmann::json& j, Errc code = Errc::net_bad_response);
+
+/// Whether a node is usable (has a routable IP: not empty, not 0.0.0.0; port != 0).
+bool node_usable(const Snode& n);
+
+/// A list of node objects; unusable nodes (0.0.0.0, missing IP) are dropped, malformed entries are
+/// skipped but counted in `skipped`. Errors: not an array.
+[[nodiscard]] Result<std::vector<Snode>> parse_node_list(const nlohmann::json& arr, std::size_t* skipped = nullptr);
+
+/// A seed's get_n_service_nodes reply (oxend JSON-RPC envelope): result.service_node_states[].
+/// Errors: net_bad_response (not JSON, no states, empty after filtering).
+[[nodiscard]] Result<std::vector<Snode>> parse_seed_reply(std::string_view body);
+
+/// The body of oxend_request get_service_nodes through a snode: {"result": {"service_node_states": …}}.
+[[nodiscard]] Result<std::vector<Snode>> parse_oxend_reply(std::string_view body);
+
+/// get_swarm reply or a 421 body: {"snodes": [...], "swarm": "<hex>"?}.
+[[nodiscard]] Result<Swarm> parse_swarm_reply(std::string_view body);
+
+/// The "t" field (ms) of a JSON body, if any (also looks into the first batch result).
+std::optional<std::int64_t> find_timestamp(std::string_view body);
+
+/// The body of the seed request, exactly as session-desktop sends it (protocol.md §5.1).
+std::string seed_request_body();
+/// The params of oxend_request get_service_nodes for a pool refresh through a snode (desktop's
+/// fields plus swarm_id, as libsession asks for it).
+std::string pool_refresh_params();
+
+/// "Next node not found: <ed25519 hex>" in a 502 body → the key; otherwise nullopt.
+std::optional<Ed25519PublicKey> next_node_not_found(std::string_view body);
+
+/// One line of the pool cache file: ed25519|x25519|ip|port|swarm_id (swarm_id may be empty).
+std::string pool_line(const Snode& n);
+[[nodiscard]] Result<Snode> parse_pool_line(std::string_view line);
+
+}  // namespace session::network::detail
