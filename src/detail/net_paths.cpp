@@ -1,0 +1,87 @@
+// net_paths.cpp: onion path selection rules (see net_paths.hpp).
+#include "detail/net_paths.hpp"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace session::network::detail {
+
+std::string diversity_key(const std::string& ip) {
+    if (ip.rfind("127.", 0) == 0) return ip;  // loopback: a local network gives each node its own IP
+    auto last = ip.rfind('.');
+    return last == std::string::npos ? ip : ip.substr(0, last);
+}
+
+std::size_t random_below(Rng& rng, std::size_t n) {
+    if (n == 0) throw std::invalid_argument("network: random_below(0)");
+    // Rejection sampling: no modulo bias.
+    const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    while (true) {
+        std::uint64_t v = 0;
+        rng.fill(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(&v), sizeof v));
+        if (v < limit) return static_cast<std::size_t>(v % n);
+    }
+}
+
+namespace {
+bool contains_key(std::span<const Snode> nodes, const Snode& n) {
+    return std::any_of(nodes.begin(), nodes.end(), [&](const Snode& o) { return o.keys.ed25519 == n.keys.ed25519; });
+}
+}  // namespace
+
+bool path_touches(std::span<const Snode> path, const Snode& node) {
+    const std::string k = diversity_key(node.ip);
+    return std::any_of(path.begin(), path.end(), [&](const Snode& o) {
+        return o.keys.ed25519 == node.keys.ed25519 || diversity_key(o.ip) == k;
+    });
+}
+
+std::optional<std::vector<Snode>> pick_path(std::span<const Snode> candidates, std::size_t length,
+                                            std::span<const Snode> exclude, std::span<const Snode> avoid, Rng& rng) {
+    if (length == 0) return std::vector<Snode>{};
+    std::set<std::string> banned;
+    for (const auto& e : exclude) banned.insert(diversity_key(e.ip));
+    std::vector<Snode> preferred, fallback;
+    for (const auto& c : candidates) {
+        if (contains_key(exclude, c) || banned.count(diversity_key(c.ip))) continue;
+        (contains_key(avoid, c) ? fallback : preferred).push_back(c);
+    }
+    shuffle(preferred, rng);
+    shuffle(fallback, rng);
+    std::vector<Snode> path;
+    std::set<std::string> used;
+    for (auto* list : {&preferred, &fallback}) {
+        for (const auto& c : *list) {
+            if (path.size() == length) break;
+            auto k = diversity_key(c.ip);
+            if (used.count(k)) continue;
+            used.insert(k);
+            path.push_back(c);
+        }
+    }
+    if (path.size() < length) return std::nullopt;
+    return path;
+}
+
+std::optional<Snode> pick_replacement(std::span<const Snode> candidates, std::span<const Snode> path, std::size_t index,
+                                      std::span<const Snode> exclude, Rng& rng) {
+    std::set<std::string> banned;
+    for (const auto& e : exclude) banned.insert(diversity_key(e.ip));
+    for (std::size_t i = 0; i < path.size(); ++i)
+        if (i != index) banned.insert(diversity_key(path[i].ip));
+    std::vector<Snode> ok;
+    for (const auto& c : candidates) {
+        if (contains_key(path, c) || contains_key(exclude, c) || banned.count(diversity_key(c.ip))) continue;
+        ok.push_back(c);
+    }
+    if (ok.empty()) return std::nullopt;
+    return ok[random_below(rng, ok.size())];
+}
+
+std::int64_t median(std::vector<std::int64_t> v) {
+    std::sort(v.begin(), v.end());
+    return v[(v.size() - 1) / 2];
+}
+
+}  // namespace session::network::detail

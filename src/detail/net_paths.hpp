@@ -1,0 +1,47 @@
+#pragma once
+// net_paths.hpp: onion path selection rules (private to the network module; pure functions so the
+// rules are unit-tested without a network).
+//   * one node per /24 subnet ("a.b.c") on public addresses, as session-desktop and libsession
+//     [ls-new] do; on loopback (127.0.0.0/8, a local network) one node per IP, as libquic does;
+//   * never the destination, and never a node sharing the destination's subnet/IP key;
+//   * nodes in `avoid` (other paths' nodes) only if the pool has nothing else (soft rule).
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "session/network.hpp"
+
+namespace session::network::detail {
+
+/// The diversity key: "a.b.c" for a public IPv4 address, the whole address on 127.0.0.0/8.
+std::string diversity_key(const std::string& ip);
+
+/// A uniform integer in [0, n) from `rng` (n > 0).
+std::size_t random_below(Rng& rng, std::size_t n);
+
+/// Shuffles `v` in place (Fisher-Yates with `rng`).
+template <class T>
+void shuffle(std::vector<T>& v, Rng& rng) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[random_below(rng, i)]);
+}
+
+/// Picks `length` nodes from `candidates` with pairwise distinct diversity keys, none equal to or
+/// sharing a diversity key with a node in `exclude` (hard), preferring nodes not in `avoid` (soft).
+/// nullopt when the candidates cannot satisfy the hard rules.
+std::optional<std::vector<Snode>> pick_path(std::span<const Snode> candidates, std::size_t length,
+                                            std::span<const Snode> exclude, std::span<const Snode> avoid, Rng& rng);
+
+/// A replacement for path[index]: a candidate not in the path, with a diversity key distinct from the
+/// other path nodes and from `exclude`. nullopt if none.
+std::optional<Snode> pick_replacement(std::span<const Snode> candidates, std::span<const Snode> path, std::size_t index,
+                                      std::span<const Snode> exclude, Rng& rng);
+
+/// Whether `path` contains `node` (by Ed25519 key) or a node with its diversity key.
+bool path_touches(std::span<const Snode> path, const Snode& node);
+
+/// The median of `v` (the lower middle for an even count); v must not be empty.
+std::int64_t median(std::vector<std::int64_t> v);
+
+}  // namespace session::network::detail
