@@ -1,0 +1,209 @@
+#pragma once
+// client.hpp: the facade. One Session account, from its 13-word phrase: send a 1:1 message, receive
+// what the swarm holds for us.
+//
+//   send:    Content{DataMessage{body, attachments, profile}, expiration, sigTimestamp = t}
+//            → envelope::seal → store(recipient swarm, namespace 0, ttl) via one onion request
+//   receive: signed retrieve of namespace 0 from 2 swarm members (re-issued while `more`), merged,
+//            de-duplicated by hash → envelope::open each → messages + skipped items with reasons
+//
+// Modelled on pysession-client's Client(mnemonic).send/.receive(last_hash) and session.js's
+// Session.sendMessage (clients.md §1.2, §2), with session-desktop's robustness (clients.md §3):
+// network time for timestamps, 2-node polling with per-node last_hash, 421 recovery.
+//
+// Thread safety: every member function may be called from several threads at once on one Client
+// (sends run concurrently; receives are serialised with each other only while cursor state is
+// read/written, never across network I/O). Callbacks (log) may run on any calling thread.
+// The library never prints; a phrase or key never appears in a message, log line or exception.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "session/error.hpp"
+#include "session/keys.hpp"
+#include "session/network.hpp"
+#include "session/proto_wire.hpp"
+#include "session/retrieve.hpp"
+#include "session/rng.hpp"
+
+namespace session {
+
+/// TTL of a 1:1 message in the swarm: 14 days, the maximum for namespace 0 (storage-server.md §4.7;
+/// session-desktop TTL_DEFAULT.CONTENT_MESSAGE).
+inline constexpr std::chrono::milliseconds kDefaultMessageTtl{14LL * 24 * 60 * 60 * 1000};
+/// The smallest TTL the storage server accepts (storage-server.md §4.7).
+inline constexpr std::chrono::milliseconds kMinMessageTtl{10'000};
+
+struct ClientOptions {
+    /// Which network: "mainnet" (or "") = the pinned mainnet seeds; anything else is the path of a
+    /// network file, as written by session-localnet (see network::NetworkConfig::from_file).
+    std::string network = "mainnet";
+    std::chrono::milliseconds request_timeout{25'000};   ///< one onion request (desktop: 25 s)
+    std::chrono::milliseconds retrieve_timeout{10'000};  ///< one retrieve page (desktop: 10 s)
+    std::chrono::milliseconds connect_timeout{5'000};
+    std::size_t path_count = 2;  ///< onion paths kept (desktop: 2)
+    /// Sent as the LokiProfile display name in every message, as the official client does, so the
+    /// recipient sees a name instead of a bare Session ID. Empty = no profile is sent.
+    std::string display_name;
+    /// Log lines (never secrets). Default: silent.
+    network::LogFn log;
+    std::shared_ptr<Clock> clock;  ///< default: system_clock()
+    std::shared_ptr<Rng> rng;      ///< default: system_rng() (node choice, sealing)
+    /// Default: real HTTPS (libcurl). Tests pass a localnet or fake transport.
+    std::shared_ptr<network::Transport> transport;
+    /// Persist the snode pool here (used when seeds are unreachable). Default: memory only.
+    std::string pool_cache_path;
+    /// Share one Network (pool, paths, clock offset) between several Clients, e.g. many bots in one
+    /// process. When set, network/timeouts/path_count/transport/clock/pool_cache_path above are
+    /// ignored (the Network already has them).
+    std::shared_ptr<network::Network> shared_network;
+    /// Swarm members whose answers each receive() merges (desktop: 2).
+    std::size_t poll_nodes = retrieve::kPollNodes;
+    /// `max_count` per retrieve page; 0 = the server's default byte budget. receive() re-issues
+    /// while a node says `more`, so this only changes how many requests a large backlog takes.
+    std::int64_t retrieve_page_size = 0;
+};
+
+/// Disappearing-message mode (Content.expirationType; protocol.md §3.3).
+enum class ExpirationType { none, delete_after_read, delete_after_send };
+
+struct SendOptions {
+    /// How long the swarm keeps the message, 10 s … 14 days. Default: 14 days, or the timer for
+    /// delete_after_send (as session-desktop does, so the swarm drops it when it disappears).
+    std::optional<std::chrono::milliseconds> ttl;
+    ExpirationType expiration = ExpirationType::none;
+    /// The disappearing timer; must be > 0 exactly when expiration != none.
+    std::chrono::seconds expiration_timer{0};
+    /// Already-uploaded attachment pointers (file-server URL, key, digest, size…), sent as
+    /// DataMessage.attachments. Uploading is not part of this library yet.
+    std::vector<proto::AttachmentPointer> attachments;
+};
+
+struct SendResult {
+    std::string hash;            ///< storage hash of the stored message (storage-server.md §7)
+    std::int64_t timestamp_ms;   ///< the sent timestamp (network time): Envelope.timestamp = sigTimestamp
+    std::int64_t expiry_ms;      ///< when the swarm drops it
+    /// Each swarm member's answer (confirmed, signature checked, expiry, or why it failed).
+    std::vector<network::StoreNodeResult> nodes;
+    /// Members that confirmed the hash with a valid signature (>= 1 on success).
+    std::size_t confirmed = 0;
+};
+
+/// What a received item is (from which Content field it came; protocol.md §3.3).
+enum class MessageKind {
+    text,                      ///< a visible DataMessage: body and/or attachments (body may be empty)
+    expiration_timer_update,   ///< DataMessage with flags EXPIRATION_TIMER_UPDATE
+    reaction,                  ///< DataMessage.reaction
+    sync,                      ///< our own outgoing message copied to our swarm (DataMessage.syncTarget)
+    receipt,                   ///< ReceiptMessage (delivery/read)
+    typing,                    ///< TypingMessage
+    unsend,                    ///< UnsendRequest
+    data_extraction,           ///< screenshot / media-saved notice
+    message_request_response,  ///< MessageRequestResponse (request accepted)
+    other,                     ///< anything else (calls, configs, Pro, future fields): see `content`
+};
+std::string_view to_string(MessageKind kind);
+
+struct ReceivedMessage {
+    SessionId sender;             ///< from the signed Ed25519 key inside the envelope, never Envelope.source
+    MessageKind kind;
+    std::string body;             ///< DataMessage.body ("" if absent)
+    std::string hash;             ///< storage hash: a stable identity for de-duplication
+    std::int64_t sent_timestamp_ms;    ///< Envelope.timestamp (checked against Content.sigTimestamp)
+    std::int64_t stored_timestamp_ms;  ///< the `timestamp` the sender gave to `store`
+    std::int64_t expiry_ms;            ///< when the swarm drops it
+    ExpirationType expiration_type;    ///< disappearing mode the sender set
+    std::uint32_t expiration_seconds;  ///< disappearing timer (0 = none)
+    std::vector<proto::AttachmentPointer> attachments;
+    std::optional<std::string> display_name;  ///< the sender's LokiProfile name, if sent
+    proto::Content content;       ///< everything that was decoded, for fields not surfaced above
+};
+
+/// An item the swarm holds for us that could not be turned into a ReceivedMessage. Never dropped
+/// silently: it is reported here once, with the reason.
+struct SkippedItem {
+    std::string hash;
+    std::int64_t stored_timestamp_ms;
+    Error reason;  ///< envelope_decrypt_failed (not for us / corrupt), envelope_bad_signature, proto_*, …
+};
+
+struct ReceiveResult {
+    /// New messages, oldest first (by sent time as stored, then by storage order).
+    std::vector<ReceivedMessage> messages;
+    /// Items that could not be opened, with reasons; skipped.size() is the skipped count.
+    std::vector<SkippedItem> skipped;
+    /// Pass this to the next receive() call: the hash of the newest item returned (message or
+    /// skipped), or the last_hash you passed in if nothing new arrived.
+    std::string last_hash;
+    /// What each polled swarm member did (pages, messages, error) — for diagnostics.
+    std::vector<retrieve::NodeOutcome> nodes;
+};
+
+class Client {
+public:
+    /// From a 13-word phrase. Throws std::invalid_argument if the phrase is invalid (the message
+    /// names the position, never a word) or the network file cannot be loaded. Prefer create() to
+    /// get these as values. The phrase is not kept.
+    explicit Client(std::string_view phrase, ClientOptions options = {});
+    /// From an identity (e.g. generated, or from a seed). Throws std::invalid_argument if the
+    /// network file cannot be loaded.
+    explicit Client(Identity identity, ClientOptions options = {});
+    /// Errors: mnemonic_* (bad phrase), io_error / net_config (network file).
+    [[nodiscard]] static Result<Client> create(std::string_view phrase, ClientOptions options = {});
+    [[nodiscard]] static Result<Client> create(Identity identity, ClientOptions options = {});
+
+    Client(Client&&) noexcept;
+    Client& operator=(Client&&) noexcept;
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+    ~Client();
+
+    /// Our Session ID ("05…").
+    SessionId session_id() const;
+
+    /// Seals `text` for `to` and stores it in `to`'s swarm (namespace 0). Sending to our own
+    /// session_id() is Note to Self. Uses network time for the timestamp. Retries other paths and
+    /// swarm members; follows a moved swarm (421); resynchronises the clock on 406.
+    /// Cost: warm (pool, path and recipient swarm cached) = 1 onion request.
+    /// Errors: invalid_argument (bad options), envelope_too_large, net_* (see network::Network::store).
+    [[nodiscard]] Result<SendResult> send(const SessionId& to, std::string_view text,
+                                          const SendOptions& options = {});
+    /// As above, with the recipient as "05…" hex. Errors additionally: session_id_invalid,
+    /// session_id_wrong_prefix.
+    [[nodiscard]] Result<SendResult> send(std::string_view to, std::string_view text,
+                                          const SendOptions& options = {});
+
+    /// Messages the swarm holds for us that were stored after `last_hash`.
+    ///
+    /// `last_hash` is the hash of the newest message the caller has already seen — pass the
+    /// ReceiveResult::last_hash of the previous call. receive() returns only items stored after it;
+    /// "" returns everything the swarm still holds (messages live up to 14 days). Each swarm member
+    /// orders messages by its own arrival order, so the Client keeps, per last_hash it returned,
+    /// where each member stopped, and filters out anything it already returned up to that point:
+    /// passing back the last_hash you got never yields an item twice, even when the two polled
+    /// members disagree. A last_hash from another process (a restart) is sent to the members as is;
+    /// a member that no longer holds that message answers from its oldest one, so such a first call
+    /// may repeat older items: de-duplicate by `hash` if you persist across restarts.
+    ///
+    /// Asks ClientOptions::poll_nodes (2) random swarm members, re-issuing while they say `more`, and
+    /// succeeds if at least one answered. Cost per call: one onion request per member per page.
+    /// Errors: invalid_argument (last_hash is not empty and not a 43-character hash), net_* when no
+    /// member answered (the last one's error; net_swarm_moved only if the swarm moved twice).
+    [[nodiscard]] Result<ReceiveResult> receive(std::string_view last_hash = "");
+
+    /// The network underneath (stats, pool, paths, clock offset).
+    network::Network& network();
+    const network::Network& network() const;
+
+private:
+    struct Impl;
+    explicit Client(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace session

@@ -1,0 +1,170 @@
+#pragma once
+// retrieve.hpp: reading an account's messages back from its swarm (storage-server `retrieve`).
+//
+//   signature = Ed25519(account ed25519 key, "retrieve" || NS || timestamp_ms), base64 (88 chars)
+//   NS = "" for namespace 0, else the decimal namespace ("2", "-10")
+//   params  = {pubkey: "05…", pubkey_ed25519: hex, namespace, timestamp, signature, last_hash,
+//              [max_count], [max_size]}
+//   answer  = {messages: [{hash, data (base64), timestamp, expiration}], more: bool, t: ms, hf}
+// Sources: storage-server.md §4.4, §4.5, §5.4 (oxenss/rpc/request_handler.cpp, client_rpc_endpoints.cpp);
+// protocol.md §5.7 (session-desktop ts/session/apis/snode_api/swarmPolling.ts, retrieveRequest.ts).
+//
+// Polling follows session-desktop and goes further where desktop relies on the next 5 s poll:
+//   * ask kPollNodes (2) swarm members, because single snodes are often out of sync;
+//   * keep `last_hash` per (node, namespace): each node orders messages by its own insertion order,
+//     so a hash is only a valid resume point for the node that returned it;
+//   * re-issue the request while the node answers `more: true` (desktop does not);
+//   * merge the nodes' answers and de-duplicate by message hash.
+// This module only builds, signs and parses; the caller supplies the transport (a Fetch).
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "session/bytes.hpp"
+#include "session/error.hpp"
+#include "session/keys.hpp"
+
+namespace session::retrieve {
+
+/// Namespace 0: the public inbox where 1:1 messages are stored (storage-server.md §6.1).
+inline constexpr std::int16_t kDefaultNamespace = 0;
+/// Swarm members asked per poll (session-desktop RETRIEVE_SNODES_COUNT).
+inline constexpr std::size_t kPollNodes = 2;
+/// A storage-server message hash: unpadded base64 of 32 bytes (storage-server.md §7).
+inline constexpr std::size_t kHashLength = 43;
+/// Largest message the storage server accepts (76 800 bytes decoded, storage-server.md §5.3).
+inline constexpr std::size_t kMaxMessageBytes = 76'800;
+/// Re-issues per node per poll before giving up on `more` (a node that always says `more` must not
+/// hold the caller forever; at the server's smallest page of one message this is 10 000 messages).
+inline constexpr std::size_t kMaxPagesPerNode = 10'000;
+
+/// The exact bytes signed for a retrieve: "retrieve" || NS || decimal(timestamp_ms).
+std::string signature_message(std::int16_t ns, std::int64_t timestamp_ms);
+
+/// The parameters of one signed `retrieve` call. Build with sign_request.
+struct Request {
+    std::string pubkey;          ///< account Session ID, "05" + 64 hex
+    std::string pubkey_ed25519;  ///< the signer's Ed25519 key, 64 hex (the server checks it maps to pubkey)
+    std::int16_t ns = kDefaultNamespace;
+    std::int64_t timestamp_ms = 0;  ///< network time; the server accepts ±60 s (storage-server.md §4.7)
+    std::string signature;          ///< standard padded base64 of the 64-byte Ed25519 signature
+    std::string last_hash;          ///< resume after this message on the answering node; "" = from the start
+    std::int64_t max_count = 0;     ///< 0 = not sent (server default)
+    std::int64_t max_size = 0;      ///< 0 = not sent; negative = 1/k of the server's 7.8 MB budget
+
+    /// The JSON text of the `params` object. `last_hash` is omitted when empty, `max_count` and
+    /// `max_size` when zero; `namespace` is always sent (the server defaults it to 0 anyway).
+    std::string params_json() const;
+    /// The JSON text of the whole request body {"method":"retrieve","params":{…}}.
+    std::string body_json() const;
+};
+
+/// Limits of one page. Zero fields are not sent.
+struct PageLimits {
+    std::int64_t max_count = 0;
+    std::int64_t max_size = 0;
+};
+
+/// Signs a retrieve of namespace `ns` for `self` at `timestamp_ms`, resuming after `last_hash`.
+/// Errors: invalid_argument if last_hash is neither empty nor a 43-character base64 hash.
+[[nodiscard]] Result<Request> sign_request(const Identity& self, std::int16_t ns, std::int64_t timestamp_ms,
+                                           std::string_view last_hash = {}, PageLimits limits = {});
+
+/// One stored message as a swarm node returns it (still sealed).
+struct StoredMessage {
+    std::string hash;           ///< 43-character unpadded base64 (storage-server.md §7)
+    Bytes data;                 ///< decoded `data`: the stored (sealed) bytes
+    std::int64_t timestamp_ms;  ///< the `timestamp` the sender gave to `store` (its network time)
+    std::int64_t expiry_ms;     ///< the node's `expiration` for it
+    bool operator==(const StoredMessage&) const = default;
+};
+
+/// One decoded retrieve answer.
+struct Page {
+    std::vector<StoredMessage> messages;  ///< in the answering node's insertion order
+    bool more = false;                    ///< the node truncated the answer; re-issue after the last hash
+    std::optional<std::int64_t> server_time_ms;  ///< `t`, for the network clock offset
+};
+
+/// Parses a retrieve answer body. Every field is type- and bounds-checked: hashes must be 43 base64
+/// characters, data valid base64 of at most kMaxMessageBytes, timestamps non-negative integers,
+/// `more` a boolean. Errors: retrieve_bad_response naming the field and item index
+/// ("retrieve: messages[3].hash: expected 43 base64 characters, got 12").
+[[nodiscard]] Result<Page> parse_response(std::string_view body);
+
+/// Signs the request of one page for a given network time (ms). The transport calls it for every
+/// attempt, so a retry after a 406 (clock skew) carries a fresh timestamp and signature.
+using RequestBuilder = std::function<Result<Request>(std::int64_t network_now_ms)>;
+/// Sends one retrieve to the swarm member `node` (its Ed25519 key, 64 hex) and returns the answer body
+/// of a 200 response. Errors are passed through to the caller (net_swarm_moved for a 421,
+/// net_clock_skew, net_timeout, …). Called from the polling thread only.
+/// Client adapts network::Network::retrieve to this; tests pass a fake.
+using Fetch = std::function<Result<std::string>(std::string_view node, const RequestBuilder& build)>;
+
+/// Where each node stopped: node Ed25519 hex -> the last hash that node returned (per namespace:
+/// keep one NodeCursor per namespace). A plain value: copy it to keep a resume point.
+struct NodeCursor {
+    std::map<std::string, std::string, std::less<>> last_hash;
+    bool operator==(const NodeCursor&) const = default;
+};
+
+/// What happened at one node during a poll.
+struct NodeOutcome {
+    std::string node;
+    std::size_t pages = 0;      ///< requests answered by this node
+    std::size_t messages = 0;   ///< messages it returned (before de-duplication)
+    std::optional<Error> error; ///< set when the node's last request failed
+};
+
+/// The merged result of one poll.
+struct PollResult {
+    /// New messages, de-duplicated by hash across nodes, ordered by `timestamp_ms` then by the order
+    /// the first answering node returned them (a stable merge of the nodes' insertion orders).
+    std::vector<StoredMessage> messages;
+    std::vector<NodeOutcome> nodes;
+    std::optional<std::int64_t> server_time_ms;  ///< the newest `t` seen
+};
+
+struct PollOptions {
+    std::int16_t ns = kDefaultNamespace;
+    PageLimits limits{};
+    std::size_t max_pages_per_node = kMaxPagesPerNode;
+    /// Stop after this many nodes answered (the rest of `nodes` are spares for failures);
+    /// 0 = ask every node.
+    std::size_t want_answers = 0;
+};
+
+/// Polls `nodes` one after the other (until options.want_answers answered): for each node, a signed retrieve resuming after
+/// cursor.last_hash[node] (or after `fallback_last_hash` when the cursor has no entry for it),
+/// re-issued while the node answers `more`. The cursor is updated with every page a node answers,
+/// so a node that fails half-way resumes where it stopped. Messages are merged and de-duplicated.
+/// Succeeds if at least one node answered (the others' errors are in PollResult::nodes); fails with
+/// the first node's error if none did; invalid_argument if `nodes` is empty or fallback_last_hash
+/// is not a hash.
+[[nodiscard]] Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes,
+                                      NodeCursor& cursor, std::string_view fallback_last_hash,
+                                      const Fetch& fetch, const PollOptions& options = {});
+
+/// Hashes already handed to a consumer, each kept until its message expires (the swarm forgets it
+/// then, so it cannot come back). Not thread-safe: guard it with the owner's lock.
+class SeenHashes {
+public:
+    /// Records `hash` (expiring at expiry_ms); returns false if it was already recorded.
+    bool insert(std::string_view hash, std::int64_t expiry_ms);
+    bool contains(std::string_view hash) const;
+    /// Forgets hashes whose expiry is before now_ms.
+    void prune(std::int64_t now_ms);
+    std::size_t size() const { return expiry_.size(); }
+
+private:
+    std::unordered_map<std::string, std::int64_t> expiry_;
+};
+
+}  // namespace session::retrieve

@@ -1,0 +1,235 @@
+// retrieve.cpp: signed retrieve requests, bounds-checked answers, multi-node polling.
+#include "session/retrieve.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <stdexcept>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace session::retrieve {
+
+namespace {
+
+using nlohmann::json;
+
+Unexpected<Error> bad(std::string what) {
+    return unexpected(Errc::retrieve_bad_response, "retrieve: " + std::move(what));
+}
+
+bool is_b64_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+// A storage-server message hash: exactly 43 characters of the standard base64 alphabet, no padding.
+bool is_message_hash(std::string_view h) {
+    return h.size() == kHashLength && std::all_of(h.begin(), h.end(), is_b64_char);
+}
+
+std::string type_name(const json& j) { return j.type_name(); }
+
+// A non-negative JSON integer (the server's timestamps are ms since the epoch).
+Result<std::int64_t> non_negative(const json& obj, const char* key, const std::string& where) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return bad(where + "." + key + ": missing");
+    if (it->is_number_unsigned()) {
+        auto v = it->get<std::uint64_t>();
+        if (v > static_cast<std::uint64_t>(INT64_MAX))
+            return bad(where + "." + key + ": value out of range");
+        return static_cast<std::int64_t>(v);
+    }
+    if (it->is_number_integer()) {
+        auto v = it->get<std::int64_t>();
+        if (v < 0) return bad(where + "." + key + ": expected a non-negative integer, got " + std::to_string(v));
+        return v;
+    }
+    return bad(where + "." + key + ": expected an integer, got " + type_name(*it));
+}
+
+}  // namespace
+
+std::string signature_message(std::int16_t ns, std::int64_t timestamp_ms) {
+    // storage-server.md §4.5: the namespace is left out entirely for namespace 0.
+    std::string m = "retrieve";
+    if (ns != 0) m += std::to_string(ns);
+    m += std::to_string(timestamp_ms);
+    return m;
+}
+
+std::string Request::params_json() const {
+    json p = {{"pubkey", pubkey},         {"pubkey_ed25519", pubkey_ed25519}, {"namespace", ns},
+              {"timestamp", timestamp_ms}, {"signature", signature}};
+    if (!last_hash.empty()) p["last_hash"] = last_hash;
+    if (max_count != 0) p["max_count"] = max_count;
+    if (max_size != 0) p["max_size"] = max_size;
+    return p.dump();
+}
+
+std::string Request::body_json() const {
+    return R"({"method":"retrieve","params":)" + params_json() + "}";
+}
+
+Result<Request> sign_request(const Identity& self, std::int16_t ns, std::int64_t timestamp_ms,
+                             std::string_view last_hash, PageLimits limits) {
+    if (!last_hash.empty() && !is_message_hash(last_hash))
+        return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
+                                                      std::to_string(last_hash.size()) + " characters");
+    if (timestamp_ms < 0)
+        return unexpected(Errc::invalid_argument, "retrieve: timestamp: expected non-negative milliseconds");
+    Request r;
+    r.pubkey = self.session_id().hex();
+    r.pubkey_ed25519 = to_hex(self.ed25519_public().view());
+    r.ns = ns;
+    r.timestamp_ms = timestamp_ms;
+    const auto msg = signature_message(ns, timestamp_ms);
+    const auto sig = self.sign(as_bytes(msg));
+    r.signature = base64_encode(sig);
+    r.last_hash = std::string(last_hash);
+    r.max_count = limits.max_count;
+    r.max_size = limits.max_size;
+    return r;
+}
+
+Result<Page> parse_response(std::string_view body) {
+    json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return bad("answer is not valid JSON (" + std::to_string(body.size()) + " bytes)");
+    if (!j.is_object()) return bad("answer: expected a JSON object, got " + type_name(j));
+
+    Page page;
+    auto msgs = j.find("messages");
+    if (msgs == j.end()) return bad("answer: `messages` missing");
+    if (!msgs->is_array()) return bad("messages: expected an array, got " + type_name(*msgs));
+    page.messages.reserve(msgs->size());
+    for (std::size_t i = 0; i < msgs->size(); ++i) {
+        const json& m = (*msgs)[i];
+        const std::string where = "messages[" + std::to_string(i) + "]";
+        if (!m.is_object()) return bad(where + ": expected an object, got " + type_name(m));
+
+        auto h = m.find("hash");
+        if (h == m.end()) return bad(where + ".hash: missing");
+        if (!h->is_string()) return bad(where + ".hash: expected a string, got " + type_name(*h));
+        const auto& hash = h->get_ref<const std::string&>();
+        if (!is_message_hash(hash))
+            return bad(where + ".hash: expected 43 base64 characters, got " + std::to_string(hash.size()) +
+                       (hash.size() == kHashLength ? " with a non-base64 character" : ""));
+
+        auto d = m.find("data");
+        if (d == m.end()) return bad(where + ".data: missing");
+        if (!d->is_string()) return bad(where + ".data: expected a base64 string, got " + type_name(*d));
+        const auto& text = d->get_ref<const std::string&>();
+        // Check the size before decoding, so a hostile node cannot make us allocate its whole answer twice.
+        if (text.size() / 4 * 3 > kMaxMessageBytes + 3)
+            return bad(where + ".data: expected at most " + std::to_string(kMaxMessageBytes) + " bytes, got about " +
+                       std::to_string(text.size() / 4 * 3));
+        auto data = base64_decode(text);
+        if (!data) return bad(where + ".data: " + data.error().message);
+        if (data->size() > kMaxMessageBytes)
+            return bad(where + ".data: expected at most " + std::to_string(kMaxMessageBytes) + " bytes, got " +
+                       std::to_string(data->size()));
+
+        auto ts = non_negative(m, "timestamp", where);
+        if (!ts) return unexpected(std::move(ts).error());
+        auto exp = non_negative(m, "expiration", where);
+        if (!exp) return unexpected(std::move(exp).error());
+
+        page.messages.push_back(StoredMessage{hash, std::move(*data), *ts, *exp});
+    }
+
+    if (auto more = j.find("more"); more != j.end() && !more->is_null()) {
+        if (!more->is_boolean()) return bad("more: expected a boolean, got " + type_name(*more));
+        page.more = more->get<bool>();
+    }
+    if (auto t = j.find("t"); t != j.end() && !t->is_null()) {
+        auto v = non_negative(j, "t", "answer");
+        if (!v) return unexpected(std::move(v).error());
+        page.server_time_ms = *v;
+    }
+    return page;
+}
+
+Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes, NodeCursor& cursor,
+                        std::string_view fallback_last_hash, const Fetch& fetch, const PollOptions& options) {
+    if (nodes.empty()) return unexpected(Errc::invalid_argument, "retrieve: poll: expected at least one node, got 0");
+    if (!fetch) throw std::invalid_argument("retrieve::poll: fetch must be set");
+    if (!fallback_last_hash.empty() && !is_message_hash(fallback_last_hash))
+        return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
+                                                      std::to_string(fallback_last_hash.size()) + " characters");
+
+    struct Merged {
+        StoredMessage msg;
+        std::size_t order;
+    };
+    std::vector<Merged> merged;
+    std::unordered_map<std::string, std::size_t> index;  // hash -> position in merged
+    PollResult out;
+    std::optional<Error> first_error;
+    std::size_t answered = 0;
+
+    for (const auto& node : nodes) {
+        NodeOutcome outcome;
+        outcome.node = node;
+        std::string last;
+        if (auto it = cursor.last_hash.find(node); it != cursor.last_hash.end()) last = it->second;
+        else last = std::string(fallback_last_hash);
+
+        for (std::size_t page_no = 0; page_no < options.max_pages_per_node; ++page_no) {
+            const RequestBuilder build = [&](std::int64_t now) {
+                return sign_request(self, options.ns, now, last, options.limits);
+            };
+            auto body = fetch(node, build);
+            if (!body) {
+                outcome.error = std::move(body).error();
+                break;
+            }
+            auto page = parse_response(*body);
+            if (!page) {
+                outcome.error = std::move(page).error();
+                outcome.error->message += " (from node " + node.substr(0, 8) + "…)";
+                break;
+            }
+            outcome.error.reset();
+            ++outcome.pages;
+            if (page->server_time_ms)
+                out.server_time_ms = std::max(out.server_time_ms.value_or(0), *page->server_time_ms);
+            outcome.messages += page->messages.size();
+            if (!page->messages.empty()) last = page->messages.back().hash;
+            for (auto& m : page->messages) {
+                if (index.contains(m.hash)) continue;
+                index.emplace(m.hash, merged.size());
+                merged.push_back(Merged{std::move(m), merged.size()});
+            }
+            // Resume point for this node: the last hash it returned (or the one it accepted).
+            if (!last.empty()) cursor.last_hash.insert_or_assign(node, last);
+            if (!page->more || page->messages.empty()) break;
+        }
+        if (outcome.pages > 0) ++answered;
+        if (outcome.error && !first_error) first_error = *outcome.error;
+        out.nodes.push_back(std::move(outcome));
+        if (options.want_answers != 0 && answered >= options.want_answers) break;
+    }
+    if (answered == 0) {
+        if (first_error) return unexpected(std::move(*first_error));
+        return unexpected(Errc::invalid_argument, "retrieve: poll: max_pages_per_node is 0");
+    }
+
+    std::stable_sort(merged.begin(), merged.end(), [](const Merged& a, const Merged& b) {
+        return a.msg.timestamp_ms < b.msg.timestamp_ms;
+    });
+    out.messages.reserve(merged.size());
+    for (auto& m : merged) out.messages.push_back(std::move(m.msg));
+    return out;
+}
+
+bool SeenHashes::insert(std::string_view hash, std::int64_t expiry_ms) {
+    auto [it, fresh] = expiry_.try_emplace(std::string(hash), expiry_ms);
+    if (!fresh) it->second = std::max(it->second, expiry_ms);
+    return fresh;
+}
+
+bool SeenHashes::contains(std::string_view hash) const { return expiry_.contains(std::string(hash)); }
+
+void SeenHashes::prune(std::int64_t now_ms) {
+    std::erase_if(expiry_, [now_ms](const auto& kv) { return kv.second < now_ms; });
+}
+
+}  // namespace session::retrieve

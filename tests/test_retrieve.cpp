@@ -1,0 +1,387 @@
+#include "session/retrieve.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "support/vectors.hpp"
+
+using namespace session;
+using nlohmann::json;
+
+namespace {
+
+Identity identity_from_vector(const json& v) {
+    auto seed = test::hex(v, "ed25519_seed_hex");
+    REQUIRE(seed.size() == 32);
+    return Identity::from_ed25519_seed(Secret<32>(std::span<const std::uint8_t, 32>(seed.data(), 32)));
+}
+
+Identity test_identity(std::uint8_t fill) {
+    ByteArray<32> seed{};
+    seed.fill(fill);
+    return Identity::from_ed25519_seed(Secret<32>(std::span<const std::uint8_t, 32>(seed)));
+}
+
+// A 43-character hash made from a number (the storage server's alphabet, unpadded base64).
+std::string fake_hash(int n) {
+    ByteArray<32> b{};
+    b[0] = static_cast<std::uint8_t>(n);
+    b[1] = static_cast<std::uint8_t>(n >> 8);
+    b[31] = 0x5a;
+    return base64_encode_unpadded(b);
+}
+
+retrieve::StoredMessage fake_message(int n, std::int64_t ts) {
+    return {fake_hash(n), Bytes{static_cast<std::uint8_t>(n), 1, 2, 3}, ts, ts + 1000};
+}
+
+json answer(const std::vector<retrieve::StoredMessage>& msgs, bool more, std::int64_t t = 1700000000123) {
+    json arr = json::array();
+    for (const auto& m : msgs)
+        arr.push_back({{"hash", m.hash}, {"data", base64_encode(m.data)}, {"timestamp", m.timestamp_ms},
+                       {"expiration", m.expiry_ms}});
+    return {{"messages", arr}, {"more", more}, {"t", t}, {"hf", {19, 3}}};
+}
+
+// One storage node: verifies the signed request like oxenss does and answers pages of messages after
+// last_hash in its own insertion order.
+struct FakeNode {
+    std::vector<retrieve::StoredMessage> stored;
+    std::size_t page = 1000;
+    int requests = 0;
+    std::vector<std::string> last_hashes_seen;
+    std::optional<Error> fail;
+
+    Result<std::string> answer_request(const retrieve::Request& r) {
+        ++requests;
+        if (fail) return unexpected(*fail);
+        auto ed = from_hex_array<32>(r.pubkey_ed25519);
+        REQUIRE(ed);
+        auto sig = base64_decode(r.signature);
+        REQUIRE(sig);
+        REQUIRE(verify(Ed25519PublicKey{*ed}, as_bytes(retrieve::signature_message(r.ns, r.timestamp_ms)), *sig));
+        last_hashes_seen.push_back(r.last_hash);
+        std::size_t start = 0;
+        for (std::size_t i = 0; i < stored.size(); ++i)
+            if (stored[i].hash == r.last_hash) start = i + 1;
+        std::size_t limit = r.max_count > 0 ? static_cast<std::size_t>(r.max_count) : page;
+        std::size_t end = std::min(stored.size(), start + limit);
+        std::vector<retrieve::StoredMessage> out(stored.begin() + start, stored.begin() + end);
+        return answer(out, end < stored.size()).dump();
+    }
+};
+
+struct FakeSwarm {
+    std::map<std::string, FakeNode, std::less<>> nodes;
+    std::int64_t now = 1700000000000;
+    retrieve::Fetch fetch() {
+        return [this](std::string_view node, const retrieve::RequestBuilder& build) -> Result<std::string> {
+            auto req = build(now);
+            if (!req) return unexpected(std::move(req).error());
+            auto it = nodes.find(node);
+            REQUIRE(it != nodes.end());
+            return it->second.answer_request(*req);
+        };
+    }
+};
+
+std::vector<std::string> hashes(const std::vector<retrieve::StoredMessage>& msgs) {
+    std::vector<std::string> out;
+    for (const auto& m : msgs) out.push_back(m.hash);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("retrieve: signed request matches storage_signatures vectors", "[retrieve][kat]") {
+    for (const char* name : {"retrieve_ns_0", "retrieve_ns_2", "retrieve_ns_minus_10"}) {
+        DYNAMIC_SECTION(name) {
+            const auto v = test::vector("storage_signatures.json", name);
+            const auto self = identity_from_vector(v);
+            const auto ns = v.at("namespace").get<std::int16_t>();
+            const auto ts = v.at("timestamp_ms").get<std::int64_t>();
+            CHECK(retrieve::signature_message(ns, ts) == v.at("expected_signed_message_utf8").get<std::string>());
+
+            auto req = retrieve::sign_request(self, ns, ts);
+            REQUIRE(req);
+            CHECK(req->signature == v.at("expected_signature_b64").get<std::string>());
+            CHECK(req->signature.size() == 88);
+            CHECK(req->pubkey == v.at("account_pubkey_hex").get<std::string>());
+            CHECK(req->pubkey_ed25519 == v.at("ed25519_pk_hex").get<std::string>());
+
+            const auto p = json::parse(req->params_json());
+            CHECK(p.at("pubkey") == v.at("account_pubkey_hex"));
+            CHECK(p.at("pubkey_ed25519") == v.at("ed25519_pk_hex"));
+            CHECK(p.at("timestamp").get<std::int64_t>() == ts);
+            CHECK(p.at("namespace").get<int>() == ns);
+            CHECK(p.at("signature") == v.at("expected_signature_b64"));
+            CHECK_FALSE(p.contains("last_hash"));
+            CHECK_FALSE(p.contains("max_count"));
+            const auto body = json::parse(req->body_json());
+            CHECK(body.at("method") == "retrieve");
+            CHECK(body.at("params") == p);
+        }
+    }
+}
+
+TEST_CASE("retrieve: request carries last_hash and page limits", "[retrieve]") {
+    const auto self = test_identity(7);
+    const auto h = fake_hash(3);
+    auto req = retrieve::sign_request(self, 0, 1700000000000, h, {.max_count = 100, .max_size = -2});
+    REQUIRE(req);
+    const auto p = json::parse(req->params_json());
+    CHECK(p.at("last_hash") == h);
+    CHECK(p.at("max_count") == 100);
+    CHECK(p.at("max_size") == -2);
+    // Signature does not cover last_hash: the same as without it.
+    auto plain = retrieve::sign_request(self, 0, 1700000000000);
+    REQUIRE(plain);
+    CHECK(plain->signature == req->signature);
+}
+
+TEST_CASE("retrieve: sign_request rejects a malformed last_hash", "[retrieve][reject]") {
+    const auto self = test_identity(7);
+    for (std::string bad : {std::string("abc"), std::string(43, '='), fake_hash(1) + "A", std::string(43, '-')}) {
+        auto r = retrieve::sign_request(self, 0, 1700000000000, bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::invalid_argument);
+    }
+    CHECK_FALSE(retrieve::sign_request(self, 0, -1));
+}
+
+TEST_CASE("retrieve: parse_response decodes a well-formed answer", "[retrieve]") {
+    std::vector<retrieve::StoredMessage> msgs{fake_message(1, 1700000000001), fake_message(2, 1700000000002)};
+    auto page = retrieve::parse_response(answer(msgs, true).dump());
+    REQUIRE(page);
+    CHECK(page->messages == msgs);
+    CHECK(page->more);
+    CHECK(page->server_time_ms == 1700000000123);
+
+    auto empty = retrieve::parse_response(R"({"messages":[]})");
+    REQUIRE(empty);
+    CHECK(empty->messages.empty());
+    CHECK_FALSE(empty->more);
+    CHECK_FALSE(empty->server_time_ms);
+}
+
+TEST_CASE("retrieve: parse_response rejects each malformed field with its position", "[retrieve][reject]") {
+    const auto good = answer({fake_message(1, 1700000000001), fake_message(2, 1700000000002)}, false);
+    struct Case {
+        const char* name;
+        std::function<void(json&)> mutate;
+        const char* expect;
+    };
+    const std::vector<Case> cases{
+        {"messages missing", [](json& j) { j.erase("messages"); }, "`messages` missing"},
+        {"messages not array", [](json& j) { j["messages"] = "x"; }, "messages: expected an array"},
+        {"item not object", [](json& j) { j["messages"][1] = 5; }, "messages[1]: expected an object"},
+        {"hash missing", [](json& j) { j["messages"][1].erase("hash"); }, "messages[1].hash: missing"},
+        {"hash number", [](json& j) { j["messages"][0]["hash"] = 5; }, "messages[0].hash: expected a string"},
+        {"hash short", [](json& j) { j["messages"][1]["hash"] = "abc"; }, "messages[1].hash: expected 43"},
+        {"hash bad char", [](json& j) { j["messages"][1]["hash"] = std::string(42, 'a') + "!"; },
+         "non-base64"},
+        {"data missing", [](json& j) { j["messages"][0].erase("data"); }, "messages[0].data: missing"},
+        {"data not base64", [](json& j) { j["messages"][0]["data"] = "@@@@"; }, "messages[0].data:"},
+        {"data too large",
+         [](json& j) { j["messages"][0]["data"] = base64_encode(Bytes(retrieve::kMaxMessageBytes + 10, 1)); },
+         "messages[0].data: expected at most 76800 bytes"},
+        {"timestamp negative", [](json& j) { j["messages"][1]["timestamp"] = -5; },
+         "messages[1].timestamp: expected a non-negative integer"},
+        {"timestamp string", [](json& j) { j["messages"][1]["timestamp"] = "17"; },
+         "messages[1].timestamp: expected an integer"},
+        {"timestamp float", [](json& j) { j["messages"][1]["timestamp"] = 1.5; },
+         "messages[1].timestamp: expected an integer"},
+        {"expiration missing", [](json& j) { j["messages"][0].erase("expiration"); },
+         "messages[0].expiration: missing"},
+        {"more not bool", [](json& j) { j["more"] = 1; }, "more: expected a boolean"},
+        {"t not integer", [](json& j) { j["t"] = "now"; }, "answer.t: expected an integer"},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            json j = good;
+            c.mutate(j);
+            auto r = retrieve::parse_response(j.dump());
+            REQUIRE_FALSE(r);
+            CHECK(r.error().code == Errc::retrieve_bad_response);
+            INFO(r.error().message);
+            CHECK(r.error().message.find(c.expect) != std::string::npos);
+            CHECK(r.error().message.rfind("retrieve: ", 0) == 0);
+        }
+    }
+    for (const char* body : {"", "not json", "[1,2]", "{\"messages\":[", "null"}) {
+        auto r = retrieve::parse_response(body);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::retrieve_bad_response);
+    }
+}
+
+TEST_CASE("retrieve: poll re-issues while more and tracks last_hash per node", "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    std::vector<retrieve::StoredMessage> all;
+    for (int i = 0; i < 25; ++i) all.push_back(fake_message(i, 1700000000000 + i));
+    swarm.nodes["aa"].stored = all;
+    swarm.nodes["aa"].page = 10;
+    swarm.nodes["bb"].stored = all;
+    swarm.nodes["bb"].page = 7;
+    const std::vector<std::string> nodes{"aa", "bb"};
+
+    retrieve::NodeCursor cursor;
+    auto r = retrieve::poll(self, nodes, cursor, "", swarm.fetch());
+    REQUIRE(r);
+    CHECK(hashes(r->messages) == hashes(all));  // merged and de-duplicated, in order
+    CHECK(swarm.nodes["aa"].requests == 3);      // 10 + 10 + 5
+    CHECK(swarm.nodes["bb"].requests == 4);      // 7 + 7 + 7 + 4
+    REQUIRE(r->nodes.size() == 2);
+    CHECK(r->nodes[0].pages == 3);
+    CHECK(r->nodes[0].messages == 25);
+    CHECK(r->nodes[1].messages == 25);
+    CHECK(r->server_time_ms == 1700000000123);
+    CHECK(cursor.last_hash.at("aa") == all.back().hash);
+    CHECK(cursor.last_hash.at("bb") == all.back().hash);
+    // Every page after the first resumed after the previous page's last hash.
+    CHECK(swarm.nodes["aa"].last_hashes_seen ==
+          std::vector<std::string>{"", all[9].hash, all[19].hash});
+
+    // Nothing new: each node is asked once, from its own last hash.
+    auto again = retrieve::poll(self, nodes, cursor, "", swarm.fetch());
+    REQUIRE(again);
+    CHECK(again->messages.empty());
+    CHECK(swarm.nodes["aa"].last_hashes_seen.back() == all.back().hash);
+
+    // One new message on one node only (replication lag): still delivered once.
+    auto extra = fake_message(100, 1700000000100);
+    swarm.nodes["bb"].stored.push_back(extra);
+    auto third = retrieve::poll(self, nodes, cursor, "", swarm.fetch());
+    REQUIRE(third);
+    CHECK(hashes(third->messages) == std::vector<std::string>{extra.hash});
+    CHECK(cursor.last_hash.at("aa") == all.back().hash);
+    CHECK(cursor.last_hash.at("bb") == extra.hash);
+}
+
+TEST_CASE("retrieve: poll merges out-of-sync nodes and orders by timestamp", "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    auto m1 = fake_message(1, 1700000000001), m2 = fake_message(2, 1700000000002), m3 = fake_message(3, 1700000000003);
+    swarm.nodes["aa"].stored = {m1, m3};
+    swarm.nodes["bb"].stored = {m2, m1};
+    const std::vector<std::string> nodes{"aa", "bb"};
+    retrieve::NodeCursor cursor;
+    auto r = retrieve::poll(self, nodes, cursor, "", swarm.fetch());
+    REQUIRE(r);
+    CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash, m2.hash, m3.hash});
+    CHECK(cursor.last_hash.at("aa") == m3.hash);
+    CHECK(cursor.last_hash.at("bb") == m1.hash);
+}
+
+TEST_CASE("retrieve: poll uses the fallback hash for nodes without a cursor entry", "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    std::vector<retrieve::StoredMessage> all;
+    for (int i = 0; i < 5; ++i) all.push_back(fake_message(i, 1700000000000 + i));
+    swarm.nodes["aa"].stored = all;
+    swarm.nodes["bb"].stored = all;
+    retrieve::NodeCursor cursor;
+    cursor.last_hash["bb"] = all[3].hash;
+    const std::vector<std::string> nodes{"aa", "bb"};
+    auto r = retrieve::poll(self, nodes, cursor, all[1].hash, swarm.fetch());
+    REQUIRE(r);
+    CHECK(swarm.nodes["aa"].last_hashes_seen.front() == all[1].hash);
+    CHECK(swarm.nodes["bb"].last_hashes_seen.front() == all[3].hash);
+    CHECK(hashes(r->messages) == std::vector<std::string>{all[2].hash, all[3].hash, all[4].hash});
+
+    auto bad = retrieve::poll(self, nodes, cursor, "short", swarm.fetch());
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("retrieve: poll tolerates one failing node and reports it", "[retrieve][poll][reject]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    auto m1 = fake_message(1, 1700000000001);
+    swarm.nodes["aa"].fail = Error{Errc::net_timeout, "network: timeout"};
+    swarm.nodes["bb"].stored = {m1};
+    swarm.nodes["cc"].stored = {m1};
+    const std::vector<std::string> nodes{"aa", "bb", "cc"};
+    retrieve::NodeCursor cursor;
+    auto r = retrieve::poll(self, nodes, cursor, "", swarm.fetch(), {.want_answers = 1});
+    REQUIRE(r);
+    CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash});
+    REQUIRE(r->nodes.size() == 2);  // stopped after one answer: cc was a spare
+    REQUIRE(r->nodes[0].error);
+    CHECK(r->nodes[0].error->code == Errc::net_timeout);
+    CHECK_FALSE(r->nodes[1].error);
+    CHECK(swarm.nodes["cc"].requests == 0);
+    CHECK_FALSE(cursor.last_hash.contains("aa"));
+
+    // A node answering garbage counts as failed, with the parse error.
+    swarm.nodes["aa"].fail.reset();
+    swarm.nodes["aa"].stored = {m1};
+    auto garbage = [&](std::string_view node, const retrieve::RequestBuilder& b) -> Result<std::string> {
+        if (node == "aa") return std::string(R"({"messages":[{"hash":"x"}]})");
+        return swarm.fetch()(node, b);
+    };
+    retrieve::NodeCursor c2;
+    auto g = retrieve::poll(self, std::vector<std::string>{"aa", "bb"}, c2, "", garbage);
+    REQUIRE(g);
+    REQUIRE(g->nodes[0].error);
+    CHECK(g->nodes[0].error->code == Errc::retrieve_bad_response);
+    CHECK(hashes(g->messages) == std::vector<std::string>{m1.hash});
+}
+
+TEST_CASE("retrieve: poll fails with the first error when no node answers", "[retrieve][poll][reject]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    swarm.nodes["aa"].fail = Error{Errc::net_swarm_moved, "network: 421"};
+    swarm.nodes["bb"].fail = Error{Errc::net_timeout, "network: timeout"};
+    retrieve::NodeCursor cursor;
+    auto r = retrieve::poll(self, std::vector<std::string>{"aa", "bb"}, cursor, "", swarm.fetch());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::net_swarm_moved);
+    auto none = retrieve::poll(self, std::vector<std::string>{}, cursor, "", swarm.fetch());
+    REQUIRE_FALSE(none);
+    CHECK(none.error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("retrieve: poll stops a node that always says more", "[retrieve][poll][reject]") {
+    const auto self = test_identity(9);
+    int calls = 0;
+    int n = 0;
+    auto endless = [&](std::string_view, const retrieve::RequestBuilder& b) -> Result<std::string> {
+        REQUIRE(b(1700000000000));
+        ++calls;
+        ++n;
+        return answer({fake_message(n, 1700000000000 + n)}, true).dump();
+    };
+    retrieve::NodeCursor cursor;
+    auto r = retrieve::poll(self, std::vector<std::string>{"aa"}, cursor, "", endless, {.max_pages_per_node = 50});
+    REQUIRE(r);
+    CHECK(calls == 50);
+    CHECK(r->messages.size() == 50);
+
+    // `more` with an empty page must not loop.
+    calls = 0;
+    auto empty_more = [&](std::string_view, const retrieve::RequestBuilder&) -> Result<std::string> {
+        ++calls;
+        return std::string(R"({"messages":[],"more":true})");
+    };
+    auto e = retrieve::poll(self, std::vector<std::string>{"aa"}, cursor, "", empty_more);
+    REQUIRE(e);
+    CHECK(calls == 1);
+}
+
+TEST_CASE("retrieve: SeenHashes remembers until expiry", "[retrieve]") {
+    retrieve::SeenHashes seen;
+    CHECK(seen.insert("a", 100));
+    CHECK_FALSE(seen.insert("a", 200));
+    CHECK(seen.insert("b", 50));
+    CHECK(seen.contains("a"));
+    seen.prune(150);  // b expired; a's expiry was raised to 200
+    CHECK(seen.contains("a"));
+    CHECK_FALSE(seen.contains("b"));
+    CHECK(seen.size() == 1);
+    seen.prune(201);
+    CHECK(seen.size() == 0);
+}
