@@ -38,8 +38,9 @@ std::string truncated_for_message(std::string_view s, std::size_t max = 40) {
 }
 
 // Strict parse: exactly one JSON value (nlohmann rejects trailing garbage), no exceptions.
-std::optional<json> parse_json(std::string_view text) {
-    json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+template <class J = json>
+std::optional<J> parse_json(std::string_view text) {
+    J j = J::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return std::nullopt;
     return j;
 }
@@ -117,8 +118,8 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-// A JSON object of headers → pairs; non-string values are kept as their JSON text.
-Result<Headers> headers_from_json(const json& obj, std::string_view where) {
+// A JSON object of headers → pairs in their wire order; non-string values are kept as JSON text.
+Result<Headers> headers_from_json(const ordered_json& obj, std::string_view where) {
     if (!obj.is_object())
         return unexpected(Errc::onion_bad_payload,
                           std::string(where) + ": \"headers\": expected an object, got " + obj.type_name());
@@ -473,7 +474,7 @@ Result<ServerResponse> decode_server_response(const ResponseKey& key, ByteView h
         return unexpected(Errc::onion_bad_response, "onion: v4 response: expected a list of 1 or 2 strings");
     const auto* meta_text = (*list)[0].string();
     if (!meta_text) return unexpected(Errc::onion_bad_response, "onion: v4 response: element 0 is not a string");
-    auto meta = parse_json(*meta_text);
+    auto meta = parse_json<ordered_json>(*meta_text);
     if (!meta || !meta->is_object())
         return unexpected(Errc::onion_bad_response, "onion: v4 response: metadata is not a JSON object");
     auto code = meta->find("code");
@@ -642,7 +643,7 @@ Result<V4Request> parse_v4_request(ByteView plaintext) {
         return unexpected(Errc::onion_bad_payload, "onion: v4 request: expected a list of 1 or 2 strings");
     const auto* meta_text = (*list)[0].string();
     if (!meta_text) return unexpected(Errc::onion_bad_payload, "onion: v4 request: element 0 is not a string");
-    auto meta = parse_json(*meta_text);
+    auto meta = parse_json<ordered_json>(*meta_text);
     if (!meta || !meta->is_object())
         return unexpected(Errc::onion_bad_payload, "onion: v4 request: metadata is not a JSON object");
     V4Request out;
