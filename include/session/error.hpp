@@ -48,6 +48,9 @@ enum class Errc {
     envelope_bad_content,
     envelope_timestamp_mismatch,
     envelope_too_large,
+    envelope_malformed,      // wrapper or Envelope protobuf does not parse
+    envelope_bad_source,     // Envelope.source neither empty nor 66 hex characters
+    envelope_bad_pro_sig,    // Envelope.proSig present but not 64 bytes
     // onion
     onion_bad_enc_type,
     onion_bad_payload,
