@@ -396,4 +396,72 @@ Result<Message> open(const Identity& self, ByteView data) {
     return out;
 }
 
+// ------------------------------------------------------------------------------ other primitives
+
+Result<SessionId> decrypt_ons_response(std::string_view name_in, ByteView ciphertext, std::optional<ByteView> nonce) {
+    detail::sodium_ready();
+    if (name_in.empty()) return unexpected(Errc::invalid_argument, "envelope: ONS: empty name");
+    std::string name(name_in);
+    for (auto& ch : name)
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    Bytes plain;
+    if (nonce) {
+        if (nonce->size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+            return unexpected(Errc::invalid_argument, "envelope: ONS: nonce must be 24 bytes, got " +
+                                                          std::to_string(nonce->size()));
+        if (ciphertext.size() < crypto_aead_xchacha20poly1305_ietf_ABYTES)
+            return unexpected(Errc::envelope_decrypt_failed, "envelope: ONS: ciphertext shorter than its tag");
+        const Bytes name_hash = detail::blake2b(32, as_bytes(name));
+        Bytes key_bytes = detail::blake2b(32, as_bytes(name), name_hash);
+        Secret<32> key{std::span<const std::uint8_t, 32>(key_bytes.data(), 32)};
+        detail::wipe(key_bytes.data(), key_bytes.size());
+        plain.resize(ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+        unsigned long long n = 0;
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &n, nullptr, ciphertext.data(), ciphertext.size(),
+                                                       nullptr, 0, nonce->data(), key.reveal().data()) != 0)
+            return unexpected(Errc::envelope_decrypt_failed, "envelope: ONS: response does not decrypt for this name");
+        plain.resize(static_cast<std::size_t>(n));
+    } else {
+        // Legacy records: Argon2id with libsodium's MODERATE limits ([ls-quic] session_encrypt.cpp).
+        constexpr unsigned long long kOpsLimit = 3;
+        constexpr std::size_t kMemLimit = 256u * 1024 * 1024;
+        const ByteArray<crypto_pwhash_SALTBYTES> salt{};
+        Secret<32> key;
+        if (crypto_pwhash(key.mutable_bytes().data(), 32, name.data(), name.size(), salt.data(), kOpsLimit, kMemLimit,
+                          crypto_pwhash_ALG_ARGON2ID13) != 0)
+            return unexpected(Errc::envelope_decrypt_failed, "envelope: ONS: Argon2id ran out of memory");
+        if (ciphertext.size() < crypto_secretbox_MACBYTES)
+            return unexpected(Errc::envelope_decrypt_failed, "envelope: ONS: ciphertext shorter than its tag");
+        const ByteArray<crypto_secretbox_NONCEBYTES> zero_nonce{};
+        plain.resize(ciphertext.size() - crypto_secretbox_MACBYTES);
+        if (crypto_secretbox_open_easy(plain.data(), ciphertext.data(), ciphertext.size(), zero_nonce.data(),
+                                       key.reveal().data()) != 0)
+            return unexpected(Errc::envelope_decrypt_failed, "envelope: ONS: legacy response does not decrypt for this name");
+    }
+    if (plain.size() != 33)
+        return unexpected(Errc::session_id_invalid, "envelope: ONS: expected a 33-byte Session ID, got " +
+                                                        std::to_string(plain.size()) + " bytes");
+    return SessionId::parse(to_hex(plain));
+}
+
+Result<Bytes> decrypt_push_notification(ByteView payload, ByteView key) {
+    detail::sodium_ready();
+    if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES)
+        return unexpected(Errc::invalid_argument, "envelope: push: key must be 32 bytes, got " + std::to_string(key.size()));
+    constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+    constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    if (payload.size() < kNonce + kTag)
+        return unexpected(Errc::envelope_too_short, "envelope: push: payload needs at least " +
+                                                        std::to_string(kNonce + kTag) + " bytes, got " +
+                                                        std::to_string(payload.size()));
+    Bytes plain(payload.size() - kNonce - kTag);
+    unsigned long long n = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &n, nullptr, payload.data() + kNonce,
+                                                   payload.size() - kNonce, nullptr, 0, payload.data(), key.data()) != 0)
+        return unexpected(Errc::envelope_decrypt_failed, "envelope: push: payload does not decrypt with this key");
+    plain.resize(static_cast<std::size_t>(n));
+    while (!plain.empty() && plain.back() == 0) plain.pop_back();  // notification padding
+    return plain;
+}
+
 }  // namespace session::envelope

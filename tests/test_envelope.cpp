@@ -547,3 +547,48 @@ TEST_CASE("envelope: random mutations of a sealed message never open as somethin
     }
     CHECK(opened < 3000);
 }
+
+// ------------------------------------------------------------------------------ ONS / push
+
+TEST_CASE("envelope: ONS response and push notification vectors", "[envelope][kat]") {
+    {
+        const auto v = test::vector("session_encrypt.json", "decrypt_ons_response");
+        const Bytes nonce = test::hex(v, "nonce_hex");
+        auto id = decrypt_ons_response(v.at("name_utf8").get<std::string>(), test::hex(v, "ciphertext_hex"), ByteView(nonce));
+        REQUIRE(id);
+        CHECK(id->hex() == v.at("expected_session_id_hex").get<std::string>());
+        auto upper = decrypt_ons_response("TEST", test::hex(v, "ciphertext_hex"), ByteView(nonce));
+        REQUIRE(upper);
+        CHECK(*upper == *id);
+        auto other = decrypt_ons_response("tests", test::hex(v, "ciphertext_hex"), ByteView(nonce));
+        REQUIRE_FALSE(other);
+        CHECK(other.error().code == Errc::envelope_decrypt_failed);
+    }
+    for (const char* name : {"decrypt_ons_response_bad_ciphertext", "decrypt_ons_response_bad_nonce"}) {
+        const auto v = test::vector("session_encrypt.json", name);
+        const Bytes nonce = test::hex(v, "nonce_hex");
+        CHECK_FALSE(decrypt_ons_response(v.at("name_utf8").get<std::string>(), test::hex(v, "ciphertext_hex"),
+                                         ByteView(nonce)));
+    }
+    {
+        const auto v = test::vector("session_encrypt.json", "decrypt_push_notification");
+        auto p = decrypt_push_notification(test::hex(v, "payload_hex"), test::hex(v, "enc_key_hex"));
+        REQUIRE(p);
+        CHECK(to_string(*p) == v.at("expected_plaintext_utf8").get<std::string>());
+    }
+    {
+        const auto v = test::vector("session_encrypt.json", "decrypt_push_notification_bad_payload");
+        CHECK(decrypt_push_notification(test::hex(v, "payload_hex"), test::hex(v, "enc_key_hex")).error().code ==
+              Errc::envelope_too_short);
+        const auto w = test::vector("session_encrypt.json", "decrypt_push_notification_bad_key");
+        CHECK(decrypt_push_notification(test::hex(w, "payload_hex"), test::hex(w, "enc_key_hex")).error().code ==
+              Errc::invalid_argument);
+    }
+}
+
+TEST_CASE("envelope: legacy ONS response (Argon2id, 256 MiB)", "[envelope][kat][.slow]") {
+    const auto v = test::vector("session_encrypt.json", "decrypt_ons_response_legacy");
+    auto id = decrypt_ons_response(v.at("name_utf8").get<std::string>(), test::hex(v, "ciphertext_hex"), std::nullopt);
+    REQUIRE(id);
+    CHECK(id->hex() == v.at("expected_session_id_hex").get<std::string>());
+}
