@@ -1,0 +1,329 @@
+#pragma once
+// internal.hpp: the pieces of the local network shared by its source files (not for tests).
+//   util.cpp      swarm space, closest swarm, message hash, base32z, hop encryption (node side)
+//   tls.cpp       the CA and the EC P-256 certificates it issues
+//   store.cpp     one node's SQLite message table
+//   rpc.cpp       the storage RPC methods (storage-server.md §4-§6)
+//   onion_node.cpp onion layers at a node (§3)
+//   network.cpp   Network: endpoints, seeds, faults, counters, control endpoint
+#include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "localnet/localnet.hpp"
+#include "session/bytes.hpp"
+
+namespace session::localnet::detail {
+
+using json = nlohmann::json;
+
+// ---- constants (storage-server.md) -----------------------------------------------------------
+inline constexpr int kHardfork = 19;
+inline constexpr int kSnodeRevision = 4;
+inline constexpr std::int64_t kSecond = 1000;
+inline constexpr std::int64_t kDay = 86400 * kSecond;
+inline constexpr std::int64_t kStoreTolerance = 10 * kSecond;      // store clock check
+inline constexpr std::int64_t kSignatureTolerance = 60 * kSecond;  // signed timestamps
+inline constexpr std::int64_t kForwardedTolerance = 70 * kSecond;  // same, between swarm members
+inline constexpr std::int64_t kTtlMin = 10 * kSecond;
+inline constexpr std::int64_t kTtlMaxPublic = 14 * kDay;
+inline constexpr std::int64_t kTtlMax = 30 * kDay;
+inline constexpr std::int64_t kMaxExpiryAhead = 30 * kDay;         // expire clamps to now + 30 d
+inline constexpr std::size_t kMaxMessageBytes = 76800;             // store data, decoded
+inline constexpr std::size_t kMaxBodyBytes = 10 * 1024 * 1024;     // HTTP body
+inline constexpr std::int64_t kRetrieveMaxSize = 7'800'000;
+inline constexpr std::size_t kBatchMax = 20;
+inline constexpr int kMaxOnionHops = 15;
+inline constexpr std::uint64_t kInvalidSwarm = ~std::uint64_t{0};
+
+std::vector<int> version_triple();  // [2, 11, 0] from version()
+std::int64_t block_height();
+std::string block_hash_hex();
+
+// ---- replies ---------------------------------------------------------------------------------
+
+/// An RPC result: status + JSON body or plain-text body (storage-server.md §1.3).
+struct Reply {
+    int status = 200;
+    std::variant<json, std::string> body;
+
+    static Reply ok(json j) { return Reply{200, std::move(j)}; }
+    static Reply js(int status, json j) { return Reply{status, std::move(j)}; }
+    static Reply text(int status, std::string t) { return Reply{status, std::move(t)}; }
+    bool is_json() const { return body.index() == 0; }
+    const json& j() const { return std::get<0>(body); }
+    /// The body as sent over HTTP: JSON dumped, or the text.
+    std::string body_text() const;
+};
+
+/// A parameter validation failure: 400 "invalid request: <what>".
+class ParseError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// nlohmann dump that never throws on invalid UTF-8.
+std::string dump(const json& j);
+
+// ---- small codecs and hashes (util.cpp) --------------------------------------------------------
+
+/// storage-server.md §6.2: XOR of the four big-endian 8-byte chunks of the 32 key bytes.
+std::uint64_t swarm_space(ByteView key32);
+/// §6.3: the closest of the sorted distinct `ids` to `v` (ties to the left); nullopt if none.
+std::optional<std::uint64_t> closest_swarm(const std::vector<std::uint64_t>& ids, std::uint64_t v);
+/// §7: unpadded base64 of BLAKE2b-32(prefix ‖ key32 ‖ ns-decimal-or-empty ‖ data).
+std::string message_hash(ByteView account33, int ns, ByteView data);
+/// z-base-32 (the `address` field: base32z(legacy pubkey) + ".snode").
+std::string base32z(ByteView bytes);
+/// oxenc::is_base64: standard or URL-safe alphabet, optional correct padding, no stray length.
+bool is_base64(std::string_view s);
+/// Lower-case hex of a uint64 without padding ("swarm" fields).
+std::string hex_u64(std::uint64_t v);
+bool is_hex(std::string_view s);
+/// Uniform double in [0,1) from libsodium.
+double random_unit();
+/// True with probability p.
+bool chance(double p);
+
+enum class EncType { aes_gcm, xchacha20, aes_cbc };
+/// Accepted spellings (§2): aes-gcm/gcm, xchacha20/xchacha20-poly1305, aes-cbc/cbc.
+std::optional<EncType> parse_enc_type(std::string_view s);
+const char* enc_type_name(EncType t);
+
+/// The hop key for a layer received by a node (§2). nullopt when the DH fails (low-order point).
+std::optional<ByteArray<32>> hop_key(EncType t, const Secret<32>& node_x_sk, const ByteArray<32>& node_x_pk,
+                                     const ByteArray<32>& client_pk);
+std::optional<Bytes> hop_decrypt(EncType t, const ByteArray<32>& key, ByteView wire);
+Bytes hop_encrypt(EncType t, const ByteArray<32>& key, ByteView plaintext);
+
+// ---- TLS material (tls.cpp) ------------------------------------------------------------------
+
+struct X509Free { void operator()(X509* p) const noexcept { X509_free(p); } };
+struct PkeyFree { void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); } };
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+struct Certificate {
+    X509Ptr cert;
+    PkeyPtr key;
+};
+
+/// A freshly generated CA (EC P-256, self-signed, 10 years).
+struct Authority {
+    Certificate ca;
+    std::string ca_pem;
+};
+[[nodiscard]] Result<Authority> make_authority();
+/// A leaf certificate for `ip` (IP SAN, CN = ip), signed by the CA.
+[[nodiscard]] Result<Certificate> issue_certificate(const Authority& ca, const std::string& ip);
+
+// ---- message storage (store.cpp) -------------------------------------------------------------
+
+struct Account {
+    std::uint8_t prefix = 5;
+    ByteArray<32> key{};
+    ByteArray<33> bytes() const;
+    std::string hex() const;  // 66 hex digits
+};
+
+struct StoredMessage {
+    Account account;
+    std::string hash;
+    int ns = 0;
+    std::int64_t timestamp = 0;
+    std::int64_t expiry = 0;
+    Bytes data;
+};
+
+enum class ExpireMode { set, extend, shorten };
+
+/// One node's messages in SQLite (a file under data_dir, or in memory). Thread-safe.
+class MessageStore {
+public:
+    /// path empty: in memory. Throws std::runtime_error if SQLite cannot open/prepare.
+    explicit MessageStore(const std::string& path);
+    ~MessageStore();
+    MessageStore(const MessageStore&) = delete;
+    MessageStore& operator=(const MessageStore&) = delete;
+
+    struct StoreOutcome {
+        bool is_new = true;
+        std::int64_t expiry = 0;  // effective stored expiry
+    };
+    /// §5.3 semantics: duplicate hash → expiry = max(old, new), nothing else changes; a public
+    /// outbox first deletes the account's other messages in that namespace.
+    StoreOutcome store(const StoredMessage& m, bool public_outbox);
+    struct Page {
+        std::vector<StoredMessage> messages;
+        bool more = false;
+    };
+    /// §5.4: insertion order after `last_hash` (from the start if unknown), bounded by count/size.
+    Page retrieve(const Account& a, int ns, const std::string& last_hash, std::optional<std::int64_t> max_count,
+                  std::int64_t max_size);
+    /// Deletes the account's messages with these hashes (any namespace); returns the deleted hashes.
+    std::vector<std::string> delete_hashes(const Account& a, const std::vector<std::string>& hashes);
+    /// Deletes the account's messages in `ns` (all namespaces if nullopt) [with timestamp <= before].
+    std::vector<std::pair<int, std::string>> delete_all(const Account& a, std::optional<int> ns,
+                                                        std::optional<std::int64_t> before = std::nullopt);
+    /// Shortens every message whose expiry > `expiry` (in `ns`, or all). Returns (ns, hash) updated.
+    std::vector<std::pair<int, std::string>> expire_all(const Account& a, std::optional<int> ns, std::int64_t expiry);
+    struct ExpireOutcome {
+        std::vector<std::pair<std::string, std::int64_t>> updated;  // hash, applied expiry
+        std::map<std::string, std::int64_t> unchanged;             // found but not updated
+    };
+    /// Sets (or extends / shortens) the expiry of each hash to expiries[i] (or expiries[0]).
+    ExpireOutcome expire(const Account& a, const std::vector<std::string>& hashes,
+                         const std::vector<std::int64_t>& expiries, ExpireMode mode);
+    std::map<std::string, std::int64_t> get_expiries(const Account& a, const std::vector<std::string>& hashes);
+    /// Deletes messages with expiry < now. Returns how many.
+    std::size_t purge_expired(std::int64_t now_ms);
+    /// Every message whose account key (any prefix) is `key` (for move_account).
+    std::vector<StoredMessage> messages_for_key(const ByteArray<32>& key);
+    void insert_ignore(const StoredMessage& m);
+    void delete_for_key(const ByteArray<32>& key);
+    std::size_t count();
+
+private:
+    struct Db;
+    std::unique_ptr<Db> db_;
+    std::mutex mutex_;
+};
+
+// ---- nodes and the network -------------------------------------------------------------------
+
+struct Faults {
+    std::atomic<std::int64_t> latency_ms{0};
+    std::atomic<double> drop_rate{0};
+    std::atomic<bool> drop_timeout{false};
+    std::atomic<std::int64_t> skew_ms{0};
+    std::atomic<double> corrupt_rate{0};
+};
+
+/// An HTTP(S) listener run by a thread; stop() closes the socket and joins.
+struct Listener {
+    std::unique_ptr<httplib::Server> server;
+    std::thread thread;
+};
+
+struct Node {
+    std::size_t index = 0;
+    std::string ip;
+    std::uint16_t port = 0;
+    ByteArray<32> ed_pk{};
+    ByteArray<32> x_pk{};
+    Secret<64> ed_sk;
+    Secret<32> x_sk;
+    std::string ed_hex, x_hex;
+    std::uint64_t swarm_id = 0;
+    Certificate tls;
+    std::unique_ptr<MessageStore> store;
+    Faults faults;
+
+    std::mutex listener_mutex;
+    Listener listener;
+    std::atomic<bool> running{false};
+
+    mutable std::mutex counters_mutex;
+    Counters counters;
+
+    /// Ed25519 signature (base64, padded) of `message` with this node's key.
+    std::string sign_b64(std::string_view message) const;
+    template <class F>
+    void count(F&& f) {
+        std::lock_guard lock(counters_mutex);
+        f(counters);
+    }
+};
+
+struct Seed {
+    std::size_t index = 0;
+    std::uint16_t port = 0;
+    std::mutex listener_mutex;
+    Listener listener;
+    std::atomic<bool> down{false};
+    mutable std::mutex counters_mutex;
+    Counters counters;
+};
+
+}  // namespace session::localnet::detail
+
+namespace session::localnet {
+
+struct Network::Impl {
+    Network* self = nullptr;  // the owner (control commands go through its public API)
+    Options opt;
+    std::shared_ptr<Clock> clock;
+    detail::Authority authority;
+    detail::Certificate seed_tls;
+    std::vector<std::unique_ptr<detail::Node>> nodes;
+    std::vector<std::unique_ptr<detail::Seed>> seeds;
+    std::vector<std::uint64_t> swarm_ids;  // sorted, distinct
+    std::uint16_t control_port = 0;
+    detail::Listener control;
+
+    mutable std::mutex moves_mutex;
+    std::map<ByteArray<32>, std::uint64_t> moved;  // account key -> swarm (move_account)
+
+    // Wakes sleeping / hung / waiting requests when the network (or a node) stops.
+    std::mutex wake_mutex;
+    std::condition_variable wake_cv;
+    std::atomic<bool> stopping{false};
+    std::thread purger;
+
+    // ---- swarms ----
+    std::uint64_t swarm_for_key(const ByteArray<32>& key) const;
+    std::vector<detail::Node*> members(std::uint64_t swarm) const;
+    detail::Node* find_node(const ByteArray<32>& ed_pk) const;
+    detail::json swarm_json(std::uint64_t swarm) const;  // {"snodes": […], "swarm": hex}
+    detail::json service_nodes_result(const detail::json& params) const;  // oxend get_service_nodes
+
+    // ---- time and waiting ----
+    std::int64_t base_now() const { return clock->now_ms(); }
+    std::int64_t now(const detail::Node& n) const { return base_now() + n.faults.skew_ms.load(); }
+    /// Sleeps up to `ms`, returning early (false) if the network stops or `node` stops running.
+    bool sleep_for(std::int64_t ms, const detail::Node* node = nullptr);
+    /// What an in-process caller (relay / replication) experiences talking to `n`:
+    /// false = silent (stopped, dropped or hung); latency already applied.
+    bool reachable_in_process(detail::Node& n);
+    void corrupt_maybe(detail::Node& n, std::string& body);
+
+    // ---- RPC (rpc.cpp) ----
+    enum class Origin { client, onion, peer };
+    /// A /storage_rpc/v1 (or onion destination) body: parse the envelope, dispatch, count.
+    detail::Reply handle_client_body(detail::Node& n, std::string_view body, Origin origin);
+    /// One method with params (counts it when origin is client/onion).
+    detail::Reply handle_method(detail::Node& n, const std::string& method, const detail::json& params,
+                                Origin origin, bool recurse);
+
+    // ---- onion (onion_node.cpp) ----
+    /// POST /onion_req/v2 body at the guard.
+    detail::Reply handle_onion_entry(detail::Node& n, std::string_view body);
+    /// One encrypted layer at node n (guard or relayed), hop_no already checked.
+    detail::Reply process_layer(detail::Node& n, ByteView ciphertext, const ByteArray<32>& eph_key,
+                                detail::EncType enc_type, int hop_no);
+
+    // ---- endpoints (network.cpp) ----
+    Result<void> start_node_listener(detail::Node& n);
+    void stop_node_listener(detail::Node& n);
+    Result<void> start_seed_listener(detail::Seed& s);
+    void stop_seed_listener(detail::Seed& s);
+    detail::json control_command(const detail::json& cmd);
+};
+
+}  // namespace session::localnet

@@ -1,0 +1,348 @@
+// store.cpp: one node's messages in SQLite, with the storage server's semantics
+// (oxenss/storage/database.cpp as described in storage-server.md §5.3-§5.10, §6.5):
+// insertion order = row id, hashes unique per node, duplicates only extend the expiry.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "localnet/internal.hpp"
+
+namespace session::localnet::detail {
+
+struct MessageStore::Db {
+    sqlite3* handle = nullptr;
+    ~Db() {
+        if (handle) sqlite3_close(handle);
+    }
+};
+
+namespace {
+
+// A prepared statement that finalizes itself.
+class Stmt {
+public:
+    Stmt(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+            throw std::runtime_error(std::string("localnet: sqlite prepare failed: ") + sqlite3_errmsg(db));
+    }
+    ~Stmt() { sqlite3_finalize(stmt_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+
+    Stmt& bind(int i, std::int64_t v) {
+        sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    Stmt& bind(int i, const std::string& s) {
+        sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& bind(int i, ByteView b) {
+        sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    /// true while a row is available.
+    bool step() {
+        int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        throw std::runtime_error(std::string("localnet: sqlite step failed: ") + sqlite3_errmsg(db_));
+    }
+    void run() {
+        while (step()) {
+        }
+    }
+    std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
+    std::string text(int col) const {
+        auto p = sqlite3_column_text(stmt_, col);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+                 : std::string();
+    }
+    Bytes blob(int col) const {
+        auto p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
+        auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col));
+        return p ? Bytes(p, p + n) : Bytes();
+    }
+    std::size_t bytes(int col) const { return static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown";
+        sqlite3_free(err);
+        throw std::runtime_error("localnet: sqlite: " + msg);
+    }
+}
+
+class Transaction {
+public:
+    explicit Transaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN"); }
+    ~Transaction() {
+        if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    void commit() {
+        exec(db_, "COMMIT");
+        done_ = true;
+    }
+
+private:
+    sqlite3* db_;
+    bool done_ = false;
+};
+
+StoredMessage row_message(const Stmt& s, int first_col) {
+    // Columns: owner, hash, namespace, timestamp, expiry, data
+    StoredMessage m;
+    Bytes owner = s.blob(first_col);
+    if (owner.size() == 33) {
+        m.account.prefix = owner[0];
+        std::copy(owner.begin() + 1, owner.end(), m.account.key.begin());
+    }
+    m.hash = s.text(first_col + 1);
+    m.ns = static_cast<int>(s.i64(first_col + 2));
+    m.timestamp = s.i64(first_col + 3);
+    m.expiry = s.i64(first_col + 4);
+    m.data = s.blob(first_col + 5);
+    return m;
+}
+
+}  // namespace
+
+MessageStore::MessageStore(const std::string& path) : db_(std::make_unique<Db>()) {
+    const std::string where = path.empty() ? std::string(":memory:") : path;
+    if (sqlite3_open_v2(where.c_str(), &db_->handle,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+        throw std::runtime_error("localnet: cannot open SQLite database " + where);
+    if (!path.empty()) {
+        exec(db_->handle, "PRAGMA journal_mode=WAL");
+        exec(db_->handle, "PRAGMA synchronous=NORMAL");
+    }
+    exec(db_->handle,
+         "CREATE TABLE IF NOT EXISTS messages ("
+         " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " hash TEXT NOT NULL UNIQUE,"
+         " owner BLOB NOT NULL,"
+         " namespace INTEGER NOT NULL,"
+         " timestamp INTEGER NOT NULL,"
+         " expiry INTEGER NOT NULL,"
+         " data BLOB NOT NULL);"
+         "CREATE INDEX IF NOT EXISTS messages_owner ON messages(owner, namespace, id);"
+         "CREATE INDEX IF NOT EXISTS messages_expiry ON messages(expiry);");
+}
+
+MessageStore::~MessageStore() = default;
+
+MessageStore::StoreOutcome MessageStore::store(const StoredMessage& m, bool public_outbox) {
+    std::lock_guard lock(mutex_);
+    auto owner = m.account.bytes();
+    Transaction tx(db_->handle);
+    StoreOutcome out;
+    {
+        Stmt find(db_->handle, "SELECT expiry FROM messages WHERE hash = ?");
+        find.bind(1, m.hash);
+        if (find.step()) {
+            out.is_new = false;
+            out.expiry = std::max(find.i64(0), m.expiry);
+            Stmt upd(db_->handle, "UPDATE messages SET expiry = ? WHERE hash = ?");
+            upd.bind(1, out.expiry).bind(2, m.hash).run();
+            tx.commit();
+            return out;
+        }
+    }
+    if (public_outbox) {
+        Stmt del(db_->handle, "DELETE FROM messages WHERE owner = ? AND namespace = ?");
+        del.bind(1, ByteView(owner)).bind(2, m.ns).run();
+    }
+    Stmt ins(db_->handle,
+             "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)");
+    ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
+    ins.run();
+    tx.commit();
+    out.is_new = true;
+    out.expiry = m.expiry;
+    return out;
+}
+
+MessageStore::Page MessageStore::retrieve(const Account& a, int ns, const std::string& last_hash,
+                                          std::optional<std::int64_t> max_count, std::int64_t max_size) {
+    std::lock_guard lock(mutex_);
+    auto owner = a.bytes();
+    std::int64_t after = 0;
+    if (!last_hash.empty()) {
+        Stmt find(db_->handle, "SELECT id FROM messages WHERE hash = ? AND owner = ? AND namespace = ?");
+        find.bind(1, last_hash).bind(2, ByteView(owner)).bind(3, ns);
+        if (find.step()) after = find.i64(0);
+    }
+    Stmt sel(db_->handle,
+             "SELECT owner, hash, namespace, timestamp, expiry, data FROM messages"
+             " WHERE owner = ? AND namespace = ? AND id > ? ORDER BY id");
+    sel.bind(1, ByteView(owner)).bind(2, ns).bind(3, after);
+    Page page;
+    std::int64_t total = 0;
+    while (sel.step()) {
+        // Size accounting as if base64 (storage-server.md §5.4): 100 + len(hash) + len(data)·4/3.
+        const std::int64_t size = 100 + static_cast<std::int64_t>(sel.bytes(1)) +
+                                  static_cast<std::int64_t>(sel.bytes(5)) * 4 / 3;
+        if (!page.messages.empty() &&
+            ((max_count && static_cast<std::int64_t>(page.messages.size()) >= *max_count) || total + size > max_size)) {
+            page.more = true;
+            break;
+        }
+        total += size;
+        page.messages.push_back(row_message(sel, 0));
+    }
+    return page;
+}
+
+std::vector<std::string> MessageStore::delete_hashes(const Account& a, const std::vector<std::string>& hashes) {
+    std::lock_guard lock(mutex_);
+    auto owner = a.bytes();
+    Transaction tx(db_->handle);
+    std::vector<std::string> deleted;
+    for (const auto& h : hashes) {
+        Stmt del(db_->handle, "DELETE FROM messages WHERE owner = ? AND hash = ?");
+        del.bind(1, ByteView(owner)).bind(2, h).run();
+        if (sqlite3_changes(db_->handle) > 0 && std::find(deleted.begin(), deleted.end(), h) == deleted.end())
+            deleted.push_back(h);
+    }
+    tx.commit();
+    return deleted;
+}
+
+std::vector<std::pair<int, std::string>> MessageStore::delete_all(const Account& a, std::optional<int> ns,
+                                                                   std::optional<std::int64_t> before) {
+    std::lock_guard lock(mutex_);
+    auto owner = a.bytes();
+    Transaction tx(db_->handle);
+    std::string where = "owner = ?1";
+    if (ns) where += " AND namespace = ?2";
+    if (before) where += " AND timestamp <= ?3";
+    std::vector<std::pair<int, std::string>> out;
+    {
+        Stmt sel(db_->handle, ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
+        sel.bind(1, ByteView(owner));
+        if (ns) sel.bind(2, *ns);
+        if (before) sel.bind(3, *before);
+        while (sel.step()) out.emplace_back(static_cast<int>(sel.i64(0)), sel.text(1));
+    }
+    Stmt del(db_->handle, ("DELETE FROM messages WHERE " + where).c_str());
+    del.bind(1, ByteView(owner));
+    if (ns) del.bind(2, *ns);
+    if (before) del.bind(3, *before);
+    del.run();
+    tx.commit();
+    return out;
+}
+
+std::vector<std::pair<int, std::string>> MessageStore::expire_all(const Account& a, std::optional<int> ns,
+                                                                   std::int64_t expiry) {
+    std::lock_guard lock(mutex_);
+    auto owner = a.bytes();
+    Transaction tx(db_->handle);
+    std::string where = "owner = ?1 AND expiry > ?3";
+    if (ns) where += " AND namespace = ?2";
+    std::vector<std::pair<int, std::string>> out;
+    {
+        Stmt sel(db_->handle, ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
+        sel.bind(1, ByteView(owner)).bind(3, expiry);
+        if (ns) sel.bind(2, *ns);
+        while (sel.step()) out.emplace_back(static_cast<int>(sel.i64(0)), sel.text(1));
+    }
+    Stmt upd(db_->handle, ("UPDATE messages SET expiry = ?3 WHERE " + where).c_str());
+    upd.bind(1, ByteView(owner)).bind(3, expiry);
+    if (ns) upd.bind(2, *ns);
+    upd.run();
+    tx.commit();
+    return out;
+}
+
+MessageStore::ExpireOutcome MessageStore::expire(const Account& a, const std::vector<std::string>& hashes,
+                                                 const std::vector<std::int64_t>& expiries, ExpireMode mode) {
+    std::lock_guard lock(mutex_);
+    auto owner = a.bytes();
+    Transaction tx(db_->handle);
+    ExpireOutcome out;
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+        const auto& h = hashes[i];
+        const std::int64_t want = expiries.size() == 1 ? expiries[0] : expiries.at(i);
+        Stmt find(db_->handle, "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
+        find.bind(1, ByteView(owner)).bind(2, h);
+        if (!find.step()) continue;
+        const std::int64_t current = find.i64(0);
+        bool change = mode == ExpireMode::set || (mode == ExpireMode::extend && current < want) ||
+                      (mode == ExpireMode::shorten && current > want);
+        bool seen = std::any_of(out.updated.begin(), out.updated.end(), [&](auto& p) { return p.first == h; });
+        if (seen) continue;
+        if (change) {
+            Stmt upd(db_->handle, "UPDATE messages SET expiry = ? WHERE owner = ? AND hash = ?");
+            upd.bind(1, want).bind(2, ByteView(owner)).bind(3, h).run();
+            out.updated.emplace_back(h, want);
+            out.unchanged.erase(h);
+        } else {
+            out.unchanged[h] = current;
+        }
+    }
+    tx.commit();
+    return out;
+}
+
+std::map<std::string, std::int64_t> MessageStore::get_expiries(const Account& a, const std::vector<std::string>& hashes) {
+    std::lock_guard lock(mutex_);
+    auto owner = a.bytes();
+    std::map<std::string, std::int64_t> out;
+    for (const auto& h : hashes) {
+        Stmt find(db_->handle, "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
+        find.bind(1, ByteView(owner)).bind(2, h);
+        if (find.step()) out[h] = find.i64(0);
+    }
+    return out;
+}
+
+std::size_t MessageStore::purge_expired(std::int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    Stmt del(db_->handle, "DELETE FROM messages WHERE expiry < ?");
+    del.bind(1, now_ms).run();
+    return static_cast<std::size_t>(sqlite3_changes(db_->handle));
+}
+
+std::vector<StoredMessage> MessageStore::messages_for_key(const ByteArray<32>& key) {
+    std::lock_guard lock(mutex_);
+    Stmt sel(db_->handle,
+             "SELECT owner, hash, namespace, timestamp, expiry, data FROM messages"
+             " WHERE substr(owner, 2) = ? ORDER BY id");
+    sel.bind(1, ByteView(key));
+    std::vector<StoredMessage> out;
+    while (sel.step()) out.push_back(row_message(sel, 0));
+    return out;
+}
+
+void MessageStore::insert_ignore(const StoredMessage& m) {
+    std::lock_guard lock(mutex_);
+    auto owner = m.account.bytes();
+    Stmt ins(db_->handle,
+             "INSERT OR IGNORE INTO messages (hash, owner, namespace, timestamp, expiry, data)"
+             " VALUES (?, ?, ?, ?, ?, ?)");
+    ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
+    ins.run();
+}
+
+void MessageStore::delete_for_key(const ByteArray<32>& key) {
+    std::lock_guard lock(mutex_);
+    Stmt del(db_->handle, "DELETE FROM messages WHERE substr(owner, 2) = ?");
+    del.bind(1, ByteView(key)).run();
+}
+
+std::size_t MessageStore::count() {
+    std::lock_guard lock(mutex_);
+    Stmt sel(db_->handle, "SELECT COUNT(*) FROM messages");
+    sel.step();
+    return static_cast<std::size_t>(sel.i64(0));
+}
+
+}  // namespace session::localnet::detail
