@@ -3,6 +3,7 @@
 // output). docs/cli.md is the user-facing reference; keep the two in step.
 #include <cstdint>
 #include <cstdio>
+#include <iosfwd>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -12,6 +13,7 @@
 
 #include "session/bytes.hpp"
 #include "session/error.hpp"
+#include "session/envelope.hpp"
 #include "session/keys.hpp"
 
 namespace session::cli {
@@ -86,6 +88,36 @@ void emit(std::string_view line);
 
 /// Prints "session-cli: <message>" to stderr.
 void report(std::string_view message);
+
+// ---- message input shared by seal and send ----------------------------------------------------
+
+/// Largest message text read from stdin or argv (far above what a swarm stores; see seal's warning).
+inline constexpr std::size_t kMaxTextBytes = 1024 * 1024;
+/// The storage server refuses a `data` longer than this many base64 characters (storage-server.md §5.3).
+inline constexpr std::size_t kMaxSwarmDataChars = 76'800;
+
+/// Offset of the first byte that is not valid UTF-8, or nullopt.
+std::optional<std::size_t> invalid_utf8_at(std::string_view s);
+/// All of `in` (at most kMaxTextBytes), minus one trailing newline; must be valid UTF-8.
+[[nodiscard]] Expected<std::string, Failure> read_message_text(std::istream& in);
+
+/// --timestamp, --expire-after-send/--expire-after-read, --display-name, --legacy-padding.
+struct MessageSettings {
+    std::optional<std::int64_t> timestamp_ms;
+    envelope::Expiry expiry = envelope::Expiry::none;
+    std::uint32_t expire_seconds = 0;
+    std::optional<std::string> display_name;
+    bool legacy_padding = false;
+};
+[[nodiscard]] Expected<MessageSettings, Failure> read_message_settings(const Args& args);
+
+/// SessionId::parse with the error prefixed by `what` ("--to", "argument 1"); a usage Failure.
+[[nodiscard]] Expected<SessionId, Failure> parse_recipient(std::string_view what, std::string_view text);
+
+/// "2026-11-27T23:59:00.123Z" for a Unix time in milliseconds.
+std::string iso_time(std::int64_t ms);
+/// The attachments array of the JSON output.
+std::string attachments_json(const std::vector<proto::AttachmentPointer>& list);
 
 // Verbs. Each returns the process exit code; output goes to stdout, diagnostics to stderr.
 int cmd_id(const Args& args);

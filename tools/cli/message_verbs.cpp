@@ -1,6 +1,255 @@
-// message_verbs.cpp: `session-cli seal` and `session-cli open` (offline). Waiting for envelope.hpp.
+// message_verbs.cpp: `session-cli seal` and `session-cli open` (offline): the exact bytes a swarm
+// stores for a 1:1 message, without a network. Both read their data from stdin, so the phrase comes
+// from SESSION_MNEMONIC or --phrase-file.
+#include <cctype>
+#include <ctime>
+#include <iostream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+
 #include "cli.hpp"
+#include "session/envelope.hpp"
+#include "session/keys.hpp"
+#include "session/rng.hpp"
+
 namespace session::cli {
-int cmd_seal(const Args& a) { report(a.verb + ": not implemented yet (needs the envelope module)"); return kInternal; }
-int cmd_open(const Args& a) { report(a.verb + ": not implemented yet (needs the envelope module)"); return kInternal; }
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+int fail(const Failure& f) {
+    report(f.message);
+    return f.exit_code;
+}
+
+}  // namespace
+
+// ---- shared with the network verbs (declared in cli.hpp) -------------------------------------
+
+std::optional<std::size_t> invalid_utf8_at(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        if (len == 0 || i + len > s.size()) return i;
+        std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc >> 6) != 0x2) return i;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+        const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+        if (overlong || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
+        i += len;
+    }
+    return std::nullopt;
+}
+
+Expected<std::string, Failure> read_message_text(std::istream& in) {
+    std::string text;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        text.append(buf, static_cast<std::size_t>(in.gcount()));
+        if (text.size() > kMaxTextBytes)
+            return Unexpected<Failure>(Failure{kUsage, "message text is larger than " + std::to_string(kMaxTextBytes) +
+                                                           " bytes"});
+    }
+    // One trailing newline is the shell's ("echo hi"), not the message's.
+    if (text.ends_with("\r\n")) text.resize(text.size() - 2);
+    else if (text.ends_with('\n')) text.pop_back();
+    if (auto at = invalid_utf8_at(text))
+        return Unexpected<Failure>(
+            Failure{kUsage, "message text is not valid UTF-8 (first bad byte at offset " + std::to_string(*at) + ")"});
+    return text;
+}
+
+Expected<MessageSettings, Failure> read_message_settings(const Args& args) {
+    MessageSettings s;
+    if (args.has("expire-after-send") && args.has("expire-after-read"))
+        return Unexpected<Failure>(Failure{kUsage, "--expire-after-send and --expire-after-read exclude each other"});
+    for (const char* name : {"expire-after-send", "expire-after-read"}) {
+        if (!args.has(name)) continue;
+        auto secs = parse_uint_option(args, name, std::numeric_limits<std::uint32_t>::max());
+        if (!secs) return Unexpected<Failure>(std::move(secs).error());
+        if (*secs == 0)
+            return Unexpected<Failure>(Failure{kUsage, std::string("--") + name + ": expected at least 1 second, got 0"});
+        s.expiry = std::string_view(name) == "expire-after-send" ? envelope::Expiry::after_send
+                                                                 : envelope::Expiry::after_read;
+        s.expire_seconds = static_cast<std::uint32_t>(*secs);
+    }
+    if (args.has("timestamp")) {
+        auto ts = parse_uint_option(args, "timestamp", static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+        if (!ts) return Unexpected<Failure>(std::move(ts).error());
+        s.timestamp_ms = static_cast<std::int64_t>(*ts);
+    }
+    if (const std::string* name = args.get("display-name")) {
+        if (auto at = invalid_utf8_at(*name))
+            return Unexpected<Failure>(
+                Failure{kUsage, "--display-name is not valid UTF-8 (first bad byte at offset " + std::to_string(*at) + ")"});
+        s.display_name = *name;
+    }
+    s.legacy_padding = args.has("legacy-padding");
+    return s;
+}
+
+Expected<SessionId, Failure> parse_recipient(std::string_view what, std::string_view text) {
+    auto id = SessionId::parse(text);
+    if (!id) return Unexpected<Failure>(Failure{kUsage, std::string(what) + ": " + id.error().message});
+    return *id;
+}
+
+std::string iso_time(std::int64_t ms) {
+    if (ms < 0) return std::to_string(ms) + " ms";
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    if (!gmtime_r(&secs, &tm)) return std::to_string(ms) + " ms";
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    return buf;
+}
+
+std::string attachments_json(const std::vector<proto::AttachmentPointer>& list) {
+    ojson out = ojson::array();
+    for (const auto& a : list) {
+        ojson o;
+        o["url"] = a.url.value_or("");
+        o["content_type"] = a.content_type.value_or("");
+        o["size"] = a.size.value_or(0);
+        o["file_name"] = a.file_name.value_or("");
+        if (a.key) o["key"] = to_hex(*a.key);
+        if (a.digest) o["digest"] = to_hex(*a.digest);
+        if (a.width) o["width"] = *a.width;
+        if (a.height) o["height"] = *a.height;
+        if (a.caption) o["caption"] = *a.caption;
+        o["voice_message"] = a.flags && (*a.flags & proto::AttachmentPointer::kFlagVoiceMessage) != 0;
+        out.push_back(std::move(o));
+    }
+    return out.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+// ---- seal --------------------------------------------------------------------------------------
+
+int cmd_seal(const Args& args) {
+    if (auto ok = check_usage(args,
+                              {"phrase-file", "to", "timestamp", "expire-after-send", "expire-after-read",
+                               "display-name", "legacy-padding"},
+                              0, 0);
+        !ok)
+        return fail(ok.error());
+    const std::string* to_text = args.get("to");
+    if (!to_text) return fail({kUsage, "seal needs --to SESSION_ID (the recipient)"});
+    auto to = parse_recipient("--to", *to_text);
+    if (!to) return fail(to.error());
+    auto settings = read_message_settings(args);
+    if (!settings) return fail(settings.error());
+    auto self = load_identity(args, StdinUse::data);
+    if (!self) return fail(self.error());
+    auto text = read_message_text(std::cin);
+    if (!text) return fail(text.error());
+
+    envelope::OutgoingMessage m;
+    m.body = std::move(*text);
+    m.timestamp_ms = settings->timestamp_ms.value_or(system_clock()->now_ms());
+    m.display_name = settings->display_name;
+    m.expiry = settings->expiry;
+    m.expire_seconds = settings->expire_seconds;
+    const auto rule = settings->legacy_padding ? envelope::PaddingRule::legacy : envelope::PaddingRule::current;
+    auto sealed = envelope::seal(*self, *to, envelope::build_content(m), m.timestamp_ms, rule);
+    if (!sealed) return fail({exit_code_for(sealed.error().code), "seal: " + sealed.error().message});
+    const std::string data = envelope::to_swarm_data(*sealed);
+    if (data.size() > kMaxSwarmDataChars)
+        report("warning: the sealed message is " + std::to_string(data.size()) +
+               " base64 characters; a storage server refuses more than " + std::to_string(kMaxSwarmDataChars));
+    if (args.format == Format::json) {
+        ojson o;
+        o["to"] = to->hex();
+        o["timestamp"] = m.timestamp_ms;
+        o["data"] = data;
+        emit(o.dump());
+    } else {
+        emit(data);
+    }
+    return kOk;
+}
+
+// ---- open --------------------------------------------------------------------------------------
+
+std::string message_json(const envelope::Message& m) {
+    ojson o;
+    o["sender_session_id"] = m.sender.hex();
+    o["kind"] = std::string(envelope::kind_name(m.kind));
+    o["body"] = m.body;
+    o["timestamp"] = m.envelope_timestamp_ms;
+    if (m.sig_timestamp_ms) o["sig_timestamp"] = *m.sig_timestamp_ms;
+    o["expire_seconds"] = m.expire_seconds;
+    o["expire_after_read"] = m.expiry == envelope::Expiry::after_read;
+    o["expiry"] = m.expiry == envelope::Expiry::none        ? "none"
+                  : m.expiry == envelope::Expiry::after_read ? "after_read"
+                                                             : "after_send";
+    if (m.display_name) o["display_name"] = *m.display_name;
+    o["attachments"] = ojson::parse(attachments_json(m.attachments));
+    return o.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+int cmd_open(const Args& args) {
+    if (auto ok = check_usage(args, {"phrase-file"}, 0, 0); !ok) return fail(ok.error());
+    auto self = load_identity(args, StdinUse::data);
+    if (!self) return fail(self.error());
+    const bool json = args.format.value_or(Format::json) == Format::json;
+
+    std::string line;
+    std::size_t line_no = 0, opened = 0, failed = 0;
+    while (std::getline(std::cin, line)) {
+        ++line_no;
+        std::string_view data = line;
+        while (!data.empty() && std::isspace(static_cast<unsigned char>(data.back()))) data.remove_suffix(1);
+        while (!data.empty() && std::isspace(static_cast<unsigned char>(data.front()))) data.remove_prefix(1);
+        if (data.empty()) continue;  // blank lines separate nothing; skip them
+
+        std::string error;
+        auto bytes = envelope::from_swarm_data(data);
+        if (!bytes) {
+            error = bytes.error().message;
+        } else {
+            auto message = envelope::open(*self, *bytes);
+            if (!message) {
+                error = message.error().message;
+            } else {
+                ++opened;
+                if (json) {
+                    auto o = ojson::parse(message_json(*message));
+                    o["line"] = line_no;
+                    emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
+                } else {
+                    std::string head = iso_time(message->envelope_timestamp_ms) + " " + message->sender.hex() +
+                                       " [" + std::string(envelope::kind_name(message->kind)) + "]";
+                    if (message->expire_seconds)
+                        head += " (disappears " + std::to_string(message->expire_seconds) + " s after " +
+                                (message->expiry == envelope::Expiry::after_read ? "reading" : "sending") + ")";
+                    emit(head + ": " + message->body);
+                }
+                continue;
+            }
+        }
+        ++failed;
+        if (json) {
+            ojson o;
+            o["line"] = line_no;
+            o["error"] = error;
+            emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
+        } else {
+            report("line " + std::to_string(line_no) + ": " + error);
+        }
+    }
+    if (failed) {
+        report("open: " + std::to_string(failed) + " of " + std::to_string(opened + failed) +
+               " lines could not be opened");
+        return kCrypto;
+    }
+    return kOk;
+}
+
 }  // namespace session::cli
