@@ -105,7 +105,8 @@ enum class MessageKind {
     unsend,                    ///< UnsendRequest
     data_extraction,           ///< screenshot / media-saved notice
     message_request_response,  ///< MessageRequestResponse (request accepted)
-    other,                     ///< anything else (calls, configs, Pro, future fields): see `content`
+    call,                      ///< CallMessage signalling (raw in content.unknown_fields)
+    other,                     ///< anything else (group updates, configs, future fields): see `content`
 };
 std::string_view to_string(MessageKind kind);
 

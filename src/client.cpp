@@ -1,0 +1,442 @@
+// client.cpp: the facade over keys, envelope, network and retrieve.
+#include "session/client.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include "session/envelope.hpp"
+
+namespace session {
+
+namespace {
+
+// The storage server's cap on `data`: 102 400 base64 characters (storage-server.md §5.3).
+constexpr std::size_t kMaxStoreDataChars = 102'400;
+// Resume points (per returned last_hash) kept for callers that pass a last_hash back. Each is a few
+// node keys; 256 covers any realistic number of independent consumers of one Client.
+constexpr std::size_t kMaxCursors = 256;
+// Rounds of (get_swarm, poll) when every polled member says the swarm moved (421): the first 421
+// updates the swarm cache from the reply; a second round uses it.
+constexpr int kSwarmRounds = 2;
+
+std::string_view expiry_name(ExpirationType t) {
+    switch (t) {
+        case ExpirationType::none: return "none";
+        case ExpirationType::delete_after_read: return "delete_after_read";
+        case ExpirationType::delete_after_send: return "delete_after_send";
+    }
+    return "?";
+}
+
+// First invalid UTF-8 byte offset, or npos. Protobuf `string` fields must be UTF-8 for the
+// official clients' decoders to show them.
+std::size_t invalid_utf8_at(std::string_view s) {
+    std::size_t i = 0;
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    while (i < s.size()) {
+        unsigned char c = p[i];
+        std::size_t len;
+        std::uint32_t cp;
+        if (c < 0x80) { ++i; continue; }
+        else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+        else return i;
+        if (i + len > s.size()) return i;
+        for (std::size_t k = 1; k < len; ++k) {
+            if ((p[i + k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return i;
+        i += len;
+    }
+    return std::string_view::npos;
+}
+
+MessageKind kind_of(const envelope::Message& m, const SessionId& self) {
+    using K = envelope::Kind;
+    switch (m.kind) {
+        case K::text:
+            if (m.content.data_message && m.content.data_message->sync_target && m.sender == self)
+                return MessageKind::sync;
+            return MessageKind::text;
+        case K::reaction: return MessageKind::reaction;
+        case K::timer_update: return MessageKind::expiration_timer_update;
+        case K::receipt: return MessageKind::receipt;
+        case K::typing: return MessageKind::typing;
+        case K::unsend: return MessageKind::unsend;
+        case K::request_response: return MessageKind::message_request_response;
+        case K::data_extraction: return MessageKind::data_extraction;
+        case K::call: return MessageKind::call;
+        case K::other: return MessageKind::other;
+    }
+    return MessageKind::other;
+}
+
+ExpirationType expiration_of(envelope::Expiry e) {
+    switch (e) {
+        case envelope::Expiry::after_read: return ExpirationType::delete_after_read;
+        case envelope::Expiry::after_send: return ExpirationType::delete_after_send;
+        case envelope::Expiry::none: break;
+    }
+    return ExpirationType::none;
+}
+
+envelope::Expiry expiry_of(ExpirationType e) {
+    switch (e) {
+        case ExpirationType::delete_after_read: return envelope::Expiry::after_read;
+        case ExpirationType::delete_after_send: return envelope::Expiry::after_send;
+        case ExpirationType::none: break;
+    }
+    return envelope::Expiry::none;
+}
+
+std::size_t random_below(Rng& rng, std::size_t n) {
+    std::uint64_t v = 0;
+    rng.fill(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(&v), sizeof v));
+    return static_cast<std::size_t>(v % n);  // n is a swarm size: the modulo bias is ~n / 2^64
+}
+
+}  // namespace
+
+std::string_view to_string(MessageKind kind) {
+    switch (kind) {
+        case MessageKind::text: return "text";
+        case MessageKind::expiration_timer_update: return "expiration_timer_update";
+        case MessageKind::reaction: return "reaction";
+        case MessageKind::sync: return "sync";
+        case MessageKind::receipt: return "receipt";
+        case MessageKind::typing: return "typing";
+        case MessageKind::unsend: return "unsend";
+        case MessageKind::data_extraction: return "data_extraction";
+        case MessageKind::message_request_response: return "message_request_response";
+        case MessageKind::call: return "call";
+        case MessageKind::other: return "other";
+    }
+    return "other";
+}
+
+struct Client::Impl {
+    Identity self;
+    SessionId id;
+    std::string display_name;
+    std::size_t poll_nodes;
+    std::int64_t page_size;
+    network::LogFn log;
+    std::shared_ptr<Rng> rng;
+    std::shared_ptr<network::Network> net;
+
+    // Receive bookkeeping, guarded by mu (never held across network I/O).
+    std::mutex mu;
+    struct Delivered {
+        std::uint64_t seq;        // order in which this Client handed the item out (latest time)
+        std::int64_t expiry_ms;   // forgotten after this: the swarm no longer holds it
+    };
+    std::unordered_map<std::string, Delivered> delivered;
+    std::uint64_t next_seq = 1;
+    std::map<std::string, retrieve::NodeCursor, std::less<>> cursors;  // last_hash returned -> node states
+    std::deque<std::string> cursor_order;
+
+    Impl(Identity identity, std::shared_ptr<network::Network> network, const ClientOptions& o)
+            : self(std::move(identity)),
+              id(self.session_id()),
+              display_name(o.display_name),
+              poll_nodes(std::max<std::size_t>(1, o.poll_nodes)),
+              page_size(o.retrieve_page_size),
+              log(o.log),
+              rng(o.rng ? o.rng : system_rng()),
+              net(std::move(network)) {}
+
+    void say(network::LogLevel level, const std::string& line) const {
+        if (log) log(level, line);
+    }
+
+    void remember_cursor(const std::string& hash, retrieve::NodeCursor cursor) {
+        auto [it, fresh] = cursors.insert_or_assign(hash, std::move(cursor));
+        (void)it;
+        if (fresh) cursor_order.push_back(hash);
+        while (cursor_order.size() > kMaxCursors) {
+            cursors.erase(cursor_order.front());
+            cursor_order.pop_front();
+        }
+    }
+
+    void prune(std::int64_t now_ms) {
+        std::erase_if(delivered, [now_ms](const auto& kv) { return kv.second.expiry_ms < now_ms; });
+    }
+};
+
+// ---- construction ----------------------------------------------------------------------------
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<Client> Client::create(Identity identity, ClientOptions options) {
+    std::shared_ptr<network::Network> net = options.shared_network;
+    if (!net) {
+        network::NetworkConfig config;
+        if (options.network.empty() || options.network == "mainnet") {
+            config = network::NetworkConfig::mainnet();
+        } else {
+            auto loaded = network::NetworkConfig::from_file(options.network);
+            if (!loaded) return unexpected(std::move(loaded).error());
+            config = std::move(*loaded);
+        }
+        if (options.path_count == 0)
+            return unexpected(Errc::invalid_argument, "client: path_count: expected at least 1, got 0");
+        config.request_timeout = options.request_timeout;
+        config.retrieve_timeout = options.retrieve_timeout;
+        config.connect_timeout = options.connect_timeout;
+        config.path_count = options.path_count;
+        network::Options no;
+        no.config = std::move(config);
+        no.transport = options.transport;
+        no.clock = options.clock;
+        no.rng = options.rng;
+        no.log = options.log;
+        no.pool_cache_path = options.pool_cache_path;
+        try {
+            net = std::make_shared<network::Network>(std::move(no));
+        } catch (const std::exception& e) {
+            return unexpected(Errc::net_init, std::string("client: cannot start the network: ") + e.what());
+        }
+    }
+    return Client(std::make_unique<Impl>(std::move(identity), std::move(net), options));
+}
+
+Result<Client> Client::create(std::string_view phrase, ClientOptions options) {
+    auto identity = Identity::from_phrase(phrase);
+    if (!identity) return unexpected(std::move(identity).error());
+    return create(std::move(*identity), std::move(options));
+}
+
+namespace {
+template <class T>
+T value_or_throw(Result<T>&& r) {
+    if (!r) throw std::invalid_argument(r.error().message);
+    return std::move(*r);
+}
+}  // namespace
+
+Client::Client(std::string_view phrase, ClientOptions options)
+        : Client(value_or_throw(create(phrase, std::move(options)))) {}
+
+Client::Client(Identity identity, ClientOptions options)
+        : Client(value_or_throw(create(std::move(identity), std::move(options)))) {}
+
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+Client::~Client() = default;
+
+SessionId Client::session_id() const {
+    if (!impl_) throw std::logic_error("client: used after move");
+    return impl_->id;
+}
+
+network::Network& Client::network() {
+    if (!impl_) throw std::logic_error("client: used after move");
+    return *impl_->net;
+}
+const network::Network& Client::network() const {
+    if (!impl_) throw std::logic_error("client: used after move");
+    return *impl_->net;
+}
+
+// ---- send ------------------------------------------------------------------------------------
+
+Result<SendResult> Client::send(std::string_view to, std::string_view text, const SendOptions& options) {
+    auto id = SessionId::parse(to);
+    if (!id) return unexpected(std::move(id).error());
+    return send(*id, text, options);
+}
+
+Result<SendResult> Client::send(const SessionId& to, std::string_view text, const SendOptions& options) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    auto& im = *impl_;
+
+    if (auto bad = invalid_utf8_at(text); bad != std::string_view::npos)
+        return unexpected(Errc::invalid_argument,
+                          "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(bad));
+    const auto timer = options.expiration_timer.count();
+    if (options.expiration == ExpirationType::none && timer != 0)
+        return unexpected(Errc::invalid_argument, "client: expiration_timer: expected 0 when expiration is none, got " +
+                                                      std::to_string(timer) + " s");
+    if (options.expiration != ExpirationType::none && (timer <= 0 || timer > UINT32_MAX))
+        return unexpected(Errc::invalid_argument, "client: expiration_timer: expected 1.." +
+                                                      std::to_string(UINT32_MAX) + " s for " +
+                                                      std::string(expiry_name(options.expiration)) + ", got " +
+                                                      std::to_string(timer) + " s");
+    std::chrono::milliseconds ttl = kDefaultMessageTtl;
+    if (options.ttl) {
+        ttl = *options.ttl;
+    } else if (options.expiration == ExpirationType::delete_after_send) {
+        // session-desktop stores disappear-after-send messages with the timer as TTL.
+        ttl = std::clamp<std::chrono::milliseconds>(options.expiration_timer, kMinMessageTtl, kDefaultMessageTtl);
+    }
+    if (ttl < kMinMessageTtl || ttl > kDefaultMessageTtl)
+        return unexpected(Errc::invalid_argument, "client: ttl: expected " + std::to_string(kMinMessageTtl.count()) +
+                                                      ".." + std::to_string(kDefaultMessageTtl.count()) +
+                                                      " ms, got " + std::to_string(ttl.count()) + " ms");
+
+    // A usable pool first, so the timestamp below is network time when the pool fetch taught us it.
+    if (auto boot = im.net->bootstrap(); !boot) return unexpected(boot.error());
+
+    envelope::OutgoingMessage m;
+    m.body = std::string(text);
+    m.timestamp_ms = im.net->now_ms();
+    if (!im.display_name.empty()) m.display_name = im.display_name;
+    m.expiry = expiry_of(options.expiration);
+    m.expire_seconds = static_cast<std::uint32_t>(timer);
+    m.attachments = options.attachments;
+
+    auto sealed = envelope::seal(im.self, to, m);
+    if (!sealed) return unexpected(std::move(sealed).error());
+    const auto data = envelope::to_swarm_data(*sealed);
+    if (data.size() > kMaxStoreDataChars)
+        return unexpected(Errc::envelope_too_large,
+                          "client: message too large: expected at most " + std::to_string(kMaxStoreDataChars) +
+                              " base64 characters stored, got " + std::to_string(data.size()) + " (text " +
+                              std::to_string(text.size()) + " bytes)");
+
+    auto stored = im.net->store(to, retrieve::kDefaultNamespace, data, ttl.count());
+    if (!stored) return unexpected(std::move(stored).error());
+
+    SendResult out;
+    out.hash = stored->hash;
+    out.timestamp_ms = m.timestamp_ms;
+    out.expiry_ms = stored->expiry_ms;
+    out.confirmed = stored->confirmed();
+    out.nodes = std::move(stored->nodes);
+    im.say(network::LogLevel::debug, "client: sent " + out.hash + " to " + to.hex().substr(0, 10) + "…, " +
+                                         std::to_string(out.confirmed) + " member(s) confirmed");
+    return out;
+}
+
+// ---- receive ---------------------------------------------------------------------------------
+
+Result<ReceiveResult> Client::receive(std::string_view last_hash) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    auto& im = *impl_;
+    const std::string since(last_hash);
+
+    // Where to resume, and what was already handed out up to `since`.
+    retrieve::NodeCursor cursor;
+    std::optional<std::uint64_t> since_seq;
+    if (!since.empty()) {
+        std::lock_guard lock(im.mu);
+        if (auto it = im.cursors.find(since); it != im.cursors.end()) cursor = it->second;
+        if (auto it = im.delivered.find(since); it != im.delivered.end()) since_seq = it->second.seq;
+    }
+
+    retrieve::PollOptions popts;
+    popts.ns = retrieve::kDefaultNamespace;
+    popts.limits.max_count = im.page_size;
+    popts.want_answers = im.poll_nodes;
+
+    ReceiveResult result;
+    std::optional<retrieve::PollResult> polled;
+    std::optional<Error> last_error;
+    for (int round = 0; round < kSwarmRounds && !polled; ++round) {
+        auto swarm = im.net->get_swarm(im.id);
+        if (!swarm) return unexpected(std::move(swarm).error());
+        if (swarm->nodes.empty())
+            return unexpected(Errc::net_no_nodes, "client: receive: the swarm for our account has no members");
+
+        // Random order (desktop samples 2 random members); the rest are spares for failures.
+        auto members = swarm->nodes;
+        for (std::size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[random_below(*im.rng, i)]);
+        std::vector<std::string> order;
+        std::map<std::string, network::Snode, std::less<>> by_hex;
+        for (auto& n : members) {
+            order.push_back(n.ed25519_hex());
+            by_hex.emplace(order.back(), std::move(n));
+        }
+
+        bool moved = false;
+        const retrieve::Fetch fetch = [&](std::string_view node, const retrieve::RequestBuilder& build)
+            -> Result<std::string> {
+            // After one 421 the other members of this (stale) swarm would only say the same.
+            if (moved) return unexpected(Errc::net_swarm_moved, "client: swarm moved; member not asked");
+            auto it = by_hex.find(node);
+            if (it == by_hex.end()) return unexpected(Errc::invalid_argument, "client: unknown swarm member");
+            auto body = im.net->retrieve(im.id, it->second, [&](std::int64_t now) -> Result<std::string> {
+                auto req = build(now);
+                if (!req) return unexpected(std::move(req).error());
+                return req->params_json();
+            });
+            if (!body && body.error().code == Errc::net_swarm_moved) moved = true;
+            return body;
+        };
+
+        auto r = retrieve::poll(im.self, order, cursor, since, fetch, popts);
+        if (r) {
+            for (auto& n : r->nodes) result.nodes.push_back(n);
+            polled = std::move(*r);
+        } else {
+            if (r.error().code != Errc::net_swarm_moved) return unexpected(std::move(r).error());
+            im.say(network::LogLevel::info, "client: receive: swarm moved, asking again");
+            last_error = std::move(r).error();
+        }
+    }
+    if (!polled) return unexpected(std::move(*last_error));
+
+    // Open outside the lock (pure crypto), then filter and number under it.
+    struct Opened {
+        retrieve::StoredMessage* stored;
+        Result<envelope::Message> msg;
+    };
+    std::vector<Opened> opened;
+    opened.reserve(polled->messages.size());
+    for (auto& s : polled->messages) {
+        if (s.hash == since) continue;  // a node that ignores last_hash semantics
+        opened.push_back(Opened{&s, envelope::open(im.self, s.data)});
+    }
+
+    std::string newest = since;
+    {
+        std::lock_guard lock(im.mu);
+        for (auto& o : opened) {
+            auto& s = *o.stored;
+            if (since_seq) {
+                // Handed out at or before the call that returned `since`: the caller has it.
+                if (auto it = im.delivered.find(s.hash); it != im.delivered.end() && it->second.seq <= *since_seq)
+                    continue;
+            }
+            im.delivered.insert_or_assign(s.hash, Impl::Delivered{im.next_seq++, s.expiry_ms});
+            newest = s.hash;
+            if (!o.msg) {
+                im.say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);
+                result.skipped.push_back(SkippedItem{s.hash, s.timestamp_ms, o.msg.error()});
+                continue;
+            }
+            auto& m = *o.msg;
+            result.messages.push_back(ReceivedMessage{
+                .sender = m.sender,
+                .kind = kind_of(m, im.id),
+                .body = std::move(m.body),
+                .hash = s.hash,
+                .sent_timestamp_ms = m.envelope_timestamp_ms,
+                .stored_timestamp_ms = s.timestamp_ms,
+                .expiry_ms = s.expiry_ms,
+                .expiration_type = expiration_of(m.expiry),
+                .expiration_seconds = m.expire_seconds,
+                .attachments = std::move(m.attachments),
+                .display_name = std::move(m.display_name),
+                .content = std::move(m.content),
+            });
+        }
+        if (!newest.empty()) im.remember_cursor(newest, cursor);
+        im.prune(im.net->now_ms());
+    }
+    result.last_hash = newest;
+    return result;
+}
+
+}  // namespace session

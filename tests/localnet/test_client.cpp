@@ -1,0 +1,360 @@
+// Client end to end against the in-process local network (tools/localnet): real HTTPS on loopback,
+// onion requests through 3 relays, swarm replication, 421s and request counters.
+#include "session/client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "localnet/localnet.hpp"
+
+using namespace session;
+namespace fs = std::filesystem;
+
+namespace {
+
+// One local network per test case (fresh counters and stores), with its network file on disk.
+struct LocalNet {
+    std::unique_ptr<localnet::Network> net;
+    fs::path dir;
+    std::string file;
+
+    explicit LocalNet(std::size_t nodes = 10, std::size_t swarm_size = 5) {
+        localnet::Options o;
+        o.node_count = nodes;
+        o.swarm_size = swarm_size;
+        o.control_endpoint = false;
+        o.relay_timeout = std::chrono::milliseconds(3000);
+        o.peer_timeout = std::chrono::milliseconds(1000);
+        o.hang_time = std::chrono::milliseconds(3000);
+        auto started = localnet::Network::start(o);
+        if (!started) FAIL("localnet: " << started.error().message);
+        net = std::move(*started);
+        dir = fs::temp_directory_path() / ("session-client-test-" + std::to_string(::getpid()) + "-" +
+                                           std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+        fs::create_directories(dir);
+        file = (dir / "network.json").string();
+        auto w = net->write_network_file(file);
+        if (!w) FAIL("localnet: " << w.error().message);
+    }
+    ~LocalNet() {
+        net.reset();
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+
+    ClientOptions options(std::string display_name = {}) const {
+        ClientOptions o;
+        o.network = file;
+        o.display_name = std::move(display_name);
+        o.request_timeout = std::chrono::milliseconds(8000);
+        o.retrieve_timeout = std::chrono::milliseconds(8000);
+        return o;
+    }
+
+    // Network requests made by clients since the last reset: seed JSON-RPC, onion entries, direct RPCs.
+    struct Requests {
+        std::uint64_t seed = 0, onion = 0, direct = 0;
+        std::uint64_t total() const { return seed + onion + direct; }
+    };
+    Requests requests() const {
+        Requests r;
+        for (std::size_t k = 0; k < net->seed_count(); ++k) r.seed += net->seed_counters(k).http_requests;
+        auto t = net->total_counters();
+        r.onion = t.onion_requests;
+        if (auto it = t.endpoints.find("/storage_rpc/v1"); it != t.endpoints.end()) r.direct = it->second;
+        return r;
+    }
+    std::uint64_t method_count(const std::string& m) const {
+        auto t = net->total_counters();
+        auto it = t.methods.find(m);
+        return it == t.methods.end() ? 0 : it->second;
+    }
+};
+
+template <class T>
+std::string why(const Result<T>& r) {
+    return r ? std::string() : r.error().message;
+}
+// For a Result held in a variable: shows the error message when it fails.
+#define REQUIRE_OK(x)       \
+    do {                    \
+        INFO(why(x));       \
+        REQUIRE(x);            \
+    } while (0)
+
+Identity new_identity() { return Identity::generate(*system_rng()).first; }
+
+Client new_client(const LocalNet& ln, std::string name = {}) {
+    auto c = Client::create(new_identity(), ln.options(std::move(name)));
+    if (!c) FAIL("client: " << c.error().message);
+    return std::move(*c);
+}
+
+std::vector<std::string> bodies(const ReceiveResult& r) {
+    std::vector<std::string> out;
+    for (const auto& m : r.messages) out.push_back(m.body);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("client: A sends B unicode, empty and 10 KB texts; B receives each once", "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln, "Alice ✓");
+    auto bob = new_client(ln);
+
+    const std::string unicode = "Grüße, 世界! 👋🏽 — ∑ and a newline\nsecond line";
+    const std::string big(10 * 1024, 'x');
+    std::vector<std::string> sent{unicode, "", big};
+    std::vector<std::string> hashes;
+    for (const auto& text : sent) {
+        auto r = alice.send(bob.session_id(), text);
+        REQUIRE_OK(r);
+        CHECK(r->hash.size() == 43);
+        CHECK(r->confirmed >= 1);
+        CHECK(r->expiry_ms > r->timestamp_ms);
+        hashes.push_back(r->hash);
+    }
+
+    auto got = bob.receive();
+    REQUIRE_OK(got);
+    CHECK(got->skipped.empty());
+    REQUIRE(got->messages.size() == 3);
+    CHECK(bodies(*got) == sent);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto& m = got->messages[i];
+        CHECK(m.sender == alice.session_id());
+        CHECK(m.kind == MessageKind::text);
+        CHECK(m.hash == hashes[i]);
+        CHECK(m.display_name == std::optional<std::string>("Alice ✓"));
+        CHECK(m.expiration_type == ExpirationType::none);
+        CHECK(m.sent_timestamp_ms > 0);
+        CHECK(m.expiry_ms > m.stored_timestamp_ms);
+    }
+    CHECK(got->last_hash == hashes.back());
+
+    // Nothing new after last_hash.
+    auto again = bob.receive(got->last_hash);
+    REQUIRE_OK(again);
+    CHECK(again->messages.empty());
+    CHECK(again->last_hash == got->last_hash);
+
+    // Alice's own swarm holds nothing of this (no sync copies by default).
+    auto mine = alice.receive();
+    REQUIRE_OK(mine);
+    CHECK(mine->messages.empty());
+}
+
+TEST_CASE("client: send options reach the recipient; bad options are rejected", "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln);
+    auto bob = new_client(ln);
+
+    SendOptions o;
+    o.expiration = ExpirationType::delete_after_send;
+    o.expiration_timer = std::chrono::seconds(3600);
+    auto r = alice.send(bob.session_id(), "disappears", o);
+    REQUIRE_OK(r);
+    // TTL follows the timer for delete-after-send (as desktop does).
+    CHECK(r->expiry_ms - r->timestamp_ms <= 3600 * 1000 + 60'000);
+
+    auto got = bob.receive();
+    REQUIRE_OK(got);
+    REQUIRE(got->messages.size() == 1);
+    CHECK(got->messages[0].expiration_type == ExpirationType::delete_after_send);
+    CHECK(got->messages[0].expiration_seconds == 3600);
+    CHECK(got->messages[0].display_name == std::nullopt);
+
+    SendOptions bad;
+    bad.expiration_timer = std::chrono::seconds(5);  // timer without a mode
+    auto e1 = alice.send(bob.session_id(), "x", bad);
+    REQUIRE_FALSE(e1);
+    CHECK(e1.error().code == Errc::invalid_argument);
+    SendOptions short_ttl;
+    short_ttl.ttl = std::chrono::milliseconds(5);
+    auto e2 = alice.send(bob.session_id(), "x", short_ttl);
+    REQUIRE_FALSE(e2);
+    CHECK(e2.error().code == Errc::invalid_argument);
+    auto e3 = alice.send(bob.session_id(), std::string("bad \xff utf8"));
+    REQUIRE_FALSE(e3);
+    CHECK(e3.error().message.find("byte 4") != std::string::npos);
+    const std::string group_id = "03" + std::string(64, 'a');
+    auto e4 = alice.send(std::string_view(group_id), "x");
+    REQUIRE_FALSE(e4);
+    CHECK(e4.error().code == Errc::session_id_wrong_prefix);
+    auto e5 = alice.send(bob.session_id(), std::string(80 * 1024, 'y'));
+    REQUIRE_FALSE(e5);
+    CHECK(e5.error().code == Errc::envelope_too_large);
+    auto e6 = bob.receive("not-a-hash");
+    REQUIRE_FALSE(e6);
+    CHECK(e6.error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("client: 500 messages come back in order across pages; last_hash returns only newer",
+          "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln);
+    auto opts = ln.options();
+    opts.retrieve_page_size = 64;
+    auto [bob_id, bob_phrase] = Identity::generate(*system_rng());
+    auto bob_r = Client::create(std::move(bob_id), opts);
+    REQUIRE_OK(bob_r);
+    auto& bob = *bob_r;
+
+    constexpr int kCount = 500;
+    for (int i = 0; i < kCount; ++i) {
+        auto r = alice.send(bob.session_id(), "message " + std::to_string(i));
+        REQUIRE_OK(r);
+    }
+    ln.net->reset_counters();
+    auto got = bob.receive();
+    REQUIRE_OK(got);
+    REQUIRE(got->messages.size() == kCount);
+    for (int i = 0; i < kCount; ++i) CHECK(got->messages[i].body == "message " + std::to_string(i));
+    // Two members, each paged: 500 / 64 -> 8 pages each.
+    REQUIRE(got->nodes.size() == 2);
+    for (const auto& n : got->nodes) {
+        CHECK_FALSE(n.error);
+        CHECK(n.pages == 8);
+    }
+    CHECK(ln.method_count("retrieve") == 16);
+
+    // receive(last_hash) after 3 more: only those 3.
+    const auto cursor = got->last_hash;
+    for (int i = 0; i < 3; ++i) REQUIRE(alice.send(bob.session_id(), "later " + std::to_string(i)));
+    auto newer = bob.receive(cursor);
+    REQUIRE_OK(newer);
+    CHECK(bodies(*newer) == std::vector<std::string>{"later 0", "later 1", "later 2"});
+
+    // A cursor in the middle (as a restarted process would pass): everything after it.
+    auto mid = bob.receive(got->messages[kCount - 2].hash);
+    REQUIRE_OK(mid);
+    CHECK(bodies(*mid) == std::vector<std::string>{"message 499", "later 0", "later 1", "later 2"});
+
+    // A second client for the same account, resuming from a saved hash (a restarted process).
+    auto bob2 = Client::create(bob_phrase.view(), ln.options());
+    REQUIRE_OK(bob2);
+    CHECK(bob2->session_id() == bob.session_id());
+    auto resumed = bob2->receive(got->messages[kCount - 2].hash);
+    REQUIRE_OK(resumed);
+    CHECK(bodies(*resumed) == std::vector<std::string>{"message 499", "later 0", "later 1", "later 2"});
+}
+
+TEST_CASE("client: note to self arrives in our own swarm", "[client][localnet]") {
+    LocalNet ln;
+    auto me = new_client(ln, "Me");
+    auto r = me.send(me.session_id(), "remember the milk");
+    REQUIRE_OK(r);
+    auto got = me.receive();
+    REQUIRE_OK(got);
+    REQUIRE(got->messages.size() == 1);
+    CHECK(got->messages[0].body == "remember the milk");
+    CHECK(got->messages[0].sender == me.session_id());
+    CHECK(got->messages[0].kind == MessageKind::text);
+}
+
+TEST_CASE("client: a moved swarm (421) is followed by send and receive", "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln);
+    auto bob = new_client(ln);
+    REQUIRE(alice.send(bob.session_id(), "before the move"));
+    auto first = bob.receive();
+    REQUIRE_OK(first);
+    REQUIRE(first->messages.size() == 1);
+
+    // Move Bob's account to the other swarm: both clients have the old swarm cached.
+    auto old_swarm = ln.net->swarm_for(bob.session_id().hex());
+    REQUIRE_OK(old_swarm);
+    std::uint64_t target = 0;
+    for (auto id : ln.net->swarm_ids())
+        if (id != *old_swarm) target = id;
+    REQUIRE(ln.net->move_account(bob.session_id().hex(), target));
+
+    auto sent = alice.send(bob.session_id(), "after the move");
+    REQUIRE_OK(sent);
+    auto got = bob.receive(first->last_hash);
+    REQUIRE_OK(got);
+    CHECK(bodies(*got) == std::vector<std::string>{"after the move"});
+    for (const auto& n : got->nodes)
+        if (!n.error) CHECK(ln.net->swarm_members(target).size() > 0);
+}
+
+TEST_CASE("client: sends from several threads at once all arrive", "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln);
+    auto bob = new_client(ln);
+    constexpr int kThreads = 4, kEach = 8;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    std::mutex mu;
+    std::set<std::string> hashes;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                auto r = alice.send(bob.session_id(), "t" + std::to_string(t) + " m" + std::to_string(i));
+                if (!r) {
+                    ++failures;
+                    continue;
+                }
+                std::lock_guard lock(mu);
+                hashes.insert(r->hash);
+            }
+        });
+    // Receives running at the same time must not disturb anything.
+    std::thread reader([&] {
+        for (int i = 0; i < 3; ++i) (void)bob.receive();
+    });
+    for (auto& th : threads) th.join();
+    reader.join();
+    CHECK(failures == 0);
+    CHECK(hashes.size() == kThreads * kEach);
+
+    auto got = bob.receive();
+    REQUIRE_OK(got);
+    std::set<std::string> received;
+    for (const auto& m : got->messages) received.insert(m.hash);
+    CHECK(received == hashes);
+    CHECK(got->messages.size() == hashes.size());
+}
+
+TEST_CASE("client: request accounting: cold send <= 3 requests, warm send exactly 1 onion request",
+          "[client][localnet]") {
+    LocalNet ln;
+    auto bob = new_client(ln);
+    auto alice = new_client(ln);
+    ln.net->reset_counters();
+
+    auto cold = alice.send(bob.session_id(), "cold");
+    REQUIRE_OK(cold);
+    const auto c = ln.requests();
+    INFO("cold send: seed " << c.seed << ", onion " << c.onion << ", direct " << c.direct);
+    CHECK(c.seed <= 1);
+    CHECK(c.total() <= 3);
+    CHECK(ln.method_count("store") == 1);
+    WARN("measured cold send: " << c.seed << " seed + " << c.onion << " onion + " << c.direct
+                                << " direct = " << c.total() << " requests");
+
+    ln.net->reset_counters();
+    auto warm = alice.send(bob.session_id(), "warm");
+    REQUIRE_OK(warm);
+    const auto w = ln.requests();
+    CHECK(w.seed == 0);
+    CHECK(w.direct == 0);
+    CHECK(w.onion == 1);
+    WARN("measured warm send: " << w.onion << " onion request(s)");
+
+    // A warm receive: one retrieve per polled member (nothing paged).
+    auto first = bob.receive();
+    REQUIRE_OK(first);
+    ln.net->reset_counters();
+    auto polled = bob.receive(first->last_hash);
+    REQUIRE_OK(polled);
+    const auto p = ln.requests();
+    CHECK(p.onion == 2);
+    CHECK(ln.method_count("retrieve") == 2);
+    WARN("measured warm receive: " << p.onion << " onion request(s)");
+}
