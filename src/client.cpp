@@ -23,6 +23,13 @@ constexpr std::size_t kMaxCursors = 256;
 // Rounds of (get_swarm, poll) when every polled member says the swarm moved (421): the first 421
 // updates the swarm cache from the reply; a second round uses it.
 constexpr int kSwarmRounds = 2;
+// A member the Client has not polled before (no entry in the cursor) is asked from this many items
+// before the caller's last_hash, not from last_hash itself: a message that reached that member before
+// last_hash but reached neither member polled back then would otherwise never be delivered. Anything
+// already handed out is filtered, so the overlap costs bandwidth only.
+constexpr std::size_t kRewindItems = 32;
+// Delivered hashes remembered in order for that rewind.
+constexpr std::size_t kMaxRecent = 4096;
 
 std::string_view expiry_name(ExpirationType t) {
     switch (t) {
@@ -144,6 +151,7 @@ struct Client::Impl {
     std::uint64_t next_seq = 1;
     std::map<std::string, retrieve::NodeCursor, std::less<>> cursors;  // last_hash returned -> node states
     std::deque<std::string> cursor_order;
+    std::deque<std::string> recent;  // delivered hashes, oldest first (for kRewindItems)
 
     Impl(Identity identity, std::shared_ptr<network::Network> network, const ClientOptions& o)
             : self(std::move(identity)),
@@ -329,10 +337,18 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     // Where to resume, and what was already handed out up to `since`.
     retrieve::NodeCursor cursor;
     std::optional<std::uint64_t> since_seq;
+    std::string fallback = since;  // where members without a cursor entry start
     if (!since.empty()) {
         std::lock_guard lock(im.mu);
         if (auto it = im.cursors.find(since); it != im.cursors.end()) cursor = it->second;
-        if (auto it = im.delivered.find(since); it != im.delivered.end()) since_seq = it->second.seq;
+        if (auto it = im.delivered.find(since); it != im.delivered.end()) {
+            since_seq = it->second.seq;
+            auto pos = std::find(im.recent.rbegin(), im.recent.rend(), since);
+            if (pos != im.recent.rend()) {
+                const auto index = static_cast<std::size_t>(std::distance(im.recent.begin(), pos.base()) - 1);
+                fallback = im.recent[index >= kRewindItems ? index - kRewindItems : 0];
+            }
+        }
     }
 
     retrieve::PollOptions popts;
@@ -375,7 +391,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
             return body;
         };
 
-        auto r = retrieve::poll(im.self, order, cursor, since, fetch, popts);
+        auto r = retrieve::poll(im.self, order, cursor, fallback, fetch, popts);
         if (r) {
             for (auto& n : r->nodes) result.nodes.push_back(n);
             polled = std::move(*r);
@@ -410,6 +426,8 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
                     continue;
             }
             im.delivered.insert_or_assign(s.hash, Impl::Delivered{im.next_seq++, s.expiry_ms});
+            im.recent.push_back(s.hash);
+            if (im.recent.size() > kMaxRecent) im.recent.pop_front();
             newest = s.hash;
             if (!o.msg) {
                 im.say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);
