@@ -138,6 +138,7 @@ struct ReceiveResult {
     std::vector<ReceivedMessage> messages;
     /// Items that could not be opened, with reasons; skipped.size() is the skipped count.
     std::vector<SkippedItem> skipped;
+    std::size_t skipped_count() const { return skipped.size(); }
     /// Pass this to the next receive() call: the hash of the newest item returned (message or
     /// skipped), or the last_hash you passed in if nothing new arrived.
     std::string last_hash;
@@ -183,13 +184,18 @@ public:
     ///
     /// `last_hash` is the hash of the newest message the caller has already seen — pass the
     /// ReceiveResult::last_hash of the previous call. receive() returns only items stored after it;
-    /// "" returns everything the swarm still holds (messages live up to 14 days). Each swarm member
-    /// orders messages by its own arrival order, so the Client keeps, per last_hash it returned,
-    /// where each member stopped, and filters out anything it already returned up to that point:
-    /// passing back the last_hash you got never yields an item twice, even when the two polled
-    /// members disagree. A last_hash from another process (a restart) is sent to the members as is;
-    /// a member that no longer holds that message answers from its oldest one, so such a first call
-    /// may repeat older items: de-duplicate by `hash` if you persist across restarts.
+    /// "" returns everything the swarm still holds (messages live up to 14 days).
+    ///
+    /// Each swarm member orders messages by its own arrival order, so a hash is only a resume point
+    /// for a member that holds it. The Client therefore keeps, per last_hash it returned, where each
+    /// polled member stopped, and which items it handed out up to that point: passing back a
+    /// last_hash you got from this Client never yields an item twice, even when the two polled
+    /// members disagree, and a member polled for the first time is asked from 32 items before
+    /// last_hash so that a message the earlier members missed is still delivered.
+    /// A last_hash this Client did not return (e.g. saved before a restart) is sent to the members
+    /// as is; a member that no longer holds that message (expired, or the account moved swarms)
+    /// answers from its oldest one, so such a first call may repeat older items: de-duplicate by
+    /// `hash` if you persist across restarts.
     ///
     /// Asks ClientOptions::poll_nodes (2) random swarm members, re-issuing while they say `more`, and
     /// succeeds if at least one answered. Cost per call: one onion request per member per page.
