@@ -49,19 +49,19 @@ struct ClientOptions {
     std::size_t path_count = 2;  ///< onion paths kept (desktop: 2)
     /// Sent as the LokiProfile display name in every message, as the official client does, so the
     /// recipient sees a name instead of a bare Session ID. Empty = no profile is sent.
-    std::string display_name;
+    std::string display_name{};
     /// Log lines (never secrets). Default: silent.
-    network::LogFn log;
-    std::shared_ptr<Clock> clock;  ///< default: system_clock()
-    std::shared_ptr<Rng> rng;      ///< default: system_rng() (node choice, sealing)
+    network::LogFn log{};
+    std::shared_ptr<Clock> clock{};  ///< default: system_clock()
+    std::shared_ptr<Rng> rng{};      ///< default: system_rng() (node choice, sealing)
     /// Default: real HTTPS (libcurl). Tests pass a localnet or fake transport.
-    std::shared_ptr<network::Transport> transport;
+    std::shared_ptr<network::Transport> transport{};
     /// Persist the snode pool here (used when seeds are unreachable). Default: memory only.
-    std::string pool_cache_path;
+    std::string pool_cache_path{};
     /// Share one Network (pool, paths, clock offset) between several Clients, e.g. many bots in one
     /// process. When set, network/timeouts/path_count/transport/clock/pool_cache_path above are
     /// ignored (the Network already has them).
-    std::shared_ptr<network::Network> shared_network;
+    std::shared_ptr<network::Network> shared_network{};
     /// Swarm members whose answers each receive() merges (desktop: 2).
     std::size_t poll_nodes = retrieve::kPollNodes;
     /// `max_count` per retrieve page; 0 = the server's default byte budget. receive() re-issues
@@ -75,13 +75,13 @@ enum class ExpirationType { none, delete_after_read, delete_after_send };
 struct SendOptions {
     /// How long the swarm keeps the message, 10 s … 14 days. Default: 14 days, or the timer for
     /// delete_after_send (as session-desktop does, so the swarm drops it when it disappears).
-    std::optional<std::chrono::milliseconds> ttl;
+    std::optional<std::chrono::milliseconds> ttl{};
     ExpirationType expiration = ExpirationType::none;
     /// The disappearing timer; must be > 0 exactly when expiration != none.
     std::chrono::seconds expiration_timer{0};
     /// Already-uploaded attachment pointers (file-server URL, key, digest, size…), sent as
     /// DataMessage.attachments. Uploading is not part of this library yet.
-    std::vector<proto::AttachmentPointer> attachments;
+    std::vector<proto::AttachmentPointer> attachments{};
 };
 
 struct SendResult {
