@@ -114,6 +114,7 @@ std::string reason_phrase(int status) {
 
 void configure_common(httplib::Server& srv) {
     srv.set_payload_max_length(detail::kMaxBodyBytes);
+    srv.set_tcp_nodelay(true);  // small JSON answers must not wait for delayed ACKs
     srv.set_keep_alive_timeout(2);
     srv.set_read_timeout(5, 0);
     srv.set_write_timeout(5, 0);
