@@ -173,6 +173,7 @@ enum class Fail { none, path, dest, fatal };
 
 struct Attempt {
     Fail fail = Fail::none;
+    bool relay_blamed = false;  // a path failure pinned on a named relay (the destination is not suspect)
     Error error{};
     onion::NodeResponse reply;
     std::int64_t sent_ms = 0;
@@ -273,7 +274,12 @@ struct Network::Impl {
             }
             std::size_t idx = static_cast<std::size_t>(it - nodes.begin());
             std::optional<Snode> repl;
-            if (idx != 0) repl = detail::pick_replacement(usable, nodes, idx, {}, rng);
+            if (idx != 0) {
+                std::vector<Snode> others;
+                for (std::size_t q = 0; q < paths.size(); ++q)
+                    if (q != p) others.insert(others.end(), paths[q].nodes.begin(), paths[q].nodes.end());
+                repl = detail::pick_replacement(usable, nodes, idx, {}, rng, others);
+            }
             if (repl) {
                 log(LogLevel::info, "network: path " + std::to_string(paths[p].id) + ": replaced node " +
                                         it->address() + " with " + repl->address());
@@ -464,8 +470,12 @@ struct Network::Impl {
                     a.error = Error{Errc::net_node_not_found, msg};
                     return a;
                 }
-                fail_path(Errc::net_node_not_found, msg);
-                strike_key_to_threshold_locked(*gone);  // replaced in place in every path
+                // The relay is replaced in place in every path: the repaired path stays eligible.
+                a.fail = Fail::path;
+                a.relay_blamed = true;
+                a.error = Error{Errc::net_node_not_found, msg};
+                ++stats.failed_attempts;
+                strike_key_to_threshold_locked(*gone);
                 return a;
             }
             fail_path(resp->status == 504 ? Errc::net_timeout : Errc::net_path_failed, msg);
@@ -529,11 +539,13 @@ struct Network::Impl {
                 if (not_tried(n)) c.push_back(n);
             }
             if (!c.empty()) return c[detail::random_below(rng, c.size())];
+            // Every usable member was tried in this call: try one again (a path may have been the
+            // problem). With none usable, ask the network for the swarm once.
+            if (!usable.empty()) return usable[detail::random_below(rng, usable.size())];
             if (round == 0 && !refetched) {
                 refetched = true;
                 continue;
             }
-            if (!usable.empty()) return usable[detail::random_below(rng, usable.size())];
             break;
         }
         return unexpected(Errc::net_no_nodes, "network: no usable member in the swarm of " + account->hex().substr(0, 10) + "…");
@@ -599,15 +611,20 @@ struct Network::Impl {
             if (a.fail == Fail::path) {
                 last_error = std::move(a.error);
                 ++failures;
+                if (!a.relay_blamed) {
+                    // A timeout or 5xx on the way cannot tell a dead destination from a dead relay:
+                    // both the path and the destination get a strike (a success clears them), so a
+                    // dead member stops being chosen after strike_threshold failures.
+                    std::lock_guard lk(m);
+                    strike_locked(dest, 1);
+                }
                 if (target == Target::fixed) {
                     if (++fixed_path_failures >= kFixedNodePathFailures) {
-                        std::lock_guard lk(m);
-                        strike_locked(dest, 1);
                         last_error->message += " (" + std::to_string(fixed_path_failures) + " paths failed to reach " +
                                                dest.address() + ")";
                         return unexpected(std::move(*last_error));
                     }
-                } else {
+                } else if (!a.relay_blamed) {
                     // Change the destination too: the failure may be the member, not the path.
                     tried.push_back(dest);
                 }
@@ -997,8 +1014,11 @@ struct Network::Impl {
             if (pool_ok_locked(now)) return {};
             usable = usable_pool_locked().size();
             have_pool = !pool.empty();
-            if (have_pool && usable >= cfg.path_length + 1 && now - last_fetch_attempt_ms < kMinRefetchIntervalMs)
-                return {};  // cooldown: the pool still routes
+            const std::int64_t interval =
+                std::chrono::duration_cast<std::chrono::milliseconds>(cfg.pool_refresh_interval).count();
+            const bool stale = now - pool_fetched_ms >= interval;
+            if (have_pool && !stale && usable >= cfg.path_length + 1 && now - last_fetch_attempt_ms < kMinRefetchIntervalMs)
+                return {};  // cooldown after a strike-triggered fetch: the pool still routes
             last_fetch_attempt_ms = now;
         }
         const std::int64_t interval = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.pool_refresh_interval).count();

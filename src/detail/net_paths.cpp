@@ -65,7 +65,7 @@ std::optional<std::vector<Snode>> pick_path(std::span<const Snode> candidates, s
 }
 
 std::optional<Snode> pick_replacement(std::span<const Snode> candidates, std::span<const Snode> path, std::size_t index,
-                                      std::span<const Snode> exclude, Rng& rng) {
+                                      std::span<const Snode> exclude, Rng& rng, std::span<const Snode> avoid) {
     std::set<std::string> banned;
     for (const auto& e : exclude) banned.insert(diversity_key(e.ip));
     for (std::size_t i = 0; i < path.size(); ++i)
@@ -76,6 +76,10 @@ std::optional<Snode> pick_replacement(std::span<const Snode> candidates, std::sp
         ok.push_back(c);
     }
     if (ok.empty()) return std::nullopt;
+    std::vector<Snode> preferred;
+    for (const auto& c : ok)
+        if (!contains_key(avoid, c)) preferred.push_back(c);
+    if (!preferred.empty()) return preferred[random_below(rng, preferred.size())];
     return ok[random_below(rng, ok.size())];
 }
 

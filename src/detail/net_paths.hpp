@@ -34,9 +34,9 @@ std::optional<std::vector<Snode>> pick_path(std::span<const Snode> candidates, s
                                             std::span<const Snode> exclude, std::span<const Snode> avoid, Rng& rng);
 
 /// A replacement for path[index]: a candidate not in the path, with a diversity key distinct from the
-/// other path nodes and from `exclude`. nullopt if none.
+/// other path nodes and from `exclude`, preferring nodes not in `avoid`. nullopt if none.
 std::optional<Snode> pick_replacement(std::span<const Snode> candidates, std::span<const Snode> path, std::size_t index,
-                                      std::span<const Snode> exclude, Rng& rng);
+                                      std::span<const Snode> exclude, Rng& rng, std::span<const Snode> avoid = {});
 
 /// Whether `path` contains `node` (by Ed25519 key) or a node with its diversity key.
 bool path_touches(std::span<const Snode> path, const Snode& node);
