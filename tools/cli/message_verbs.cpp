@@ -150,6 +150,7 @@ int cmd_seal(const Args& args) {
     auto text = read_message_text(std::cin);
     if (!text) return fail(text.error());
 
+    if (text->empty()) report("warning: the message text is empty; Session apps do not display an empty message");
     envelope::OutgoingMessage m;
     m.body = std::move(*text);
     m.timestamp_ms = settings->timestamp_ms.value_or(system_clock()->now_ms());
