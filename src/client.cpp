@@ -2,6 +2,7 @@
 #include "session/client.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -333,6 +334,13 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
     auto& im = *impl_;
     const std::string since(last_hash);
+    const bool hash_shaped = since.size() == retrieve::kHashLength &&
+                             std::all_of(since.begin(), since.end(), [](char ch) {
+                                 return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '/';
+                             });
+    if (!since.empty() && !hash_shaped)
+        return unexpected(Errc::invalid_argument, "client: last_hash: expected empty or 43 base64 characters, got " +
+                                                      std::to_string(since.size()) + " characters");
 
     // Where to resume, and what was already handed out up to `since`.
     retrieve::NodeCursor cursor;
