@@ -318,6 +318,22 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
     if (!stored) return unexpected(std::move(stored).error());
 
     SendResult out;
+    if (options.sync_copy && !(to == im.id)) {
+        // Same Content and timestamp, plus syncTarget, sealed for ourselves (desktop's sync message).
+        auto copy = m;
+        copy.sync_target = to.hex();
+        auto sealed_copy = envelope::seal(im.self, im.id, copy);
+        if (!sealed_copy) {
+            out.sync_error = std::move(sealed_copy).error();
+        } else {
+            auto synced = im.net->store(im.id, retrieve::kDefaultNamespace, envelope::to_swarm_data(*sealed_copy),
+                                        ttl.count());
+            if (synced) out.sync_hash = synced->hash;
+            else out.sync_error = std::move(synced).error();
+        }
+        if (out.sync_error)
+            im.say(network::LogLevel::warning, "client: sync copy failed: " + out.sync_error->message);
+    }
     out.hash = stored->hash;
     out.timestamp_ms = m.timestamp_ms;
     out.expiry_ms = stored->expiry_ms;

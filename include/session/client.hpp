@@ -82,6 +82,11 @@ struct SendOptions {
     /// Already-uploaded attachment pointers (file-server URL, key, digest, size…), sent as
     /// DataMessage.attachments. Uploading is not part of this library yet.
     std::vector<proto::AttachmentPointer> attachments{};
+    /// Also store a copy in our own swarm with DataMessage.syncTarget = recipient, as
+    /// session-desktop does so your other devices show the sent message (they see it as
+    /// MessageKind::sync). Costs one more store (plus a swarm lookup the first time). Ignored for
+    /// Note to Self. A failed copy does not fail the send: see SendResult::sync_error.
+    bool sync_copy = false;
 };
 
 struct SendResult {
@@ -92,6 +97,9 @@ struct SendResult {
     std::vector<network::StoreNodeResult> nodes;
     /// Members that confirmed the hash with a valid signature (>= 1 on success).
     std::size_t confirmed = 0;
+    /// With SendOptions::sync_copy: the copy's hash in our own swarm, or why it failed.
+    std::optional<std::string> sync_hash{};
+    std::optional<Error> sync_error{};
 };
 
 /// What a received item is (from which Content field it came; protocol.md §3.3).

@@ -358,3 +358,34 @@ TEST_CASE("client: request accounting: cold send <= 3 requests, warm send exactl
     CHECK(ln.method_count("retrieve") == 2);
     WARN("measured warm receive: " << p.onion << " onion request(s)");
 }
+
+TEST_CASE("client: sync_copy stores a syncTarget copy in our own swarm", "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln, "Alice");
+    auto bob = new_client(ln);
+    SendOptions o;
+    o.sync_copy = true;
+    auto sent = alice.send(bob.session_id(), "with a copy", o);
+    REQUIRE_OK(sent);
+    REQUIRE(sent->sync_hash);
+    CHECK_FALSE(sent->sync_error);
+    CHECK(*sent->sync_hash != sent->hash);
+
+    auto mine = alice.receive();
+    REQUIRE_OK(mine);
+    REQUIRE(mine->messages.size() == 1);
+    const auto& copy = mine->messages[0];
+    CHECK(copy.kind == MessageKind::sync);
+    CHECK(copy.sender == alice.session_id());
+    CHECK(copy.body == "with a copy");
+    CHECK(copy.hash == *sent->sync_hash);
+    CHECK(copy.sent_timestamp_ms == sent->timestamp_ms);
+    REQUIRE(copy.content.data_message);
+    CHECK(copy.content.data_message->sync_target == std::optional<std::string>(bob.session_id().hex()));
+
+    auto theirs = bob.receive();
+    REQUIRE_OK(theirs);
+    REQUIRE(theirs->messages.size() == 1);
+    CHECK(theirs->messages[0].kind == MessageKind::text);
+    CHECK_FALSE(theirs->messages[0].content.data_message->sync_target);
+}
