@@ -11,11 +11,13 @@
 
 #include "detail/crypto.hpp"
 #include "session/bytes.hpp"
+#include "session/envelope.hpp"
 #include "session/keys.hpp"
 #include "session/mnemonic.hpp"
 #include "session/onion.hpp"
 #include "session/retrieve.hpp"
 #include "session/rng.hpp"
+#include "session/swarm.hpp"
 
 namespace session::selftest {
 namespace {
@@ -241,45 +243,71 @@ Outcome blake2b_known_answers() {
 
 // message_hash.json: the storage server's message hash, unpadded base64 of
 // BLAKE2b-32(0x05 || key32 || NS || data) with NS "" for namespace 0, else the decimal namespace
-// (oxen-storage-server oxenss/rpc/request_handler.cpp; derived vectors).
+// (oxen-storage-server unit_test/service_node.cpp and oxenss/rpc/request_handler.cpp).
 Outcome message_hash_known_answers() {
     const auto pubkey = unhex("05ffba630924aa1224bb930dde21c0d11bf004608f2812217f8ac812d6c7e3ad48");
-    const auto data = to_bytes("abc 123");
+    const auto abc = to_bytes("abc 123");
     struct Kat {
-        std::string_view ns;
+        std::int32_t ns;
+        std::string_view data_b64;
         std::string_view expected;
     };
-    const Kat kats[] = {{"", "IMR0YySXQK/E+Zreo7uKqLcyqiJbwIB8V3U9Keu/uXU"},
-                        {"42", "Xgm5Z1SLLXqlse4UAM2kEQ/y7rRFEq56iInIiqs3/40"},
-                        {"-10", "0m2D2zQYz9SeaQ1oQ43XCvlBkbPmd0JbTRHwl3MzM1Y"}};
+    const Kat kats[] = {
+        {0, "", "IMR0YySXQK/E+Zreo7uKqLcyqiJbwIB8V3U9Keu/uXU"},
+        {42, "", "Xgm5Z1SLLXqlse4UAM2kEQ/y7rRFEq56iInIiqs3/40"},
+        {-10, "", "0m2D2zQYz9SeaQ1oQ43XCvlBkbPmd0JbTRHwl3MzM1Y"},
+        // storage_server_message_hash: a real stored 1:1 message from the storage server's tests.
+        {0,
+         "CAES1gIKA1BVVBIPL2FwaS92MS9tZXNzYWdlGrsCCAYovfqZv4YvQq8CVwutUBbhRzZw80TvR6uTYMKg9DSagrtpeEpY31L7VxawfS8aSya0Si"
+         "Da4J025SkjP13YX8g5pxgQ8Z6hgfNArMqr/tSijJ9miVKVDJ63YWE85O8kyWF8tdtZR5j0Vxb+JH5U8Rg1bp7ftKk3OSf7JJMcrUUrDnctQHe5"
+         "40zJ2OTDJ03DfubkX5NmKqEu5nhXGxeeDv3mTiL63fjtCvZYcikfjf6Nh1AX++HTgJ9SGoEIMastGUorFrmmXb2sbjHxNiJn0Radj/VzcA9VxY"
+         "wBW5+AbGQ2d9+vvm7X+8vh+jIenJfjxf+8CWER+9adNfb4YUH07I+godNCV0O0J05gzqfKdT7J8MBZzFBtKrbk8oCagPpTsq/wZyYFKFKKD+q+"
+         "zh704dYBILvs5yXUA96pIAA=",
+         "4sMyAuaZlMwww3oFvfhazfw7ASx/7TDtO+TVc8aAjHs"},
+    };
     for (const auto& k : kats) {
-        auto h = detail::blake2b_parts(32, {pubkey, as_bytes(k.ns), data});
-        if (auto d = compare_text("namespace \"" + std::string(k.ns) + "\"", k.expected, base64_encode_unpadded(h)))
+        Bytes data = abc;
+        if (!k.data_b64.empty()) {
+            auto decoded = base64_decode(k.data_b64);
+            if (!decoded) return "compiled-in data does not decode: " + decoded.error().message;
+            data = *decoded;
+        }
+        if (auto d = compare_text("namespace " + std::to_string(k.ns), k.expected, swarm::message_hash(pubkey, k.ns, data)))
             return d;
     }
     return std::nullopt;
 }
 
-// swarm_space.json pubkey_to_swarm_space_1/2 (oxen-storage-server unit_test/swarm.cpp): the XOR of
-// the key's four big-endian 64-bit words.
+// swarm_space.json (oxen-storage-server unit_test/swarm.cpp): the XOR of the key's four big-endian
+// 64-bit words, and the closest swarm on the 2^64 ring, including the wrap-around cases.
 Outcome swarm_space_known_answers() {
-    struct Kat {
+    struct Space {
         std::string_view pubkey;
         std::uint64_t expected;
     };
-    const Kat kats[] = {{"053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8", 17589930838143112648ull},
-                        {"05cf27da303a50ac8c4b2d43d27259505c9bcd73fc21cf2a57902c3d050730b604", 10370619079776428163ull}};
-    for (const auto& k : kats) {
-        const auto key = unhex(k.pubkey.substr(2));
-        std::uint64_t space = 0;
-        for (int word = 0; word < 4; ++word) {
-            std::uint64_t w = 0;
-            for (int i = 0; i < 8; ++i) w = (w << 8) | key[static_cast<std::size_t>(word * 8 + i)];
-            space ^= w;
-        }
+    const Space spaces[] = {
+        {"053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8", 17589930838143112648ull},
+        {"05cf27da303a50ac8c4b2d43d27259505c9bcd73fc21cf2a57902c3d050730b604", 10370619079776428163ull}};
+    for (const auto& k : spaces) {
+        auto key = SessionId::parse(k.pubkey);
+        if (!key) return "compiled-in key does not parse: " + key.error().message;
+        const auto space = swarm::swarm_space(key->x25519());
         if (space != k.expected)
-            return std::string(k.pubkey.substr(0, 10)) + "…: expected " + std::to_string(k.expected) + ", got " +
-                   std::to_string(space);
+            return std::string(k.pubkey.substr(0, 10)) + "…: swarm space " + std::to_string(space) + ", expected " +
+                   std::to_string(k.expected);
+    }
+    const std::vector<std::uint64_t> ids{100, 200, 300, 399, 498, 596, 694, 18446744073709551596ull};
+    struct Closest {
+        std::uint64_t space, expected;
+        bool with_high;
+    };
+    const Closest cases[] = {{1, 100, false}, {100, 100, false}, {39, 18446744073709551596ull, true}, {41, 100, true}};
+    for (const auto& c : cases) {
+        std::span<const std::uint64_t> list(ids.data(), c.with_high ? ids.size() : ids.size() - 1);
+        const auto got = swarm::closest_swarm(c.space, list);
+        if (got != c.expected)
+            return "closest swarm to " + std::to_string(c.space) + ": got " + std::to_string(got) + ", expected " +
+                   std::to_string(c.expected);
     }
     return std::nullopt;
 }
@@ -297,6 +325,92 @@ Outcome retrieve_signature_known_answer() {
     if (!req) return "sign_request failed: " + req.error().message;
     return compare_text("signature", "WyOyu+IdImmQ8OV7AdFy6O5bTGN2pn7r6UQdyVYaZIkW25BqP1rzts9nJJOT85kCiurH2eozd2DV7Mhds7fGAg==",
                         req->signature);
+}
+
+// ---- envelope --------------------------------------------------------------------------------------
+
+// session_encrypt.json encrypt_for_recipient_deterministic_hello / decrypt_incoming_deterministic_hello
+// (libsession-util tests/test_session_encrypt.cpp).
+Outcome envelope_known_answer() {
+    const auto sender = Identity::from_ed25519_seed(
+        secret_hex<32>("0123456789abcdef0123456789abcdef00000000000000000000000000000000"));
+    const auto recipient = Identity::from_ed25519_seed(
+        secret_hex<32>("00112233445566778899aabbccddeeff00000000000000000000000000000000"));
+    const auto expected = unhex(
+        "208f96785db92319bc7a14afecc01e17bde912d17bbb32834c03ea63b1862c2a1b730e0725ef75b2f1a276db584c59a0ed9b5497bcb9f4"
+        "effa893b5cb8b04dbe7a6ab457ebf972f03b006dd4572980a725399616d40184b86aa3b7b218bdc6dd7c1adccda8ef4897f0f458492240"
+        "b39079c27a6c791067ab26a03067a7602b50f0434639906f93e548f909d5286edde365ebddc146");
+    auto sealed = envelope::encrypt_for_recipient_deterministic(sender, recipient.x25519_public(), to_bytes("hello"));
+    if (!sealed) return "deterministic encrypt failed: " + sealed.error().message;
+    if (auto d = compare("deterministic ciphertext", expected, *sealed)) return d;
+    auto opened = envelope::decrypt_incoming(recipient, expected);
+    if (!opened) return "decrypt_incoming failed: " + opened.error().message;
+    if (auto d = compare("decrypted message", to_bytes("hello"), opened->plaintext)) return d;
+    if (auto d = compare_text("sender", "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72",
+                              opened->sender.hex()))
+        return d;
+    if (envelope::decrypt_incoming(sender, expected)) return "the sender could open a message sealed to the recipient";
+    return std::nullopt;
+}
+
+Outcome envelope_round_trip() {
+    auto alice = Identity::from_phrase(kPhraseIds[0].phrase);
+    auto bob = Identity::from_phrase(kPhraseIds[1].phrase);
+    if (!alice || !bob) return std::string("test identities do not derive");
+    const std::string texts[] = {"", "hello", "héllo ✓ 🙂", std::string(159, 'a'), std::string(5000, 'z')};
+    std::int64_t timestamp = 1'700'000'000'000;
+    for (const auto& text : texts) {
+        for (auto rule : {envelope::PaddingRule::current, envelope::PaddingRule::legacy}) {
+            const std::string what = std::to_string(text.size()) + "-byte text, " +
+                                     (rule == envelope::PaddingRule::legacy ? "legacy" : "current") + " padding";
+            envelope::OutgoingMessage m;
+            m.body = text;
+            m.timestamp_ms = ++timestamp;
+            m.display_name = "Alice";
+            m.expiry = envelope::Expiry::after_read;
+            m.expire_seconds = 3600;
+            auto sealed = envelope::seal(*alice, bob->session_id(), envelope::build_content(m), m.timestamp_ms, rule);
+            if (!sealed) return what + ": seal failed: " + sealed.error().message;
+            // Through the swarm's base64 form, as a stored message travels.
+            auto data = envelope::from_swarm_data(envelope::to_swarm_data(*sealed));
+            if (!data) return what + ": base64 round trip failed: " + data.error().message;
+            auto opened = envelope::open(*bob, *data);
+            if (!opened) return what + ": open failed: " + opened.error().message;
+            if (!(opened->sender == alice->session_id())) return what + ": wrong sender";
+            if (opened->body != text) return what + ": body differs";
+            if (opened->envelope_timestamp_ms != m.timestamp_ms || opened->sig_timestamp_ms != m.timestamp_ms)
+                return what + ": timestamp differs";
+            if (opened->expiry != envelope::Expiry::after_read || opened->expire_seconds != 3600)
+                return what + ": disappearing timer differs";
+            if (opened->display_name != std::optional<std::string>("Alice")) return what + ": display name differs";
+            if (!opened->padded) return what + ": no padding terminator found";
+            if (envelope::open(*alice, *data)) return what + ": opened by someone it was not sealed for";
+            auto tampered = *data;
+            // The middle lies inside the sealed box (the 64-byte proSig at the end is not authenticated:
+            // it is a decoy for senders without Session Pro).
+            tampered[tampered.size() / 2] ^= 0x01;
+            if (envelope::open(*bob, tampered)) return what + ": a flipped ciphertext byte was accepted";
+        }
+    }
+    return std::nullopt;
+}
+
+Outcome padding_lengths() {
+    for (std::size_t len = 0; len <= 400; ++len) {
+        const Bytes content(len, 0x42);
+        const auto current = envelope::pad(content, envelope::PaddingRule::current);
+        const auto legacy = envelope::pad(content, envelope::PaddingRule::legacy);
+        // libsession pad_message: L + 1 + (160 - (L + 1) % 160); desktop BufferPadding: 160·ceil((L+2)/160) - 1.
+        const std::size_t want_current = len + 1 + (160 - (len + 1) % 160);
+        const std::size_t want_legacy = 160 * ((len + 2 + 159) / 160) - 1;
+        if (current.size() != want_current || legacy.size() != want_legacy)
+            return "content of " + std::to_string(len) + " bytes: padded to " + std::to_string(current.size()) + "/" +
+                   std::to_string(legacy.size()) + ", expected " + std::to_string(want_current) + "/" +
+                   std::to_string(want_legacy);
+        if (envelope::unpad(current) != content || envelope::unpad(legacy) != content)
+            return "content of " + std::to_string(len) + " bytes does not unpad to itself";
+    }
+    return std::nullopt;
 }
 
 // ---- onion -----------------------------------------------------------------------------------------
@@ -415,9 +529,12 @@ std::vector<Check> all_checks() {
         {"key derivation determinism, X25519 conversion, signatures (20 identities)", key_derivation_determinism},
         {"Session ID parser rejects 03/15/25 prefixes, bad length, bad hex", session_id_rejects},
         {"BLAKE2b known answers (32/64 bytes, keyed/unkeyed)", blake2b_known_answers},
-        {"storage message hash known answers (namespaces 0, 42, -10)", message_hash_known_answers},
-        {"swarm space known answers", swarm_space_known_answers},
+        {"storage message hash known answers (namespaces 0, 42, -10; a stored message)", message_hash_known_answers},
+        {"swarm space and closest swarm known answers", swarm_space_known_answers},
         {"retrieve request signature known answer", retrieve_signature_known_answer},
+        {"envelope known answer (deterministic seal, decrypt_incoming)", envelope_known_answer},
+        {"envelope build -> seal -> open -> verify -> parse (5 texts x 2 paddings)", envelope_round_trip},
+        {"padding lengths, both rules (content 0..400 bytes)", padding_lengths},
         {"onion hop encryption fixed-IV known answers (aes-gcm, xchacha20)", onion_fixed_nonce_known_answers},
         {"onion build -> peel 4 layers -> reply round trip (xchacha20)",
          [] { return onion_round_trip(onion::EncType::xchacha20); }},
