@@ -432,23 +432,29 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
         retrieve::StoredMessage* stored;
         Result<envelope::Message> msg;
     };
-    std::vector<Opened> opened;
-    opened.reserve(polled->messages.size());
-    for (auto& s : polled->messages) {
-        if (s.hash == since) continue;  // a node that ignores last_hash semantics
-        opened.push_back(Opened{&s, envelope::open(im.self, s.data)});
+    std::vector<retrieve::StoredMessage*> fresh;
+    {
+        std::lock_guard lock(im.mu);
+        for (auto& s : polled->messages) {
+            if (s.hash == since) continue;  // a node that ignores last_hash semantics
+            // Handed out at or before the call that returned `since`: the caller has it. (Rewound
+            // members return such items; they are not even opened.)
+            if (since_seq) {
+                if (auto it = im.delivered.find(s.hash); it != im.delivered.end() && it->second.seq <= *since_seq)
+                    continue;
+            }
+            fresh.push_back(&s);
+        }
     }
+    std::vector<Opened> opened;
+    opened.reserve(fresh.size());
+    for (auto* s : fresh) opened.push_back(Opened{s, envelope::open(im.self, s->data)});
 
     std::string newest = since;
     {
         std::lock_guard lock(im.mu);
         for (auto& o : opened) {
             auto& s = *o.stored;
-            if (since_seq) {
-                // Handed out at or before the call that returned `since`: the caller has it.
-                if (auto it = im.delivered.find(s.hash); it != im.delivered.end() && it->second.seq <= *since_seq)
-                    continue;
-            }
             im.delivered.insert_or_assign(s.hash, Impl::Delivered{im.next_seq++, s.expiry_ms});
             im.recent.push_back(s.hash);
             if (im.recent.size() > kMaxRecent) im.recent.pop_front();
