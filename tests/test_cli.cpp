@@ -65,10 +65,28 @@ const fs::path& scratch() {
     return dir;
 }
 
-// Runs `binary args…` with `input` on stdin and the environment minus SESSION_MNEMONIC plus `env`.
-// stdin/stdout/stderr go through files, so no pipe can fill up and block either side.
-Run run_binary(const std::string& binary, const std::vector<std::string>& args, const std::string& input = "",
-               const std::map<std::string, std::string>& env = {}) {
+// A started child process whose stdin/stdout/stderr are files, so no pipe can fill up and block
+// either side.
+struct Child {
+    pid_t pid = -1;
+    std::string out_path, err_path;
+
+    // Waits for the child and collects its output.
+    Run wait() {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        Run r;
+        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        r.out = slurp(out_path);
+        r.err = slurp(err_path);
+        return r;
+    }
+    std::string out_so_far() const { return slurp(out_path); }
+};
+
+// Starts `binary args…` with `input` on stdin and the environment minus SESSION_MNEMONIC plus `env`.
+Child spawn(const std::string& binary, const std::vector<std::string>& args, const std::string& input = "",
+            const std::map<std::string, std::string>& env = {}) {
     static int counter = 0;
     const auto base = scratch() / ("run" + std::to_string(++counter));
     {
@@ -89,13 +107,16 @@ Run run_binary(const std::string& binary, const std::vector<std::string>& args, 
     for (auto& s : argstore) argv.push_back(s.data());
     argv.push_back(nullptr);
 
-    const std::string in = base.string() + ".in", out = base.string() + ".out", err = base.string() + ".err";
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
+    Child c;
+    const std::string in = base.string() + ".in";
+    c.out_path = base.string() + ".out";
+    c.err_path = base.string() + ".err";
+    c.pid = ::fork();
+    REQUIRE(c.pid >= 0);
+    if (c.pid == 0) {
         int fi = ::open(in.c_str(), O_RDONLY);
-        int fo = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int fe = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fo = ::open(c.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fe = ::open(c.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fi < 0 || fo < 0 || fe < 0) ::_exit(127);
         ::dup2(fi, 0);
         ::dup2(fo, 1);
@@ -103,13 +124,12 @@ Run run_binary(const std::string& binary, const std::vector<std::string>& args, 
         ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    Run r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    return c;
+}
+
+Run run_binary(const std::string& binary, const std::vector<std::string>& args, const std::string& input = "",
+               const std::map<std::string, std::string>& env = {}) {
+    return spawn(binary, args, input, env).wait();
 }
 
 Run cli(const std::vector<std::string>& args, const std::string& input = "",
@@ -496,3 +516,107 @@ TEST_CASE("cli: help and version succeed; help documents the exit codes", "[cli]
     CHECK(v.code == 0);
     CHECK(v.out.starts_with("session-cli "));
 }
+
+#ifdef SESSION_LOCALNET_PATH
+namespace {
+
+// Waits up to `seconds` for `pred`; returns whether it became true. (A bound, not a timing assertion.)
+template <class Pred>
+bool eventually(Pred pred, int seconds = 20) {
+    for (int i = 0; i < seconds * 20; ++i) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return pred();
+}
+
+}  // namespace
+
+TEST_CASE("cli: send, receive and watch against session-localnet", "[cli][localnet]") {
+    // Catch runs this case once per SECTION: each run starts its own network.
+    const auto net_file = (scratch() / "net.json").string();
+    fs::remove(net_file);
+    Child net = spawn(SESSION_LOCALNET_PATH, {"--network-file", net_file, "--quiet"});
+    struct StopNetwork {  // also when a REQUIRE ends the run early
+        Child& net;
+        ~StopNetwork() {
+            if (net.pid > 0) {
+                ::kill(net.pid, SIGTERM);
+                net.wait();
+            }
+        }
+    } stop_network{net};
+    REQUIRE(eventually([&] { return fs::exists(net_file) && fs::file_size(net_file) > 0; }));
+    const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}}, bob{{"SESSION_MNEMONIC", kBob}};
+
+    auto sent = cli({"--network", net_file, "send", kBobId, "hello over localnet ✓"}, "", alice);
+    INFO(sent.err);
+    REQUIRE(sent.code == 0);
+    const std::string hash1 = trim(sent.out);
+    CHECK(hash1.size() == 43);
+    CHECK(sent.err.find("stored by") != std::string::npos);
+
+    auto got = cli({"--network", net_file, "receive", "-o", "json"}, "", bob);
+    INFO(got.err);
+    REQUIRE(got.code == 0);
+    auto lines = got.json_lines();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].at("hash") == hash1);
+    CHECK(lines[0].at("sender_session_id") == kAliceId);
+    CHECK(lines[0].at("body") == "hello over localnet ✓");
+    CHECK(lines[0].at("kind") == "text");
+
+    // Text on stdin, with a timer and a display name; -o json on send.
+    auto sent2 = cli({"--network", net_file, "send", kBobId, "-o", "json", "--expire-after-send", "600",
+                      "--display-name", "Alice"},
+                     "second\n", alice);
+    REQUIRE(sent2.code == 0);
+    const auto s2 = json::parse(sent2.out);
+    CHECK(s2.at("to") == kBobId);
+    CHECK(s2.at("confirmed").get<int>() >= 1);
+    auto after = cli({"--network", net_file, "receive", "-o", "json", "--last-hash", hash1}, "", bob);
+    REQUIRE(after.code == 0);
+    auto only = after.json_lines();
+    REQUIRE(only.size() == 1);
+    CHECK(only[0].at("body") == "second");
+    CHECK(only[0].at("hash") == s2.at("hash"));
+    CHECK(only[0].at("expiry") == "after_send");
+    CHECK(only[0].at("expire_seconds") == 600);
+    CHECK(only[0].at("display_name") == "Alice");
+
+    SECTION("watch prints new messages and stops cleanly on SIGTERM") {
+        Child watch = spawn(SESSION_CLI_PATH, {"--network", net_file, "watch", "--interval", "1", "-o", "json",
+                                               "--last-hash", s2.at("hash").get<std::string>()},
+                            "", bob);
+        auto third = cli({"--network", net_file, "send", kBobId, "third"}, "", alice);
+        REQUIRE(third.code == 0);
+        CHECK(eventually([&] { return watch.out_so_far().find("\"third\"") != std::string::npos; }));
+        ::kill(watch.pid, SIGTERM);
+        auto w = watch.wait();
+        CHECK(w.code == 0);
+        CHECK(w.err.find("stopped after") != std::string::npos);
+        auto seen = w.json_lines();
+        REQUIRE(seen.size() == 1);  // never twice, and nothing before --last-hash
+        CHECK(seen[0].at("body") == "third");
+    }
+    SECTION("watch --count stops by itself") {
+        auto w = cli({"--network", net_file, "watch", "--interval", "1", "--count", "2", "-o", "json"}, "", bob);
+        CHECK(w.code == 0);
+        CHECK(w.json_lines().size() == 2);  // both earlier messages, once each
+    }
+    SECTION("a missing network file is a usage error") {
+        auto r = cli({"--network", (scratch() / "absent.json").string(), "receive"}, "", bob);
+        CHECK(r.code == 2);
+        CHECK(r.err.find("--network") != std::string::npos);
+    }
+    SECTION("an unreachable network is exit code 4") {
+        ::kill(net.pid, SIGTERM);
+        net.wait();
+        net.pid = -1;
+        auto r = cli({"--network", net_file, "receive"}, "", bob);
+        CHECK(r.code == 4);
+        auto s = cli({"--network", net_file, "send", kAliceId, "nobody home"}, "", bob);
+        CHECK(s.code == 4);
+    }
+}
+#endif
