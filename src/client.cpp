@@ -294,8 +294,10 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
                                                       ".." + std::to_string(kDefaultMessageTtl.count()) +
                                                       " ms, got " + std::to_string(ttl.count()) + " ms");
 
-    // A usable pool first, so the timestamp below is network time when the pool fetch taught us it.
-    if (auto boot = im.net->bootstrap(); !boot) return unexpected(boot.error());
+    // Resolve the recipient's swarm before taking the timestamp: when it is not cached, the
+    // get_swarm answer (which store would need anyway) carries the node's time `t`, so even the first
+    // message of a process is stamped with network time, not a local clock that may be off.
+    if (auto swarm = im.net->get_swarm(to); !swarm) return unexpected(std::move(swarm).error());
 
     envelope::OutgoingMessage m;
     m.body = std::string(text);
