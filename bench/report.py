@@ -30,6 +30,8 @@ def load(paths):
             if kind == "aggregate" and b.get("aggregate_name") != "median":
                 continue
             name = b.get("run_name", b["name"])
+            # Fixed-iteration end-to-end runs carry "/iterations:N" and "/manual_time" in their names.
+            name = "/".join(p for p in name.split("/") if not p.startswith("iterations:") and p != "manual_time")
             if kind == "iteration" and name in rows and "median" in rows[name].get("src", ""):
                 continue
             if kind == "iteration" and b.get("repetitions", 1) > 1:
@@ -66,12 +68,14 @@ def main(argv):
             single.append((name, r))
 
     out = []
-    if md:
+    if not paired:
+        pass
+    elif md:
         out.append("| operation | ours (CPU) | primitive (CPU) | ratio | target | within |")
         out.append("|---|---:|---:|---:|---:|---|")
     else:
         out.append(f"{'operation':34} {'ours':>12} {'primitive':>12} {'ratio':>7} {'target':>7}  within")
-    for name, r, p in paired:
+    for name, r, p in paired if paired else []:
         op = name.split("/")[0]
         label = name.replace("/ours", "")
         if "error" in r:
@@ -89,7 +93,8 @@ def main(argv):
         else:
             out.append(f"{cells[0]:34} {cells[1]:>12} {cells[2]:>12} {cells[3]:>7} {cells[4]:>7}  {cells[5]}")
     if single:
-        out.append("")
+        if paired:
+            out.append("")
         if md:
             out.append("| end-to-end / other | wall time | counters |")
             out.append("|---|---:|---|")

@@ -1,0 +1,259 @@
+// bench_e2e.cpp: the Client end to end on an in-process local network (tools/localnet) with a
+// per-hop latency on every storage node, over real HTTPS on loopback and real onion requests.
+//   e2e_cold_send:    a new Client (no pool, no path, no swarm) sends one message: latency and the
+//                     network requests it took (seed JSON-RPC + onion entries + direct RPCs).
+//   e2e_warm_send:    the same Client again: latency and requests per send.
+//   e2e_bulk_send:    E2E_BULK_MESSAGES (1,000) messages to E2E_BULK_RECIPIENTS (100) recipients
+//                     from one Client on E2E_BULK_THREADS (16) threads: messages/s.
+//   e2e_receive:      E2E_RECEIVE_MESSAGES (10,000) messages stored for one account (sealed by us,
+//                     put in place with direct storage-RPC `batch` stores, no latency), then one
+//                     receive("") by a bootstrapped Client: wall time, messages/s, peak RSS.
+// Environment: E2E_HOP_LATENCY_MS (20), E2E_NODES (10), E2E_SWARM_SIZE (5), plus the sizes above.
+// The network runs in this process, so the peak RSS includes the nodes' in-memory SQLite stores;
+// rss_growth_mb is how much the peak rose during the receive itself.
+// bench-requires: client localnet envelope
+#include <httplib.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unistd.h>
+
+#include "bench_common.hpp"
+#include "localnet/localnet.hpp"
+#include "session/client.hpp"
+#include "session/envelope.hpp"
+
+namespace {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+std::size_t env_size(const char* name, std::size_t fallback) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return fallback;
+    return static_cast<std::size_t>(std::strtoull(v, nullptr, 10));
+}
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double peak_rss_mb() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux: kilobytes
+}
+
+struct Net {
+    std::unique_ptr<session::localnet::Network> net;
+    fs::path dir;
+    std::string file;
+    std::chrono::milliseconds latency{env_size("E2E_HOP_LATENCY_MS", 20)};
+
+    Net() {
+        session::localnet::Options o;
+        o.node_count = env_size("E2E_NODES", 10);
+        o.swarm_size = env_size("E2E_SWARM_SIZE", 5);
+        o.control_endpoint = false;
+        net = std::move(*bench::must(session::localnet::Network::start(o), "localnet start"));
+        dir = fs::temp_directory_path() / ("session-bench-e2e-" + std::to_string(::getpid()));
+        fs::create_directories(dir);
+        file = (dir / "network.json").string();
+        bench::must(net->write_network_file(file), "write network file");
+        set_latency(latency);
+    }
+    ~Net() {
+        net.reset();
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+    void set_latency(std::chrono::milliseconds ms) {
+        for (std::size_t i = 0; i < net->node_count(); ++i) net->set_latency(i, ms);
+    }
+    // What clients asked the network for: seed JSON-RPC + onion entries + direct storage RPCs.
+    std::uint64_t requests() const {
+        std::uint64_t r = 0;
+        for (std::size_t k = 0; k < net->seed_count(); ++k) r += net->seed_counters(k).http_requests;
+        const auto t = net->total_counters();
+        r += t.onion_requests;
+        if (auto it = t.endpoints.find("/storage_rpc/v1"); it != t.endpoints.end()) r += it->second;
+        return r;
+    }
+    session::ClientOptions options() const {
+        session::ClientOptions o;
+        o.network = file;
+        return o;
+    }
+};
+
+Net& net() {
+    static Net n;
+    return n;
+}
+
+session::Client new_client() {
+    return std::move(*bench::must(session::Client::create(session::Identity::generate(*session::system_rng()).first,
+                                                          net().options()),
+                                  "Client::create"));
+}
+
+// ---- cold and warm send ----
+
+void e2e_cold_send(benchmark::State& state) {
+    auto& n = net();
+    const auto to = session::Identity::generate(*session::system_rng()).first.session_id();
+    std::uint64_t requests = 0;
+    for (auto _ : state) {
+        auto c = new_client();  // not timed: a Client starts with no pool, path or swarm
+        n.net->reset_counters();
+        const auto t0 = Clock::now();
+        auto r = bench::must(c.send(to, "cold send"), "send");
+        state.SetIterationTime(seconds_since(t0));
+        requests += n.requests();
+        benchmark::DoNotOptimize(r->hash.data());
+    }
+    state.counters["requests_per_send"] = static_cast<double>(requests) / static_cast<double>(state.iterations());
+    state.counters["hop_latency_ms"] = static_cast<double>(n.latency.count());
+}
+
+void e2e_warm_send(benchmark::State& state) {
+    auto& n = net();
+    const auto to = session::Identity::generate(*session::system_rng()).first.session_id();
+    static auto c = new_client();
+    (void)bench::must(c.send(to, "warm-up"), "warm-up send");
+    n.net->reset_counters();
+    for (auto _ : state) {
+        const auto t0 = Clock::now();
+        auto r = bench::must(c.send(to, "warm send"), "send");
+        state.SetIterationTime(seconds_since(t0));
+        benchmark::DoNotOptimize(r->hash.data());
+    }
+    state.counters["requests_per_send"] =
+        static_cast<double>(n.requests()) / static_cast<double>(state.iterations());
+    state.counters["hop_latency_ms"] = static_cast<double>(n.latency.count());
+}
+
+// ---- bulk send ----
+
+void e2e_bulk_send(benchmark::State& state) {
+    auto& n = net();
+    const std::size_t messages = env_size("E2E_BULK_MESSAGES", 1000);
+    const std::size_t recipient_count = env_size("E2E_BULK_RECIPIENTS", 100);
+    const std::size_t threads = std::max<std::size_t>(1, env_size("E2E_BULK_THREADS", 16));
+    std::vector<session::SessionId> recipients;
+    for (std::size_t i = 0; i < recipient_count; ++i)
+        recipients.push_back(session::Identity::generate(*session::system_rng()).first.session_id());
+    auto c = new_client();
+    (void)bench::must(c.send(recipients[0], "warm-up"), "warm-up send");
+    double secs = 0;
+    std::atomic<std::size_t> failed{0};
+    for (auto _ : state) {
+        n.net->reset_counters();
+        std::atomic<std::size_t> next{0};
+        const auto t0 = Clock::now();
+        std::vector<std::thread> pool;
+        for (std::size_t t = 0; t < threads; ++t)
+            pool.emplace_back([&] {
+                for (std::size_t i = next++; i < messages; i = next++)
+                    if (!c.send(recipients[i % recipients.size()], "bulk message " + std::to_string(i))) ++failed;
+            });
+        for (auto& th : pool) th.join();
+        secs = seconds_since(t0);
+        state.SetIterationTime(secs);
+    }
+    state.counters["messages"] = static_cast<double>(messages);
+    state.counters["recipients"] = static_cast<double>(recipient_count);
+    state.counters["threads"] = static_cast<double>(threads);
+    state.counters["msgs_per_s"] = static_cast<double>(messages) / secs;
+    state.counters["failed"] = static_cast<double>(failed.load());
+    state.counters["requests_per_send"] = static_cast<double>(n.requests()) / static_cast<double>(messages);
+    state.counters["hop_latency_ms"] = static_cast<double>(n.latency.count());
+}
+
+// ---- receive ----
+
+// Stores `count` sealed messages for `to` directly on one of its swarm members with storage-RPC
+// `batch` requests (20 stores each); the member replicates to its swarm as usual.
+void fill_inbox(const session::SessionId& to, std::size_t count) {
+    auto& n = net();
+    n.set_latency(0ms);
+    const auto swarm = *bench::must(n.net->swarm_for(to.hex()), "swarm_for");
+    const auto members = n.net->swarm_members(swarm);
+    bench::need(!members.empty(), "swarm has members");
+    const auto node = n.net->node(members[0]);
+    httplib::SSLClient http(node.ip, node.port);
+    http.enable_server_certificate_verification(false);  // loopback, the network's own CA
+    http.set_read_timeout(60, 0);
+    const auto sender = session::Identity::generate(*session::system_rng()).first;
+    constexpr std::size_t kBatch = 20;  // the storage server's batch limit
+    for (std::size_t done = 0; done < count;) {
+        nlohmann::json reqs = nlohmann::json::array();
+        const std::int64_t now = n.net->now_ms(members[0]);
+        for (std::size_t k = 0; k < kBatch && done < count; ++k, ++done) {
+            session::envelope::OutgoingMessage m;
+            m.body = "stored message " + std::to_string(done);
+            m.timestamp_ms = now - static_cast<std::int64_t>(count - done);  // distinct, ascending
+            auto sealed = *bench::must(session::envelope::seal(sender, to, m), "seal");
+            reqs.push_back({{"method", "store"},
+                            {"params",
+                             {{"pubkey", to.hex()},
+                              {"namespace", 0},
+                              {"data", session::envelope::to_swarm_data(sealed)},
+                              {"ttl", 86400000},
+                              {"timestamp", now}}}});
+        }
+        const nlohmann::json body = {{"method", "batch"}, {"params", {{"requests", reqs}}}};
+        auto res = http.Post("/storage_rpc/v1", body.dump(), "application/json");
+        bench::need(res && res->status == 200, "batch store");
+    }
+    n.set_latency(n.latency);
+}
+
+void e2e_receive(benchmark::State& state) {
+    auto& n = net();
+    const std::size_t count = env_size("E2E_RECEIVE_MESSAGES", 10000);
+    auto identity = session::Identity::generate(*session::system_rng()).first;
+    const auto me = identity.session_id();
+    auto c = std::move(*bench::must(session::Client::create(std::move(identity), n.options()), "Client::create"));
+    (void)bench::must(c.receive(""), "warm-up receive");  // bootstrap: pool, paths, swarm (inbox empty)
+    fill_inbox(me, count);
+    n.net->reset_counters();
+    std::size_t got = 0, skipped = 0;
+    double secs = 0, rss_before = 0, rss_after = 0;
+    for (auto _ : state) {
+        rss_before = peak_rss_mb();
+        const auto t0 = Clock::now();
+        auto r = bench::must(c.receive(""), "receive");
+        secs = seconds_since(t0);
+        rss_after = peak_rss_mb();
+        state.SetIterationTime(secs);
+        got = r->messages.size();
+        skipped = r->skipped.size();
+    }
+    state.counters["stored"] = static_cast<double>(count);
+    state.counters["received"] = static_cast<double>(got);
+    state.counters["skipped"] = static_cast<double>(skipped);
+    state.counters["msgs_per_s"] = static_cast<double>(got) / secs;
+    state.counters["requests"] = static_cast<double>(n.requests());
+    state.counters["peak_rss_mb"] = rss_after;
+    state.counters["rss_growth_mb"] = rss_after - rss_before;
+    state.counters["hop_latency_ms"] = static_cast<double>(n.latency.count());
+}
+
+}  // namespace
+
+BENCHMARK(e2e_cold_send)->Name("e2e_cold_send")->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_warm_send)->Name("e2e_warm_send")->UseManualTime()->Iterations(20)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_bulk_send)->Name("e2e_bulk_send")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_receive)->Name("e2e_receive")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+
+int main(int argc, char** argv) {
+    bench::init();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
