@@ -346,7 +346,9 @@ struct Decoder {
                     auto x = pr.read_varint();
                     if (!x) {
                         error = std::move(x).error();
-                        error->message = where(name) + " (packed): " + error->message;
+                        std::string text = std::move(error->message);
+                        if (text.starts_with("proto: ")) text.erase(0, 7);
+                        error->message = where(name) + " (packed): " + text;
                         return;
                     }
                     v.push_back(*x);
