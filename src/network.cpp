@@ -437,6 +437,7 @@ struct Network::Impl {
             std::lock_guard lk(m);
             ++stats.onion_requests;
         }
+        log(LogLevel::debug, "network: onion request via path " + std::to_string(path->id) + " to " + dest.address());
         a.sent_ms = now_local();
         auto resp = transport->post(req);
         a.recv_ms = now_local();
@@ -632,6 +633,8 @@ struct Network::Impl {
             }
             RpcReply reply{a.reply.status, std::move(a.reply.body), dest};
             if (is_2xx(reply.status)) return reply;
+            log(LogLevel::debug, "network: " + std::string(method) + " at " + dest.address() + ": status " +
+                                     std::to_string(reply.status) + ": " + quote(reply.body));
             if (reply.status == 406 || reply.status == 425) {
                 // Clock out of sync (storage-server.md §4.7): resync, then rebuild (re-sign) and resend.
                 if (resync_allowed && !resynced) {
