@@ -427,6 +427,14 @@ TEST_CASE("cli: open reports each bad line as an error object and keeps going", 
         CHECK(n.code == 3);
         for (const auto& l : n.json_lines()) CHECK(l.contains("error"));
     }
+    SECTION("an over-long line is an error, and the next line still opens") {
+        auto r = cli({"open"}, std::string(15 * 1024 * 1024, 'A') + "\n" + good + "\n", {{"SESSION_MNEMONIC", kBob}});
+        CHECK(r.code == 3);
+        auto l = r.json_lines();
+        REQUIRE(l.size() == 2);
+        CHECK(l[0].at("error").get<std::string>().find("longer than") != std::string::npos);
+        CHECK(l[1].at("body") == "survivor");
+    }
     SECTION("empty input is success with no output") {
         auto e = cli({"open"}, "", {{"SESSION_MNEMONIC", kBob}});
         CHECK(e.code == 0);

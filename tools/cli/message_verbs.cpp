@@ -2,6 +2,8 @@
 // stores for a 1:1 message, without a network. Both read their data from stdin, so the phrase comes
 // from SESSION_MNEMONIC or --phrase-file.
 #include <cctype>
+#include <cstring>
+#include <memory>
 #include <ctime>
 #include <iostream>
 #include <limits>
@@ -22,6 +24,51 @@ int fail(const Failure& f) {
     report(f.message);
     return f.exit_code;
 }
+
+// The longest `data` line open() reads: base64 of envelope::kMaxMessageBytes, plus slack for
+// whitespace. Longer lines are skipped (reported as errors) without being held in memory.
+constexpr std::size_t kMaxLineChars = envelope::kMaxMessageBytes / 3 * 4 + 1024;
+
+// Reads stdin line by line with a bound on the line length.
+class LineReader {
+public:
+    // Returns false at end of input. `too_long` is set when the line exceeded kMaxLineChars (its
+    // content is then discarded up to the next newline).
+    bool next(std::string& line, bool& too_long) {
+        line.clear();
+        too_long = false;
+        bool any = false;
+        for (;;) {
+            if (pos_ == len_) {
+                len_ = std::fread(buf_, 1, sizeof buf_, stdin);
+                pos_ = 0;
+                if (len_ == 0) return any;
+            }
+            any = true;
+            const char* start = buf_ + pos_;
+            const char* nl = static_cast<const char*>(std::memchr(start, '\n', len_ - pos_));
+            const std::size_t n = nl ? static_cast<std::size_t>(nl - start) : len_ - pos_;
+            if (!too_long) {
+                if (line.size() + n > kMaxLineChars) {
+                    too_long = true;
+                    line.clear();
+                    line.shrink_to_fit();
+                } else {
+                    line.append(start, n);
+                }
+            }
+            pos_ += n;
+            if (nl) {
+                ++pos_;  // the newline
+                return true;
+            }
+        }
+    }
+
+private:
+    char buf_[1 << 16];
+    std::size_t pos_ = 0, len_ = 0;
+};
 
 }  // namespace
 
@@ -202,16 +249,21 @@ int cmd_open(const Args& args) {
     const bool json = args.format.value_or(Format::json) == Format::json;
 
     std::string line;
+    bool too_long = false;
     std::size_t line_no = 0, opened = 0, failed = 0;
-    while (std::getline(std::cin, line)) {
+    auto reader = std::make_unique<LineReader>();
+    while (reader->next(line, too_long)) {
         ++line_no;
         std::string_view data = line;
         while (!data.empty() && std::isspace(static_cast<unsigned char>(data.back()))) data.remove_suffix(1);
         while (!data.empty() && std::isspace(static_cast<unsigned char>(data.front()))) data.remove_prefix(1);
-        if (data.empty()) continue;  // blank lines separate nothing; skip them
+        if (data.empty() && !too_long) continue;  // blank lines separate nothing; skip them
 
         std::string error;
-        auto bytes = envelope::from_swarm_data(data);
+        Result<Bytes> bytes = too_long ? Result<Bytes>(unexpected(Errc::invalid_argument,
+                                                                  "line is longer than " + std::to_string(kMaxLineChars) +
+                                                                      " characters; not a swarm message"))
+                                       : envelope::from_swarm_data(data);
         if (!bytes) {
             error = bytes.error().message;
         } else {
