@@ -20,6 +20,12 @@ expected='73657373696f6e c2Vzc2lvbg==
 
 step() { echo "install-test: $*"; }
 
+# A sanitizer build installs an instrumented library: consumers must link the same runtimes.
+san_flags=""
+if grep -q '^SESSION_SANITIZE:BOOL=ON' "$build_dir/CMakeCache.txt" 2>/dev/null; then
+  san_flags="-fsanitize=address,undefined"
+fi
+
 step "cmake --install into $prefix"
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
 
@@ -36,7 +42,8 @@ libdir=$(dirname "$(find "$prefix" -name 'libsession-client.*' | head -n1)")
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 step "find_package(SessionClient) consumer"
-cmake -S "$here/consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake -S "$here/consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_CXX_FLAGS="$san_flags" -DCMAKE_EXE_LINKER_FLAGS="$san_flags" >/dev/null
 cmake --build "$work/cmake" >/dev/null
 out=$("$work/cmake/consumer")
 [ "$out" = "$expected" ] || { printf 'install-test: cmake consumer printed\n%s\nexpected\n%s\n' "$out" "$expected" >&2; exit 1; }
@@ -47,7 +54,7 @@ export PKG_CONFIG_PATH="$pcdir"
 # Plain --libs must be enough for both a static and a shared library.
 flags=$(pkg-config --cflags --libs session-client)
 # shellcheck disable=SC2086
-${CXX:-c++} -o "$work/pkgconfig/consumer" "$here/consumer/main.cpp" $flags
+${CXX:-c++} $san_flags -o "$work/pkgconfig/consumer" "$here/consumer/main.cpp" $flags
 out=$("$work/pkgconfig/consumer")
 [ "$out" = "$expected" ] || { printf 'install-test: pkg-config consumer printed\n%s\nexpected\n%s\n' "$out" "$expected" >&2; exit 1; }
 
