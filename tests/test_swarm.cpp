@@ -81,7 +81,7 @@ TEST_CASE("swarm: closest_swarm ties, wrap-around and edge cases", "[swarm]") {
     CHECK(swarm::closest_swarm(150, ids) == 100);  // equidistant: left
     CHECK(swarm::closest_swarm(151, ids) == 200);
     CHECK(swarm::closest_swarm(300, ids) == 300);  // exact hit
-    // Across the wrap: 2^64 - 1 is 101 below 100 going up (right wraps to the smallest id).
+    // Across the wrap: from 2^64 - 1, id 100 is 101 steps up (right wraps to the smallest id).
     CHECK(swarm::closest_swarm(~std::uint64_t{0}, ids) == 100);
     // Exactly halfway around the ring between 300 and 100 (distance 2^63 - 100 each way): left = 300.
     const std::uint64_t half = 300 + ((std::uint64_t{0} - 300 + 100) / 2);
