@@ -2,6 +2,7 @@
 #include "session/client.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <deque>
 #include <map>
@@ -107,6 +108,30 @@ envelope::Expiry expiry_of(ExpirationType e) {
     return envelope::Expiry::none;
 }
 
+// Gives onion requests an explicit binary Content-Type when the layer below set none. Without one,
+// libcurl labels a POST body application/x-www-form-urlencoded, and an HTTP server may cap such
+// bodies (cpp-httplib: 8192 bytes, so a local network answered 413 to any message over ~5 KB).
+// Storage servers ignore the header. A request that already has a Content-Type passes unchanged.
+class BinaryBodyTransport final : public network::Transport {
+public:
+    explicit BinaryBodyTransport(std::shared_ptr<network::Transport> inner) : inner_(std::move(inner)) {}
+    Result<network::HttpResponse> post(const network::HttpRequest& request) override {
+        for (const auto& [name, value] : request.headers)
+            if (equal_ignoring_case(name, "Content-Type")) return inner_->post(request);
+        network::HttpRequest labelled = request;
+        labelled.headers.emplace_back("Content-Type", "application/octet-stream");
+        return inner_->post(labelled);
+    }
+
+private:
+    static bool equal_ignoring_case(std::string_view a, std::string_view b) {
+        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               });
+    }
+    std::shared_ptr<network::Transport> inner_;
+};
+
 std::size_t random_below(Rng& rng, std::size_t n) {
     std::uint64_t v = 0;
     rng.fill(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(&v), sizeof v));
@@ -141,6 +166,20 @@ struct Client::Impl {
     network::LogFn log;
     std::shared_ptr<Rng> rng;
     std::shared_ptr<network::Network> net;
+    // The last sent timestamp. A message's timestamp is its id in the protocol (quotes, reactions,
+    // unsend and read receipts name messages by sender + timestamp), so ours strictly increase even
+    // when sends race or the learned clock offset moves backwards by a few ms.
+    std::atomic<std::int64_t> last_sent_ms{0};
+
+    std::int64_t next_timestamp() {
+        const std::int64_t now = net->now_ms();
+        std::int64_t prev = last_sent_ms.load();
+        std::int64_t next;
+        do {
+            next = std::max(now, prev + 1);
+        } while (!last_sent_ms.compare_exchange_weak(prev, next));
+        return next;
+    }
 
     // Receive bookkeeping, guarded by mu (never held across network I/O).
     std::mutex mu;
@@ -206,7 +245,13 @@ Result<Client> Client::create(Identity identity, ClientOptions options) {
         config.path_count = options.path_count;
         network::Options no;
         no.config = std::move(config);
-        no.transport = options.transport;
+        if (options.transport) {
+            no.transport = options.transport;
+        } else {
+            auto curl = network::curl_transport(options.log);
+            if (!curl) return unexpected(std::move(curl).error());
+            no.transport = std::make_shared<BinaryBodyTransport>(std::move(*curl));
+        }
         no.clock = options.clock;
         no.rng = options.rng;
         no.log = options.log;
@@ -273,6 +318,10 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
     if (auto bad = invalid_utf8_at(text); bad != std::string_view::npos)
         return unexpected(Errc::invalid_argument,
                           "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(bad));
+    if (text.empty() && options.attachments.empty())
+        return unexpected(Errc::invalid_argument,
+                          "client: text: expected a non-empty text or an attachment, got neither (session-desktop "
+                          "drops empty messages as invisible)");
     const auto timer = options.expiration_timer.count();
     if (options.expiration == ExpirationType::none && timer != 0)
         return unexpected(Errc::invalid_argument, "client: expiration_timer: expected 0 when expiration is none, got " +
@@ -301,7 +350,7 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
 
     envelope::OutgoingMessage m;
     m.body = std::string(text);
-    m.timestamp_ms = im.net->now_ms();
+    m.timestamp_ms = im.next_timestamp();
     if (!im.display_name.empty()) m.display_name = im.display_name;
     m.expiry = expiry_of(options.expiration);
     m.expire_seconds = static_cast<std::uint32_t>(timer);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <list>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -155,12 +156,12 @@ Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes
         return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
                                                       std::to_string(fallback_last_hash.size()) + " characters");
 
-    struct Merged {
-        StoredMessage msg;
-        std::size_t order;
-    };
-    std::vector<Merged> merged;
-    std::unordered_map<std::string, std::size_t> index;  // hash -> position in merged
+    // The merged stream in storage order: the first answering node's order, with every item another
+    // node adds placed next to its neighbours in that node's order (after its nearest predecessor
+    // already merged, else before its nearest successor, else at the end). Nodes append in arrival
+    // order, so one sender's messages keep the order they were sent in, whatever their timestamps.
+    std::list<StoredMessage> merged;
+    std::unordered_map<std::string, std::list<StoredMessage>::iterator> index;  // hash -> item in merged
     PollResult out;
     std::optional<Error> first_error;
     std::size_t answered = 0;
@@ -169,6 +170,8 @@ Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes
         NodeOutcome outcome;
         outcome.node = node;
         std::string last;
+        // This node's previous item in the merged stream (across its pages).
+        std::optional<std::list<StoredMessage>::iterator> predecessor;
         if (auto it = cursor.last_hash.find(node); it != cursor.last_hash.end()) last = it->second;
         else last = std::string(fallback_last_hash);
 
@@ -193,10 +196,25 @@ Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes
                 out.server_time_ms = std::max(out.server_time_ms.value_or(0), *page->server_time_ms);
             outcome.messages += page->messages.size();
             if (!page->messages.empty()) last = page->messages.back().hash;
-            for (auto& m : page->messages) {
-                if (index.contains(m.hash)) continue;
-                index.emplace(m.hash, merged.size());
-                merged.push_back(Merged{std::move(m), merged.size()});
+            auto& items = page->messages;
+            for (std::size_t k = 0; k < items.size(); ++k) {
+                if (auto it = index.find(items[k].hash); it != index.end()) {
+                    predecessor = it->second;
+                    continue;
+                }
+                auto where = merged.end();
+                if (predecessor) {
+                    where = std::next(*predecessor);
+                } else {
+                    for (std::size_t j = k + 1; j < items.size(); ++j)
+                        if (auto it = index.find(items[j].hash); it != index.end()) {
+                            where = it->second;
+                            break;
+                        }
+                }
+                auto inserted = merged.insert(where, std::move(items[k]));
+                index.emplace(inserted->hash, inserted);
+                predecessor = inserted;
             }
             // Resume point for this node: the last hash it returned (or the one it accepted).
             if (!last.empty()) cursor.last_hash.insert_or_assign(node, last);
@@ -212,11 +230,8 @@ Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes
         return unexpected(Errc::invalid_argument, "retrieve: poll: max_pages_per_node is 0");
     }
 
-    std::stable_sort(merged.begin(), merged.end(), [](const Merged& a, const Merged& b) {
-        return a.msg.timestamp_ms < b.msg.timestamp_ms;
-    });
     out.messages.reserve(merged.size());
-    for (auto& m : merged) out.messages.push_back(std::move(m.msg));
+    for (auto& m : merged) out.messages.push_back(std::move(m));
     return out;
 }
 

@@ -131,6 +131,7 @@ TEST_CASE("client: send validates its input before touching the network", "[clie
     SendOptions ttl_long;
     ttl_long.ttl = kDefaultMessageTtl + std::chrono::milliseconds(1);
     const std::vector<Case> cases{
+        {"empty text", "", {}, "expected a non-empty text or an attachment"},
         {"invalid UTF-8 byte", "ok \xff", {}, "byte 3"},
         {"truncated sequence", "ok \xe2\x82", {}, "byte 3"},
         {"overlong encoding", "\xc0\xaf", {}, "byte 0"},

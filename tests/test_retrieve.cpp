@@ -261,7 +261,7 @@ TEST_CASE("retrieve: poll re-issues while more and tracks last_hash per node", "
     CHECK(cursor.last_hash.at("bb") == extra.hash);
 }
 
-TEST_CASE("retrieve: poll merges out-of-sync nodes and orders by timestamp", "[retrieve][poll]") {
+TEST_CASE("retrieve: poll merges out-of-sync nodes in storage order", "[retrieve][poll]") {
     const auto self = test_identity(9);
     FakeSwarm swarm;
     auto m1 = fake_message(1, 1700000000001), m2 = fake_message(2, 1700000000002), m3 = fake_message(3, 1700000000003);
@@ -271,9 +271,23 @@ TEST_CASE("retrieve: poll merges out-of-sync nodes and orders by timestamp", "[r
     retrieve::NodeCursor cursor;
     auto r = retrieve::poll(self, nodes, cursor, "", swarm.fetch());
     REQUIRE(r);
-    CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash, m2.hash, m3.hash});
+    // bb stored m2 before m1: m2 goes before m1, not after m3 (and timestamps do not reorder).
+    CHECK(hashes(r->messages) == std::vector<std::string>{m2.hash, m1.hash, m3.hash});
     CHECK(cursor.last_hash.at("aa") == m3.hash);
     CHECK(cursor.last_hash.at("bb") == m1.hash);
+}
+
+TEST_CASE("retrieve: poll keeps storage order when timestamps go backwards", "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    auto m1 = fake_message(1, 1700000000005), m2 = fake_message(2, 1700000000003), m3 = fake_message(3, 1700000000004);
+    auto m4 = fake_message(4, 1700000000001);
+    swarm.nodes["aa"].stored = {m1, m2, m4};
+    swarm.nodes["bb"].stored = {m1, m2, m3, m4};  // aa missed m3
+    retrieve::NodeCursor cursor;
+    auto r = retrieve::poll(self, std::vector<std::string>{"aa", "bb"}, cursor, "", swarm.fetch());
+    REQUIRE(r);
+    CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash, m2.hash, m3.hash, m4.hash});
 }
 
 TEST_CASE("retrieve: poll uses the fallback hash for nodes without a cursor entry", "[retrieve][poll]") {

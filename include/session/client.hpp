@@ -142,7 +142,8 @@ struct SkippedItem {
 };
 
 struct ReceiveResult {
-    /// New messages, oldest first (by sent time as stored, then by storage order).
+    /// New messages, oldest first in storage order (the order the swarm received them; one sender's
+    /// messages keep their sending order).
     std::vector<ReceivedMessage> messages;
     /// Items that could not be opened, with reasons; skipped.size() is the skipped count.
     std::vector<SkippedItem> skipped;
@@ -177,10 +178,12 @@ public:
     SessionId session_id() const;
 
     /// Seals `text` for `to` and stores it in `to`'s swarm (namespace 0). Sending to our own
-    /// session_id() is Note to Self. Uses network time for the timestamp. Retries other paths and
+    /// session_id() is Note to Self. Uses network time for the timestamp, strictly increasing per
+    /// Client (the timestamp identifies the message in quotes, reactions, receipts and unsends). Retries other paths and
     /// swarm members; follows a moved swarm (421); resynchronises the clock on 406.
     /// Cost: warm (pool, path and recipient swarm cached) = 1 onion request.
-    /// Errors: invalid_argument (bad options), envelope_too_large, net_* (see network::Network::store).
+    /// Errors: invalid_argument (empty text without attachments — official clients drop such
+    /// messages —, text not UTF-8, bad options), envelope_too_large, net_* (see network::Network::store).
     [[nodiscard]] Result<SendResult> send(const SessionId& to, std::string_view text,
                                           const SendOptions& options = {});
     /// As above, with the recipient as "05…" hex. Errors additionally: session_id_invalid,

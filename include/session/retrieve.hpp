@@ -125,8 +125,10 @@ struct NodeOutcome {
 
 /// The merged result of one poll.
 struct PollResult {
-    /// New messages, de-duplicated by hash across nodes, ordered by `timestamp_ms` then by the order
-    /// the first answering node returned them (a stable merge of the nodes' insertion orders).
+    /// New messages, de-duplicated by hash across nodes, in storage order: the first answering
+    /// node's insertion order, with items only another node had placed next to their neighbours in
+    /// that node's order. (Not sorted by timestamp: a sender's clock offset may wobble by a few ms
+    /// between messages, but nodes store a sender's messages in the order they were sent.)
     std::vector<StoredMessage> messages;
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;  ///< the newest `t` seen

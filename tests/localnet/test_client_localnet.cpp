@@ -102,14 +102,23 @@ std::vector<std::string> bodies(const ReceiveResult& r) {
 
 }  // namespace
 
-TEST_CASE("client: A sends B unicode, empty and 10 KB texts; B receives each once", "[client][localnet]") {
+TEST_CASE("client: A sends B unicode, blank and 10 KB texts; B receives each once; empty is refused",
+          "[client][localnet]") {
     LocalNet ln;
     auto alice = new_client(ln, "Alice ✓");
     auto bob = new_client(ln);
 
+    // Empty: session-desktop drops a DataMessage without body or attachments, so it is refused
+    // before anything is sent.
+    ln.net->reset_counters();
+    auto empty = alice.send(bob.session_id(), "");
+    REQUIRE_FALSE(empty);
+    CHECK(empty.error().code == Errc::invalid_argument);
+    CHECK(ln.requests().total() == 0);
+
     const std::string unicode = "Grüße, 世界! 👋🏽 — ∑ and a newline\nsecond line";
     const std::string big(10 * 1024, 'x');
-    std::vector<std::string> sent{unicode, "", big};
+    std::vector<std::string> sent{unicode, " ", big};
     std::vector<std::string> hashes;
     for (const auto& text : sent) {
         auto r = alice.send(bob.session_id(), text);
@@ -292,6 +301,7 @@ TEST_CASE("client: sends from several threads at once all arrive", "[client][loc
     std::vector<std::thread> threads;
     std::mutex mu;
     std::set<std::string> hashes;
+    std::set<std::int64_t> timestamps;
     for (int t = 0; t < kThreads; ++t)
         threads.emplace_back([&, t] {
             for (int i = 0; i < kEach; ++i) {
@@ -302,6 +312,7 @@ TEST_CASE("client: sends from several threads at once all arrive", "[client][loc
                 }
                 std::lock_guard lock(mu);
                 hashes.insert(r->hash);
+                timestamps.insert(r->timestamp_ms);
             }
         });
     // Receives running at the same time must not disturb anything.
@@ -312,6 +323,7 @@ TEST_CASE("client: sends from several threads at once all arrive", "[client][loc
     reader.join();
     CHECK(failures == 0);
     CHECK(hashes.size() == kThreads * kEach);
+    CHECK(timestamps.size() == kThreads * kEach);  // one Client never reuses a timestamp
 
     auto got = bob.receive();
     REQUIRE_OK(got);
