@@ -119,6 +119,20 @@ export function desktopContent({ body, displayName, timestamp, expiry }) {
   return T.Content.encode(T.Content.create(c)).finish();
 }
 
+// Any Content object (protobufjs field names), desktop framing and padding.
+export function sealContentObject(senderKeys, recipientId, contentObj, timestamp) {
+  const bytes = T.Content.encode(T.Content.create({ sigTimestamp: timestamp, ...contentObj })).finish();
+  const ct = encryptFor(senderKeys, recipientId, padLibsession(bytes));
+  return b64(wrap({ type: 6, timestamp, sourceDevice: 1, content: ct }, { requestId: 0 }));
+}
+
+// Storage-server message hash: unpadded base64 of BLAKE2b-32(0x05 || pubkey32 || ns? || data).
+export function messageHash(sessionId, namespace, data64) {
+  const ns = namespace ? new TextEncoder().encode(String(namespace)) : new Uint8Array(0);
+  const h = sodium.crypto_generichash(32, cat(unhex(sessionId), ns, unb64(data64)));
+  return b64(h).replace(/=+$/, '');
+}
+
 export function sealSessionJs(senderKeys, recipientId, opts) {
   const ct = encryptFor(senderKeys, recipientId, padLegacy(sessionJsContent(opts)));
   return b64(wrap({ type: 6, timestamp: opts.timestamp, content: ct }));
@@ -145,8 +159,26 @@ export function open(recipientKeys, data64) {
   const c = T.Content.decode(content);
   const senderId = '05' + hex(sodium.crypto_sign_ed25519_pk_to_curve25519(A));
   return {
-    ws, env, paddedLength: M.length, contentLength: content.length, content: c,
+    ws, env, paddedLength: M.length, contentLength: content.length, contentBytes: content, content: c,
     contentObj: T.Content.toObject(c, { longs: Number, enums: String, defaults: false }),
     senderId, senderEd: hex(A),
   };
+}
+
+// Top-level field numbers of a protobuf message, in wire order (to see fields our schema lacks).
+export function fieldNumbers(buf) {
+  const out = [];
+  let i = 0;
+  const varint = () => { let v = 0n, shift = 0n; for (;;) { const b = buf[i++]; v |= BigInt(b & 0x7f) << shift; if (!(b & 0x80)) return v; shift += 7n; } };
+  while (i < buf.length) {
+    const key = Number(varint());
+    const field = key >>> 3, wt = key & 7;
+    out.push(field);
+    if (wt === 0) varint();
+    else if (wt === 1) i += 8;
+    else if (wt === 2) { const n = Number(varint()); i += n; }
+    else if (wt === 5) i += 4;
+    else throw new Error(`wire type ${wt} at ${i}`);
+  }
+  return out;
 }

@@ -192,6 +192,45 @@ check('js->cli: forged, misdirected and damaged messages are reported per line (
   return p;
 });
 
+check('js->cli: other message kinds and attachments built by JS are classified and exposed', () => {
+  const p = [];
+  let ts = 1764300250000;
+  const att = {
+    id: 4321, contentType: 'image/jpeg', key: new Uint8Array(64).fill(7), size: 12345, digest: new Uint8Array(32).fill(9),
+    fileName: 'cat.jpg', width: 640, height: 480, caption: 'a cat', url: 'http://filev2.getsession.org/file/4321',
+  };
+  const voice = { id: 1, contentType: 'audio/mpeg', size: 10, flags: 1, url: 'http://filev2.getsession.org/file/1' };
+  const cases = [
+    { name: 'attachment', c: { dataMessage: { body: 'pic', attachments: [att, voice] } }, want: { kind: 'text', body: 'pic' } },
+    { name: 'reaction', c: { dataMessage: { reaction: { id: 1764300000000, author: alice.keys.sessionId, emoji: '👍', action: 0 } } }, want: { kind: 'reaction' } },
+    { name: 'timer_update', c: { dataMessage: { flags: 2 }, expirationType: 2, expirationTimer: 3600 }, want: { kind: 'timer_update', expire_seconds: 3600 } },
+    { name: 'receipt', c: { receiptMessage: { type: 1, timestamp: [1764300000000] } }, want: { kind: 'receipt' } },
+    { name: 'typing', c: { typingMessage: { timestamp: ts, action: 0 } }, want: { kind: 'typing' } },
+    { name: 'unsend', c: { unsendMessage: { timestamp: 1764300000000, author: alice.keys.sessionId } }, want: { kind: 'unsend' } },
+    { name: 'request_response', c: { messageRequestResponse: { isApproved: true } }, want: { kind: 'request_response' } },
+    { name: 'data_extraction', c: { dataExtractionNotification: { type: 2, timestamp: ts } }, want: { kind: 'data_extraction' } },
+    { name: 'sync copy (syncTarget)', c: { dataMessage: { body: 'to bob', syncTarget: bob.keys.sessionId } }, want: { kind: 'text', body: 'to bob' } },
+    { name: 'legacy DataMessage.expireTimer only', c: { dataMessage: { body: 'old', expireTimer: 60 } }, want: { kind: 'text', body: 'old' } },
+  ];
+  const lines = cases.map((k) => L.sealContentObject(alice.keys, bob.keys.sessionId, k.c, ++ts));
+  const { out } = openWithCli(bob, lines);
+  cases.forEach((k, i) => {
+    const o = out[i] || {};
+    if (o.error) { p.push(`${k.name}: error ${o.error}`); return; }
+    for (const [f, v] of Object.entries(k.want)) eq(p, `${k.name} ${f}`, o[f], v);
+    if (k.name === 'legacy DataMessage.expireTimer only') console.log(`  info: legacy DataMessage.expireTimer=60 without Content.expirationType -> expiry=${o.expiry} expire_seconds=${o.expire_seconds}`);
+    if (k.name === 'sync copy (syncTarget)') console.log(`  info: a syncTarget copy opens as ${JSON.stringify(Object.fromEntries(Object.entries(o).filter(([f]) => !['body', 'timestamp', 'sig_timestamp', 'line'].includes(f))))}`);
+  });
+  const a = out[0]?.attachments || [];
+  eq(p, 'attachment count', a.length, 2);
+  if (a[0]) {
+    eq(p, 'attachment[0]', [a[0].url, a[0].content_type, a[0].size, a[0].file_name, a[0].voice_message, a[0].key, a[0].digest, a[0].width, a[0].height, a[0].caption],
+      [att.url, att.contentType, att.size, att.fileName, false, L.hex(att.key), L.hex(att.digest), 640, 480, 'a cat']);
+  }
+  if (a[1]) eq(p, 'attachment[1] voice', [a[1].voice_message, a[1].content_type, a[1].size], [true, 'audio/mpeg', 10]);
+  return p;
+});
+
 // ---- session-cli seals, JS opens ----------------------------------------------------------
 function sealWithCli(sender, to, text, extra = []) {
   const r = cli(['seal', '--to', to, '-o', 'json', ...extra], { phrase: sender.phrase, input: text });
@@ -281,6 +320,26 @@ check('cli->js: WebSocket/Envelope framing details a strict reader may look at',
   // ignore verb/path. Envelope.type must be SESSION_MESSAGE and content present.
   if (!(o.ws.request.body?.length > 0)) p.push('request.body empty');
   if (!env.content) p.push('envelope.content missing');
+  return p;
+});
+
+check('cli->js: Content bytes are canonical protobuf (field order, no unknown fields): protobufjs re-encodes them byte for byte', () => {
+  const p = [];
+  let ts = 1764300650000;
+  const variants = [[], ['--display-name', 'Böb'], ['--expire-after-send', '60'], ['--expire-after-read', '86400', '--display-name', 'x']];
+  for (const [i, extra] of variants.entries()) {
+    for (const body of ['hi', '', LONG]) {
+      const o = L.open(alice.keys, sealWithCli(bob, alice.keys.sessionId, body, ['--timestamp', String(++ts), ...extra]).data);
+      const re = L.T.Content.encode(L.T.Content.fromObject(L.T.Content.toObject(o.content))).finish();
+      if (Buffer.compare(Buffer.from(re), Buffer.from(o.contentBytes)) !== 0) {
+        p.push(`variant ${i} body ${body.length}: re-encoded ${re.length} bytes != ${o.contentBytes.length}; Content fields on the wire ${L.fieldNumbers(o.contentBytes)}`);
+      }
+      if (i === 1 && body === 'hi') {
+        const dmBytes = L.T.DataMessage.encode(o.content.dataMessage).finish();
+        console.log(`  info: Content field order ${L.fieldNumbers(o.contentBytes).join(',')}; DataMessage fields ${L.fieldNumbers(dmBytes).join(',')}; content ${JSON.stringify(o.contentObj)}`);
+      }
+    }
+  }
   return p;
 });
 

@@ -147,6 +147,8 @@ try {
     const p = [];
     const data64 = L.sealSessionJs(js, cliId, { body, displayName: '(js...bot)', timestamp: ts });
     const hash = await store(cliSwarm[0], { data64, destination: cliId, timestamp: ts, ttl: 14 * 24 * 3600 * 1000 });
+    const want = L.messageHash(cliId, 0, data64);
+    if (hash !== want) p.push(`store returned hash ${hash}, BLAKE2b rule gives ${want}`);
     const data64b = L.sealDesktop(js, cliId, { body: body + ' (desktop-style)', displayName: 'JS', timestamp: ts + 1 });
     await store(cliSwarm[1 % cliSwarm.length], { data64: data64b, destination: cliId, timestamp: ts + 1, ttl: 14 * 24 * 3600 * 1000 });
     await sleep(500);
@@ -189,6 +191,8 @@ try {
     const { o, m } = found;
     if (o.senderId !== cliId) p.push(`sender ${o.senderId} != ${cliId}`);
     if (m.hash !== sent.hash) p.push(`hash: retrieve ${m.hash}, send printed ${sent.hash}`);
+    const want = L.messageHash(js.sessionId, 0, m.data);
+    if (m.hash !== want) p.push(`hash ${m.hash} != BLAKE2b rule ${want}`);
     if (Number(o.env.timestamp) !== sent.timestamp) p.push(`envelope timestamp ${o.env.timestamp} != send's ${sent.timestamp}`);
     if (o.contentObj.sigTimestamp !== sent.timestamp) p.push(`sigTimestamp ${o.contentObj.sigTimestamp}`);
     if (o.contentObj.dataMessage?.profile?.displayName !== 'CLI') p.push('display name');
@@ -198,6 +202,28 @@ try {
       const ttl = m.expiration - (m.timestamp ?? sent.timestamp);
       console.log(`  info: stored item timestamp=${m.timestamp} expiration=${m.expiration} (ttl ${ttl} ms); send printed expiry_ms=${sent.expiry_ms}`);
     }
+    return p;
+  });
+
+  await check('online: 5,000-character bodies both ways', async () => {
+    const p = [];
+    const MIX = Array.from('aé你👋');
+    const long = Array.from({ length: 5000 }, (_, i) => MIX[i % 4]).join('');
+    const t = Date.now();
+    await store(cliSwarm[0], { data64: L.sealDesktop(js, cliId, { body: long, timestamp: t }), destination: cliId, timestamp: t, ttl: 86400000 });
+    const r = cli(['--network', netFile, 'receive', '-o', 'json'], { phrase: cliPhrase });
+    const got = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((m) => m.body === long);
+    if (got.length !== 1) p.push(`session-cli receive: ${got.length} copies of the long message (exit ${r.status})`);
+    const s2 = cli(['--network', netFile, 'send', js.sessionId, '-o', 'json'], { phrase: cliPhrase, input: long });
+    if (s2.status !== 0) { p.push(`send exit ${s2.status}: ${s2.stderr.trim()}`); return p; }
+    let ok = false;
+    for (const node of jsSwarm) {
+      for (const m of await retrieve(node, js)) {
+        try { if (L.open(js, m.data).contentObj.dataMessage?.body === long) ok = true; } catch { /* other items */ }
+      }
+      if (ok) break;
+    }
+    if (!ok) p.push('JS did not find the long message session-cli sent');
     return p;
   });
 
