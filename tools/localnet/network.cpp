@@ -301,6 +301,17 @@ void Network::Impl::corrupt_maybe(Node& n, std::string& body) {
 
 namespace {
 
+// httplib's stop() is a no-op until listen has started, so a listener is only handed out (and can
+// only be stopped) once it is running.
+void run_listener(detail::Listener& l) {
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    l.thread = std::thread([p = l.server.get(), finished] {
+        p->listen_after_bind();
+        *finished = true;
+    });
+    while (!l.server->is_running() && !*finished) std::this_thread::sleep_for(std::chrono::microseconds(200));
+}
+
 void stop_listener(detail::Listener& l) {
     if (l.server) l.server->stop();
     if (l.thread.joinable()) l.thread.join();
@@ -366,7 +377,7 @@ Result<void> Network::Impl::start_node_listener(Node& n) {
         return unexpected(Errc::net_init, "localnet: cannot bind " + n.ip + ":" + std::to_string(n.port));
     }
     n.listener.server = std::move(srv);
-    n.listener.thread = std::thread([s = n.listener.server.get()] { s->listen_after_bind(); });
+    run_listener(n.listener);
     n.running = true;
     return {};
 }
@@ -424,7 +435,7 @@ Result<void> Network::Impl::start_seed_listener(Seed& s) {
         return unexpected(Errc::net_init, "localnet: cannot bind 127.0.0.1:" + std::to_string(s.port));
     }
     s.listener.server = std::move(srv);
-    s.listener.thread = std::thread([p = s.listener.server.get()] { p->listen_after_bind(); });
+    run_listener(s.listener);
     s.down = false;
     return {};
 }
@@ -691,7 +702,7 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
         }
         im.control_port = port;
         im.control.server = std::move(srv);
-        im.control.thread = std::thread([p = im.control.server.get()] { p->listen_after_bind(); });
+        run_listener(im.control);
     }
     // The expiry purge (storage-server.md §6.5: every 10 s on each node, against its own clock).
     im.purger = std::thread([&im] {
@@ -702,13 +713,6 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
             for (auto& n : im.nodes) n->store->purge_expired(im.now(*n));
         }
     });
-    // Return only once every endpoint accepts connections.
-    for (auto& n : im.nodes)
-        while (n->listener.server && !n->listener.server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    for (auto& s : im.seeds)
-        while (s->listener.server && !s->listener.server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (im.control.server)
-        while (!im.control.server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return net;
 }
 
