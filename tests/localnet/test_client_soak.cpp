@@ -1,5 +1,5 @@
 // Soak: two clients exchange messages while faults (latency, drops, hangs, corruption, stopped
-// nodes, small clock skews) toggle at random on the local network. Every message whose send
+// nodes, small clock skews, accounts moving to another swarm) toggle at random on the local network. Every message whose send
 // succeeded must be received exactly once (same hash, same body); a message whose send failed may
 // arrive at most once; nothing else may arrive.
 // SESSION_SOAK_MESSAGES sets the number of messages (default 500 for CI; 5000 is the full run).
@@ -92,6 +92,7 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
     std::atomic<bool> sending_done{false};
     std::atomic<bool> faults_done{false};
     std::atomic<std::size_t> fault_actions{0};
+    std::atomic<std::size_t> moves{0};
 
     // Faults: at most 2 nodes down at once (a swarm of 6 keeps a majority), small skews only
     // (within the storage server's ±60 s), drops/hangs/corruption on a few nodes.
@@ -100,7 +101,7 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
         std::set<std::size_t> down;
         while (!sending_done) {
             const std::size_t i = rng() % net.node_count();
-            switch (rng() % 7) {
+            switch (rng() % 8) {
                 case 0: net.set_latency(i, std::chrono::milliseconds(rng() % 150)); break;
                 case 1: net.set_drop_rate(i, 0.1 + (rng() % 20) / 100.0, rng() % 2 == 0); break;
                 case 2: net.set_corrupt(i, 0.2); break;
@@ -120,9 +121,22 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
                     }
                     break;
                 case 6: net.clear_faults(); break;
+                case 7:
+                    // Now and then an account moves to the other swarm (its old swarm answers 421).
+                    if (rng() % 8 == 0) {
+                        const auto& who = clients[rng() % 2]->session_id().hex();
+                        auto current = net.swarm_for(who);
+                        for (auto id : net.swarm_ids())
+                            if (current && id != *current) {
+                                (void)net.move_account(who, id);
+                                ++moves;
+                                break;
+                            }
+                    }
+                    break;
             }
             ++fault_actions;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 200));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 60));
         }
         net.clear_faults();
         for (auto i : down) (void)net.start_node(i);
@@ -213,7 +227,7 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
     }
     CHECK(ok_total == total);  // every message got through within its retries
     WARN("soak: " << total << " messages, " << failed_total << " failed send attempts (retried), " << fault_actions
-                  << " fault toggles; receive errors A " << inbox[0].receive_errors << ", B "
+                  << " fault toggles, " << moves << " swarm moves; receive errors A " << inbox[0].receive_errors << ", B "
                   << inbox[1].receive_errors);
     std::error_code ec;
     fs::remove_all(dir, ec);
