@@ -231,6 +231,23 @@ check('js->cli: other message kinds and attachments built by JS are classified a
   return p;
 });
 
+check('js->cli: padding variants every client accepts (none, bare 0x80, source set to the sender) open', () => {
+  const p = [];
+  const ts = 1764300260000;
+  const content = L.desktopContent({ body: 'pad', timestamp: ts });
+  const seal = (m, env = {}) => L.b64(L.wrap({ type: 6, timestamp: ts, content: L.encryptFor(alice.keys, bob.keys.sessionId, m), ...env }));
+  const lines = [
+    seal(content),                                                     // unpadded
+    seal(new Uint8Array([...content, 0x80])),                          // terminator only
+    seal(L.padLegacy(content), { source: alice.keys.sessionId }),      // old clients' source field
+  ];
+  const { out } = openWithCli(bob, lines);
+  ['unpadded', 'bare 0x80', 'envelope.source = sender'].forEach((what, i) => {
+    if (out[i]?.body !== 'pad') p.push(`${what}: ${JSON.stringify(out[i])}`);
+  });
+  return p;
+});
+
 // ---- session-cli seals, JS opens ----------------------------------------------------------
 function sealWithCli(sender, to, text, extra = []) {
   const r = cli(['seal', '--to', to, '-o', 'json', ...extra], { phrase: sender.phrase, input: text });

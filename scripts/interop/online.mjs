@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as L from './lib.mjs';
+import * as Onion from './onion.mjs';
 
 const CLI = process.env.SESSION_CLI;
 const LOCALNET = process.env.SESSION_LOCALNET;
@@ -224,6 +225,63 @@ try {
       if (ok) break;
     }
     if (!ok) p.push('JS did not find the long message session-cli sent');
+    return p;
+  });
+
+
+  // ---- onion requests built by independent code (desktop's and libsession's formats) ----------
+  const pickPath = (exclude) => snodes.filter((s) => s.pubkey_ed25519 !== exclude.pubkey_ed25519).slice(0, 3);
+  const fullNode = (swarmEntry) => snodes.find((s) => s.pubkey_ed25519 === swarmEntry.pubkey_ed25519);
+
+  await check('online: desktop-style onion request (aes-gcm, no enc_type, no Content-Type) stores a 12 KB message; session-cli receive gets it', async () => {
+    const p = [];
+    const MIX = Array.from('aé你👋');
+    const long = Array.from({ length: 5000 }, (_, i) => MIX[(i + 1) % 4]).join('');
+    const t = Date.now();
+    const data64 = L.sealDesktop(js, cliId, { body: long, displayName: 'onion', timestamp: t });
+    const dest = fullNode(cliSwarm[0]);
+    const built = Onion.build(pickPath(dest), dest, { jsonrpc: '2.0', method: 'batch', params: { requests: [
+      { method: 'store', params: { pubkey: cliId, timestamp: t, ttl: 86400000, namespace: 0, data: data64 } }] } }, 'desktop');
+    console.log(`  info: onion body ${built.body.length} bytes, data ${data64.length} base64 chars`);
+    const r = await Onion.send(dest === snodes[0] ? snodes[1] : snodes[0], built);
+    if (r.httpStatus !== 200) { p.push(`guard answered HTTP ${r.httpStatus}: ${r.text}`); rejected.push({ what: 'desktop onion store', status: r.httpStatus, body: r.text }); return p; }
+    if (r.status !== 200 || r.body?.results?.[0]?.code !== 200) { p.push(`store via onion: status ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`); return p; }
+    const hash = r.body.results[0].body.hash;
+    if (hash !== L.messageHash(cliId, 0, data64)) p.push(`hash ${hash} != BLAKE2b rule`);
+    const rc = cli(['--network', netFile, 'receive', '-o', 'json'], { phrase: cliPhrase });
+    const got = rc.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((m) => m.hash === hash);
+    if (!got) p.push(`session-cli receive did not list ${hash} (exit ${rc.status})`);
+    else if (got.body !== long || got.display_name !== 'onion') p.push('body/display name differ');
+    return p;
+  });
+
+  await check('online: libsession-style onion request (xchacha20, enc_type, {"headers":""}) get_swarm + signed retrieve with snake_case params', async () => {
+    const p = [];
+    const dest = fullNode(jsSwarm[0]);
+    const guard = pickPath(dest)[0];
+    const gs = await Onion.send(guard, Onion.build(pickPath(dest), dest, { method: 'get_swarm', params: { pubkey: js.sessionId } }, 'libsession'));
+    if (gs.httpStatus !== 200 || gs.status !== 200) p.push(`get_swarm via onion: HTTP ${gs.httpStatus} status ${gs.status} ${gs.text ?? JSON.stringify(gs.body).slice(0, 200)}`);
+    else if (!gs.body?.snodes?.some((s) => s.pubkey_ed25519 === dest.pubkey_ed25519)) p.push('get_swarm via onion: destination not in its own swarm answer');
+    const ts2 = Date.now();
+    const signature = L.b64(L.sodium.crypto_sign_detached(new TextEncoder().encode(`retrieve${ts2}`), js.ed.privateKey));
+    const rr = await Onion.send(guard, Onion.build(pickPath(dest), dest, { method: 'retrieve', params: {
+      pubkey: js.sessionId, namespace: 0, timestamp: ts2, signature, pubkey_ed25519: L.hex(js.ed.publicKey), last_hash: '', max_size: -1 } }, 'libsession'));
+    if (rr.httpStatus !== 200 || rr.status !== 200) { p.push(`retrieve via onion: HTTP ${rr.httpStatus} status ${rr.status} ${rr.text ?? JSON.stringify(rr.body).slice(0, 200)}`); return p; }
+    const msgs = rr.body.messages || [];
+    if (!msgs.length) p.push('retrieve via onion: no messages (session-cli sent some earlier)');
+    for (const m of msgs) { try { L.open(js, m.data); } catch (e) { p.push(`item ${m.hash}: ${e.message}`); } }
+    return p;
+  });
+
+  await check('online: an onion body over 8 KiB sent with Content-Type application/x-www-form-urlencoded (what libcurl adds) is not refused', async () => {
+    const p = [];
+    const dest = fullNode(cliSwarm[0]);
+    const t = Date.now();
+    const data64 = L.sealDesktop(js, cliId, { body: 'y'.repeat(9000), timestamp: t });
+    const built = Onion.build(pickPath(dest), dest, { method: 'store', params: { pubkey: cliId, timestamp: t, ttl: 86400000, namespace: 0, data: data64 } }, 'desktop');
+    const r = await Onion.send(pickPath(dest)[0], built, { contentType: 'application/x-www-form-urlencoded' });
+    if (r.httpStatus !== 200) p.push(`HTTP ${r.httpStatus} ${r.text} for a ${built.body.length}-byte body (oxen-storage-server ignores Content-Type; limit 10 MiB)`);
+    else if (r.status !== 200) p.push(`store status ${r.status}`);
     return p;
   });
 
