@@ -231,7 +231,7 @@ check('js->cli: other message kinds and attachments built by JS are classified a
   return p;
 });
 
-check('js->cli: padding variants every client accepts (none, bare 0x80, source set to the sender) open', () => {
+check('js->cli: variants desktop accepts (no padding, bare 0x80, source = sender, sigTimestamp 0, envelope timestamp 0) open', () => {
   const p = [];
   const ts = 1764300260000;
   const content = L.desktopContent({ body: 'pad', timestamp: ts });
@@ -241,10 +241,39 @@ check('js->cli: padding variants every client accepts (none, bare 0x80, source s
     seal(new Uint8Array([...content, 0x80])),                          // terminator only
     seal(L.padLegacy(content), { source: alice.keys.sessionId }),      // old clients' source field
   ];
+  // desktop's shouldProcessContentMessage: sigTimestamp 0 or envelope timestamp 0 = legacy client, accepted
+  const zeroSig = L.T.Content.encode(L.T.Content.create({ dataMessage: { body: 'pad' }, sigTimestamp: 0 })).finish();
+  lines.push(seal(L.padLibsession(zeroSig)));
+  lines.push(L.b64(L.wrap({ type: 6, timestamp: 0, content: L.encryptFor(alice.keys, bob.keys.sessionId, L.padLibsession(content)) })));
   const { out } = openWithCli(bob, lines);
-  ['unpadded', 'bare 0x80', 'envelope.source = sender'].forEach((what, i) => {
+  ['unpadded', 'bare 0x80', 'envelope.source = sender', 'sigTimestamp = 0 (legacy)', 'envelope timestamp 0 (legacy)'].forEach((what, i) => {
     if (out[i]?.body !== 'pad') p.push(`${what}: ${JSON.stringify(out[i])}`);
   });
+  return p;
+});
+
+check('js->cli: 400 validly signed and sealed but garbled Content payloads: one JSON line each, exit 0 or 3, no crash', () => {
+  const p = [];
+  const ts = 1764300270000;
+  const base = L.desktopContent({ body: 'mutate me', displayName: 'M', timestamp: ts, expiry: { type: 'after_read', seconds: 60 } });
+  const lines = [];
+  for (let i = 0; i < 400; i++) {
+    let m;
+    if (i < 100) m = L.sodium.randombytes_buf(1 + (i * 7) % 300);
+    else {
+      m = new Uint8Array(base);
+      const flips = 1 + (i % 4);
+      for (let f = 0; f < flips; f++) m[L.sodium.randombytes_uniform(m.length)] = L.sodium.randombytes_uniform(256);
+      if (i % 5 === 0) m = m.subarray(0, L.sodium.randombytes_uniform(m.length));
+    }
+    lines.push(L.b64(L.wrap({ type: 6, timestamp: ts, content: L.encryptFor(alice.keys, bob.keys.sessionId, L.padLibsession(m)) })));
+  }
+  const { r, out } = openWithCli(bob, lines);
+  if (r.signal) p.push(`session-cli open died with ${r.signal}`);
+  if (![0, 3].includes(r.status)) p.push(`exit ${r.status}: ${r.stderr.slice(0, 300)}`);
+  eq(p, 'output lines', out.length, lines.length);
+  const errors = out.filter((o) => o.error).length;
+  console.log(`  info: ${out.length - errors} opened, ${errors} reported as errors`);
   return p;
 });
 
