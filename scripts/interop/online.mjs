@@ -285,6 +285,32 @@ try {
     return p;
   });
 
+  await check('online: session-cli watch picks up messages the JS client stores while it runs', async () => {
+    const p = [];
+    const env = { ...process.env, SESSION_MNEMONIC: cliPhrase };
+    const w = spawn(CLI, ['--network', netFile, 'watch', '--interval', '1', '--count', '6', '-o', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let outText = '';
+    w.stdout.on('data', (c) => { outText += c; });
+    const done = new Promise((resolve) => w.on('exit', (code) => resolve(code)));
+    await sleep(1500);
+    const bodies = [];
+    for (let i = 0; i < 2; i++) {
+      const t = Date.now();
+      bodies.push(`watch ${i} ${t}`);
+      await store(cliSwarm[i % cliSwarm.length], { data64: L.sealSessionJs(js, cliId, { body: bodies[i], timestamp: t }), destination: cliId, timestamp: t, ttl: 86400000 });
+      await sleep(1200);
+    }
+    const code = await Promise.race([done, sleep(30000).then(() => 'timeout')]);
+    if (code === 'timeout') { w.kill('SIGTERM'); p.push('watch did not stop after --count 6'); }
+    else if (code !== 0) p.push(`watch exit ${code}`);
+    const seen = outText.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    for (const b of bodies) {
+      const n = seen.filter((m) => m.body === b).length;
+      if (n !== 1) p.push(`"${b}" printed ${n} times`);
+    }
+    return p;
+  });
+
   await check('online: JS retrieve with lastHash continues after the last item', async () => {
     const p = [];
     const node = jsSwarm[0];
