@@ -346,6 +346,13 @@ TEST_CASE("localnet: envelope errors, 404, 413 and the Server header", "[localne
     auto nf = post(*net, n.ip, n.port, "/nowhere", "{}");
     CHECK(nf.status == 404);
     CHECK(nf.body == "POST /nowhere Not Found");
+    // Any Content-Type, any size up to 10 MiB (curl -d sends form-urlencoded; desktop a Buffer).
+    Account acc = account_in(*net, n.swarm_id);
+    json big_store{{"method", "store"},
+                   {"params", {{"pubkey", acc.session_id()}, {"timestamp", now_ms()}, {"ttl", 60000},
+                               {"data", session::base64_encode(session::Bytes(40000, 'z'))}}}};
+    auto form = post(*net, n.ip, n.port, "/storage_rpc/v1", big_store.dump(), 10, "application/x-www-form-urlencoded");
+    CHECK(form.status == 200);
     std::string huge(10 * 1024 * 1024 + 1, 'x');
     auto big = post(*net, n.ip, n.port, "/storage_rpc/v1", huge);
     if (big.transport_ok) CHECK(big.status == 413);  // the server may also close before reading it all

@@ -56,7 +56,7 @@ inline X509_STORE* store_from_pem(const std::string& pem) {
 
 /// POST over HTTPS, verifying the certificate (chain and IP) against the network's CA.
 inline Http post(const Network& net, const std::string& ip, int port, const std::string& path, const std::string& body,
-                 int read_timeout_s = 10) {
+                 int read_timeout_s = 10, const std::string& content_type = "application/json") {
     httplib::SSLClient cli(ip, port);
     cli.set_ca_cert_store(store_from_pem(net.ca_pem()));
     cli.enable_server_certificate_verification(true);
@@ -64,7 +64,7 @@ inline Http post(const Network& net, const std::string& ip, int port, const std:
     cli.set_read_timeout(read_timeout_s);
     cli.set_keep_alive(false);
     Http out;
-    auto r = cli.Post(path.c_str(), body, "application/json");
+    auto r = cli.Post(path.c_str(), body, content_type.c_str());
     if (!r) {
         out.error = r.error();
         return out;

@@ -334,9 +334,28 @@ Result<void> Network::Impl::start_node_listener(Node& n) {
         });
         return httplib::Server::HandlerResponse::Unhandled;
     });
-    // Every routed request first meets the node's faults: latency, then drop or hang.
+    // Every routed request first meets the node's faults: latency, then drop or hang. Bodies are
+    // read through a content reader: httplib's own body reading caps form-urlencoded bodies at
+    // 8 KiB (413), and the storage server ignores Content-Type.
     auto faulted = [this, &n](auto body_fn) {
-        return [this, &n, body_fn](const httplib::Request& req, httplib::Response& res) {
+        return [this, &n, body_fn](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
+            std::string body;
+            if (req.is_multipart_form_data()) {
+                // Never sent by Session clients; httplib would parse the parts instead of the bytes.
+                res.status = 400;
+                res.set_content("multipart/form-data bodies are not supported", "text/plain");
+                return;
+            }
+            if (!reader([&](const char* data, std::size_t len) {
+                    if (body.size() + len > detail::kMaxBodyBytes) return false;
+                    body.append(data, len);
+                    return true;
+                })) {
+                res.status = 413;
+                res.set_content("Request body too large", "text/plain");
+                return;
+            }
             if (auto lat = n.faults.latency_ms.load(); lat > 0) {
                 n.count([](Counters& c) { ++c.delayed; });
                 if (!sleep_for(lat, &n)) return kill_connection(req);
@@ -350,21 +369,23 @@ Result<void> Network::Impl::start_node_listener(Node& n) {
                 }
                 return kill_connection(req);
             }
-            Reply r = body_fn(req);
-            std::string body = r.body_text();
-            corrupt_maybe(n, body);
-            set_reply(res, r, std::move(body));
+            Reply r = body_fn(req, body);
+            std::string text = r.body_text();
+            corrupt_maybe(n, text);
+            set_reply(res, r, std::move(text));
         };
     };
-    srv->Post("/storage_rpc/v1", faulted([this, &n](const httplib::Request& req) {
+    srv->Post("/storage_rpc/v1", faulted([this, &n](const httplib::Request& req, const std::string& body) {
                   if (req.has_header("X-Loki-Long-Poll"))
                       return Reply::text(410, "long polling is no longer supported, client upgrade required");
-                  return handle_client_body(n, req.body, Origin::client);
+                  return handle_client_body(n, body, Origin::client);
               }));
-    srv->Post("/onion_req/v2", faulted([this, &n](const httplib::Request& req) { return handle_onion_entry(n, req.body); }));
-    srv->Get("/get_stats/v1", faulted([](const httplib::Request&) {
-                 return Reply::ok(json{{"version", std::string(version())}});
-             }));
+    srv->Post("/onion_req/v2", faulted([this, &n](const httplib::Request&, const std::string& body) {
+                  return handle_onion_entry(n, body);
+              }));
+    srv->Get("/get_stats/v1", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(json{{"version", std::string(version())}}.dump(), "application/json");
+    });
     srv->Post("/ping_test/v1", [&n](const httplib::Request&, httplib::Response& res) {
         res.status = 200;
         res.set_header("X-Oxen-Snode-Pubkey", base64_encode(n.ed_pk));
