@@ -96,7 +96,14 @@ for t in "${targets[@]}"; do
   # 2. Fuzz for a bounded time.
   echo "fuzz: running $t for ${seconds}s"
   nseeds=$(find "$seeds" -type f | wc -l)
-  "$bin" -max_total_time="$seconds" -timeout="$unit_timeout" -rss_limit_mb="$rss_mb" \
+  # Dictionaries: fuzz/dicts/<name>.dict plus the shared JSON tokens for JSON-reading targets.
+  dict_args=()
+  if [ -f "$root/fuzz/dicts/$name.dict" ]; then
+    dict="$build/fuzz-$name.dict"
+    cat "$root/fuzz/dicts/$name.dict" "$root/fuzz/dicts/json_common.dict" >"$dict"
+    dict_args=(-dict="$dict")
+  fi
+  "$bin" "${dict_args[@]}" -max_total_time="$seconds" -timeout="$unit_timeout" -rss_limit_mb="$rss_mb" \
     -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "$seeds" >"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
