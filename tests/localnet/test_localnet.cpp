@@ -701,3 +701,17 @@ TEST_CASE("localnet: start rejects bad options", "[localnet]") {
     o.seed_count = 0;
     CHECK_FALSE(Network::start(o));
 }
+
+TEST_CASE("localnet: distinct subnets and tolerant paths", "[localnet]") {
+    Options o = fast_options();
+    o.node_count = 3;
+    o.distinct_subnets = true;
+    auto net = start(o);
+    CHECK(net->node(0).ip == "127.1.0.1");
+    CHECK(net->node(2).ip == "127.1.2.1");
+    auto n = net->node(2);
+    auto r = post(*net, n.ip, n.port, "//storage_rpc/v1", R"({"method":"info","params":{}})");
+    CHECK(r.status == 200);  // certificate carries the node's IP; doubled slash accepted
+    const int port = std::stoi(net->seed_urls()[0].substr(std::string("https://127.0.0.1:").size()));
+    CHECK(post(*net, "127.0.0.1", port, "//json_rpc", R"({"jsonrpc":"2.0","method":"get_n_service_nodes"})").status == 200);
+}

@@ -83,6 +83,9 @@ struct Options {
     std::uint64_t key_seed = 0;
     /// Base time of every node (each node adds its own skew). Null: the system clock.
     std::shared_ptr<Clock> clock;
+    /// Put node i on 127.(1 + i/256).(i%256).1 — one /24 per node — instead of 127.0.0.(i+2), for
+    /// clients that pick at most one path node per /24 (session-desktop does).
+    bool distinct_subnets = false;
 };
 
 /// A storage node as a client sees it.

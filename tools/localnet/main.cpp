@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "  --no-control         do not serve the control endpoint\n"
     "  --relay-timeout-ms N onion relay timeout towards a silent node (default 30000)\n"
     "  --key-seed N         derive node keys and swarm ids from N (reproducible networks)\n"
+    "  --distinct-subnets   node i on 127.(1+i/256).(i%256).1 (one /24 per node, for desktop-style paths)\n"
     "  --quiet              print nothing but errors\n"
     "  --help               this text\n";
 
@@ -86,6 +87,8 @@ int main(int argc, char** argv) {
             opt.relay_timeout = std::chrono::milliseconds(number("--relay-timeout-ms", 600000));
         } else if (a == "--key-seed") {
             opt.key_seed = number("--key-seed", ~0ULL);
+        } else if (a == "--distinct-subnets") {
+            opt.distinct_subnets = true;
         } else if (a == "--quiet") {
             quiet = true;
         } else {

@@ -28,7 +28,9 @@ namespace {
 
 constexpr const char* kKeysFile = "network-keys.json";
 
-std::string node_ip(std::size_t i) {
+std::string node_ip(std::size_t i, bool distinct_subnets) {
+    // One /24 per node (127.1.0.1, 127.1.1.1, …) for clients that build paths from distinct /24s.
+    if (distinct_subnets) return "127." + std::to_string(1 + i / 256) + "." + std::to_string(i % 256) + ".1";
     const std::size_t k = i + 2;  // 127.0.0.1 is the seeds' and the control endpoint's address
     if (k <= 254) return "127.0.0." + std::to_string(k);
     const std::size_t j = k - 254;
@@ -375,12 +377,14 @@ Result<void> Network::Impl::start_node_listener(Node& n) {
             set_reply(res, r, std::move(text));
         };
     };
-    srv->Post("/storage_rpc/v1", faulted([this, &n](const httplib::Request& req, const std::string& body) {
+    // Paths as regexes: clients that join "<base>/" + "/path" send a doubled slash, and the
+    // storage server's router is not that strict either.
+    srv->Post(R"(/+storage_rpc/v1/?)", faulted([this, &n](const httplib::Request& req, const std::string& body) {
                   if (req.has_header("X-Loki-Long-Poll"))
                       return Reply::text(410, "long polling is no longer supported, client upgrade required");
                   return handle_client_body(n, body, Origin::client);
               }));
-    srv->Post("/onion_req/v2", faulted([this, &n](const httplib::Request&, const std::string& body) {
+    srv->Post(R"(/+onion_req/v2/?)", faulted([this, &n](const httplib::Request&, const std::string& body) {
                   return handle_onion_entry(n, body);
               }));
     srv->Get("/get_stats/v1", [](const httplib::Request&, httplib::Response& res) {
@@ -426,7 +430,7 @@ Result<void> Network::Impl::start_seed_listener(Seed& s) {
         return httplib::Server::HandlerResponse::Unhandled;
     });
     // oxend's JSON-RPC envelope (storage-server.md §8); desktop requires Content-Type application/json.
-    srv->Post("/json_rpc", [this, &s](const httplib::Request& req, httplib::Response& res) {
+    srv->Post(R"(/+json_rpc/?)", [this, &s](const httplib::Request& req, httplib::Response& res) {
         json body = json::parse(req.body, nullptr, false);
         json reply{{"jsonrpc", "2.0"}};
         if (body.is_discarded() || !body.is_object()) {
@@ -638,7 +642,7 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
     for (std::size_t i = 0; i < o.node_count; ++i) {
         auto n = std::make_unique<Node>();
         n->index = i;
-        n->ip = node_ip(i);
+        n->ip = node_ip(i, o.distinct_subnets);
         n->port = o.port_base ? static_cast<std::uint16_t>(o.port_base + o.seed_count + i) : 0;
         ByteArray<64> sk{};
         crypto_sign_seed_keypair(n->ed_pk.data(), sk.data(), seeds[i].data());
