@@ -358,10 +358,17 @@ struct Network::Impl {
     std::optional<PathState> choose_path(const Snode& dest, const std::set<std::uint64_t>& failed) {
         std::lock_guard lk(m);
         auto usable = usable_pool_locked();
+        // Soft rule for new paths: avoid nodes of the other paths and nodes with recent failures
+        // (a dead relay is not re-used while healthy nodes remain).
+        auto avoid_list = [&] {
+            std::vector<Snode> out;
+            for (const auto& p : paths) out.insert(out.end(), p.nodes.begin(), p.nodes.end());
+            for (const auto& n : usable)
+                if (strikes.count(n.ed25519_hex())) out.push_back(n);
+            return out;
+        };
         while (paths.size() < cfg.path_count) {
-            std::vector<Snode> in_use;
-            for (const auto& p : paths) in_use.insert(in_use.end(), p.nodes.begin(), p.nodes.end());
-            auto p = detail::pick_path(usable, cfg.path_length, {}, in_use, rng);
+            auto p = detail::pick_path(usable, cfg.path_length, {}, avoid_list(), rng);
             if (!p) break;
             paths.push_back(PathState{next_path_id++, std::move(*p), 0});
             ++stats.path_builds;
@@ -376,10 +383,15 @@ struct Network::Impl {
         }
         if (!fresh.empty()) return paths[fresh[detail::random_below(rng, fresh.size())]];
 
-        std::vector<Snode> others;
-        for (const auto& p : paths) others.insert(others.end(), p.nodes.begin(), p.nodes.end());
+        // Nodes of paths that failed during this call are excluded if the pool allows it: one of
+        // them may be the dead relay.
         std::vector<Snode> excl{dest};
-        auto p = detail::pick_path(usable, cfg.path_length, excl, others, rng);
+        for (auto i : tried) excl.insert(excl.end(), paths[i].nodes.begin(), paths[i].nodes.end());
+        auto p = detail::pick_path(usable, cfg.path_length, excl, avoid_list(), rng);
+        if (!p) {
+            excl.assign(1, dest);
+            p = detail::pick_path(usable, cfg.path_length, excl, avoid_list(), rng);
+        }
         if (!p) {
             if (!tried.empty()) return paths[tried[detail::random_below(rng, tried.size())]];
             return std::nullopt;
@@ -391,8 +403,15 @@ struct Network::Impl {
             for (auto i : tried)
                 if (paths[i].strikes > paths[worst].strikes) worst = i;
             log(LogLevel::debug, "network: path " + std::to_string(paths[worst].id) + " replaced after failures");
+            // Its nodes carry a strike (cleared by their next success) so new paths avoid them.
+            auto old_nodes = std::move(paths[worst].nodes);
             paths[worst] = PathState{next_path_id++, std::move(*p), 0};
-            return paths[worst];
+            PathState fresh_path = paths[worst];
+            for (const auto& n : old_nodes) strike_locked(n, 1);
+            auto kept = std::find_if(paths.begin(), paths.end(), [&](const PathState& q) { return q.id == fresh_path.id; });
+            if (kept != paths.end()) return *kept;
+            fresh_path.id = 0;  // dropped meanwhile (a node struck out): use it once
+            return fresh_path;
         }
         // Every kept path touches the destination: a one-off path that avoids it.
         return PathState{0, std::move(*p), 0};
