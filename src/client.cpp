@@ -25,13 +25,9 @@ constexpr std::size_t kMaxCursors = 256;
 // Rounds of (get_swarm, poll) when every polled member says the swarm moved (421): the first 421
 // updates the swarm cache from the reply; a second round uses it.
 constexpr int kSwarmRounds = 2;
-// A member the Client has not polled before (no entry in the cursor) is asked from this many items
-// before the caller's last_hash, not from last_hash itself: a message that reached that member before
-// last_hash but reached neither member polled back then would otherwise never be delivered. Anything
-// already handed out is filtered, so the overlap costs bandwidth only.
-constexpr std::size_t kRewindItems = 32;
-// Delivered hashes remembered in order for that rewind.
-constexpr std::size_t kMaxRecent = 4096;
+// Delivered hashes are forgotten this long after their message expires: nodes purge expired
+// messages only every 10 s (storage-server.md §5.4), so one may still be returned just after expiry.
+constexpr std::int64_t kForgetAfterExpiryMs = 5 * 60 * 1000;
 
 std::string_view expiry_name(ExpirationType t) {
     switch (t) {
@@ -189,9 +185,16 @@ struct Client::Impl {
     };
     std::unordered_map<std::string, Delivered> delivered;
     std::uint64_t next_seq = 1;
-    std::map<std::string, retrieve::NodeCursor, std::less<>> cursors;  // last_hash returned -> node states
+    // A resume point, per last_hash this Client returned: where each polled member stopped, and where
+    // a member never polled before starts (`base`): "" (its whole history, as session-desktop asks a
+    // node it has no last hash for) when the caller's chain of last_hashes began with "", or the
+    // foreign last_hash the chain began with. Items already handed out are filtered by `delivered`.
+    struct Resume {
+        retrieve::NodeCursor nodes;
+        std::string base;
+    };
+    std::map<std::string, Resume, std::less<>> cursors;
     std::deque<std::string> cursor_order;
-    std::deque<std::string> recent;  // delivered hashes, oldest first (for kRewindItems)
 
     Impl(Identity identity, std::shared_ptr<network::Network> network, const ClientOptions& o)
             : self(std::move(identity)),
@@ -207,8 +210,8 @@ struct Client::Impl {
         if (log) log(level, line);
     }
 
-    void remember_cursor(const std::string& hash, retrieve::NodeCursor cursor) {
-        auto [it, fresh] = cursors.insert_or_assign(hash, std::move(cursor));
+    void remember_cursor(const std::string& hash, Resume resume) {
+        auto [it, fresh] = cursors.insert_or_assign(hash, std::move(resume));
         (void)it;
         if (fresh) cursor_order.push_back(hash);
         while (cursor_order.size() > kMaxCursors) {
@@ -218,7 +221,8 @@ struct Client::Impl {
     }
 
     void prune(std::int64_t now_ms) {
-        std::erase_if(delivered, [now_ms](const auto& kv) { return kv.second.expiry_ms < now_ms; });
+        std::erase_if(delivered,
+                      [now_ms](const auto& kv) { return kv.second.expiry_ms + kForgetAfterExpiryMs < now_ms; });
     }
 };
 
@@ -412,19 +416,17 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     // Where to resume, and what was already handed out up to `since`.
     retrieve::NodeCursor cursor;
     std::optional<std::uint64_t> since_seq;
-    std::string fallback = since;  // where members without a cursor entry start
+    std::string base = since;  // where members without a cursor entry start (a foreign since: itself)
     if (!since.empty()) {
         std::lock_guard lock(im.mu);
-        if (auto it = im.cursors.find(since); it != im.cursors.end()) cursor = it->second;
-        if (auto it = im.delivered.find(since); it != im.delivered.end()) {
-            since_seq = it->second.seq;
-            auto pos = std::find(im.recent.rbegin(), im.recent.rend(), since);
-            if (pos != im.recent.rend()) {
-                const auto index = static_cast<std::size_t>(std::distance(im.recent.begin(), pos.base()) - 1);
-                fallback = im.recent[index >= kRewindItems ? index - kRewindItems : 0];
-            }
+        if (auto it = im.cursors.find(since); it != im.cursors.end()) {
+            cursor = it->second.nodes;
+            base = it->second.base;
         }
+        if (auto it = im.delivered.find(since); it != im.delivered.end()) since_seq = it->second.seq;
     }
+    // Without the filter a member's whole history would come back as new: start it from `since`.
+    const std::string fallback = since_seq ? base : since;
 
     retrieve::PollOptions popts;
     popts.ns = retrieve::kDefaultNamespace;
@@ -507,8 +509,6 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
         for (auto& o : opened) {
             auto& s = *o.stored;
             im.delivered.insert_or_assign(s.hash, Impl::Delivered{im.next_seq++, s.expiry_ms});
-            im.recent.push_back(s.hash);
-            if (im.recent.size() > kMaxRecent) im.recent.pop_front();
             newest = s.hash;
             if (!o.msg) {
                 im.say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);
@@ -531,7 +531,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
                 .content = std::move(m.content),
             });
         }
-        if (!newest.empty()) im.remember_cursor(newest, cursor);
+        if (!newest.empty()) im.remember_cursor(newest, Impl::Resume{cursor, since_seq ? base : since});
         im.prune(im.net->now_ms());
     }
     result.last_hash = newest;

@@ -52,8 +52,8 @@ struct ClientOptions {
     std::string display_name{};
     /// Log lines (never secrets). Default: silent.
     network::LogFn log{};
-    std::shared_ptr<Clock> clock{};  ///< default: system_clock()
-    std::shared_ptr<Rng> rng{};      ///< default: system_rng() (node choice, sealing)
+    std::shared_ptr<Clock> clock{};  ///< default: system_clock(); must be thread-safe
+    std::shared_ptr<Rng> rng{};      ///< default: system_rng() (paths, node choice); must be thread-safe
     /// Default: real HTTPS (libcurl). Tests pass a localnet or fake transport.
     std::shared_ptr<network::Transport> transport{};
     /// Persist the snode pool here (used when seeds are unreachable). Default: memory only.
@@ -201,8 +201,10 @@ public:
     /// for a member that holds it. The Client therefore keeps, per last_hash it returned, where each
     /// polled member stopped, and which items it handed out up to that point: passing back a
     /// last_hash you got from this Client never yields an item twice, even when the two polled
-    /// members disagree, and a member polled for the first time is asked from 32 items before
-    /// last_hash so that a message the earlier members missed is still delivered.
+    /// members disagree; and a member polled for the first time is asked for its whole history
+    /// (as session-desktop asks a node it has no last hash for), already-returned items filtered
+    /// out, so a message the earlier members missed, or that reached this member in another order
+    /// (a swarm migration), is still delivered exactly once.
     /// A last_hash this Client did not return (e.g. saved before a restart) is sent to the members
     /// as is; a member that no longer holds that message (expired, or the account moved swarms)
     /// answers from its oldest one, so such a first call may repeat older items: de-duplicate by
