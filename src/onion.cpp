@@ -23,9 +23,11 @@ namespace bt = detail::bencode;
 // channel_encryption.cpp): the four ASCII bytes "LOKI".
 constexpr std::string_view kGcmHmacKey = "LOKI";
 // The control JSON that marks "the final hop is this snode" (any JSON with a "headers" key does;
-// storage-server.md §3.5). Desktop sends {"body":null,"headers":{}}, libsession {"headers":""}; we send
-// the smallest form that also reads as "no extra headers".
-constexpr std::string_view kFinalHopControl = R"({"headers":{}})";
+// storage-server.md §3.5). We send exactly what session-desktop sends: onions.ts
+// sendOnionRequestNoRetries sets finalDestOptions.body = null and headers = {} after dropping
+// destination_ed25519_hex, then JSON.stringify gives {"body":null,"headers":{}}. (libsession sends
+// {"headers":""}; the storage server reads only the presence of "headers".)
+constexpr std::string_view kFinalHopControl = R"({"body":null,"headers":{}})";
 // Largest HTTP body we accept as a reply: the 10 MiB limit, base64-expanded, plus slack.
 constexpr std::size_t kMaxResponseBytes = 16 * 1024 * 1024;
 

@@ -295,7 +295,7 @@ TEST_CASE("onion: build to a snode peels hop by hop for both enc types and path 
                 auto final_layer = decrypt_layer(layer_t, dest.x.secret, dest.x.public_key, eph, ct);
                 REQUIRE(final_layer);
                 auto c = parse_combined(final_layer->plaintext).value();
-                CHECK(c.trailer == R"({"headers":{}})");
+                CHECK(c.trailer == R"({"body":null,"headers":{}})");  // desktop's exact control JSON
                 auto layer = classify_layer(final_layer->plaintext);
                 REQUIRE(layer);
                 auto* fd = std::get_if<FinalDestination>(&*layer);

@@ -12,7 +12,7 @@
 //   [u32 little-endian N][N bytes: blob][UTF-8 JSON trailer]
 //
 // Client recipe (protocol.md §4.2, storage-server.md §3.8), path P1..Pk, destination D:
-//   innermost = Enc_D(len32(P) || P || {"headers":{}})       (snode D; P = the JSON-RPC body)
+//   innermost = Enc_D(len32(P) || P || {"body":null,"headers":{}})   (snode D; P = the JSON-RPC body)
 //             = Enc_D(v4 request)                           (server D; protocol.md §4.3)
 //   for Pk    : Enc_Pk(len32(blob) || blob || route_to_D)
 //   for Pi    : Enc_Pi(len32(blob) || blob || {"destination": P(i+1) ed25519 hex, "ephemeral_key", "enc_type"})
@@ -168,8 +168,8 @@ struct Request {
 
 /// Builds the layered request. `path` = [guard, ..., last relay], at least 1 node (3 is usual);
 /// `payload` = the JSON-RPC body for a snode, or the v4 request for a server. Every layer uses `t`.
-/// The snode destination's control JSON is {"headers":{}} (any JSON with a "headers" key marks the
-/// final hop; desktop sends {"body":null,"headers":{}}, libsession {"headers":""}).
+/// The snode destination's control JSON is {"body":null,"headers":{}}, byte for byte what desktop
+/// sends (any JSON with a "headers" key marks the final hop; libsession sends {"headers":""}).
 /// Errors: onion_bad_path (empty path, or a snode destination that is also a path node, or a
 /// repeated path node), onion_too_large, onion_bad_key, onion_encrypt_failed,
 /// invalid_argument (server destination with empty host, bad protocol, or a target not allowed).

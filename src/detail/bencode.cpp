@@ -60,8 +60,8 @@ public:
     Parser(std::string_view in, std::size_t max_depth) : in_(in), max_depth_(max_depth) {}
 
     Result<Value> parse_all() {
-        auto v = parse(0);
-        if (!v) return v;
+        Value v;
+        if (auto r = parse_into(v, 0); !r) return unexpected(r.error());
         if (pos_ != in_.size()) return fail("trailing bytes after the value");
         return v;
     }
@@ -111,50 +111,49 @@ private:
         return s;
     }
 
-    Result<Value> parse(std::size_t depth) {
+    // Parses one value into `out` (filled in place: no Value temporaries are moved around, which
+    // also keeps GCC 12's -Wmaybe-uninitialized quiet under the sanitizers).
+    Result<void> parse_into(Value& out, std::size_t depth) {
         if (pos_ >= in_.size()) return fail("unexpected end of input");
         const char c = in_[pos_];
         if (c >= '0' && c <= '9') {
             auto s = parse_string();
-            if (!s) return unexpected(std::move(s).error());
-            return Value(std::move(*s));
+            if (!s) return unexpected(s.error());
+            out.v.emplace<std::string>(std::move(*s));
+            return {};
         }
         if (c == 'i') {
             ++pos_;
             auto i = parse_decimal('e', true);
-            if (!i) return unexpected(std::move(i).error());
-            return Value(*i);
+            if (!i) return unexpected(i.error());
+            out.v.emplace<std::int64_t>(*i);
+            return {};
         }
-        if (c == 'l' || c == 'd') {
-            if (depth >= max_depth_) return fail("nesting deeper than " + std::to_string(max_depth_));
-            ++pos_;
-            List list;
-            Dict dict;
+        if (c != 'l' && c != 'd') return fail("unexpected character");
+        if (depth >= max_depth_) return fail("nesting deeper than " + std::to_string(max_depth_));
+        ++pos_;
+        if (c == 'l') {
+            List& list = out.v.emplace<List>();
             while (true) {
                 if (pos_ >= in_.size()) return fail("unexpected end of input");
-                if (in_[pos_] == 'e') {
-                    ++pos_;
-                    break;
-                }
-                if (c == 'l') {
-                    auto item = parse(depth + 1);
-                    if (!item) return item;
-                    list.push_back(std::move(*item));
-                } else {
-                    if (in_[pos_] < '0' || in_[pos_] > '9') return fail("dict key is not a string");
-                    auto key = parse_string();
-                    if (!key) return unexpected(std::move(key).error());
-                    if (!dict.empty() && !(dict.back().first < *key))
-                        return fail("dict keys not strictly ascending");
-                    auto val = parse(depth + 1);
-                    if (!val) return val;
-                    dict.emplace_back(std::move(*key), std::move(*val));
-                }
+                if (in_[pos_] == 'e') break;
+                if (auto r = parse_into(list.emplace_back(), depth + 1); !r) return r;
             }
-            if (c == 'l') return Value(std::move(list));
-            return Value(std::move(dict));
+        } else {
+            Dict& dict = out.v.emplace<Dict>();
+            while (true) {
+                if (pos_ >= in_.size()) return fail("unexpected end of input");
+                if (in_[pos_] == 'e') break;
+                if (in_[pos_] < '0' || in_[pos_] > '9') return fail("dict key is not a string");
+                auto key = parse_string();
+                if (!key) return unexpected(key.error());
+                if (!dict.empty() && !(dict.back().first < *key)) return fail("dict keys not strictly ascending");
+                auto& entry = dict.emplace_back(std::move(*key), Value());
+                if (auto r = parse_into(entry.second, depth + 1); !r) return r;
+            }
         }
-        return fail("unexpected character");
+        ++pos_;  // the 'e'
+        return {};
     }
 
     std::string_view in_;
