@@ -1,0 +1,228 @@
+// test_network_tls.cpp: seed TLS pinning (protocol.md §5.1) against a local httplib SSLServer with
+// certificates made here: the pinned self-signed certificate as the only CA, the host/IP checked,
+// the SPKI SHA-256 pinned (CURLOPT_PINNEDPUBLICKEY) and the DER certificate SHA-256 compared. A seed
+// presenting any other certificate is refused before it sees the request. Also: a local network's
+// seeds verified against its CA, and refused against another CA.
+#include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "test_network_support.hpp"
+
+using namespace nettest;
+using namespace session;
+
+namespace {
+
+struct Cert {
+    std::unique_ptr<X509, decltype(&X509_free)> x509{nullptr, X509_free};
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{nullptr, EVP_PKEY_free};
+    std::string pem;
+    std::string spki_pin;      // "sha256//<base64>"
+    ByteArray<32> der_sha256{};
+};
+
+/// A self-signed EC P-256 certificate with one IP subjectAltName (and CN = that IP).
+Cert make_cert(const std::string& ip, const std::string& org) {
+    Cert c;
+    c.key.reset(EVP_EC_gen("P-256"));
+    REQUIRE(c.key);
+    c.x509.reset(X509_new());
+    X509* x = c.x509.get();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 30);
+    X509_set_pubkey(x, c.key.get());
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(org.c_str()), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(ip.c_str()), -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:" + ip}, std::pair{NID_basic_constraints, std::string("critical,CA:TRUE")}}) {
+        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+        REQUIRE(ext);
+        X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    REQUIRE(X509_sign(x, c.key.get(), EVP_sha256()) > 0);
+
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(bio, x);
+    char* data = nullptr;
+    long len = BIO_get_mem_data(bio, &data);
+    c.pem.assign(data, static_cast<std::size_t>(len));
+    BIO_free(bio);
+
+    unsigned char* spki = nullptr;
+    int spki_len = i2d_PUBKEY(c.key.get(), &spki);
+    REQUIRE(spki_len > 0);
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    EVP_Digest(spki, static_cast<std::size_t>(spki_len), md, &md_len, EVP_sha256(), nullptr);
+    OPENSSL_free(spki);
+    c.spki_pin = "sha256//" + base64_encode(ByteView(md, 32));
+    X509_digest(x, EVP_sha256(), c.der_sha256.data(), &md_len);
+    return c;
+}
+
+/// A seed on 127.0.0.1 presenting `cert`, answering get_n_service_nodes with 4 made-up nodes.
+struct Seed {
+    std::unique_ptr<httplib::SSLServer> server;
+    std::thread thread;
+    int port = 0;
+    std::atomic<int> hits{0};
+
+    explicit Seed(Cert& cert) {
+        // httplib takes its own references.
+        server = std::make_unique<httplib::SSLServer>(cert.x509.get(), cert.key.get());
+        REQUIRE(server->is_valid());
+        server->Post("/json_rpc", [this](const httplib::Request&, httplib::Response& res) {
+            ++hits;
+            json states = json::array();
+            for (int i = 0; i < 4; ++i)
+                states.push_back({{"public_ip", "10.0.0." + std::to_string(i + 1)},
+                                  {"storage_port", 22021},
+                                  {"pubkey_ed25519", std::string(63, 'a') + std::to_string(i)},
+                                  {"pubkey_x25519", std::string(63, 'b') + std::to_string(i)}});
+            res.set_content(json{{"result", {{"service_node_states", states}}}}.dump(), "application/json");
+        });
+        port = server->bind_to_any_port("127.0.0.1");
+        REQUIRE(port > 0);
+        thread = std::thread([this] { server->listen_after_bind(); });
+        while (!server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ~Seed() {
+        server->stop();
+        thread.join();
+    }
+    std::string url() const { return "https://127.0.0.1:" + std::to_string(port); }
+};
+
+/// The mainnet pinning recipe applied to `pinned`, for a seed at `url`.
+network::SeedNode pinned_seed(const std::string& url, const Cert& pinned) {
+    network::SeedNode s;
+    s.url = url;
+    s.tls.verify = true;
+    s.tls.ca_pem = pinned.pem;
+    s.tls.pinned_public_key = pinned.spki_pin;
+    s.tls.cert_sha256 = pinned.der_sha256;
+    return s;
+}
+
+Result<void> bootstrap_with(network::SeedNode seed) {
+    network::Options o;
+    o.config.name = "pin-test";
+    o.config.seeds = {std::move(seed)};
+    o.config.seed_timeout = std::chrono::milliseconds(3000);
+    network::Network net(std::move(o));
+    auto r = net.bootstrap();
+    if (r) {
+        REQUIRE(net.snode_pool().size() == 4);
+        CHECK(net.stats().seed_requests == 1);
+    }
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("network/tls: a seed pinned like mainnet is accepted with its own certificate", "[network][tls]") {
+    auto cert = make_cert("127.0.0.1", "Seed A");
+    Seed seed(cert);
+    auto r = bootstrap_with(pinned_seed(seed.url(), cert));
+    INFO(why(r));
+    CHECK(r);
+    CHECK(seed.hits == 1);
+}
+
+TEST_CASE("network/tls: a seed presenting another certificate is refused", "[network][tls]") {
+    auto pinned = make_cert("127.0.0.1", "Seed A");
+    auto other = make_cert("127.0.0.1", "Impostor");
+    Seed seed(other);
+
+    SECTION("full pinning: refused before the request is sent") {
+        auto r = bootstrap_with(pinned_seed(seed.url(), pinned));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::net_no_nodes);
+        CHECK(seed.hits == 0);
+    }
+    SECTION("the CA check alone refuses it") {
+        auto s = pinned_seed(seed.url(), pinned);
+        s.tls.pinned_public_key.clear();
+        s.tls.cert_sha256.reset();
+        CHECK_FALSE(bootstrap_with(s));
+        CHECK(seed.hits == 0);
+    }
+    SECTION("the public-key pin alone refuses it (the impostor's CA is trusted)") {
+        auto s = pinned_seed(seed.url(), pinned);
+        s.tls.ca_pem = other.pem;
+        s.tls.cert_sha256.reset();
+        CHECK_FALSE(bootstrap_with(s));
+    }
+    SECTION("the certificate hash alone refuses it (the impostor's CA is trusted)") {
+        auto s = pinned_seed(seed.url(), pinned);
+        s.tls.ca_pem = other.pem;
+        s.tls.pinned_public_key.clear();
+        CHECK_FALSE(bootstrap_with(s));
+        CHECK(seed.hits == 0);
+    }
+    SECTION("sanity: trusting the impostor's own pins accepts it") {
+        CHECK(bootstrap_with(pinned_seed(seed.url(), other)));
+    }
+}
+
+TEST_CASE("network/tls: the transport reports a pin mismatch as net_tls", "[network][tls]") {
+    auto pinned = make_cert("127.0.0.1", "Seed A");
+    auto other = make_cert("127.0.0.1", "Impostor");
+    Seed seed(other);
+    auto t = network::curl_transport();
+    REQUIRE(t);
+    network::HttpRequest req;
+    req.url = seed.url() + "/json_rpc";
+    req.body = to_bytes("{}");
+    req.tls = pinned_seed(seed.url(), pinned).tls;
+    auto r = (*t)->post(req);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::net_tls);
+    // Verification off (a storage node): any certificate is accepted.
+    req.tls = network::TlsPolicy{};
+    auto ok = (*t)->post(req);
+    REQUIRE(ok);
+    CHECK(ok->status == 200);
+    CHECK(ok->content_type.rfind("application/json", 0) == 0);
+}
+
+TEST_CASE("network/tls: the host name/IP is checked", "[network][tls]") {
+    auto cert = make_cert("127.0.0.9", "Seed for another address");
+    Seed seed(cert);  // listening on 127.0.0.1 with a certificate for 127.0.0.9
+    auto s = pinned_seed(seed.url(), cert);
+    CHECK_FALSE(bootstrap_with(s));
+    CHECK(seed.hits == 0);
+}
+
+TEST_CASE("network/tls: a local network's seeds are verified against its CA", "[network][tls][localnet]") {
+    LocalNet ln(6, 1, 3);
+    auto ok = ln.client();
+    REQUIRE_OK(ok->bootstrap());
+    auto stranger = make_cert("127.0.0.1", "Not the localnet CA");
+    for (auto& s : ln.config.seeds) s.tls.ca_pem = stranger.pem;
+    auto json_rpc = [&] {
+        auto e = ln.net->seed_counters(0).endpoints;
+        auto it = e.find("/json_rpc");
+        return it == e.end() ? 0 : it->second;
+    };
+    const auto before = json_rpc();
+    auto refused = ln.client();
+    auto r = refused->bootstrap();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("127.0.0.1") != std::string::npos);
+    CHECK(json_rpc() == before);  // the TLS handshake failed: no request reached the seed
+}
