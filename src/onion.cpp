@@ -138,6 +138,17 @@ std::string_view trim_ascii_space(std::string_view s) {
     return s;
 }
 
+// JSON text of a value built from caller strings: nlohmann throws on invalid UTF-8, which a Result
+// API must report rather than throw.
+template <class J>
+Result<std::string> dump_checked(const J& j, std::string_view what) {
+    try {
+        return j.dump();
+    } catch (const nlohmann::json::type_error&) {
+        return unexpected(Errc::invalid_argument, "onion: " + std::string(what) + ": a string is not valid UTF-8");
+    }
+}
+
 Bytes le32(std::size_t n) {
     return {static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n >> 16),
             static_cast<std::uint8_t>(n >> 24)};
@@ -356,7 +367,9 @@ Result<Request> build(std::span<const NodeKeys> path, const Destination& destina
 
     // Wrap for each path node from the last to the guard.
     for (std::size_t i = path.size(); i-- > 0;) {
-        auto data = encode_combined(*blob, route.dump());
+        auto route_text = dump_checked(route, "build: routing JSON");  // host/target/method are caller text
+        if (!route_text) return unexpected(std::move(route_text).error());
+        auto data = encode_combined(*blob, *route_text);
         if (!data) return unexpected(std::move(data).error());
         X25519KeyPair hop = generate_x25519(rng);
         auto key = client_key(t, hop.secret, hop.public_key, path[i].x25519);
@@ -400,7 +413,9 @@ Result<Bytes> v4_request(std::string_view method, std::string_view endpoint, con
     meta["headers"] = std::move(h);
 
     bt::List list;
-    list.emplace_back(meta.dump());
+    auto meta_text = dump_checked(meta, "v4 request");
+    if (!meta_text) return unexpected(std::move(meta_text).error());
+    list.emplace_back(std::move(*meta_text));
     if (body) list.emplace_back(*body);
     return bt::encode_bytes(bt::Value(std::move(list)));
 }

@@ -464,6 +464,8 @@ TEST_CASE("onion: build rejects bad paths and destinations", "[onion][reject]") 
         d.protocol = "ftp";
         CHECK(build(keys_of(nodes, 3), d, p, EncType::aes_gcm, *rng).error().code == Errc::invalid_argument);
         d.protocol = "https";
+        d.host = "bad\xffhost";
+        CHECK(build(keys_of(nodes, 3), d, p, EncType::aes_gcm, *rng).error().code == Errc::invalid_argument);
         d.host.clear();
         CHECK(build(keys_of(nodes, 3), d, p, EncType::aes_gcm, *rng).error().code == Errc::invalid_argument);
     }
@@ -686,6 +688,8 @@ TEST_CASE("onion: v4 request encoding and parsing", "[onion]") {
     CHECK(v4_request("GET", "room", {}, std::nullopt).error().code == Errc::invalid_argument);
     CHECK(v4_request("", "/", {}, std::nullopt).error().code == Errc::invalid_argument);
     CHECK(v4_request("GET", "/", {}, as_bytes("x")).error().code == Errc::invalid_argument);
+    // Invalid UTF-8 in caller text is an error value, not a JSON exception.
+    CHECK(v4_request("GET", "/", {{"X-Bad", "\xff\xfe"}}, std::nullopt).error().code == Errc::invalid_argument);
 
     CHECK(parse_v4_request(as_bytes("le")).error().code == Errc::onion_bad_payload);
     CHECK(parse_v4_request(as_bytes("l2:{}e")).error().code == Errc::onion_bad_payload);
