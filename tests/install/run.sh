@@ -58,6 +58,7 @@ ${CXX:-c++} $san_flags -o "$work/pkgconfig/consumer" "$here/consumer/main.cpp" $
 out=$("$work/pkgconfig/consumer")
 [ "$out" = "$expected" ] || { printf 'install-test: pkg-config consumer printed\n%s\nexpected\n%s\n' "$out" "$expected" >&2; exit 1; }
 
-step "installed session-cli --help runs"
-"$prefix/bin/session-cli" --help >/dev/null
+step "installed tools run without LD_LIBRARY_PATH"
+env -u LD_LIBRARY_PATH "$prefix/bin/session-cli" --version >/dev/null
+env -u LD_LIBRARY_PATH "$prefix/bin/session-selftest" >/dev/null
 step "ok"
