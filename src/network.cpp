@@ -1027,7 +1027,16 @@ struct Network::Impl {
             std::lock_guard lk(m);
             if (pool_ok_locked(now_local())) return {};
         }
-        std::lock_guard fl(fetch_m);
+        std::unique_lock fl(fetch_m, std::defer_lock);
+        {
+            // A stale but routable pool keeps serving while another thread refreshes it.
+            std::lock_guard lk(m);
+            const bool routable = !pool.empty() && usable_pool_locked().size() >= cfg.path_length + 1;
+            if (routable) {
+                if (!fl.try_lock()) return {};
+            }
+        }
+        if (!fl.owns_lock()) fl.lock();
         const std::int64_t now = now_local();
         std::size_t usable;
         bool have_pool;

@@ -906,3 +906,50 @@ TEST_CASE("network: concurrent stores from several threads", "[network][threads]
     CHECK(fake->seed_requests <= 3);  // single-flight bootstrap
     CHECK(net.stats().onion_requests == 20 + net.stats().failed_attempts);
 }
+
+TEST_CASE("network: aes-gcm onion layers work as well as xchacha20", "[network][onion]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    auto cfg = fake_config();
+    cfg.enc_type = onion::EncType::aes_gcm;
+    Network net(fake_options(fake, cfg));
+    auto r = net.store(account(30), 0, kData, 60'000);
+    REQUIRE(r);
+    CHECK(r->confirmed() == 5);
+}
+
+TEST_CASE("network: path_length and path_count are honoured", "[network][paths]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(12), 2);
+    auto cfg = fake_config();
+    cfg.path_length = 2;
+    cfg.path_count = 3;
+    Network net(fake_options(fake, cfg));
+    REQUIRE(net.store(account(31), 0, kData, 60'000));
+    auto paths = net.paths();
+    REQUIRE(paths.size() == 3);
+    for (const auto& p : paths) CHECK(p.size() == 2);
+
+    auto cfg2 = fake_config();
+    cfg2.path_length = 12;  // needs 12 relays + the destination: impossible with 12 nodes
+    Network tight(fake_options(fake, cfg2));
+    auto r = tight.store(account(31), 0, kData, 60'000);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::net_no_path);
+}
+
+TEST_CASE("network: a log callback receives lines without secrets", "[network][log]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    std::vector<std::string> lines;
+    std::mutex lm;
+    auto o = fake_options(fake);
+    o.log = [&](LogLevel, std::string_view s) {
+        std::lock_guard lk(lm);
+        lines.emplace_back(s);
+    };
+    Network net(std::move(o));
+    REQUIRE(net.store(account(32), 0, kData, 60'000));
+    REQUIRE_FALSE(lines.empty());
+    for (const auto& l : lines) {
+        CHECK(l.rfind("network: ", 0) == 0);
+        CHECK(l.find(kData) == std::string::npos);  // message data never logged
+    }
+}
