@@ -52,6 +52,12 @@ def fmt_ns(ns):
     return f"{ns:.0f} ns"
 
 
+def fmt_counter(v):
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def main(argv):
     md = "--markdown" in argv
     paths = [a for a in argv if not a.startswith("--")]
@@ -102,8 +108,7 @@ def main(argv):
             if "error" in r:
                 out.append(f"| {name} | error: {r['error']} | |" if md else f"{name:34} error: {r['error']}")
                 continue
-            cs = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in sorted(r["counters"].items()))
+            cs = ", ".join(f"{k}={fmt_counter(v)}" for k, v in sorted(r["counters"].items()))
             if md:
                 out.append(f"| {name} | {fmt_ns(r['real_ns'])} | {cs} |")
             else:
