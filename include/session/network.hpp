@@ -52,7 +52,8 @@ namespace session::network {
 
 enum class LogLevel { debug, info, warning, error };
 /// Receives log lines (never a secret: no keys other than public node keys, no message data).
-/// Default: silent.
+/// Default: silent. It may be called from any thread, sometimes while the Network holds its
+/// internal lock: it must be thread-safe and must not call back into the Network.
 using LogFn = std::function<void(LogLevel, std::string_view)>;
 
 // ---- transport -------------------------------------------------------------------------------
