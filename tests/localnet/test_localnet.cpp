@@ -250,7 +250,8 @@ TEST_CASE("localnet: a message stored via one member is retrievable from every o
     auto dup = rpc(*net, members[0], "store",
                    json{{"pubkey", a.session_id()}, {"timestamp", ts + 5}, {"ttl", 7200000}, {"data", "aGVsbG8gd29ybGQ="}});
     REQUIRE(dup.status == 200);
-    for (auto& [ed, res] : dup.j()["swarm"].items()) {
+    const json dup_json = dup.j();
+    for (auto& [ed, res] : dup_json["swarm"].items()) {
         CHECK(res["already"] == true);
         CHECK(res["expiry"] == ts + 5 + 7200000);
     }
@@ -507,7 +508,8 @@ TEST_CASE("localnet: delete, delete_all, expire and get_expiries sign their resu
         REQUIRE(r.status == 200);
         auto sorted = req;
         std::sort(sorted.begin(), sorted.end());
-        for (auto& [ed, res] : r.j()["swarm"].items()) {
+        const json r_json = r.j();
+        for (auto& [ed, res] : r_json["swarm"].items()) {
             CHECK(res["updated"] == json(sorted));
             CHECK(res["expiry"] == exp);
             CHECK(verify_b64(ed, a.session_id() + std::to_string(exp) + req[0] + req[1] + sorted[0] + sorted[1],
@@ -530,7 +532,8 @@ TEST_CASE("localnet: delete, delete_all, expire and get_expiries sign their resu
         x["expiry"] = shorter;
         x["extend"] = true;
         auto xr = rpc(*net, entry, "expire", x);
-        for (auto& [ed, res] : xr.j()["swarm"].items()) {
+        const json xr_json = xr.j();
+        for (auto& [ed, res] : xr_json["swarm"].items()) {
             CHECK(res["updated"].empty());
             CHECK(res["unchanged"][hashes[0]] == exp);
             CHECK(verify_b64(ed, a.session_id() + std::to_string(shorter) + hashes[0] + hashes[0] + std::to_string(exp),
@@ -552,7 +555,8 @@ TEST_CASE("localnet: delete, delete_all, expire and get_expiries sign their resu
         std::vector<std::string> deleted{hashes[0], hashes[2]};
         std::sort(deleted.begin(), deleted.end());
         REQUIRE(r.j()["swarm"].size() == 5);
-        for (auto& [ed, res] : r.j()["swarm"].items()) {
+        const json r_json = r.j();
+        for (auto& [ed, res] : r_json["swarm"].items()) {
             CHECK(res["deleted"] == json(deleted));
             CHECK(verify_b64(ed, a.session_id() + req[0] + req[1] + req[2] + deleted[0] + deleted[1], res["signature"]));
         }
@@ -573,7 +577,8 @@ TEST_CASE("localnet: delete, delete_all, expire and get_expiries sign their resu
         REQUIRE(r.status == 200);
         auto sorted = hashes;
         std::sort(sorted.begin(), sorted.end());
-        for (auto& [ed, res] : r.j()["swarm"].items()) {
+        const json r_json = r.j();
+        for (auto& [ed, res] : r_json["swarm"].items()) {
             CHECK(res["deleted"] == json(sorted));
             CHECK(verify_b64(ed, a.session_id() + std::to_string(t) + sorted[0] + sorted[1] + sorted[2], res["signature"]));
         }

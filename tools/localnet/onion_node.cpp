@@ -205,7 +205,7 @@ Reply Network::Impl::process_layer(Node& n, ByteView ciphertext, const ByteArray
     // The next node: stopped, dropping or hanging → the relay times out (§3.4: 504 after 30 s).
     if (!next->running.load()) return Reply::text(504, "Request time out");
     if (!reachable_in_process(*next)) {
-        sleep_for(opt.relay_timeout.count());
+        sleep_for(opt.relay_timeout.count(), &n);  // ends early if this node stops
         return Reply::text(504, "Request time out");
     }
     next->count([](Counters& c) { ++c.onion_relay_received; });
