@@ -593,6 +593,25 @@ struct Network::Impl {
         }
     }
 
+    /// A batch whose sub-requests all failed with the same status is that failure (libquic): a 421
+    /// or 406 for every sub-request is handled like a 421 or 406 of the whole request.
+    static void unwrap_uniform_batch(RpcReply& reply) {
+        json j = json::parse(reply.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) return;
+        auto results = j.find("results");
+        if (results == j.end() || !results->is_array() || results->empty()) return;
+        std::optional<int> code;
+        for (const auto& r : *results) {
+            if (!r.is_object() || !r.contains("code") || !r["code"].is_number_integer()) return;
+            int c = r["code"].get<int>();
+            if (is_2xx(c) || (code && *code != c)) return;
+            code = c;
+        }
+        const json& body = (*results)[0].contains("body") ? (*results)[0]["body"] : json();
+        reply.status = *code;
+        reply.body = body.is_string() ? body.get<std::string>() : body.dump();
+    }
+
     /// The retry loop shared by every RPC. Final statuses (2xx, 4xx other than 406/425, and 421 or 5xx
     /// once retries are exhausted) are returned as values; transport/path failures as errors.
     Result<RpcReply> call(Target target, const Snode* fixed, const SessionId* account, std::string_view method,
@@ -651,6 +670,7 @@ struct Network::Impl {
                 continue;
             }
             RpcReply reply{a.reply.status, std::move(a.reply.body), dest};
+            if (is_2xx(reply.status) && (method == "batch" || method == "sequence")) unwrap_uniform_batch(reply);
             if (is_2xx(reply.status)) return reply;
             log(LogLevel::debug, "network: " + std::string(method) + " at " + dest.address() + ": status " +
                                      std::to_string(reply.status) + ": " + quote(reply.body));

@@ -205,6 +205,15 @@ private:
         ++n.methods[method];
         const std::int64_t now = system_clock()->now_ms() + n.skew_ms;
         if (n.dest_status) return {n.dest_status, "fake failure"};
+        if (method == "batch") {
+            json results = json::array();
+            for (const auto& sub : params.at("requests")) {
+                auto [st, b] = handle_rpc(n, json{{"method", sub.at("method")}, {"params", sub.at("params")}}.dump());
+                json parsed = json::parse(b, nullptr, false);
+                results.push_back({{"code", st}, {"body", parsed.is_discarded() ? json(b) : parsed}});
+            }
+            return {200, json{{"results", results}}.dump()};
+        }
         static const std::set<std::string> known = {"info", "get_swarm", "oxend_request", "store", "retrieve"};
         if (!known.count(method)) return {400, "no method " + method};
         if (method == "info") return {200, json{{"version", {2, 8, 0}}, {"timestamp", now}, {"t", now}, {"hf", {19, 4}}}.dump()};
@@ -952,4 +961,24 @@ TEST_CASE("network: a log callback receives lines without secrets", "[network][l
         CHECK(l.rfind("network: ", 0) == 0);
         CHECK(l.find(kData) == std::string::npos);  // message data never logged
     }
+}
+
+TEST_CASE("network: a batch whose sub-requests all got 421 is handled as a 421", "[network][swarm]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    Network net(fake_options(fake));
+    auto acct = account(33);
+    auto sw = net.get_swarm(acct);
+    REQUIRE(sw);
+    const std::uint64_t other = *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    fake->moved[acct.hex()] = other;
+    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
+        json sub = {{"method", "retrieve"}, {"params", {{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}}};
+        return json{{"requests", {sub, sub}}}.dump();
+    };
+    const auto before = net.stats().onion_requests;
+    auto r = net.swarm_rpc(acct, "batch", b);
+    REQUIRE(r);
+    CHECK(net.stats().onion_requests - before == 2);  // the all-421 batch, then the new swarm
+    CHECK(fake->by_key(r->node.ed25519())->info.swarm_id == other);
+    CHECK(json::parse(r->body).at("results").size() == 2);
 }
