@@ -66,7 +66,9 @@ TEST_CASE("network/faults: a swarm node down", "[network][localnet][faults]") {
     REQUIRE(victim);
     ln.net->stop_node(ln.index_of(*victim));
     const auto failed_before = net->stats().failed_attempts;
-    store_n(ln, *net, bob.session_id(), 15, 2);
+    auto cost = store_n(ln, *net, bob.session_id(), 15, 2);
+    WARN("measured swarm node down: 15 stores, " << cost << " onion requests, "
+                                                 << net->stats().failed_attempts - failed_before << " failed");
     CHECK(net->stats().failed_attempts - failed_before <= 3);  // strikes take it out of the choice
 
     // Retrieve from the dead member fails within kFixedNodePathFailures (3) attempts; the others answer.
@@ -95,6 +97,7 @@ TEST_CASE("network/faults: the guard down", "[network][localnet][faults]") {
     for (int i = 0; i < 40 && in_paths(*net, guard); ++i) store_n(ln, *net, bob.session_id(), 1, 2, "g" + std::to_string(i));
     CHECK_FALSE(in_paths(*net, guard));
     store_n(ln, *net, bob.session_id(), 5, 1);
+    WARN("measured guard down: " << net->stats().failed_attempts - failed_before << " failed attempts");
     // One refused connection, then the guard is struck out (and not a swarm member we could pick).
     CHECK(net->stats().failed_attempts - failed_before <= 1 + 3);
     CHECK(net->paths().size() == 2);
@@ -121,6 +124,7 @@ TEST_CASE("network/faults: a relay down", "[network][localnet][faults]") {
     for (int i = 0; i < 60 && in_paths(*net, *relay); ++i) store_n(ln, *net, bob.session_id(), 1, 2, "r" + std::to_string(i));
     CHECK_FALSE(in_paths(*net, *relay));
     store_n(ln, *net, bob.session_id(), 5, 2);
+    WARN("measured relay down: " << net->stats().failed_attempts - failed_before << " failed attempts");
     // 3 path strikes drop the path (its relay gets a strike and is avoided in new paths).
     CHECK(net->stats().failed_attempts - failed_before <= 3);
 }
@@ -233,8 +237,9 @@ TEST_CASE("network/faults: 10% of requests time out on every node", "[network][l
     auto bob = new_identity();
     REQUIRE_OK(net->bootstrap());
     for (std::size_t i = 0; i < ln.net->node_count(); ++i) ln.net->set_drop_rate(i, 0.10, true);
-    store_n(ln, *net, bob.session_id(), 10, 8 + 3);  // + a possible pool refresh (3 oxend_request)
-    INFO("failed attempts: " << net->stats().failed_attempts);
+    auto cost = store_n(ln, *net, bob.session_id(), 10, 8 + 3);  // + a possible pool refresh (3 oxend_request)
+    WARN("measured 10% timeouts: 10 stores, " << cost << " onion requests, " << net->stats().failed_attempts
+                                              << " failed attempts");
     CHECK(net->stats().failed_attempts < 10 * 8);
 }
 
@@ -258,7 +263,9 @@ TEST_CASE("network/faults: a node corrupting every reply body", "[network][local
     const auto failed_before = net->stats().failed_attempts;
     // <= 3 per store: the node can spoil one attempt as the guard and the next as the chosen
     // destination (localnet corrupts the bodies it relays back too).
-    store_n(ln, *net, bob.session_id(), 15, 3);
+    auto cost = store_n(ln, *net, bob.session_id(), 15, 3);
+    WARN("measured corrupting node: 15 stores, " << cost << " onion requests, "
+                                                 << net->stats().failed_attempts - failed_before << " failed");
     // As a guard: 3 path strikes at most; as a destination or relay: 3 node strikes at most.
     CHECK(net->stats().failed_attempts - failed_before <= 6);
     CHECK(ln.net->counters(ln.index_of(guard)).corrupted >= 1);
