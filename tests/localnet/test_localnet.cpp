@@ -8,6 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "localnet/internal.hpp"
 #include "support/vectors.hpp"
@@ -719,4 +723,72 @@ TEST_CASE("localnet: distinct subnets and tolerant paths", "[localnet]") {
     CHECK(r.status == 200);  // certificate carries the node's IP; doubled slash accepted
     const int port = std::stoi(net->seed_urls()[0].substr(std::string("https://127.0.0.1:").size()));
     CHECK(post(*net, "127.0.0.1", port, "//json_rpc", R"({"jsonrpc":"2.0","method":"get_n_service_nodes"})").status == 200);
+}
+
+TEST_CASE("localnet: a public outbox keeps only the latest message and reads without auth", "[localnet]") {
+    auto net = start();
+    const auto swarm = net->swarm_ids()[1];
+    Account a = account_in(*net, swarm);
+    const auto m = net->swarm_members(swarm)[0];
+    auto store = [&](const std::string& data) {
+        const auto t = now_ms();
+        json p = a.auth("store-1" + std::to_string(t));
+        p["namespace"] = -1;
+        p["timestamp"] = t;
+        p["ttl"] = 60000;
+        p["data"] = data;
+        return rpc(*net, m, "store", p);
+    };
+    auto unsigned_store = rpc(*net, m, "store",
+                              json{{"pubkey", a.session_id()}, {"namespace", -1}, {"timestamp", now_ms()}, {"ttl", 60000}, {"data", "YQ=="}});
+    CHECK(unsigned_store.body == "store: signature required to store to namespace -1");
+    REQUIRE(store("Zmlyc3Q=").status == 200);
+    auto second = store("c2Vjb25k");
+    REQUIRE(second.status == 200);
+    auto r = rpc(*net, m, "retrieve", json{{"pubkey", a.session_id()}, {"namespace", -1}});
+    REQUIRE(r.status == 200);
+    const json j = r.j();
+    REQUIRE(j["messages"].size() == 1);
+    CHECK(j["messages"][0]["data"] == "c2Vjb25k");
+    CHECK(j["messages"][0]["hash"] == second.j()["hash"]);
+}
+
+TEST_CASE("localnet: the session-localnet tool writes its network file and exits cleanly on SIGINT", "[localnet][tool]") {
+    const fs::path tool = fs::path(SESSION_BINARY_DIR) / "session-localnet";
+    REQUIRE(fs::exists(tool));
+    const fs::path file = fs::temp_directory_path() / ("localnet-tool-" + std::to_string(::getpid()) + ".json");
+    fs::remove(file);
+    const std::string file_s = file.string(), tool_s = tool.string();
+    const char* argv[] = {tool_s.c_str(), "--quiet", "--nodes", "6", "--swarm-size", "3", "--seeds", "2",
+                          "--network-file", file_s.c_str(), nullptr};
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::execv(argv[0], const_cast<char* const*>(argv));
+        ::_exit(127);
+    }
+    json f;
+    for (int i = 0; i < 200 && f.is_null(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::ifstream in(file);
+        if (in) f = json::parse(in, nullptr, false);
+        if (f.is_discarded()) f = nullptr;
+    }
+    REQUIRE(f.is_object());
+    CHECK(f["seeds"].size() == 2);
+    CHECK(f["nodes"].size() == 6);
+    // The file appears only once every endpoint listens: a node answers right away.
+    const auto& n0 = f["nodes"][0];
+    httplib::SSLClient cli(n0["ip"].get<std::string>(), n0["port"].get<int>());
+    cli.set_ca_cert_store(store_from_pem(f["ca_pem"].get<std::string>()));
+    cli.enable_server_certificate_verification(true);
+    auto r = cli.Post("/storage_rpc/v1", R"({"method":"info","params":{}})", "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    ::kill(pid, SIGINT);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    fs::remove(file);
 }
