@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "localnet/internal.hpp"
 #include "session/onion.hpp"
 #include "test_localnet_support.hpp"
@@ -286,4 +288,42 @@ TEST_CASE("localnet onion: a corrupting destination breaks the response, not the
     CHECK(net->counters(5).corrupted == 1);
     net->set_corrupt(5, 0.0);
     CHECK(send_onion(*net, {0, 1, 2}, 5, info).response);
+}
+
+TEST_CASE("localnet onion: proxy to a loopback HTTP server passes the layer and the answer through", "[localnet][onion]") {
+    auto net = start();
+    httplib::Server server;
+    std::string seen_body, seen_ua, seen_type;
+    server.Post("/oxen/v4/lsrpc", [&](const httplib::Request& req, httplib::Response& res) {
+        seen_body = req.body;
+        seen_ua = req.get_header_value("User-Agent");
+        seen_type = req.get_header_value("Content-Type");
+        res.status = 202;
+        res.set_content("server-encrypted bytes", "application/octet-stream");
+    });
+    const int port = server.bind_to_any_port("127.0.0.1");
+    REQUIRE(port > 0);
+    std::thread t([&] { server.listen_after_bind(); });
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+    auto& rng = *session::system_rng();
+    const auto node = net->node(4);
+    auto eph = onion::generate_x25519(rng);
+    auto key = onion::client_key(onion::EncType::xchacha20, eph.secret, eph.public_key, node.x25519);
+    REQUIRE(key);
+    const std::string trailer = json{{"host", "127.0.0.1"}, {"target", "/oxen/v4/lsrpc"}, {"protocol", "http"},
+                                     {"port", port}, {"method", "POST"}}.dump();
+    auto plain = onion::encode_combined(session::as_bytes("inner blob for the server"), trailer);
+    REQUIRE(plain);
+    auto ct = onion::encrypt(onion::EncType::xchacha20, *key, *plain, rng);
+    auto body = onion::encode_combined(
+        *ct, json{{"ephemeral_key", session::to_hex(eph.public_key.bytes)}, {"enc_type", "xchacha20"}}.dump());
+    auto r = post(*net, node.ip, node.port, "/onion_req/v2", session::to_string(*body));
+    server.stop();
+    t.join();
+    CHECK(r.status == 202);
+    CHECK(r.body == "server-encrypted bytes");
+    CHECK(seen_body == session::to_string(*plain));  // the whole decrypted layer, trailer included
+    CHECK(seen_ua == "Oxen Storage Server/2.11.0");
+    CHECK(seen_type == "application/octet-stream");
 }
