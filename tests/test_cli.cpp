@@ -514,6 +514,25 @@ TEST_CASE("cli: seal and open need the phrase from the environment or a file, no
     CHECK(ok.json_lines().at(0).at("body") == "via file");
 }
 
+TEST_CASE("cli: random bytes in argv, the phrase and stdin give a clean error, never a crash", "[cli]") {
+    std::mt19937 gen(99);
+    auto noise = [&](std::size_t max) {
+        std::string out(gen() % max + 1, '\0');
+        for (auto& c : out) c = static_cast<char>(gen() % 255 + 1);  // argv and env cannot hold NUL
+        return out;
+    };
+    for (int i = 0; i < 25; ++i) {
+        auto argv_noise = cli({noise(40), noise(40)});
+        CHECK(argv_noise.code == 2);
+        auto phrase_noise = cli({"id"}, "", {{"SESSION_MNEMONIC", noise(300)}});
+        CHECK(phrase_noise.code == 2);
+        auto flag_noise = cli({"seal", "--to", noise(80)}, noise(200), {{"SESSION_MNEMONIC", kAlice}});
+        CHECK(flag_noise.code == 2);
+        auto stdin_noise = cli({"seal", "--to", kBobId}, noise(3000), {{"SESSION_MNEMONIC", kAlice}});
+        CHECK((stdin_noise.code == 0 || stdin_noise.code == 2));  // 2 unless the noise happens to be UTF-8
+    }
+}
+
 TEST_CASE("cli: help and version succeed; help documents the exit codes", "[cli]") {
     auto h = cli({"--help"});
     CHECK(h.code == 0);
