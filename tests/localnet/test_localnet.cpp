@@ -792,3 +792,77 @@ TEST_CASE("localnet: the session-localnet tool writes its network file and exits
     CHECK(WEXITSTATUS(status) == 0);
     fs::remove(file);
 }
+
+TEST_CASE("localnet: subaccount tokens, their flags and revocation", "[localnet]") {
+    auto net = start();
+    const auto swarm = net->swarm_ids()[0];
+    Account owner = account_in(*net, swarm);
+    Account delegate;  // the subaccount's own Ed25519 key
+    const auto m = net->swarm_members(swarm)[3];
+    auto token = [&](std::uint8_t prefix, std::uint8_t flags) {
+        std::string t;
+        t.push_back(static_cast<char>(prefix));
+        t.push_back(static_cast<char>(flags));
+        t.append(2, '\0');
+        t.append(reinterpret_cast<const char*>(delegate.ed_pk.data()), 32);
+        return t;
+    };
+    // A request signed by the delegate under a token the owner signed.
+    auto as_sub = [&](const std::string& tok, const std::string& msg) {
+        return json{{"pubkey", owner.session_id()},
+                    {"pubkey_ed25519", owner.ed_hex()},
+                    {"subaccount", session::to_hex(session::as_bytes(tok))},
+                    {"subaccount_sig", owner.sign(tok)},
+                    {"signature", delegate.sign(msg)}};
+    };
+    auto retrieve = [&](const std::string& tok, int ns) {
+        const auto t = now_ms();
+        json p = as_sub(tok, "retrieve" + std::to_string(ns) + std::to_string(t));
+        p["timestamp"] = t;
+        p["namespace"] = ns;
+        return rpc(*net, m, "retrieve", p);
+    };
+    const std::string rw = token(0x05, 0x03);
+    const auto t0 = now_ms();
+    json st = as_sub(rw, "store42" + std::to_string(t0));
+    st["namespace"] = 42;
+    st["timestamp"] = t0;
+    st["ttl"] = 60000;
+    st["data"] = "c3Vi";
+    auto stored = rpc(*net, m, "store", st);
+    REQUIRE(stored.status == 200);
+    const std::string hash = stored.j()["hash"];
+    auto r = retrieve(rw, 42);
+    REQUIRE(r.status == 200);
+    CHECK(r.j()["messages"].size() == 1);
+    CHECK(retrieve(token(0x05, 0x02), 42).body == "retrieve signature verification failed");  // no read flag
+    CHECK(retrieve(token(0x03, 0x03), 42).status == 401);                                     // other prefix
+    CHECK(retrieve(token(0x03, 0x0b), 42).status == 200);                                     // any-prefix
+    json del = as_sub(rw, "delete" + hash);
+    del["messages"] = {hash};
+    CHECK(rpc(*net, m, "delete", del).body == "delete_msgs signature verification failed");  // no delete flag
+    // Revoke the read/write token (main key only), then unrevoke it.
+    auto revoke = [&](const char* method) {
+        const auto t = now_ms();
+        json p = owner.auth(std::string(method) + std::to_string(t) + rw);
+        p["timestamp"] = t;
+        p[std::string(method) == "revoke_subaccount" ? "revoke" : "unrevoke"] = session::to_hex(session::as_bytes(rw));
+        return rpc(*net, m, method, p);
+    };
+    auto rv = revoke("revoke_subaccount");
+    REQUIRE(rv.status == 200);
+    const json rvj = rv.j();
+    for (auto& [ed, res] : rvj["swarm"].items()) CHECK(res.contains("signature"));
+    CHECK(retrieve(rw, 42).status == 401);
+    CHECK(retrieve(rw, -11).status == 200);  // unrevocable namespace
+    auto un = revoke("unrevoke_subaccount");
+    REQUIRE(un.status == 200);
+    const json unj = un.j();
+    for (auto& [ed, res] : unj["swarm"].items()) CHECK(res["count"] == 1);
+    CHECK(retrieve(rw, 42).status == 200);
+    CHECK(rpc(*net, m, "delete", [&] {
+              json d = as_sub(token(0x05, 0x07), "delete" + hash);
+              d["messages"] = {hash};
+              return d;
+          }()).status == 200);
+}

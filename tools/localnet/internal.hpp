@@ -196,6 +196,10 @@ public:
     /// Every message whose account key (any prefix) is `key` (for move_account).
     std::vector<StoredMessage> messages_for_key(const ByteArray<32>& key);
     void insert_ignore(const StoredMessage& m);
+    /// Subaccount revocations (§5.11): the 50 most recent per account are kept.
+    void revoke(const Account& a, const std::vector<ByteArray<36>>& tokens);
+    std::size_t unrevoke(const Account& a, const std::vector<ByteArray<36>>& tokens);
+    bool is_revoked(const Account& a, const ByteArray<36>& token);
     void delete_for_key(const ByteArray<32>& key);
     std::size_t count();
 

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <functional>
 #include <future>
 
 #include "localnet/internal.hpp"
@@ -197,8 +198,35 @@ struct Auth {
     Account account;
     std::optional<ByteArray<32>> pk_ed;
     ByteArray<64> sig{};
-    bool subaccount = false;  // subaccount tokens are parsed but not supported (never verify)
+    // A subaccount (§4.4): token = [network prefix][flags][00 00][Ed25519 pubkey], signed by the account.
+    struct Subaccount {
+        ByteArray<36> token{};
+        ByteArray<64> sig{};
+    };
+    std::optional<Subaccount> sub;
 };
+
+enum SubaccountFlag : std::uint8_t { kRead = 0x01, kWrite = 0x02, kDelete = 0x04, kAnyPrefix = 0x08 };
+
+// A 36-byte token as base64 (48 characters) or hex (72).
+std::optional<ByteArray<36>> load_token(const std::string& s) {
+    std::optional<Bytes> raw;
+    if (s.size() == 48 && detail::is_base64(s)) {
+        auto b = base64_decode(s);
+        if (b) raw = std::move(*b);
+    } else if (s.size() == 72 && detail::is_hex(s)) {
+        auto b = from_hex(s);
+        if (b) raw = std::move(*b);
+    }
+    if (!raw || raw->size() != 36) return std::nullopt;
+    ByteArray<36> t{};
+    std::copy(raw->begin(), raw->end(), t.begin());
+    return t;
+}
+
+bool is_signature_b64(const std::string& s) {
+    return detail::is_base64(s) && (s.size() == 86 || (s.size() == 88 && s.substr(86) == "=="));
+}
 
 Auth load_pk_signature(const json& p, const std::optional<std::string>& pk, const std::optional<std::string>& pk_ed,
                        const std::optional<std::string>& sig) {
@@ -222,25 +250,36 @@ Auth load_pk_signature(const json& p, const std::optional<std::string>& pk, cons
         }
     }
     const auto& s = *sig;
-    if (!detail::is_base64(s) || !(s.size() == 86 || (s.size() == 88 && s.substr(86) == "==")))
-        throw ParseError("invalid signature: expected base64 encoded Ed25519 signature");
+    if (!is_signature_b64(s)) throw ParseError("invalid signature: expected base64 encoded Ed25519 signature");
     auto raw = base64_decode(s);
     if (!raw || raw->size() != 64) throw ParseError("invalid signature: expected base64 encoded Ed25519 signature");
     std::copy(raw->begin(), raw->end(), a.sig.begin());
 
     auto subacc = f_string(p, "subaccount");
     if (subacc && !subacc->empty()) {
-        if (!f_string(p, "subaccount_sig"))
-            throw ParseError("invalid subaccount: subaccount_sig is required when using subaccount");
-        a.subaccount = true;
+        auto subsig = f_string(p, "subaccount_sig");
+        if (!subsig) throw ParseError("invalid subaccount: subaccount_sig is required when using subaccount");
+        auto token = load_token(*subacc);
+        if (!token) throw ParseError("invalid subaccount: expected base64 or hex-encoded subaccount token");
+        if (!is_signature_b64(*subsig))
+            throw ParseError("invalid subaccount signature: expected base64 encoded Ed25519 signature");
+        Auth::Subaccount sub;
+        sub.token = *token;
+        auto raw = base64_decode(*subsig);
+        if (!raw || raw->size() != 64)
+            throw ParseError("invalid subaccount signature: expected base64 encoded Ed25519 signature");
+        std::copy(raw->begin(), raw->end(), sub.sig.begin());
+        a.sub = sub;
     }
     return a;
 }
 
 // §4.4: 05 + pubkey_ed25519 → the Ed25519 key must convert to the account's X25519 key;
-// otherwise the account bytes themselves are the Ed25519 verification key.
-bool verify(const Auth& a, std::string_view message) {
-    if (a.subaccount) return false;
+// otherwise the account bytes themselves are the Ed25519 verification key. With a subaccount the
+// token must be unrevoked (`revoked` tells), match the account prefix (unless any-prefix), carry
+// `flags`, be signed by the account key, and its key must have signed the request.
+bool verify(const Auth& a, std::string_view message, std::uint8_t flags = 0,
+            const std::function<bool(const ByteArray<36>&)>& revoked = {}) {
     const std::uint8_t* pk = a.account.key.data();
     if (a.account.prefix == 5 && a.pk_ed) {
         std::uint8_t x[32];
@@ -248,6 +287,15 @@ bool verify(const Auth& a, std::string_view message) {
             sodium_memcmp(x, a.account.key.data(), 32) != 0)
             return false;
         pk = a.pk_ed->data();
+    }
+    if (a.sub) {
+        const auto& tok = a.sub->token;
+        if (flags == 0) return false;  // this method takes no subaccounts
+        if (revoked && revoked(tok)) return false;
+        if (!(tok[1] & kAnyPrefix) && tok[0] != a.account.prefix) return false;
+        if ((tok[1] & flags) != flags) return false;
+        if (crypto_sign_verify_detached(a.sub->sig.data(), tok.data(), tok.size(), pk) != 0) return false;
+        pk = tok.data() + 4;
     }
     return crypto_sign_verify_detached(a.sig.data(), reinterpret_cast<const std::uint8_t*>(message.data()),
                                        message.size(), pk) == 0;
@@ -322,6 +370,12 @@ struct GetExpiriesReq {
     std::vector<std::string> messages;
     std::int64_t timestamp = 0;
 };
+struct RevokeReq {
+    Auth auth;
+    std::vector<ByteArray<36>> tokens;
+    std::int64_t timestamp = 0;
+    bool unrevoke = false;
+};
 struct OxendReq {
     std::string endpoint;
     json params;
@@ -342,13 +396,14 @@ struct IfElseReq {
 };
 
 using Request = std::variant<StoreReq, RetrieveReq, GetSwarmReq, InfoReq, DeleteReq, DeleteAllReq, DeleteBeforeReq,
-                             ExpireAllReq, ExpireReq, GetExpiriesReq, OxendReq, BatchReq, IfElseReq>;
+                             ExpireAllReq, ExpireReq, GetExpiriesReq, RevokeReq, OxendReq, BatchReq, IfElseReq>;
 
 const std::vector<std::string>& known_methods() {
     static const std::vector<std::string> m{"store",       "retrieve",    "get_swarm",    "get_snodes_for_pubkey",
                                             "info",        "delete",      "delete_all",   "delete_before",
                                             "expire",      "expire_all",  "get_expiries", "oxend_request",
-                                            "batch",       "sequence",    "ifelse"};
+                                            "batch",       "sequence",    "ifelse",       "revoke_subaccount",
+                                            "unrevoke_subaccount"};
     return m;
 }
 bool is_known(const std::string& m) {
@@ -507,6 +562,28 @@ GetExpiriesReq parse_get_expiries(const json& p) {
     return r;
 }
 
+RevokeReq parse_revoke(const json& p, bool unrevoke) {
+    const char* key = unrevoke ? "unrevoke" : "revoke";
+    auto pk = f_string(p, "pubkey");
+    auto pk_ed = f_string(p, "pubkey_ed25519");
+    auto tokens = f_str_array(p, key);
+    auto sig = f_string(p, "signature");
+    auto ts = f_timestamp(p, "timestamp");
+    RevokeReq r;
+    r.unrevoke = unrevoke;
+    r.auth = load_pk_signature(p, pk, pk_ed, sig);
+    require(key, tokens);
+    require("timestamp", ts);
+    r.timestamp = *ts;
+    if (!unrevoke && tokens->size() > 50) throw ParseError("invalid revoke: cannot revoke more than 50 subaccounts at once");
+    for (const auto& t : *tokens) {
+        auto tok = load_token(t);
+        if (!tok) throw ParseError(std::string("invalid ") + key + ": expected base64 or hex-encoded subaccount tag");
+        r.tokens.push_back(*tok);
+    }
+    return r;
+}
+
 OxendReq parse_oxend(const json& p) {
     auto endpoint = f_string(p, "endpoint");
     require("endpoint", endpoint);
@@ -602,6 +679,8 @@ Request parse_request(const std::string& method, const json& params) {
     if (method == "expire") return parse_expire(params);
     if (method == "get_expiries") return parse_get_expiries(params);
     if (method == "oxend_request") return parse_oxend(params);
+    if (method == "revoke_subaccount") return parse_revoke(params, false);
+    if (method == "unrevoke_subaccount") return parse_revoke(params, true);
     if (method == "batch") return parse_batch(params, false);
     if (method == "sequence") return parse_batch(params, true);
     if (method == "ifelse") return parse_ifelse(params);
@@ -635,6 +714,10 @@ struct Runner {
     }
 
     std::int64_t tolerance() const { return recurse ? detail::kSignatureTolerance : detail::kForwardedTolerance; }
+
+    std::function<bool(const ByteArray<36>&)> revoked(const Account& a) const {
+        return [this, a](const ByteArray<36>& t) { return n.store->is_revoked(a, t); };
+    }
 
     // One swarm peer's answer to a forwarded recursive request (§4.9).
     json call_peer(Node& peer) {
@@ -692,7 +775,8 @@ struct Runner {
             if (!r.auth) return Reply::text(401, "store: signature required to store to namespace " + std::to_string(r.ns));
             if (r.sig_ts < now - tolerance() || r.sig_ts > now + tolerance())
                 return Reply::text(406, "store signature timestamp too far from current time");
-            if (!verify(*r.auth, "store" + ns_sig(r.ns) + std::to_string(r.sig_ts)))
+            const std::uint8_t need = is_public_outbox(r.ns) ? (kWrite | kDelete) : kWrite;
+            if (!verify(*r.auth, "store" + ns_sig(r.ns) + std::to_string(r.sig_ts), need, revoked(r.account)))
                 return Reply::text(401, "store signature verification failed");
         }
         const auto account33 = r.account.bytes();
@@ -722,7 +806,10 @@ struct Runner {
             const std::int64_t ts = *r.timestamp;
             if (ts < now - detail::kSignatureTolerance || ts > now + detail::kSignatureTolerance)
                 return Reply::text(406, "retrieve timestamp too far from current time");
-            if (!verify(*r.auth, "retrieve" + ns_sig(r.ns) + std::to_string(ts)))
+            // Revoked subaccounts may still read "unrevocable" namespaces (−11, −111, …).
+            const bool unrevocable = r.ns < 0 && (-r.ns) % 100 == 11;
+            if (!verify(*r.auth, "retrieve" + ns_sig(r.ns) + std::to_string(ts), kRead,
+                        unrevocable ? std::function<bool(const ByteArray<36>&)>{} : revoked(r.account)))
                 return Reply::text(401, "retrieve signature verification failed");
         }
         // Limits (§5.4): neither given → max_size −5; negative −k → 7.8 MB / k; capped at 7.8 MB.
@@ -760,7 +847,7 @@ struct Runner {
     Reply run(DeleteReq& r) {
         const Account& a = r.auth.account;
         if (!for_us(a)) return wrong_swarm(a);
-        if (!verify(r.auth, "delete" + concat(r.messages)))
+        if (!verify(r.auth, "delete" + concat(r.messages), kDelete, revoked(a)))
             return Reply::text(401, "delete_msgs signature verification failed");
         auto mine = [&]() -> json {
             auto deleted = n.store->delete_hashes(a, r.messages);
@@ -805,7 +892,7 @@ struct Runner {
         if (!for_us(a)) return wrong_swarm(a);
         if (r.timestamp < now - tolerance() || r.timestamp > now + tolerance())
             return Reply::text(406, "delete_all timestamp too far from current time");
-        if (!verify(r.auth, "delete_all" + ns_sig(r.ns) + std::to_string(r.timestamp)))
+        if (!verify(r.auth, "delete_all" + ns_sig(r.ns) + std::to_string(r.timestamp), kDelete, revoked(a)))
             return Reply::text(401, "delete_all signature verification failed");
         return recursive([&] {
             return ns_result("deleted", n.store->delete_all(a, r.ns), !r.ns, a.hex() + std::to_string(r.timestamp));
@@ -817,7 +904,7 @@ struct Runner {
         if (!for_us(a)) return wrong_swarm(a);
         if (r.before > now + detail::kSignatureTolerance)
             return Reply::text(401, "delete_before timestamp too far in the future");
-        if (!verify(r.auth, "delete_before" + ns_sig(r.ns) + std::to_string(r.before)))
+        if (!verify(r.auth, "delete_before" + ns_sig(r.ns) + std::to_string(r.before), kDelete, revoked(a)))
             return Reply::text(401, "delete_before signature verification failed");
         return recursive([&] {
             return ns_result("deleted", n.store->delete_all(a, r.ns, r.before), !r.ns, a.hex() + std::to_string(r.before));
@@ -828,7 +915,7 @@ struct Runner {
         const Account& a = r.auth.account;
         if (!for_us(a)) return wrong_swarm(a);
         if (r.expiry < now - tolerance()) return Reply::text(406, "expire_all timestamp should be >= current time");
-        if (!verify(r.auth, "expire_all" + ns_sig(r.ns) + std::to_string(r.expiry)))
+        if (!verify(r.auth, "expire_all" + ns_sig(r.ns) + std::to_string(r.expiry), kDelete, revoked(a)))
             return Reply::text(401, "expire_all signature verification failed");
         return recursive([&] {
             return ns_result("updated", n.store->expire_all(a, r.ns, r.expiry), !r.ns, a.hex() + std::to_string(r.expiry));
@@ -847,9 +934,15 @@ struct Runner {
         if (r.extend) sig_msg += "extend";
         for (auto e : r.expiries) sig_msg += std::to_string(e);
         sig_msg += concat(r.messages);
-        if (!verify(r.auth, sig_msg)) return Reply::text(401, "expire: signature verification failed");
-        const auto mode = r.shorten ? detail::ExpireMode::shorten
-                                    : r.extend ? detail::ExpireMode::extend : detail::ExpireMode::set;
+        if (!verify(r.auth, sig_msg, kWrite, revoked(a))) return Reply::text(401, "expire: signature verification failed");
+        auto mode = r.shorten ? detail::ExpireMode::shorten
+                              : r.extend ? detail::ExpireMode::extend : detail::ExpireMode::set;
+        if (r.auth.sub && !(r.auth.sub->token[1] & kDelete)) {
+            // Without delete access a subaccount may only lengthen expiries.
+            if (r.shorten)
+                return Reply::text(400, "expire: shorten parameter cannot be used with this subaccount token (missing delete access)");
+            mode = detail::ExpireMode::extend;
+        }
         return recursive([&] {
             auto out = n.store->expire(a, r.messages, clamped, mode);
             std::sort(out.updated.begin(), out.updated.end());
@@ -884,11 +977,30 @@ struct Runner {
         if (!for_us(a)) return wrong_swarm(a);
         if (r.timestamp < now - detail::kSignatureTolerance || r.timestamp > now + detail::kSignatureTolerance)
             return Reply::text(406, "get_expiries timestamp too far from current time");
-        if (!verify(r.auth, "get_expiries" + std::to_string(r.timestamp) + concat(r.messages)))
+        if (!verify(r.auth, "get_expiries" + std::to_string(r.timestamp) + concat(r.messages), kRead, revoked(a)))
             return Reply::text(401, "get_expiries signature verification failed");
         json exp = json::object();
         for (auto& [h, e] : n.store->get_expiries(a, r.messages)) exp[h] = e;
         return Reply::ok(json{{"expiries", exp}});
+    }
+
+    Reply run(RevokeReq& r) {
+        const Account& a = r.auth.account;
+        const std::string name = r.unrevoke ? "unrevoke_subaccount" : "revoke_subaccount";
+        if (!for_us(a)) return wrong_swarm(a);
+        if (r.timestamp < now - tolerance() || r.timestamp > now + tolerance())
+            return Reply::text(406, name + " timestamp too far from current time");
+        std::string tokens;
+        for (const auto& t : r.tokens) tokens.append(reinterpret_cast<const char*>(t.data()), t.size());
+        if (!verify(r.auth, name + std::to_string(r.timestamp) + tokens))  // main key only
+            return Reply::text(401, name + " signature verification failed");
+        return recursive([&] {
+            json m;
+            if (r.unrevoke) m["count"] = n.store->unrevoke(a, r.tokens);
+            else n.store->revoke(a, r.tokens);
+            m["signature"] = n.sign_b64(a.hex() + std::to_string(r.timestamp) + tokens);
+            return m;
+        });
     }
 
     Reply run(OxendReq& r) {

@@ -133,7 +133,12 @@ MessageStore::MessageStore(const std::string& path) : db_(std::make_unique<Db>()
          " expiry INTEGER NOT NULL,"
          " data BLOB NOT NULL);"
          "CREATE INDEX IF NOT EXISTS messages_owner ON messages(owner, namespace, id);"
-         "CREATE INDEX IF NOT EXISTS messages_expiry ON messages(expiry);");
+         "CREATE INDEX IF NOT EXISTS messages_expiry ON messages(expiry);"
+         "CREATE TABLE IF NOT EXISTS revoked_subaccounts ("
+         " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " owner BLOB NOT NULL,"
+         " token BLOB NOT NULL,"
+         " UNIQUE(owner, token));");
 }
 
 MessageStore::~MessageStore() = default;
@@ -330,6 +335,41 @@ void MessageStore::insert_ignore(const StoredMessage& m) {
              " VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
     ins.run();
+}
+
+void MessageStore::revoke(const Account& a, const std::vector<ByteArray<36>>& tokens) {
+    std::lock_guard lock(mutex_);
+    auto owner = a.bytes();
+    Transaction tx(db_->handle);
+    for (const auto& t : tokens) {
+        Stmt ins(db_->handle, "INSERT OR REPLACE INTO revoked_subaccounts (owner, token) VALUES (?, ?)");
+        ins.bind(1, ByteView(owner)).bind(2, ByteView(t)).run();
+    }
+    Stmt trim(db_->handle,
+              "DELETE FROM revoked_subaccounts WHERE owner = ?1 AND id NOT IN"
+              " (SELECT id FROM revoked_subaccounts WHERE owner = ?1 ORDER BY id DESC LIMIT 50)");
+    trim.bind(1, ByteView(owner)).run();
+    tx.commit();
+}
+
+std::size_t MessageStore::unrevoke(const Account& a, const std::vector<ByteArray<36>>& tokens) {
+    std::lock_guard lock(mutex_);
+    auto owner = a.bytes();
+    std::size_t count = 0;
+    for (const auto& t : tokens) {
+        Stmt del(db_->handle, "DELETE FROM revoked_subaccounts WHERE owner = ? AND token = ?");
+        del.bind(1, ByteView(owner)).bind(2, ByteView(t)).run();
+        count += static_cast<std::size_t>(sqlite3_changes(db_->handle));
+    }
+    return count;
+}
+
+bool MessageStore::is_revoked(const Account& a, const ByteArray<36>& token) {
+    std::lock_guard lock(mutex_);
+    auto owner = a.bytes();
+    Stmt sel(db_->handle, "SELECT 1 FROM revoked_subaccounts WHERE owner = ? AND token = ?");
+    sel.bind(1, ByteView(owner)).bind(2, ByteView(token));
+    return sel.step();
 }
 
 void MessageStore::delete_for_key(const ByteArray<32>& key) {
