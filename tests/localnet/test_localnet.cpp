@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "localnet/internal.hpp"
+#include "session/swarm.hpp"
 #include "support/vectors.hpp"
 #include "test_localnet_support.hpp"
 
@@ -865,4 +866,31 @@ TEST_CASE("localnet: subaccount tokens, their flags and revocation", "[localnet]
               d["messages"] = {hash};
               return d;
           }()).status == 200);
+}
+
+TEST_CASE("localnet: swarms and hashes agree with the client library's session::swarm", "[localnet]") {
+    Options o = fast_options();
+    o.node_count = 12;
+    o.swarm_size = 3;  // 4 swarms
+    auto net = start(o);
+    const auto ids = net->swarm_ids();
+    REQUIRE(ids.size() == 4);
+    for (int i = 0; i < 40; ++i) {
+        Account a;
+        const auto expected = session::swarm::closest_swarm(
+            session::swarm::swarm_space(session::X25519PublicKey{a.x_pk}), ids);
+        CHECK(*net->swarm_for(a.session_id()) == expected);
+        auto r = rpc(*net, static_cast<std::size_t>(i) % 12, "get_swarm", json{{"pubkey", a.session_id()}});
+        REQUIRE(r.status == 200);
+        CHECK(r.j()["swarm"] == session::localnet::detail::hex_u64(expected));
+        if (i % 10 == 0) {
+            const std::string data = "hash check " + std::to_string(i);
+            auto st = rpc(*net, net->swarm_members(expected)[0], "store",
+                          json{{"pubkey", a.session_id()}, {"timestamp", now_ms()}, {"ttl", 60000},
+                               {"data", session::base64_encode(session::as_bytes(data))}});
+            REQUIRE(st.status == 200);
+            auto id33 = session::from_hex(a.session_id());
+            CHECK(st.j()["hash"] == session::swarm::message_hash(*id33, 0, session::as_bytes(data)));
+        }
+    }
 }
