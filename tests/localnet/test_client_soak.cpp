@@ -97,6 +97,9 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
     std::atomic<bool> faults_done{false};
     std::atomic<std::size_t> fault_actions{0};
     std::atomic<std::size_t> moves{0};
+    // A move copies the whole account in the emulator and makes both clients re-read new members:
+    // a few per run exercise 421 recovery without turning the soak into a copy benchmark.
+    constexpr std::size_t kMaxMoves = 4;
     std::shared_mutex move_gate;  // sends share it; an account move takes it exclusively
 
     // Faults: at most 2 nodes down at once (a swarm of 6 keeps a majority), small skews only
@@ -128,7 +131,7 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
                 case 6: net.clear_faults(); break;
                 case 7:
                     // Now and then an account moves to the other swarm (its old swarm answers 421).
-                    if (rng() % 8 == 0) {
+                    if (moves < kMaxMoves && rng() % 8 == 0) {
                         // localnet's move copies, then deletes, then switches: a store landing in
                         // between would be lost by the emulator itself, so no send runs meanwhile.
                         std::unique_lock exclusive(move_gate);
@@ -144,7 +147,7 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
                     break;
             }
             ++fault_actions;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 60));
+            std::this_thread::sleep_for(std::chrono::milliseconds(40 + rng() % 120));
         }
         net.clear_faults();
         for (auto i : down) (void)net.start_node(i);
