@@ -453,13 +453,15 @@ TEST_CASE("cli: bad recipient Session IDs are usage errors naming the problem", 
                                           {"05" + key.substr(2), "66"},
                                           {"05" + key + "aa", "66"},
                                           {"05" + key.substr(1) + "z", "position 65"},
-                                          {"", "66"}}) {
+                                          {"", "66"},
+                                          {"05" + std::string(64, '0'), "low-order"}}) {
         auto r = cli({"seal", "--to", b.id}, "hi", {{"SESSION_MNEMONIC", kAlice}});
         INFO(b.id << ": " << r.err);
         CHECK(r.code == 2);
         CHECK(r.out.empty());
         CHECK(r.err.find("--to") != std::string::npos);
         CHECK(r.err.find(b.says) != std::string::npos);
+        if (b.says == "low-order") continue;  // parses, so send would build a mainnet client: not in tests
         auto s = cli({"send", b.id, "hi"}, "", {{"SESSION_MNEMONIC", kAlice}});
         CHECK(s.code == 2);
     }

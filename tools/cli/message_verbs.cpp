@@ -206,7 +206,11 @@ int cmd_seal(const Args& args) {
     m.expire_seconds = settings->expire_seconds;
     const auto rule = settings->legacy_padding ? envelope::PaddingRule::legacy : envelope::PaddingRule::current;
     auto sealed = envelope::seal(*self, *to, envelope::build_content(m), m.timestamp_ms, rule);
-    if (!sealed) return fail({exit_code_for(sealed.error().code), "seal: " + sealed.error().message});
+    if (!sealed) {
+        // A Session ID whose key cannot receive (a low-order point) is bad input, like a bad prefix.
+        if (sealed.error().code == Errc::key_invalid) return fail({kUsage, "--to: " + sealed.error().message});
+        return fail({exit_code_for(sealed.error().code), "seal: " + sealed.error().message});
+    }
     const std::string data = envelope::to_swarm_data(*sealed);
     if (data.size() > kMaxSwarmDataChars)
         report("warning: the sealed message is " + std::to_string(data.size()) +

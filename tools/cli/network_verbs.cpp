@@ -150,7 +150,10 @@ int cmd_send(const Args& args) {
         options.expiration_timer = std::chrono::seconds(settings->expire_seconds);
     }
     auto sent = client->send(*to, text, options);
-    if (!sent) return fail({exit_code_for(sent.error().code), "send: " + sent.error().message});
+    if (!sent) {
+        if (sent.error().code == Errc::key_invalid) return fail({kUsage, "recipient: " + sent.error().message});
+        return fail({exit_code_for(sent.error().code), "send: " + sent.error().message});
+    }
     if (args.format == Format::json) {
         ojson o;
         o["to"] = to->hex();
