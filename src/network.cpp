@@ -127,6 +127,8 @@ constexpr std::size_t kRefreshNodes = 3;
 constexpr int kMaxSwarmRedirects = 2;
 /// Path failures to one fixed destination before the destination itself is blamed.
 constexpr std::size_t kFixedNodePathFailures = 3;
+/// A clock sync younger than this makes a 406 from one member that member's fault first.
+constexpr std::int64_t kRecentSyncMs = 60'000;
 /// Minimum time between pool fetches triggered by strikes (single-flight plus a cooldown).
 constexpr std::int64_t kMinRefetchIntervalMs = 10'000;
 /// Swarm members that must still be usable before the cached swarm is refetched (desktop: 3).
@@ -217,7 +219,7 @@ struct Network::Impl {
 
     std::mutex fetch_m;
     std::mutex sync_m;
-    std::int64_t last_sync_ms = LLONG_MIN / 2;  // under sync_m
+    std::atomic<std::int64_t> last_sync_ms{LLONG_MIN / 2};  // written under sync_m
 
     std::mutex threads_m;
     std::vector<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> threads;
@@ -619,7 +621,7 @@ struct Network::Impl {
         std::set<std::uint64_t> failed_paths;
         std::vector<Snode> tried;
         int redirects = 0;
-        bool resynced = false, refetched = false;
+        bool resynced = false, refetched = false, blamed_clock = false;
         std::size_t failures = 0, fixed_path_failures = 0, used = 0;
         std::optional<Error> last_error;
         std::optional<RpcReply> last_reply;
@@ -676,6 +678,20 @@ struct Network::Impl {
                                      std::to_string(reply.status) + ": " + quote(reply.body));
             if (reply.status == 406 || reply.status == 425) {
                 // Clock out of sync (storage-server.md §4.7): resync, then rebuild (re-sign) and resend.
+                // Just resynchronised (another call did)? Then a 406 from one swarm member says
+                // more about its clock than ours: strike it and ask another member first.
+                const bool recent_sync = now_local() - last_sync_ms.load() < kRecentSyncMs;
+                if (resync_allowed && !resynced && recent_sync && target != Target::fixed && !blamed_clock) {
+                    blamed_clock = true;
+                    {
+                        std::lock_guard lk(m);
+                        strike_locked(dest, 1);
+                    }
+                    ++failures;
+                    tried.push_back(dest);
+                    last_reply = std::move(reply);
+                    continue;
+                }
                 if (resync_allowed && !resynced) {
                     resynced = true;
                     --used;  // the resynchronised retry is not charged to the attempt budget
@@ -683,6 +699,18 @@ struct Network::Impl {
                                             " from " + dest.address() + ": resynchronising the network time");
                     auto s = sync_after(a.recv_ms);
                     if (!s) log(LogLevel::warning, s.error().message);
+                    continue;
+                }
+                if (target != Target::fixed) {
+                    // Still out of sync with the network's median time: this member's clock is off
+                    // (a strike, so it stops costing a resync per request).
+                    {
+                        std::lock_guard lk(m);
+                        strike_locked(dest, 1);
+                    }
+                    ++failures;
+                    tried.push_back(dest);
+                    last_reply = std::move(reply);
                     continue;
                 }
                 return reply;

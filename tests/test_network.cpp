@@ -982,3 +982,20 @@ TEST_CASE("network: a batch whose sub-requests all got 421 is handled as a 421",
     CHECK(fake->by_key(r->node.ed25519())->info.swarm_id == other);
     CHECK(json::parse(r->body).at("results").size() == 2);
 }
+
+TEST_CASE("network: one member with a wrong clock: resync, then another member", "[network][clock]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    Network net(fake_options(fake));
+    auto acct = account(34);
+    auto sw = net.get_swarm(acct);
+    REQUIRE(sw);
+    const auto bad = sw->nodes[0].ed25519();
+    fake->by_key(bad)->skew_ms = -300'000;  // 5 minutes behind; the rest of the network is right
+    for (int k = 0; k < 8; ++k) {
+        auto r = net.store(acct, 0, base64_encode(to_bytes("c" + std::to_string(k))), 60'000);
+        REQUIRE(r);
+        CHECK(r->entry.ed25519() != bad);
+    }
+    CHECK(std::llabs(net.clock_offset_ms()) < 5'000);  // the median ignores the one bad clock
+    CHECK(net.stats().clock_syncs <= 3);                 // each 406 after a resync is a strike
+}
