@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "test_network_support.hpp"
@@ -81,12 +83,20 @@ struct Seed {
     int port = 0;
     std::atomic<int> hits{0};
 
+    std::mutex ports_m;
+    std::set<int> remote_ports;  // one per client connection
+
     explicit Seed(Cert& cert) {
         // httplib takes its own references.
         server = std::make_unique<httplib::SSLServer>(cert.x509.get(), cert.key.get());
         REQUIRE(server->is_valid());
-        server->Post("/json_rpc", [this](const httplib::Request&, httplib::Response& res) {
+        server->set_keep_alive_max_count(100);  // httplib closes after 5 requests by default
+        server->Post("/json_rpc", [this](const httplib::Request& req, httplib::Response& res) {
             ++hits;
+            {
+                std::lock_guard lk(ports_m);
+                remote_ports.insert(req.remote_port);
+            }
             json states = json::array();
             for (int i = 0; i < 4; ++i)
                 states.push_back({{"public_ip", "10.0.0." + std::to_string(i + 1)},
@@ -225,4 +235,25 @@ TEST_CASE("network/tls: a local network's seeds are verified against its CA", "[
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("127.0.0.1") != std::string::npos);
     CHECK(json_rpc() == before);  // the TLS handshake failed: no request reached the seed
+}
+
+TEST_CASE("network/tls: the curl transport reuses one connection per peer", "[network][tls]") {
+    auto cert = make_cert("127.0.0.1", "Guard");
+    Seed guard(cert);
+    auto t = network::curl_transport();
+    REQUIRE(t);
+    network::HttpRequest req;
+    req.url = guard.url() + "/json_rpc";
+    req.body = to_bytes("{}");  // verification off, as for a storage node
+    for (int i = 0; i < 5; ++i) {
+        auto r = (*t)->post(req);
+        REQUIRE(r);
+        CHECK(r->status == 200);
+    }
+    CHECK(guard.hits == 5);
+    CHECK(guard.remote_ports.size() == 1);  // 5 requests, 1 TCP/TLS connection
+    // From other threads: the share hands them the same cached connection when it is idle.
+    std::thread([&] { REQUIRE((*t)->post(req)); }).join();
+    std::thread([&] { REQUIRE((*t)->post(req)); }).join();
+    CHECK(guard.remote_ports.size() == 1);
 }
