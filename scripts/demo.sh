@@ -50,7 +50,8 @@ echo "Bob:   $bob_id"
 
 step "Alice sends Bob a message"
 text="Hello Bob! This is Alice, over a local Session network. ✓"
-SESSION_MNEMONIC=$alice_phrase "$cli" --network "$work/network.json" send "$bob_id" "$text"
+hash=$(SESSION_MNEMONIC=$alice_phrase "$cli" --network "$work/network.json" send "$bob_id" "$text")
+echo "message hash: $hash"
 
 step "Bob receives it"
 SESSION_MNEMONIC=$bob_phrase "$cli" --network "$work/network.json" receive -o json > "$work/inbox.jsonl"
