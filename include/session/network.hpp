@@ -20,7 +20,11 @@
 // * Errors and retries (protocol.md §4.4, §5.5; storage-server.md §3.9): path errors retry on
 //   another path with bounded backoff min(retry_max_delay, retry_base_delay·2^n); 421 adopts the swarm
 //   in the reply; 406/425 resynchronise the network time (median of `info` on 3 nodes) and the
-//   request is rebuilt (re-signed) by its ParamsBuilder and sent again.
+//   request is rebuilt (re-signed) by its ParamsBuilder and sent again (a swarm member that still
+//   disagrees, or disagrees right after a resync, is struck and another member asked). A batch whose
+//   sub-requests all failed with one status is handled as that status. Ambiguous path failures
+//   (timeouts, 504) strike both the path and the destination; strikes count consecutive failures and
+//   a success clears them.
 //
 // Request accounting (what a caller pays): a warm `store` is exactly 1 onion request (to one swarm
 // member; the member replicates to its swarm). A cold `store` is at most 3 network requests: one seed
