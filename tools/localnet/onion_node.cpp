@@ -3,6 +3,7 @@
 // response wrapping (§3.6) and the plain-text path errors (§3.9). Relays between nodes are
 // in-process calls (the real network uses OMQ) and honour the next node's faults.
 #include <algorithm>
+#include <limits>
 #include <cstring>
 
 #include "localnet/internal.hpp"
@@ -98,7 +99,16 @@ Reply Network::Impl::handle_onion_entry(Node& n, std::string_view body) {
             if (!t) throw std::runtime_error("Invalid encryption type " + name);
             enc = *t;
         }
-        if (auto it = j.find("hop_no"); it != j.end()) hop_no = std::max(0, it->get<int>());
+        if (auto it = j.find("hop_no"); it != j.end()) {
+            // Only an integer is a hop count; clamp it into int range rather than convert a float
+            // or an out-of-range integer (undefined behaviour).
+            if (!it->is_number_integer()) throw std::runtime_error("Invalid hop_no: expected an integer");
+            constexpr auto kIntMax = std::numeric_limits<int>::max();
+            if (it->is_number_unsigned())  // nlohmann stores every non-negative integer as unsigned
+                hop_no = static_cast<int>(std::min<std::uint64_t>(it->get<std::uint64_t>(), kIntMax));
+            else
+                hop_no = static_cast<int>(std::clamp<std::int64_t>(it->get<std::int64_t>(), 0, kIntMax));
+        }
     } catch (const std::exception& e) {
         return Reply::text(400, prefix + e.what());
     }

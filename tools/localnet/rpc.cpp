@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <limits>
 #include <functional>
 #include <future>
 
@@ -431,7 +432,10 @@ StoreReq parse_store(const json& p) {
     if (expiry && ttl) throw ParseError("Cannot specify both 'expiry' and 'ttl'");
     if (!expiry && !ttl) throw ParseError("Required field 'expiry' or 'ttl' missing");
     r.timestamp = *ts;
-    r.expiry = expiry ? *expiry : r.timestamp + *ttl;
+    // Saturate instead of overflowing: an absurd ttl or timestamp then fails the TTL range check.
+    if (expiry) r.expiry = *expiry;
+    else if (__builtin_add_overflow(r.timestamp, *ttl, &r.expiry))
+        r.expiry = *ttl > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
     if (ns) r.ns = *ns;
     if (sig) {
         r.auth = load_pk_signature(p, pk, pk_ed, sig);
