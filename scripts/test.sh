@@ -1,14 +1,44 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine, builds, and runs the whole test suite.
-#   scripts/test.sh            everything except the long soak (CI's variant: soak runs 500 messages)
-#   SESSION_FULL=1 scripts/test.sh   also the [.slow] cases and the full 5,000-message soak
+# Sets up a fresh Debian 12 machine, builds, and runs the whole test suite:
+#   1. the suite (unit, localnet integration, CLI, install, fuzz-corpus replay, a 500-message soak);
+#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/);
+#   3. every libFuzzer target for a short while (fuzz/run.sh, FUZZ_SECONDS each, default 10).
+# Options (environment):
+#   SESSION_QUICK=1   step 1 only
+#   SESSION_FULL=1    also the hidden [.slow] cases and the full 5,000-message soak
+#   FUZZ_SECONDS=N    fuzzing time per target in step 3
+# .ci/run runs this script; it stays under 40 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-scripts/build.sh
-cd "${BUILD_DIR:-build}"
+jobs=$(nproc)
+start=$(date +%s)
+stamp() { printf '\n== [%4ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
+
+ctest_args=(--output-on-failure -j "$jobs")
 if [ "${SESSION_FULL:-0}" = 1 ]; then
-  SESSION_SOAK_MESSAGES=${SESSION_SOAK_MESSAGES:-5000} ctest --output-on-failure -j 2
+  export SESSION_SOAK_MESSAGES=${SESSION_SOAK_MESSAGES:-5000}
 else
-  ctest --output-on-failure -j 2 -LE slow
+  ctest_args+=(-LE slow)
 fi
+
+stamp "setup"
+scripts/setup.sh
+
+stamp "build (build/)"
+BUILD_DIR=build scripts/build.sh
+stamp "test suite"
+ctest --test-dir build "${ctest_args[@]}"
+
+if [ "${SESSION_QUICK:-0}" = 1 ]; then stamp "done (quick)"; exit 0; fi
+
+stamp "build with ASan + UBSan (build-asan/)"
+BUILD_DIR=build-asan scripts/build.sh -DSESSION_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+stamp "test suite under ASan + UBSan"
+# The install test rebuilds a consumer against the instrumented library; it is covered in step 1.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan "${ctest_args[@]}" -E '^install_consumer$'
+
+stamp "fuzz every target for ${FUZZ_SECONDS:-10} s"
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} fuzz/run.sh
+
+stamp "all passed"
