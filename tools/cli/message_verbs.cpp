@@ -242,6 +242,9 @@ std::string message_json(const envelope::Message& m) {
                   : m.expiry == envelope::Expiry::after_read ? "after_read"
                                                              : "after_send";
     if (m.display_name) o["display_name"] = *m.display_name;
+    // A sync copy (sent by our own account from another device) names its real recipient here.
+    if (m.content.data_message && m.content.data_message->sync_target)
+        o["sync_target"] = *m.content.data_message->sync_target;
     o["attachments"] = ojson::parse(attachments_json(m.attachments));
     return o.dump(-1, ' ', false, ojson::error_handler_t::replace);
 }

@@ -61,6 +61,9 @@ void print_message(const ReceivedMessage& m, Format format) {
         o["expire_after_read"] = m.expiration_type == ExpirationType::delete_after_read;
         o["expiry"] = std::string(expiry_name(m.expiration_type));
         if (m.display_name) o["display_name"] = *m.display_name;
+        // A sync copy (sent by our own account from another device) names its real recipient here.
+        if (m.content.data_message && m.content.data_message->sync_target)
+            o["sync_target"] = *m.content.data_message->sync_target;
         o["attachments"] = ojson::parse(attachments_json(m.attachments));
         emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
         return;
