@@ -14,7 +14,7 @@
 #include <mutex>
 #include <random>
 #include <set>
-#include <shared_mutex>
+#include <condition_variable>
 #include <thread>
 
 #include "localnet/localnet.hpp"
@@ -100,7 +100,34 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
     // A move copies the whole account in the emulator and makes both clients re-read new members:
     // a few per run exercise 421 recovery without turning the soak into a copy benchmark.
     constexpr std::size_t kMaxMoves = 4;
-    std::shared_mutex move_gate;  // sends share it; an account move takes it exclusively
+    // Sends pass the gate; an account move closes it and waits for in-flight sends to finish.
+    // (A shared_mutex would let the two senders starve the fault thread.)
+    struct Gate {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool closed = false;
+        int in_flight = 0;
+        void enter() {
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] { return !closed; });
+            ++in_flight;
+        }
+        void leave() {
+            std::lock_guard lock(mu);
+            --in_flight;
+            cv.notify_all();
+        }
+        void close() {
+            std::unique_lock lock(mu);
+            closed = true;
+            cv.wait(lock, [&] { return in_flight == 0; });
+        }
+        void open() {
+            std::lock_guard lock(mu);
+            closed = false;
+            cv.notify_all();
+        }
+    } move_gate;
 
     // Faults: at most 2 nodes down at once (a swarm of 6 keeps a majority), small skews only
     // (within the storage server's ±60 s), drops/hangs/corruption on a few nodes.
@@ -134,7 +161,7 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
                     if (moves < kMaxMoves && rng() % 8 == 0) {
                         // localnet's move copies, then deletes, then switches: a store landing in
                         // between would be lost by the emulator itself, so no send runs meanwhile.
-                        std::unique_lock exclusive(move_gate);
+                        move_gate.close();
                         const auto& who = clients[rng() % 2]->session_id().hex();
                         auto current = net.swarm_for(who);
                         for (auto id : net.swarm_ids())
@@ -143,6 +170,7 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
                                 ++moves;
                                 break;
                             }
+                        move_gate.open();
                     }
                     break;
             }
@@ -178,8 +206,10 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
             for (int attempt = 0; attempt < 6; ++attempt) {
                 const std::string body = (k == 0 ? "A>B " : "B>A ") + std::to_string(i) + " try " + std::to_string(attempt);
                 Result<SendResult> r = [&] {
-                    std::shared_lock shared(move_gate);
-                    return clients[k]->send(clients[other]->session_id(), body);
+                    move_gate.enter();
+                    auto result = clients[k]->send(clients[other]->session_id(), body);
+                    move_gate.leave();
+                    return result;
                 }();
                 std::lock_guard lock(sent[k].mu);
                 if (r) {
