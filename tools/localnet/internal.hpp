@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -282,6 +283,9 @@ struct Network::Impl {
     detail::Listener control;
 
     mutable std::mutex moves_mutex;
+    // Client requests hold this shared while they run; move_account holds it exclusively, so a
+    // store can never land in the old swarm between the migration's copy and the switch.
+    std::shared_mutex account_moves;
     std::map<ByteArray<32>, std::uint64_t> moved;  // account key -> swarm (move_account)
 
     // Wakes sleeping / hung / waiting requests when the network (or a node) stops.

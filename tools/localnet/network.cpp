@@ -900,6 +900,7 @@ Result<void> Network::move_account(std::string_view pubkey_hex, std::uint64_t sw
     Impl& im = *impl_;
     if (std::find(im.swarm_ids.begin(), im.swarm_ids.end(), swarm_id) == im.swarm_ids.end())
         return unexpected(Errc::invalid_argument, "localnet: move_account: no swarm " + detail::hex_u64(swarm_id));
+    std::unique_lock moving(im.account_moves);  // no client request runs during the move
     const std::uint64_t old = im.swarm_for_key(*key);
     if (old != swarm_id) {
         // Migrate: every message any old member holds goes to every new member, then leaves the old.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <shared_mutex>
 #include <functional>
 #include <future>
 
@@ -1075,6 +1076,7 @@ Reply Network::Impl::handle_client_body(Node& n, std::string_view body, Origin o
     if (m == j.end() || !m->is_string()) return Reply::text(400, "invalid json: no `method` field");
     auto p = j.find("params");
     if (p == j.end() || !p->is_object()) return Reply::text(400, "invalid json: no `params` field");
+    std::shared_lock moving(account_moves);
     return handle_method(n, m->get<std::string>(), *p, origin, true);
 }
 
