@@ -322,10 +322,11 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
     if (auto bad = invalid_utf8_at(text); bad != std::string_view::npos)
         return unexpected(Errc::invalid_argument,
                           "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(bad));
+    // An empty text is sent as asked (this library and session-cli show it); official apps hide a
+    // DataMessage with neither body nor attachments, so the caller is told through the log.
     if (text.empty() && options.attachments.empty())
-        return unexpected(Errc::invalid_argument,
-                          "client: text: expected a non-empty text or an attachment, got neither (session-desktop "
-                          "drops empty messages as invisible)");
+        im.say(network::LogLevel::warning,
+               "client: sending an empty message: official Session apps do not display it");
     const auto timer = options.expiration_timer.count();
     if (options.expiration == ExpirationType::none && timer != 0)
         return unexpected(Errc::invalid_argument, "client: expiration_timer: expected 0 when expiration is none, got " +

@@ -182,8 +182,10 @@ public:
     /// Client (the timestamp identifies the message in quotes, reactions, receipts and unsends). Retries other paths and
     /// swarm members; follows a moved swarm (421); resynchronises the clock on 406.
     /// Cost: warm (pool, path and recipient swarm cached) = 1 onion request.
-    /// Errors: invalid_argument (empty text without attachments — official clients drop such
-    /// messages —, text not UTF-8, bad options), envelope_too_large, net_* (see network::Network::store).
+    /// An empty text is sent (and received by this library), with a warning in the log: official
+    /// apps do not display a message with neither body nor attachments.
+    /// Errors: invalid_argument (text not UTF-8, bad options), envelope_too_large, net_* (see
+    /// network::Network::store).
     [[nodiscard]] Result<SendResult> send(const SessionId& to, std::string_view text,
                                           const SendOptions& options = {});
     /// As above, with the recipient as "05…" hex. Errors additionally: session_id_invalid,

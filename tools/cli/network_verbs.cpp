@@ -141,8 +141,7 @@ int cmd_send(const Args& args) {
         if (!read) return fail(read.error());
         text = std::move(*read);
     }
-    if (text.empty())
-        return fail({kUsage, "send: the message text is empty (Session apps do not display an empty message)"});
+    if (text.empty()) report("warning: sending an empty message: Session apps do not display it");
     auto client = make_client(args, std::move(*self), settings->display_name.value_or(""));
     if (!client) return fail(client.error());
 
