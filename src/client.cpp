@@ -7,7 +7,9 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -402,6 +404,41 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
 
 // ---- receive ---------------------------------------------------------------------------------
 
+namespace {
+
+struct Opened {
+    retrieve::StoredMessage* stored;
+    Result<envelope::Message> msg;
+};
+
+// Opens every item, in input order. Opening is pure CPU (sealed box, Ed25519 verify, key
+// conversion), so a large page is spread over one thread per core; a small one stays on the
+// caller's thread, where starting threads would cost more than it saves.
+std::vector<Opened> open_all(const Identity& self, const std::vector<retrieve::StoredMessage*>& items) {
+    constexpr std::size_t kItemsPerThread = 32;
+    const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t threads = std::min(cores, (items.size() + kItemsPerThread - 1) / kItemsPerThread);
+    std::vector<std::optional<Result<envelope::Message>>> slots(items.size());
+    auto work = [&](std::size_t first, std::size_t step) {
+        for (std::size_t i = first; i < items.size(); i += step) slots[i].emplace(envelope::open(self, items[i]->data));
+    };
+    if (threads <= 1) {
+        work(0, 1);
+    } else {
+        std::vector<std::thread> pool;
+        pool.reserve(threads - 1);
+        for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
+        work(0, threads);
+        for (auto& th : pool) th.join();
+    }
+    std::vector<Opened> out;
+    out.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) out.push_back(Opened{items[i], std::move(*slots[i])});
+    return out;
+}
+
+}  // namespace
+
 Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
     auto& im = *impl_;
@@ -481,11 +518,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     }
     if (!polled) return unexpected(std::move(*last_error));
 
-    // Open outside the lock (pure crypto), then filter and number under it.
-    struct Opened {
-        retrieve::StoredMessage* stored;
-        Result<envelope::Message> msg;
-    };
+    // Open outside the lock (pure crypto, in parallel), then filter and number under it.
     std::vector<retrieve::StoredMessage*> fresh;
     {
         std::lock_guard lock(im.mu);
@@ -500,9 +533,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
             fresh.push_back(&s);
         }
     }
-    std::vector<Opened> opened;
-    opened.reserve(fresh.size());
-    for (auto* s : fresh) opened.push_back(Opened{s, envelope::open(im.self, s->data)});
+    std::vector<Opened> opened = open_all(im.self, fresh);
 
     std::string newest = since;
     {
