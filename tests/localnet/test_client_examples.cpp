@@ -14,7 +14,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "localnet/localnet.hpp"
+#include "localnet/test_client_support.hpp"
 
 extern char** environ;
 
@@ -23,30 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct LocalNet {
-    std::unique_ptr<localnet::Network> net;
-    fs::path dir;
-    std::string file;
+struct LocalNet : test::LocalNetFile {
+    LocalNet() : LocalNetFile(10, 5, /*short_timeouts=*/false) {}
 
-    LocalNet() {
-        localnet::Options o;
-        o.node_count = 10;
-        o.swarm_size = 5;
-        o.control_endpoint = false;
-        auto started = localnet::Network::start(o);
-        if (!started) FAIL("localnet: " << started.error().message);
-        net = std::move(*started);
-        dir = fs::temp_directory_path() / ("session-examples-test-" + std::to_string(::getpid()));
-        fs::create_directories(dir);
-        file = (dir / "network.json").string();
-        auto w = net->write_network_file(file);
-        if (!w) FAIL("localnet: " << w.error().message);
-    }
-    ~LocalNet() {
-        net.reset();
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
     ClientOptions options() const {
         ClientOptions o;
         o.network = file;

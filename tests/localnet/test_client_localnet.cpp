@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "localnet/localnet.hpp"
+#include "localnet/test_client_support.hpp"
 
 using namespace session;
 namespace fs = std::filesystem;
@@ -17,34 +17,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // One local network per test case (fresh counters and stores), with its network file on disk.
-struct LocalNet {
-    std::unique_ptr<localnet::Network> net;
-    fs::path dir;
-    std::string file;
-
-    explicit LocalNet(std::size_t nodes = 10, std::size_t swarm_size = 5) {
-        localnet::Options o;
-        o.node_count = nodes;
-        o.swarm_size = swarm_size;
-        o.control_endpoint = false;
-        o.relay_timeout = std::chrono::milliseconds(3000);
-        o.peer_timeout = std::chrono::milliseconds(1000);
-        o.hang_time = std::chrono::milliseconds(3000);
-        auto started = localnet::Network::start(o);
-        if (!started) FAIL("localnet: " << started.error().message);
-        net = std::move(*started);
-        dir = fs::temp_directory_path() / ("session-client-test-" + std::to_string(::getpid()) + "-" +
-                                           std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-        fs::create_directories(dir);
-        file = (dir / "network.json").string();
-        auto w = net->write_network_file(file);
-        if (!w) FAIL("localnet: " << w.error().message);
-    }
-    ~LocalNet() {
-        net.reset();
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
+struct LocalNet : test::LocalNetFile {
+    using LocalNetFile::LocalNetFile;
 
     ClientOptions options(std::string display_name = {}) const {
         ClientOptions o;
@@ -75,16 +49,6 @@ struct LocalNet {
     }
 };
 
-template <class T>
-std::string why(const Result<T>& r) {
-    return r ? std::string() : r.error().message;
-}
-// For a Result held in a variable: shows the error message when it fails.
-#define REQUIRE_OK(x)       \
-    do {                    \
-        INFO(why(x));       \
-        REQUIRE(x);            \
-    } while (0)
 
 Identity new_identity() { return Identity::generate(*system_rng()).first; }
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "localnet/localnet.hpp"
+#include "localnet/test_client_support.hpp"
 #include "session/bytes.hpp"
 #include "session/keys.hpp"
 #include "session/mnemonic.hpp"
@@ -22,46 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One local network with its network file on disk (as in test_client_localnet.cpp).
-struct LocalNet {
-    std::unique_ptr<localnet::Network> net;
-    fs::path dir;
-    std::string file;
-
-    LocalNet() {
-        localnet::Options o;
-        o.node_count = 10;
-        o.swarm_size = 5;
-        o.control_endpoint = false;
-        o.relay_timeout = std::chrono::milliseconds(3000);
-        o.peer_timeout = std::chrono::milliseconds(1000);
-        o.hang_time = std::chrono::milliseconds(3000);
-        auto started = localnet::Network::start(o);
-        if (!started) FAIL("localnet: " << started.error().message);
-        net = std::move(*started);
-        dir = fs::temp_directory_path() / ("session-client-logs-test-" + std::to_string(::getpid()) + "-" +
-                                           std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-        fs::create_directories(dir);
-        file = (dir / "network.json").string();
-        auto w = net->write_network_file(file);
-        if (!w) FAIL("localnet: " << w.error().message);
-    }
-    ~LocalNet() {
-        net.reset();
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-};
-
-template <class T>
-std::string why(const Result<T>& r) {
-    return r ? std::string() : r.error().message;
-}
-#define REQUIRE_OK(x)  \
-    do {               \
-        INFO(why(x));  \
-        REQUIRE(x);    \
-    } while (0)
+// One local network with its network file on disk.
+using LocalNet = test::LocalNetFile;
 
 // Every line at every level, from every thread.
 struct SharedLog {
