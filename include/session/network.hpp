@@ -149,7 +149,9 @@ struct NetworkConfig {
     std::chrono::milliseconds retrieve_timeout{10000};  // one retrieve (desktop polls with 10 s)
     std::chrono::milliseconds retry_base_delay{100};    // libquic: min(5 s, 100 ms · 2^failures)
     std::chrono::milliseconds retry_max_delay{5000};
-    std::size_t max_attempts = 5;      // onion attempts per call, across paths and swarm members
+    std::size_t max_attempts = 8;      // onion attempts per call, across paths and swarm members (5 was
+                                       // exhausted with 2 of 10 nodes silent: a random 4-node route
+                                       // avoids both only 1 time in 3 until strikes accumulate)
     std::size_t path_count = 2;        // desktop: 2 guards → 2 paths
     std::size_t path_length = 3;       // relays per path (guard + 2)
     onion::EncType enc_type = onion::EncType::xchacha20;  // libsession's default; sent explicitly

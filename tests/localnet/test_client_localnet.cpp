@@ -375,8 +375,10 @@ TEST_CASE("client: receive delivers what stopped members missed, exactly once", 
     REQUIRE(members.size() == 5);
     ln.net->stop_node(members[0]);
     ln.net->stop_node(members[1]);
-    REQUIRE(alice.send(bob.session_id(), "two"));
-    REQUIRE(alice.send(bob.session_id(), "three"));
+    auto two = alice.send(bob.session_id(), "two");
+    REQUIRE_OK(two);
+    auto three = alice.send(bob.session_id(), "three");
+    REQUIRE_OK(three);
     REQUIRE(ln.net->start_node(members[0]));
     REQUIRE(ln.net->start_node(members[1]));
     REQUIRE(alice.send(bob.session_id(), "four"));
