@@ -174,14 +174,23 @@ TEST_CASE("localnet faults: corrupted answers differ from the real ones", "[loca
     const std::string pk = a.session_id();
     auto good = rpc(*net, 8, "get_swarm", json{{"pubkey", pk}});
     net->set_corrupt(8, 1.0);
-    auto bad = rpc(*net, 8, "get_swarm", json{{"pubkey", pk}});
-    CHECK(bad.status == 200);
-    CHECK(bad.body.size() == good.body.size());
-    json g = good.j(), b = json::parse(bad.body, nullptr, false);
+    json g = good.j();
     g.erase("t");
-    if (!b.is_discarded()) b.erase("t");
-    CHECK(b != g);
-    CHECK(net->counters(8).corrupted == 1);
+    // Each answer gets one character swapped. It may land in "t" (which differs between requests
+    // anyway and is left out of the comparison), so of 5 corrupted answers at least one must differ.
+    // A swap can also break the JSON; nlohmann compares a discarded value as neither equal nor
+    // unequal, so that case counts on its own.
+    int differing = 0;
+    for (int i = 0; i < 5; ++i) {
+        auto bad = rpc(*net, 8, "get_swarm", json{{"pubkey", pk}});
+        CHECK(bad.status == 200);
+        CHECK(bad.body.size() == good.body.size());
+        json b = json::parse(bad.body, nullptr, false);
+        if (!b.is_discarded()) b.erase("t");
+        if (b.is_discarded() || b != g) ++differing;
+    }
+    CHECK(differing >= 1);
+    CHECK(net->counters(8).corrupted == 5);
 }
 
 TEST_CASE("localnet faults: the HTTP control endpoint drives the same controls", "[localnet][faults]") {
