@@ -27,31 +27,8 @@
 
 namespace fuzz {
 
-/// splitmix64: the same bytes on every run, so a crash replays exactly.
-class FuzzRng final : public session::Rng {
-public:
-    explicit FuzzRng(std::uint64_t seed = 0x5e55'10e0'f022'0001ULL) : state_(seed) {}
-    void fill(std::span<std::uint8_t> out) override {
-        for (auto& b : out) {
-            if (left_ == 0) {
-                state_ += 0x9e3779b97f4a7c15ULL;
-                std::uint64_t z = state_;
-                z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-                z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-                word_ = z ^ (z >> 31);
-                left_ = 8;
-            }
-            b = static_cast<std::uint8_t>(word_);
-            word_ >>= 8;
-            --left_;
-        }
-    }
-
-private:
-    std::uint64_t state_;
-    std::uint64_t word_ = 0;
-    int left_ = 0;
-};
+/// The same bytes on every run, so a crash replays exactly (session::DeterministicRng, SplitMix64).
+using FuzzRng = session::DeterministicRng;
 
 /// True if `e` has one of the listed codes and a non-empty message.
 inline bool error_in(const session::Error& e, std::initializer_list<session::Errc> allowed) {

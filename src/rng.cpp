@@ -16,6 +16,24 @@ std::shared_ptr<Rng> system_rng() {
     return rng;
 }
 
+void DeterministicRng::fill(std::span<std::uint8_t> out) {
+    for (auto& b : out) {
+        if (left_ == 0) {
+            // SplitMix64's step and output mix (the constants are the published ones).
+            std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+            word_ = z ^ (z >> 31);
+            left_ = 8;
+        }
+        b = static_cast<std::uint8_t>(word_);
+        word_ >>= 8;
+        --left_;
+    }
+}
+
+std::shared_ptr<Rng> deterministic_rng(std::uint64_t seed) { return std::make_shared<DeterministicRng>(seed); }
+
 std::int64_t SystemClock::now_ms() const {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();

@@ -23,6 +23,25 @@ public:
 /// A shared default instance of SystemRng.
 std::shared_ptr<Rng> system_rng();
 
+/// FOR TESTS AND REPRODUCIBLE TOOLS ONLY — NOT FOR KEYS, NONCES OR ANYTHING AN ATTACKER MAY SEE.
+/// SplitMix64 (Steele, Lea, Flood 2014): the same seed gives the same byte stream on every run and
+/// platform, so a fuzz crash, a self-test round trip or a test fixture replays exactly. The stream
+/// is the 64-bit outputs in little-endian byte order; bytes left over from one fill() continue the
+/// next, so fill(3) then fill(5) equals fill(8). Not thread-safe (one instance per thread).
+class DeterministicRng final : public Rng {
+public:
+    explicit DeterministicRng(std::uint64_t seed) : state_(seed) {}
+    void fill(std::span<std::uint8_t> out) override;
+
+private:
+    std::uint64_t state_;
+    std::uint64_t word_ = 0;  // the current output, consumed from its low byte up
+    int left_ = 0;            // bytes of word_ not handed out yet
+};
+
+/// A new DeterministicRng (see above: for tests and reproducible tools only — NOT for keys).
+std::shared_ptr<Rng> deterministic_rng(std::uint64_t seed);
+
 /// Local wall-clock time in milliseconds since the Unix epoch.
 class Clock {
 public:

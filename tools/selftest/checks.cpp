@@ -24,31 +24,6 @@ namespace {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-// SplitMix64: a reproducible byte source for round trips (not for keys anyone uses).
-class FixedRng final : public Rng {
-public:
-    explicit FixedRng(std::uint64_t seed) : state_(seed) {}
-    void fill(std::span<std::uint8_t> out) override {
-        for (auto& b : out) {
-            if (left_ == 0) {
-                std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-                z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-                word_ = z ^ (z >> 31);
-                left_ = 8;
-            }
-            b = static_cast<std::uint8_t>(word_);
-            word_ >>= 8;
-            --left_;
-        }
-    }
-
-private:
-    std::uint64_t state_;
-    std::uint64_t word_ = 0;
-    int left_ = 0;
-};
-
 Bytes unhex(std::string_view h) {
     auto b = from_hex(h);
     if (!b) throw std::invalid_argument("selftest: bad compiled-in hex: " + b.error().message);
@@ -108,7 +83,7 @@ Outcome mnemonic_known_answer() {
 }
 
 Outcome mnemonic_round_trip() {
-    FixedRng rng(0x5e55105e55105eull);
+    DeterministicRng rng(0x5e55105e55105eull);
     for (int i = 0; i < 200; ++i) {
         mnemonic::Seed seed;
         if (i == 1) {
@@ -168,7 +143,7 @@ Outcome phrase_to_session_id() {
 }
 
 Outcome key_derivation_determinism() {
-    FixedRng rng(42);
+    DeterministicRng rng(42);
     for (int i = 0; i < 20; ++i) {
         auto [a, phrase] = Identity::generate(rng);
         auto b = Identity::from_phrase(phrase.view());
@@ -472,7 +447,7 @@ Outcome onion_round_trip(onion::EncType t) {
     }
     const std::vector<onion::NodeKeys> path{nodes[0].keys(), nodes[1].keys(), nodes[2].keys()};
     const std::string payload = R"({"method":"info","params":{}})";
-    FixedRng rng(7);
+    DeterministicRng rng(7);
     auto request = onion::build(path, onion::SnodeDestination{nodes[3].keys()}, as_bytes(payload), t, rng);
     if (!request) return name + ": build: " + request.error().message;
 
