@@ -5,9 +5,11 @@
 #include <atomic>
 #include <cctype>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -226,6 +228,19 @@ struct Client::Impl {
         std::erase_if(delivered,
                       [now_ms](const auto& kv) { return kv.second.expiry_ms + kForgetAfterExpiryMs < now_ms; });
     }
+
+    // The steps receive() and receive_pages() share (defined with them below).
+    struct Start;
+    Result<Start> begin_receive(std::string_view last_hash);
+    // Runs `run(members in random order, fetch)` against our swarm; asks again once after a 421.
+    // Appends the members' outcomes to `outcomes`.
+    template <class Polled>
+    Result<Polled> on_swarm(const std::function<Result<Polled>(std::span<const std::string>, const retrieve::Fetch&)>& run,
+                            std::vector<retrieve::NodeOutcome>& outcomes);
+    // Filters out what the caller already has, opens the rest (in parallel), records them as
+    // delivered and remembers `cursor` as the resume point of the newest one (`newest`).
+    ReceivedPage deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
+                         const retrieve::NodeCursor& cursor, std::string& newest);
 };
 
 // ---- construction ----------------------------------------------------------------------------
@@ -439,50 +454,54 @@ std::vector<Opened> open_all(const Identity& self, const std::vector<retrieve::S
 
 }  // namespace
 
-Result<ReceiveResult> Client::receive(std::string_view last_hash) {
-    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
-    auto& im = *impl_;
-    const std::string since(last_hash);
-    const bool hash_shaped = since.size() == retrieve::kHashLength &&
-                             std::all_of(since.begin(), since.end(), [](char ch) {
+// Where one receive call starts, from the caller's last_hash.
+struct Client::Impl::Start {
+    std::string since;
+    retrieve::NodeCursor cursor;
+    std::optional<std::uint64_t> since_seq;  // `since` was handed out by us, as item number since_seq
+    std::string base;      // where members without a cursor entry start
+    std::string fallback;  // what poll uses for them
+};
+
+Result<Client::Impl::Start> Client::Impl::begin_receive(std::string_view last_hash) {
+    Start st;
+    st.since = std::string(last_hash);
+    const bool hash_shaped = st.since.size() == retrieve::kHashLength &&
+                             std::all_of(st.since.begin(), st.since.end(), [](char ch) {
                                  return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '/';
                              });
-    if (!since.empty() && !hash_shaped)
+    if (!st.since.empty() && !hash_shaped)
         return unexpected(Errc::invalid_argument, "client: last_hash: expected empty or 43 base64 characters, got " +
-                                                      std::to_string(since.size()) + " characters");
-
+                                                      std::to_string(st.since.size()) + " characters");
     // Where to resume, and what was already handed out up to `since`.
-    retrieve::NodeCursor cursor;
-    std::optional<std::uint64_t> since_seq;
-    std::string base = since;  // where members without a cursor entry start (a foreign since: itself)
-    if (!since.empty()) {
-        std::lock_guard lock(im.mu);
-        if (auto it = im.cursors.find(since); it != im.cursors.end()) {
-            cursor = it->second.nodes;
-            base = it->second.base;
+    st.base = st.since;  // a foreign since: itself
+    if (!st.since.empty()) {
+        std::lock_guard lock(mu);
+        if (auto it = cursors.find(st.since); it != cursors.end()) {
+            st.cursor = it->second.nodes;
+            st.base = it->second.base;
         }
-        if (auto it = im.delivered.find(since); it != im.delivered.end()) since_seq = it->second.seq;
+        if (auto it = delivered.find(st.since); it != delivered.end()) st.since_seq = it->second.seq;
     }
     // Without the filter a member's whole history would come back as new: start it from `since`.
-    const std::string fallback = since_seq ? base : since;
+    st.fallback = st.since_seq ? st.base : st.since;
+    return st;
+}
 
-    retrieve::PollOptions popts;
-    popts.ns = retrieve::kDefaultNamespace;
-    popts.limits.max_count = im.page_size;
-    popts.want_answers = im.poll_nodes;
-
-    ReceiveResult result;
-    std::optional<retrieve::PollResult> polled;
+template <class Polled>
+Result<Polled> Client::Impl::on_swarm(
+    const std::function<Result<Polled>(std::span<const std::string>, const retrieve::Fetch&)>& run,
+    std::vector<retrieve::NodeOutcome>& outcomes) {
     std::optional<Error> last_error;
-    for (int round = 0; round < kSwarmRounds && !polled; ++round) {
-        auto swarm = im.net->get_swarm(im.id);
+    for (int round = 0; round < kSwarmRounds; ++round) {
+        auto swarm = net->get_swarm(id);
         if (!swarm) return unexpected(std::move(swarm).error());
         if (swarm->nodes.empty())
             return unexpected(Errc::net_no_nodes, "client: receive: the swarm for our account has no members");
 
         // Random order (desktop samples 2 random members); the rest are spares for failures.
         auto members = swarm->nodes;
-        for (std::size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[random_below(*im.rng, i)]);
+        for (std::size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[random_below(*rng, i)]);
         std::vector<std::string> order;
         std::map<std::string, network::Snode, std::less<>> by_hex;
         for (auto& n : members) {
@@ -497,7 +516,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
             if (moved) return unexpected(Errc::net_swarm_moved, "client: swarm moved; member not asked");
             auto it = by_hex.find(node);
             if (it == by_hex.end()) return unexpected(Errc::invalid_argument, "client: unknown swarm member");
-            auto body = im.net->retrieve(im.id, it->second, [&](std::int64_t now) -> Result<std::string> {
+            auto body = net->retrieve(id, it->second, [&](std::int64_t now) -> Result<std::string> {
                 auto req = build(now);
                 if (!req) return unexpected(std::move(req).error());
                 return req->params_json();
@@ -506,68 +525,137 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
             return body;
         };
 
-        auto r = retrieve::poll(im.self, order, cursor, fallback, fetch, popts);
+        auto r = run(order, fetch);
         if (r) {
-            for (auto& n : r->nodes) result.nodes.push_back(n);
-            polled = std::move(*r);
-        } else {
-            if (r.error().code != Errc::net_swarm_moved) return unexpected(std::move(r).error());
-            im.say(network::LogLevel::info, "client: receive: swarm moved, asking again");
-            last_error = std::move(r).error();
+            for (auto& n : r->nodes) outcomes.push_back(n);
+            return r;
         }
+        if (r.error().code != Errc::net_swarm_moved) return unexpected(std::move(r).error());
+        say(network::LogLevel::info, "client: receive: swarm moved, asking again");
+        last_error = std::move(r).error();
     }
-    if (!polled) return unexpected(std::move(*last_error));
+    return unexpected(std::move(*last_error));
+}
 
-    // Open outside the lock (pure crypto, in parallel), then filter and number under it.
+ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
+                                   const retrieve::NodeCursor& cursor, std::string& newest) {
+    // Open outside the lock (pure crypto, in parallel), then number and record under it.
     std::vector<retrieve::StoredMessage*> fresh;
     {
-        std::lock_guard lock(im.mu);
-        for (auto& s : polled->messages) {
-            if (s.hash == since) continue;  // a node that ignores last_hash semantics
+        std::lock_guard lock(mu);
+        for (auto& s : items) {
+            if (s.hash == st.since) continue;  // a node that ignores last_hash semantics
             // Handed out at or before the call that returned `since`: the caller has it. (Rewound
             // members return such items; they are not even opened.)
-            if (since_seq) {
-                if (auto it = im.delivered.find(s.hash); it != im.delivered.end() && it->second.seq <= *since_seq)
+            if (st.since_seq) {
+                if (auto it = delivered.find(s.hash); it != delivered.end() && it->second.seq <= *st.since_seq)
                     continue;
             }
             fresh.push_back(&s);
         }
     }
-    std::vector<Opened> opened = open_all(im.self, fresh);
+    std::vector<Opened> opened = open_all(self, fresh);
 
-    std::string newest = since;
-    {
-        std::lock_guard lock(im.mu);
-        for (auto& o : opened) {
-            auto& s = *o.stored;
-            im.delivered.insert_or_assign(s.hash, Impl::Delivered{im.next_seq++, s.expiry_ms});
-            newest = s.hash;
-            if (!o.msg) {
-                im.say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);
-                result.skipped.push_back(SkippedItem{s.hash, s.timestamp_ms, o.msg.error()});
-                continue;
-            }
-            auto& m = *o.msg;
-            result.messages.push_back(ReceivedMessage{
-                .sender = m.sender,
-                .kind = kind_of(m, im.id),
-                .body = std::move(m.body),
-                .hash = s.hash,
-                .sent_timestamp_ms = m.envelope_timestamp_ms,
-                .stored_timestamp_ms = s.timestamp_ms,
-                .expiry_ms = s.expiry_ms,
-                .expiration_type = expiration_of(m.expiry),
-                .expiration_seconds = m.expire_seconds,
-                .attachments = std::move(m.attachments),
-                .display_name = std::move(m.display_name),
-                .content = std::move(m.content),
-            });
+    ReceivedPage page;
+    std::lock_guard lock(mu);
+    for (auto& o : opened) {
+        auto& s = *o.stored;
+        delivered.insert_or_assign(s.hash, Delivered{next_seq++, s.expiry_ms});
+        newest = s.hash;
+        if (!o.msg) {
+            say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);
+            page.skipped.push_back(SkippedItem{s.hash, s.timestamp_ms, o.msg.error()});
+            continue;
         }
-        if (!newest.empty()) im.remember_cursor(newest, Impl::Resume{cursor, since_seq ? base : since});
-        im.prune(im.net->now_ms());
+        auto& m = *o.msg;
+        page.messages.push_back(ReceivedMessage{
+            .sender = m.sender,
+            .kind = kind_of(m, id),
+            .body = std::move(m.body),
+            .hash = s.hash,
+            .sent_timestamp_ms = m.envelope_timestamp_ms,
+            .stored_timestamp_ms = s.timestamp_ms,
+            .expiry_ms = s.expiry_ms,
+            .expiration_type = expiration_of(m.expiry),
+            .expiration_seconds = m.expire_seconds,
+            .attachments = std::move(m.attachments),
+            .display_name = std::move(m.display_name),
+            .content = std::move(m.content),
+        });
     }
+    if (!newest.empty()) remember_cursor(newest, Resume{cursor, st.since_seq ? st.base : st.since});
+    page.last_hash = newest;
+    return page;
+}
+
+Result<ReceiveResult> Client::receive(std::string_view last_hash) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    auto& im = *impl_;
+    auto st = im.begin_receive(last_hash);
+    if (!st) return unexpected(std::move(st).error());
+
+    retrieve::PollOptions popts;
+    popts.ns = retrieve::kDefaultNamespace;
+    popts.limits.max_count = im.page_size;
+    popts.want_answers = im.poll_nodes;
+
+    ReceiveResult result;
+    retrieve::NodeCursor cursor = st->cursor;
+    auto polled = im.on_swarm<retrieve::PollResult>(
+        [&](std::span<const std::string> order, const retrieve::Fetch& fetch) {
+            return retrieve::poll(im.self, order, cursor, st->fallback, fetch, popts);
+        },
+        result.nodes);
+    if (!polled) return unexpected(std::move(polled).error());
+
+    std::string newest = st->since;
+    auto page = im.deliver(polled->messages, *st, cursor, newest);
+    result.messages = std::move(page.messages);
+    result.skipped = std::move(page.skipped);
     result.last_hash = newest;
+    std::lock_guard lock(im.mu);
+    im.prune(im.net->now_ms());
     return result;
+}
+
+Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const PageHandler& on_page) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    if (!on_page) return unexpected(Errc::invalid_argument, "client: receive_pages: expected a page handler, got none");
+    auto& im = *impl_;
+    auto st = im.begin_receive(last_hash);
+    if (!st) return unexpected(std::move(st).error());
+
+    retrieve::PollOptions popts;
+    popts.ns = retrieve::kDefaultNamespace;
+    popts.limits.max_count = im.page_size;
+    popts.want_answers = im.poll_nodes;
+
+    ReceiveSummary summary;
+    std::string newest = st->since;
+    retrieve::NodeCursor cursor = st->cursor;
+    const retrieve::PageSink sink = [&](std::string_view, std::vector<retrieve::StoredMessage>& fresh,
+                                        const retrieve::NodeCursor& now) {
+        auto page = im.deliver(fresh, *st, now, newest);
+        fresh.clear();
+        if (page.messages.empty() && page.skipped.empty()) return true;
+        summary.messages += page.messages.size();
+        summary.skipped += page.skipped.size();
+        ++summary.pages;
+        return on_page(page);  // no lock held: the handler may send, or receive with another Client
+    };
+    auto polled = im.on_swarm<retrieve::StreamResult>(
+        [&](std::span<const std::string> order, const retrieve::Fetch& fetch) {
+            return retrieve::poll_pages(im.self, order, cursor, st->fallback, fetch, sink, popts);
+        },
+        summary.nodes);
+    if (!polled) return unexpected(std::move(polled).error());
+    summary.stopped = polled->stopped;
+    summary.last_hash = newest;
+    std::lock_guard lock(im.mu);
+    // Where every member stopped, for the next call (pages with nothing new moved cursors too).
+    if (!newest.empty() && !summary.stopped) im.remember_cursor(newest, Impl::Resume{cursor, st->since_seq ? st->base : st->since});
+    im.prune(im.net->now_ms());
+    return summary;
 }
 
 }  // namespace session

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <climits>
+#include <functional>
 #include <list>
+#include <unordered_set>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -148,34 +150,37 @@ Result<Page> parse_response(std::string_view body) {
     return page;
 }
 
-Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes, NodeCursor& cursor,
-                        std::string_view fallback_last_hash, const Fetch& fetch, const PollOptions& options) {
+namespace {
+
+// The page loop both polls share: for each node, a signed retrieve resuming after its cursor entry
+// (or the fallback), re-issued while it says `more`; `on_page(node, page)` sees every answered page
+// after the cursor has moved past it and returns false to stop the whole poll.
+struct Driven {
+    std::vector<NodeOutcome> nodes;
+    std::optional<std::int64_t> server_time_ms;
+    bool stopped = false;
+};
+using OnPage = std::function<bool(const std::string& node, Page& page)>;
+
+Result<Driven> drive(const Identity& self, std::span<const std::string> nodes, NodeCursor& cursor,
+                     std::string_view fallback_last_hash, const Fetch& fetch, const PollOptions& options,
+                     const OnPage& on_page) {
     if (nodes.empty()) return unexpected(Errc::invalid_argument, "retrieve: poll: expected at least one node, got 0");
     if (!fetch) throw std::invalid_argument("retrieve::poll: fetch must be set");
     if (!fallback_last_hash.empty() && !is_message_hash(fallback_last_hash))
         return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
                                                       std::to_string(fallback_last_hash.size()) + " characters");
-
-    // The merged stream in storage order: the first answering node's order, with every item another
-    // node adds placed next to its neighbours in that node's order (after its nearest predecessor
-    // already merged, else before its nearest successor, else at the end). Nodes append in arrival
-    // order, so one sender's messages keep the order they were sent in, whatever their timestamps.
-    std::list<StoredMessage> merged;
-    std::unordered_map<std::string, std::list<StoredMessage>::iterator> index;  // hash -> item in merged
-    PollResult out;
+    Driven out;
     std::optional<Error> first_error;
     std::size_t answered = 0;
-
     for (const auto& node : nodes) {
         NodeOutcome outcome;
         outcome.node = node;
         std::string last;
-        // This node's previous item in the merged stream (across its pages).
-        std::optional<std::list<StoredMessage>::iterator> predecessor;
         if (auto it = cursor.last_hash.find(node); it != cursor.last_hash.end()) last = it->second;
         else last = std::string(fallback_last_hash);
 
-        for (std::size_t page_no = 0; page_no < options.max_pages_per_node; ++page_no) {
+        for (std::size_t page_no = 0; page_no < options.max_pages_per_node && !out.stopped; ++page_no) {
             const RequestBuilder build = [&](std::int64_t now) {
                 return sign_request(self, options.ns, now, last, options.limits);
             };
@@ -185,6 +190,9 @@ Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes
                 break;
             }
             auto page = parse_response(*body);
+            // The raw answer is not needed once parsed: hold one copy of a page, not two.
+            body->clear();
+            body->shrink_to_fit();
             if (!page) {
                 outcome.error = std::move(page).error();
                 outcome.error->message += " (from node " + node.substr(0, 8) + "…)";
@@ -196,43 +204,95 @@ Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes
                 out.server_time_ms = std::max(out.server_time_ms.value_or(0), *page->server_time_ms);
             outcome.messages += page->messages.size();
             if (!page->messages.empty()) last = page->messages.back().hash;
-            auto& items = page->messages;
-            for (std::size_t k = 0; k < items.size(); ++k) {
-                if (auto it = index.find(items[k].hash); it != index.end()) {
-                    predecessor = it->second;
-                    continue;
-                }
-                auto where = merged.end();
-                if (predecessor) {
-                    where = std::next(*predecessor);
-                } else {
-                    for (std::size_t j = k + 1; j < items.size(); ++j)
-                        if (auto it = index.find(items[j].hash); it != index.end()) {
-                            where = it->second;
-                            break;
-                        }
-                }
-                auto inserted = merged.insert(where, std::move(items[k]));
-                index.emplace(inserted->hash, inserted);
-                predecessor = inserted;
-            }
             // Resume point for this node: the last hash it returned (or the one it accepted).
             if (!last.empty()) cursor.last_hash.insert_or_assign(node, last);
-            if (!page->more || page->messages.empty()) break;
+            const bool more = page->more && !page->messages.empty();
+            if (!on_page(node, *page)) out.stopped = true;
+            if (!more) break;
         }
         if (outcome.pages > 0) ++answered;
         if (outcome.error && !first_error) first_error = *outcome.error;
         out.nodes.push_back(std::move(outcome));
-        if (options.want_answers != 0 && answered >= options.want_answers) break;
+        if (out.stopped || (options.want_answers != 0 && answered >= options.want_answers)) break;
     }
     if (answered == 0) {
         if (first_error) return unexpected(std::move(*first_error));
         return unexpected(Errc::invalid_argument, "retrieve: poll: max_pages_per_node is 0");
     }
+    return out;
+}
 
+}  // namespace
+
+Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes, NodeCursor& cursor,
+                        std::string_view fallback_last_hash, const Fetch& fetch, const PollOptions& options) {
+    // The merged stream in storage order: the first answering node's order, with every item another
+    // node adds placed next to its neighbours in that node's order (after its nearest predecessor
+    // already merged, else before its nearest successor, else at the end). Nodes append in arrival
+    // order, so one sender's messages keep the order they were sent in, whatever their timestamps.
+    std::list<StoredMessage> merged;
+    std::unordered_map<std::string, std::list<StoredMessage>::iterator> index;  // hash -> item in merged
+    // The current node's previous item in the merged stream (across its pages).
+    std::string current_node;
+    std::optional<std::list<StoredMessage>::iterator> predecessor;
+
+    auto driven = drive(self, nodes, cursor, fallback_last_hash, fetch, options,
+                        [&](const std::string& node, Page& page) {
+                            if (node != current_node) {
+                                current_node = node;
+                                predecessor.reset();
+                            }
+                            auto& items = page.messages;
+                            for (std::size_t k = 0; k < items.size(); ++k) {
+                                if (auto it = index.find(items[k].hash); it != index.end()) {
+                                    predecessor = it->second;
+                                    continue;
+                                }
+                                auto where = merged.end();
+                                if (predecessor) {
+                                    where = std::next(*predecessor);
+                                } else {
+                                    for (std::size_t j = k + 1; j < items.size(); ++j)
+                                        if (auto it = index.find(items[j].hash); it != index.end()) {
+                                            where = it->second;
+                                            break;
+                                        }
+                                }
+                                auto inserted = merged.insert(where, std::move(items[k]));
+                                index.emplace(inserted->hash, inserted);
+                                predecessor = inserted;
+                            }
+                            return true;
+                        });
+    if (!driven) return unexpected(std::move(driven).error());
+
+    PollResult out;
+    out.nodes = std::move(driven->nodes);
+    out.server_time_ms = driven->server_time_ms;
     out.messages.reserve(merged.size());
     for (auto& m : merged) out.messages.push_back(std::move(m));
     return out;
+}
+
+Result<StreamResult> poll_pages(const Identity& self, std::span<const std::string> nodes, NodeCursor& cursor,
+                                std::string_view fallback_last_hash, const Fetch& fetch, const PageSink& sink,
+                                const PollOptions& options) {
+    if (!sink) throw std::invalid_argument("retrieve::poll_pages: sink must be set");
+    // Only the hashes are kept across pages (to drop what an earlier node already gave), never the
+    // messages: memory stays at one page plus ~100 bytes per message.
+    std::unordered_set<std::string> seen;
+    auto driven = drive(self, nodes, cursor, fallback_last_hash, fetch, options,
+                        [&](const std::string& node, Page& page) {
+                            std::vector<StoredMessage> fresh;
+                            fresh.reserve(page.messages.size());
+                            for (auto& m : page.messages)
+                                if (seen.insert(m.hash).second) fresh.push_back(std::move(m));
+                            page.messages.clear();
+                            if (fresh.empty()) return true;
+                            return sink(node, fresh, cursor);
+                        });
+    if (!driven) return unexpected(std::move(driven).error());
+    return StreamResult{std::move(driven->nodes), driven->server_time_ms, driven->stopped};
 }
 
 bool SeenHashes::insert(std::string_view hash, std::int64_t expiry_ms) {

@@ -290,6 +290,66 @@ TEST_CASE("retrieve: poll keeps storage order when timestamps go backwards", "[r
     CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash, m2.hash, m3.hash, m4.hash});
 }
 
+TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicated", "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    std::vector<retrieve::StoredMessage> all;
+    for (int i = 0; i < 25; ++i) all.push_back(fake_message(i, 1700000000000 + i));
+    auto only_bb = fake_message(100, 1700000000100);
+    swarm.nodes["aa"].stored = all;
+    swarm.nodes["aa"].page = 10;
+    swarm.nodes["bb"].stored = all;
+    swarm.nodes["bb"].stored.insert(swarm.nodes["bb"].stored.begin() + 3, only_bb);
+    swarm.nodes["bb"].page = 7;
+    const std::vector<std::string> nodes{"aa", "bb"};
+
+    struct Seen {
+        std::string node;
+        std::vector<std::string> hashes;
+        std::string cursor_for_node;
+    };
+    std::vector<Seen> pages;
+    const retrieve::PageSink sink = [&](std::string_view node, std::vector<retrieve::StoredMessage>& fresh,
+                                        const retrieve::NodeCursor& cursor) {
+        pages.push_back(Seen{std::string(node), hashes(fresh), cursor.last_hash.at(std::string(node))});
+        return true;
+    };
+    retrieve::NodeCursor cursor;
+    auto r = retrieve::poll_pages(self, nodes, cursor, "", swarm.fetch(), sink);
+    REQUIRE(r);
+    CHECK_FALSE(r->stopped);
+    // aa: 10 + 10 + 5; bb: 4 pages of which only the first holds something new (only_bb).
+    REQUIRE(pages.size() == 4);
+    CHECK(pages[0].hashes == hashes(std::vector(all.begin(), all.begin() + 10)));
+    CHECK(pages[0].cursor_for_node == all[9].hash);  // the sink sees the cursor past its page
+    CHECK(pages[2].hashes == hashes(std::vector(all.begin() + 20, all.end())));
+    CHECK(pages[3].node == "bb");
+    CHECK(pages[3].hashes == std::vector<std::string>{only_bb.hash});  // after aa's items, not beside them
+    REQUIRE(r->nodes.size() == 2);
+    CHECK(r->nodes[1].pages == 4);
+    CHECK(r->server_time_ms == 1700000000123);
+    CHECK(cursor.last_hash.at("bb") == all.back().hash);
+
+    // A sink that says stop ends the poll after that page; the cursor covers exactly what was seen.
+    retrieve::NodeCursor c2;
+    std::size_t calls = 0;
+    auto stop = retrieve::poll_pages(self, nodes, c2, "", swarm.fetch(),
+                                     [&](std::string_view, std::vector<retrieve::StoredMessage>&,
+                                         const retrieve::NodeCursor&) { return ++calls < 2; });
+    REQUIRE(stop);
+    CHECK(stop->stopped);
+    CHECK(calls == 2);
+    CHECK(stop->nodes.size() == 1);  // bb never asked
+    CHECK(c2.last_hash.at("aa") == all[19].hash);
+    CHECK_FALSE(c2.last_hash.contains("bb"));
+
+    // Same errors as poll.
+    retrieve::NodeCursor c3;
+    CHECK(retrieve::poll_pages(self, std::vector<std::string>{}, c3, "", swarm.fetch(), sink).error().code ==
+          Errc::invalid_argument);
+    CHECK(retrieve::poll_pages(self, nodes, c3, "short", swarm.fetch(), sink).error().code == Errc::invalid_argument);
+}
+
 TEST_CASE("retrieve: poll uses the fallback hash for nodes without a cursor entry", "[retrieve][poll]") {
     const auto self = test_identity(9);
     FakeSwarm swarm;

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -155,6 +156,28 @@ struct ReceiveResult {
     std::vector<retrieve::NodeOutcome> nodes;
 };
 
+/// One page of Client::receive_pages: what one retrieve answer held that was new.
+struct ReceivedPage {
+    std::vector<ReceivedMessage> messages;
+    std::vector<SkippedItem> skipped;
+    /// The resume point covering this page and every page before it: pass it to a later receive()
+    /// or receive_pages() to continue after this page (after a stop, a crash, or a handler error).
+    std::string last_hash;
+};
+
+/// Called once per page with something new; return false to stop after this page.
+using PageHandler = std::function<bool(ReceivedPage& page)>;
+
+struct ReceiveSummary {
+    std::size_t messages = 0;  ///< messages handed to the handler
+    std::size_t skipped = 0;   ///< skipped items handed to the handler
+    std::size_t pages = 0;     ///< handler calls
+    bool stopped = false;      ///< the handler returned false
+    /// The newest item handed out (the last page's last_hash), or the last_hash passed in.
+    std::string last_hash;
+    std::vector<retrieve::NodeOutcome> nodes;
+};
+
 class Client {
 public:
     /// From a 13-word phrase. Throws std::invalid_argument if the phrase is invalid (the message
@@ -217,6 +240,18 @@ public:
     /// Errors: invalid_argument (last_hash is not empty and not a 43-character hash), net_* when no
     /// member answered (the last one's error; net_swarm_moved only if the swarm moved twice).
     [[nodiscard]] Result<ReceiveResult> receive(std::string_view last_hash = "");
+
+    /// receive(), a page at a time: each retrieve answer's new items are opened and handed to
+    /// `on_page` before the next page is asked for, so memory stays at one page
+    /// (ClientOptions::retrieve_page_size items; the server's byte budget when 0) however large
+    /// the backlog, plus ~100 bytes per message hash for exactly-once delivery. Same last_hash
+    /// semantics and guarantees as receive(). Order: each polled member's storage order; an item
+    /// that only the second member holds comes after the first member's items (receive() slots
+    /// it in beside its neighbours instead).
+    /// The handler runs on the calling thread with no lock held (it may send or receive). If it
+    /// throws, the exception propagates; resume from the last page's last_hash it completed.
+    /// Errors: as receive(); invalid_argument for an empty handler.
+    [[nodiscard]] Result<ReceiveSummary> receive_pages(std::string_view last_hash, const PageHandler& on_page);
 
     /// The network underneath (stats, pool, paths, clock offset).
     network::Network& network();

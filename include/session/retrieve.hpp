@@ -154,6 +154,27 @@ struct PollOptions {
                                       NodeCursor& cursor, std::string_view fallback_last_hash,
                                       const Fetch& fetch, const PollOptions& options = {});
 
+/// Receives one answered page of poll_pages: the page's messages that no earlier page of this poll
+/// held (by hash), in the node's order; `cursor` already includes the page. Return false to stop
+/// the poll after this page. May move the messages out.
+using PageSink =
+    std::function<bool(std::string_view node, std::vector<StoredMessage>& fresh, const NodeCursor& cursor)>;
+
+struct StreamResult {
+    std::vector<NodeOutcome> nodes;
+    std::optional<std::int64_t> server_time_ms;  ///< the newest `t` seen
+    bool stopped = false;                        ///< the sink returned false
+};
+
+/// As poll, but hands each page to `sink` as it arrives instead of merging everything first, so
+/// memory is bounded by one page (plus the hashes seen in this poll), not by the backlog. The order
+/// is each node's own: items that only a later node holds come after the earlier nodes' items
+/// (poll() instead slots them in beside their neighbours). Same errors as poll.
+[[nodiscard]] Result<StreamResult> poll_pages(const Identity& self, std::span<const std::string> nodes,
+                                              NodeCursor& cursor, std::string_view fallback_last_hash,
+                                              const Fetch& fetch, const PageSink& sink,
+                                              const PollOptions& options = {});
+
 /// Hashes already handed to a consumer, each kept until its message expires (the swarm forgets it
 /// then, so it cannot come back). Not thread-safe: guard it with the owner's lock.
 class SeenHashes {

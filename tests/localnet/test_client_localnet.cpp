@@ -208,6 +208,64 @@ TEST_CASE("client: 500 messages come back in order across pages; last_hash retur
     auto resumed = bob2->receive(got->messages[kCount - 2].hash);
     REQUIRE_OK(resumed);
     CHECK(bodies(*resumed) == std::vector<std::string>{"message 499", "later 0", "later 1", "later 2"});
+
+    // receive_pages: the same 503 messages a page (64) at a time, in order, none twice.
+    auto paged_opts = ln.options();
+    paged_opts.retrieve_page_size = 64;
+    auto bob3 = Client::create(bob_phrase.view(), paged_opts);
+    REQUIRE_OK(bob3);
+    std::vector<std::string> streamed, page_ends;
+    std::size_t largest_page = 0;
+    auto all = bob3->receive_pages("", [&](ReceivedPage& page) {
+        largest_page = std::max(largest_page, page.messages.size());
+        for (auto& m : page.messages) streamed.push_back(m.body);
+        CHECK(page.skipped.empty());
+        REQUIRE_FALSE(page.messages.empty());
+        CHECK(page.last_hash == page.messages.back().hash);
+        page_ends.push_back(page.last_hash);
+        return true;
+    });
+    REQUIRE_OK(all);
+    CHECK(largest_page == 64);
+    CHECK(all->pages == page_ends.size());
+    CHECK(all->pages == 8);  // 503 / 64; the second member's pages held nothing new
+    CHECK(all->messages == kCount + 3);
+    CHECK_FALSE(all->stopped);
+    CHECK(all->last_hash == page_ends.back());
+    std::vector<std::string> expected;
+    for (int i = 0; i < kCount; ++i) expected.push_back("message " + std::to_string(i));
+    for (int i = 0; i < 3; ++i) expected.push_back("later " + std::to_string(i));
+    CHECK(streamed == expected);
+
+    // Stop after 3 pages, then resume from the third page's last_hash: the rest, exactly once.
+    auto bob4 = Client::create(bob_phrase.view(), paged_opts);
+    REQUIRE_OK(bob4);
+    std::vector<std::string> first_part, second_part;
+    auto part = bob4->receive_pages("", [&](ReceivedPage& page) {
+        for (auto& m : page.messages) first_part.push_back(m.body);
+        return first_part.size() < 3 * 64;
+    });
+    REQUIRE_OK(part);
+    CHECK(part->stopped);
+    CHECK(part->pages == 3);
+    auto rest = bob4->receive_pages(part->last_hash, [&](ReceivedPage& page) {
+        for (auto& m : page.messages) second_part.push_back(m.body);
+        return true;
+    });
+    REQUIRE_OK(rest);
+    first_part.insert(first_part.end(), second_part.begin(), second_part.end());
+    CHECK(first_part == expected);
+    // Nothing new after that.
+    auto none = bob4->receive_pages(rest->last_hash, [&](ReceivedPage&) {
+        FAIL("no page expected");
+        return true;
+    });
+    REQUIRE_OK(none);
+    CHECK(none->pages == 0);
+    CHECK(none->last_hash == rest->last_hash);
+    auto no_handler = bob4->receive_pages("", PageHandler{});
+    REQUIRE_FALSE(no_handler);
+    CHECK(no_handler.error().code == Errc::invalid_argument);
 }
 
 TEST_CASE("client: note to self arrives in our own swarm", "[client][localnet]") {
