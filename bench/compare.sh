@@ -9,7 +9,7 @@
 #
 # Environment: COMPARE_BUILD_DIR (build-compare), JOBS (2), COMPARE_N (messages sealed and opened,
 # 200), COMPARE_BODY_BYTES (100), COMPARE_M (stored messages received, 1000), COMPARE_COLD (cold
-# sends, each by a new client, 3), COMPARE_WARM (warm sends, 10), COMPARE_HOP_LATENCY_MS (20, on
+# sends, each by a new client, 5), COMPARE_WARM (warm sends, 20), COMPARE_HOP_LATENCY_MS (20, on
 # every node), COMPARE_JS_ONION (1: also run the JS client through onion requests; 0: direct only).
 # Prints one table and writes it to $COMPARE_BUILD_DIR/compare.md (+ the raw JSON lines beside it).
 # Timings are reported, never asserted. Exit status: 0 when every run finished, 1 when a build or
@@ -22,8 +22,8 @@ jobs=${JOBS:-2}
 N=${COMPARE_N:-200}
 BODY=${COMPARE_BODY_BYTES:-100}
 M=${COMPARE_M:-1000}
-COLD=${COMPARE_COLD:-3}
-WARM=${COMPARE_WARM:-10}
+COLD=${COMPARE_COLD:-5}
+WARM=${COMPARE_WARM:-20}
 LAT=${COMPARE_HOP_LATENCY_MS:-20}
 JS_ONION=${COMPARE_JS_ONION:-1}
 interop=$root/scripts/interop

@@ -50,7 +50,7 @@ function postJson(url, obj, { agent } = {}) {
   const mod = url.startsWith('https:') ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(url, {
-      method: 'POST', rejectUnauthorized: false, timeout: 30000, ...(agent ? { agent } : {}),
+      method: 'POST', rejectUnauthorized: false, timeout: 30000, ...(agent !== undefined ? { agent } : {}),
       headers: { 'User-Agent': 'WhatsApp', 'Accept-Language': 'en-us', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
     }, (res) => {
       let data = '';
@@ -68,7 +68,9 @@ function postJson(url, obj, { agent } = {}) {
 class Control {
   constructor(url) { this.url = url; }
   async command(cmd) {
-    const r = await postJson(this.url, cmd);
+    // A fresh connection each time: a kept-alive one may have been closed by the server's idle
+    // timeout while the client was busy (Node would then report a socket hang up).
+    const r = await postJson(this.url, cmd, { agent: false });
     const j = JSON.parse(r.body);
     if (!j.ok) die(`control: ${r.body.slice(0, 200)}`);
     return j;
