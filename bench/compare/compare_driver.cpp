@@ -6,6 +6,8 @@
 //   compare_driver crypto N BODY_BYTES
 //       seal N messages (envelope::seal + base64 for `store`), then open them (base64 decode +
 //       envelope::open); per-message CPU and wall microseconds. 20 untimed warm-up rounds first.
+//       The seal is from one sender; the open runs twice: N messages from that one sender, then N
+//       messages from N different senders (so no per-sender reuse can help).
 //   compare_driver send NETWORK_FILE TO COLD WARM SYNC
 //       COLD times: a new Client (no pool, path or swarm) sends one message; then WARM sends from
 //       the last Client. SYNC=1 also stores the copy in our own swarm (SendOptions::sync_copy), as
@@ -183,6 +185,23 @@ int crypto(std::size_t n, std::size_t body_bytes) {
     const double open_wall = wall_ms_since(t0), open_cpu = cpu_seconds() - c0;
     if (opened != n) die("open: bodies differ");
 
+    // The same again with every message from a different sender: no per-sender reuse is possible.
+    std::vector<std::string> distinct;
+    distinct.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto other = session::Identity::generate(rng).first;
+        session::envelope::OutgoingMessage m;
+        m.body = body;
+        m.timestamp_ms = now + static_cast<std::int64_t>(i);
+        distinct.push_back(session::envelope::to_swarm_data(must(session::envelope::seal(other, to, m), "seal")));
+    }
+    opened = 0;
+    c0 = cpu_seconds();
+    t0 = Wall::now();
+    for (const auto& s : distinct) opened += open_one(s).body == body ? 1 : 0;
+    const double open_distinct_wall = wall_ms_since(t0), open_distinct_cpu = cpu_seconds() - c0;
+    if (opened != n) die("open (distinct senders): bodies differ");
+
     const auto per = [n](double total_us) { return total_us / static_cast<double>(n); };
     json out{{"client", "session-client"},
              {"mode", "crypto"},
@@ -192,7 +211,9 @@ int crypto(std::size_t n, std::size_t body_bytes) {
              {"seal_cpu_us", per(seal_cpu * 1e6)},
              {"seal_wall_us", per(seal_wall * 1e3)},
              {"open_cpu_us", per(open_cpu * 1e6)},
-             {"open_wall_us", per(open_wall * 1e3)}};
+             {"open_wall_us", per(open_wall * 1e3)},
+             {"open_distinct_cpu_us", per(open_distinct_cpu * 1e6)},
+             {"open_distinct_wall_us", per(open_distinct_wall * 1e3)}};
     std::cout << out.dump() << std::endl;
     return 0;
 }

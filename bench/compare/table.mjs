@@ -30,7 +30,9 @@ function row(metric, ours, direct, onion, digits) {
 const co = by['crypto/ours'], cj = by['crypto/js'];
 if (co && cj) {
   row(`seal, CPU µs per message (${co.n} × ${co.body_bytes}-byte body)`, co.seal_cpu_us, cj.seal_cpu_us, undefined);
-  row('open, CPU µs per message', co.open_cpu_us, cj.open_cpu_us, undefined);
+  row('open, CPU µs per message (all from one sender)', co.open_cpu_us, cj.open_cpu_us, undefined);
+  if (co.open_distinct_cpu_us !== undefined && cj.open_distinct_cpu_us !== undefined)
+    row('open, CPU µs per message (each from a different sender)', co.open_distinct_cpu_us, cj.open_distinct_cpu_us, undefined);
   row('sealed message, base64 characters', co.data_chars, cj.data_chars, undefined, 0);
 }
 for (const sync of [1, 0]) {
