@@ -164,9 +164,12 @@ std::optional<std::vector<std::int64_t>> f_timestamp_array(const json& p, const 
     return out;
 }
 
+// The value of a field that must be present. (Do not bind the result to a reference when `v` is a
+// temporary: copy it.)
 template <class T>
-void require(const char* name, const std::optional<T>& v) {
+const T& require(const char* name, const std::optional<T>& v) {
     if (!v) throw ParseError(std::string("Required field '") + name + "' missing");
+    return *v;
 }
 
 // pubkey / pubKey: exactly one (the alias form of the error names only 'pubkey').
@@ -175,6 +178,40 @@ std::optional<std::string> pubkey_alias(const json& p) {
     auto b = f_string(p, "pubkey");
     if (a && b) throw ParseError("Cannot specify both 'pubkey' and 'pubKey'");
     return b ? b : a;
+}
+
+// The request-signature fields (§4.5) as read; load_pk_signature checks and decodes them. The server
+// type-checks a method's parameters in alphabetical order, so every method reads pubkey and
+// pubkey_ed25519 together (f_pubkeys) and `signature` where its other fields put it (f_signature).
+struct AuthFields {
+    std::optional<std::string> pk, pk_ed, sig;
+};
+
+constexpr bool kPubKeyAlias = true;       // store and retrieve also accept 'pubKey'
+constexpr bool kSubaccountFields = true;  // store and retrieve list the subaccount pair after 'signature'
+
+AuthFields f_pubkeys(const json& p, bool alias = false) {
+    AuthFields a;
+    a.pk = alias ? pubkey_alias(p) : f_string(p, "pubkey");
+    a.pk_ed = f_string(p, "pubkey_ed25519");
+    return a;
+}
+
+// With `subaccount_fields` the types of subaccount and subaccount_sig are checked here, in order;
+// the other methods read them only in load_pk_signature, once the signature itself has passed.
+void f_signature(const json& p, AuthFields& a, bool subaccount_fields = false) {
+    a.sig = f_string(p, "signature");
+    if (subaccount_fields) {
+        f_string(p, "subaccount");
+        f_string(p, "subaccount_sig");
+    }
+}
+
+// pubkey, pubkey_ed25519, signature: for methods with no field sorting between them.
+AuthFields f_auth(const json& p) {
+    auto a = f_pubkeys(p);
+    f_signature(p, a);
+    return a;
 }
 
 // §4.3: 66 hex digits = prefix byte + 32-byte key.
@@ -230,11 +267,11 @@ bool is_signature_b64(const std::string& s) {
     return detail::is_base64(s) && (s.size() == 86 || (s.size() == 88 && s.substr(86) == "=="));
 }
 
-Auth load_pk_signature(const json& p, const std::optional<std::string>& pk, const std::optional<std::string>& pk_ed,
-                       const std::optional<std::string>& sig) {
+Auth load_pk_signature(const json& p, const AuthFields& f) {
+    const auto& pk_ed = f.pk_ed;
     Auth a;
-    a.account = load_pk(pk);
-    require("signature", sig);
+    a.account = load_pk(f.pk);
+    const std::string& s = require("signature", f.sig);
     if (pk_ed) {
         if (a.account.prefix != 5) throw ParseError("pubkey_ed25519 is only permitted for 05[...] pubkeys");
         if (pk_ed->size() == 64) {
@@ -251,7 +288,6 @@ Auth load_pk_signature(const json& p, const std::optional<std::string>& pk, cons
             throw ParseError("Invalid pubkey_ed25519: expected 64 hex char or 32 byte pubkey");
         }
     }
-    const auto& s = *sig;
     if (!is_signature_b64(s)) throw ParseError("invalid signature: expected base64 encoded Ed25519 signature");
     auto raw = base64_decode(s);
     if (!raw || raw->size() != 64) throw ParseError("invalid signature: expected base64 encoded Ed25519 signature");
@@ -414,37 +450,39 @@ bool is_known(const std::string& m) {
 }
 bool is_meta(const std::string& m) { return m == "batch" || m == "sequence" || m == "ifelse"; }
 
+// store and retrieve also take unsigned requests (to public namespaces): then only the account.
+template <class R>
+void load_signer(R& r, const json& p, const AuthFields& f, bool is_signed) {
+    if (is_signed) {
+        r.auth = load_pk_signature(p, f);
+        r.account = r.auth->account;
+    } else {
+        r.account = load_pk(f.pk);
+    }
+}
+
 StoreReq parse_store(const json& p) {
     // Type checks in the server's (alphabetical) field order, then the requirements.
     auto data = f_string(p, "data");
     auto expiry = f_timestamp(p, "expiry");
     auto ns = f_namespace(p, "namespace");
-    auto pk = pubkey_alias(p);
-    auto pk_ed = f_string(p, "pubkey_ed25519");
+    auto auth = f_pubkeys(p, kPubKeyAlias);
     auto sig_ts = f_timestamp(p, "sig_timestamp");
-    auto sig = f_string(p, "signature");
-    f_string(p, "subaccount");
-    f_string(p, "subaccount_sig");
+    f_signature(p, auth, kSubaccountFields);
     auto ts = f_stringified(p, "timestamp", true);
     auto ttl = f_stringified(p, "ttl", false);
 
     StoreReq r;
-    require("timestamp", ts);
+    r.timestamp = require("timestamp", ts);
     if (expiry && ttl) throw ParseError("Cannot specify both 'expiry' and 'ttl'");
     if (!expiry && !ttl) throw ParseError("Required field 'expiry' or 'ttl' missing");
-    r.timestamp = *ts;
     // Saturate instead of overflowing: an absurd ttl or timestamp then fails the TTL range check.
     if (expiry) r.expiry = *expiry;
     else if (__builtin_add_overflow(r.timestamp, *ttl, &r.expiry))
         r.expiry = *ttl > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
-    if (ns) r.ns = *ns;
-    if (sig) {
-        r.auth = load_pk_signature(p, pk, pk_ed, sig);
-        r.account = r.auth->account;
-        r.sig_ts = sig_ts.value_or(r.timestamp);
-    } else {
-        r.account = load_pk(pk);
-    }
+    r.ns = ns.value_or(0);
+    load_signer(r, p, auth, auth.sig.has_value());
+    if (r.auth) r.sig_ts = sig_ts.value_or(r.timestamp);
     require("data", data);
     if (!detail::is_base64(*data)) throw ParseError("Invalid 'data' value: not base64 encoded");
     if (data->size() > detail::kMaxMessageBytes / 3 * 4)
@@ -456,30 +494,24 @@ StoreReq parse_store(const json& p) {
     return r;
 }
 
+// max_count / max_size: 0 means "not given".
+std::optional<std::int64_t> nonzero(std::optional<std::int64_t> v) { return v == 0 ? std::nullopt : v; }
+
 RetrieveReq parse_retrieve(const json& p) {
     auto lastHash = f_string(p, "lastHash");
     auto last_hash = f_string(p, "last_hash");
     auto max_count = f_int(p, "max_count");
     auto max_size = f_int(p, "max_size");
     auto ns = f_namespace(p, "namespace");
-    auto pk = pubkey_alias(p);
-    auto pk_ed = f_string(p, "pubkey_ed25519");
-    auto sig = f_string(p, "signature");
-    f_string(p, "subaccount");
-    f_string(p, "subaccount_sig");
+    auto auth = f_pubkeys(p, kPubKeyAlias);
+    f_signature(p, auth, kSubaccountFields);
     auto ts = f_timestamp(p, "timestamp");
 
     RetrieveReq r;
     // Authentication mode (§5.4): any auth field, or a namespace that is not a no-auth one.
-    if (pk_ed || sig || ts || (ns && !is_no_auth_retrieve(*ns))) {
-        r.auth = load_pk_signature(p, pk, pk_ed, sig);
-        r.account = r.auth->account;
-        require("timestamp", ts);
-        r.timestamp = ts;
-    } else {
-        r.account = load_pk(pk);
-    }
-    if (ns) r.ns = *ns;
+    load_signer(r, p, auth, auth.pk_ed || auth.sig || ts || (ns && !is_no_auth_retrieve(*ns)));
+    if (r.auth) r.timestamp = require("timestamp", ts);
+    r.ns = ns.value_or(0);
     if (last_hash && lastHash) throw ParseError("Cannot specify both 'last_hash' and 'lastHash'");
     if (lastHash) last_hash = lastHash;
     if (last_hash && !last_hash->empty()) {
@@ -487,61 +519,45 @@ RetrieveReq parse_retrieve(const json& p) {
         if (!detail::is_base64(*last_hash)) throw ParseError("Invalid last_hash: not base64");
         r.last_hash = *last_hash;
     }
-    if (max_count && *max_count != 0) r.max_count = max_count;
-    if (max_size && *max_size != 0) r.max_size = max_size;
+    r.max_count = nonzero(max_count);
+    r.max_size = nonzero(max_size);
     return r;
 }
 
 GetSwarmReq parse_get_swarm(const json& p) {
-    auto pk = pubkey_alias(p);
-    require("pubkey", pk);
-    auto a = load_account(*pk);
+    auto a = load_account(require("pubkey", pubkey_alias(p)));
     if (!a) throw ParseError("Pubkey must be 66 hex digits/33 bytes long");
     return GetSwarmReq{*a};
 }
 
 DeleteReq parse_delete(const json& p) {
     auto messages = f_str_array(p, "messages");
-    auto pk = f_string(p, "pubkey");
-    auto pk_ed = f_string(p, "pubkey_ed25519");
+    auto auth = f_pubkeys(p);
     auto required = f_bool(p, "required");
-    auto sig = f_string(p, "signature");
-    DeleteReq r;
-    r.auth = load_pk_signature(p, pk, pk_ed, sig);
-    r.messages = load_hashes(messages, true);
-    r.required = required.value_or(false);
-    return r;
+    f_signature(p, auth);
+    // Braced initialisers run in order: the signature fields are checked before the hashes.
+    return DeleteReq{load_pk_signature(p, auth), load_hashes(messages, true), required.value_or(false)};
 }
 
+// delete_all, delete_before and expire_all: {auth, namespace or "all", one timestamp}.
 template <class R>
 R parse_ns_action(const json& p, const char* time_field) {
     auto t = f_timestamp(p, time_field);
     auto ns = f_namespace_var(p, "namespace");
-    auto pk = f_string(p, "pubkey");
-    auto pk_ed = f_string(p, "pubkey_ed25519");
-    auto sig = f_string(p, "signature");
-    R r;
-    r.auth = load_pk_signature(p, pk, pk_ed, sig);
-    require(time_field, t);
-    r.ns = ns.value();
-    if constexpr (std::is_same_v<R, DeleteAllReq>) r.timestamp = *t;
-    if constexpr (std::is_same_v<R, DeleteBeforeReq>) r.before = *t;
-    if constexpr (std::is_same_v<R, ExpireAllReq>) r.expiry = *t;
-    return r;
+    auto auth = f_auth(p);
+    return R{load_pk_signature(p, auth), ns.value(), require(time_field, t)};
 }
 
 ExpireReq parse_expire(const json& p) {
     auto expiry = f_timestamp_array(p, "expiry");
     auto extend = f_bool(p, "extend");
     auto messages = f_str_array(p, "messages");
-    auto pk = f_string(p, "pubkey");
-    auto pk_ed = f_string(p, "pubkey_ed25519");
+    auto auth = f_pubkeys(p);
     auto shorten = f_bool(p, "shorten");
-    auto sig = f_string(p, "signature");
+    f_signature(p, auth);
     ExpireReq r;
-    r.auth = load_pk_signature(p, pk, pk_ed, sig);
-    require("expiry", expiry);
-    if (expiry->empty()) throw ParseError("'expiry' does not contain any expiration timestamps");
+    r.auth = load_pk_signature(p, auth);
+    if (require("expiry", expiry).empty()) throw ParseError("'expiry' does not contain any expiration timestamps");
     r.shorten = shorten.value_or(false);
     r.extend = extend.value_or(false);
     if (r.shorten && r.extend) throw ParseError("cannot specify both 'shorten' and 'extend'");
@@ -555,31 +571,26 @@ ExpireReq parse_expire(const json& p) {
 
 GetExpiriesReq parse_get_expiries(const json& p) {
     auto messages = f_str_array(p, "messages");
-    auto pk = f_string(p, "pubkey");
-    auto pk_ed = f_string(p, "pubkey_ed25519");
-    auto sig = f_string(p, "signature");
+    auto auth = f_auth(p);
     auto ts = f_timestamp(p, "timestamp");
     GetExpiriesReq r;
-    r.auth = load_pk_signature(p, pk, pk_ed, sig);
-    require("timestamp", ts);
-    r.timestamp = *ts;
+    r.auth = load_pk_signature(p, auth);
+    r.timestamp = require("timestamp", ts);
     r.messages = load_hashes(messages, false);
     return r;
 }
 
 RevokeReq parse_revoke(const json& p, bool unrevoke) {
     const char* key = unrevoke ? "unrevoke" : "revoke";
-    auto pk = f_string(p, "pubkey");
-    auto pk_ed = f_string(p, "pubkey_ed25519");
+    auto auth = f_pubkeys(p);
     auto tokens = f_str_array(p, key);
-    auto sig = f_string(p, "signature");
+    f_signature(p, auth);
     auto ts = f_timestamp(p, "timestamp");
     RevokeReq r;
     r.unrevoke = unrevoke;
-    r.auth = load_pk_signature(p, pk, pk_ed, sig);
+    r.auth = load_pk_signature(p, auth);
     require(key, tokens);
-    require("timestamp", ts);
-    r.timestamp = *ts;
+    r.timestamp = require("timestamp", ts);
     if (!unrevoke && tokens->size() > 50) throw ParseError("invalid revoke: cannot revoke more than 50 subaccounts at once");
     for (const auto& t : *tokens) {
         auto tok = load_token(t);
@@ -590,12 +601,10 @@ RevokeReq parse_revoke(const json& p, bool unrevoke) {
 }
 
 OxendReq parse_oxend(const json& p) {
-    auto endpoint = f_string(p, "endpoint");
-    require("endpoint", endpoint);
-    if (*endpoint != "get_service_nodes" && *endpoint != "ons_resolve")
-        throw ParseError("Invalid oxend endpoint '" + *endpoint + "'");
     OxendReq r;
-    r.endpoint = *endpoint;
+    r.endpoint = require("endpoint", f_string(p, "endpoint"));
+    if (r.endpoint != "get_service_nodes" && r.endpoint != "ons_resolve")
+        throw ParseError("Invalid oxend endpoint '" + r.endpoint + "'");
     if (auto v = field(p, "params")) r.params = *v;
     return r;
 }
