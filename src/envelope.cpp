@@ -4,8 +4,12 @@
 
 #include <sodium.h>
 
+#include <array>
+#include <cstring>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "detail/crypto.hpp"
 
@@ -158,31 +162,78 @@ Result<Bytes> encrypt_for_recipient_deterministic(const Identity& from, const X2
     return out;
 }
 
+namespace {
+
+// The sender's X25519 key (its Session ID) from its Ed25519 key. libsodium's conversion first checks
+// that the point lies in the prime-order subgroup — a full scalar multiplication, about a third of
+// an open. Senders repeat (a conversation is many messages from one key), and the conversion is a
+// pure function, so the answers for recent keys are kept: a hit returns exactly what libsodium
+// returned for that key. Bounded: when full, it starts over. Shared by the threads of a parallel open.
+class SenderKeyCache {
+public:
+    Result<X25519PublicKey> convert(const Ed25519PublicKey& ed) {
+        {
+            std::lock_guard lock(mu_);
+            if (auto it = known_.find(ed.bytes); it != known_.end()) return it->second;
+        }
+        auto x = to_x25519(ed);
+        if (!x) return x;  // not kept: a forged key must not evict real senders
+        std::lock_guard lock(mu_);
+        if (known_.size() >= kCapacity) known_.clear();
+        known_.emplace(ed.bytes, *x);
+        return x;
+    }
+
+private:
+    static constexpr std::size_t kCapacity = 4096;
+    struct KeyHash {
+        std::size_t operator()(const std::array<std::uint8_t, 32>& k) const noexcept {
+            std::size_t h;  // the bytes of a curve point are already uniform
+            std::memcpy(&h, k.data(), sizeof h);
+            return h;
+        }
+    };
+    std::mutex mu_;
+    std::unordered_map<std::array<std::uint8_t, 32>, X25519PublicKey, KeyHash> known_;
+};
+
+SenderKeyCache& sender_keys() {
+    static SenderKeyCache cache;
+    return cache;
+}
+
+}  // namespace
+
 Result<Decrypted> decrypt_incoming(const Identity& self, ByteView ciphertext) {
     detail::sodium_ready();
     if (ciphertext.size() < kMinCiphertextBytes)
         return unexpected(Errc::envelope_too_short, "envelope: ciphertext too short: expected at least " +
                                                         std::to_string(kMinCiphertextBytes) + " bytes, got " +
                                                         std::to_string(ciphertext.size()));
+    // inner = M || A (sender Ed25519 key) || SIG
     Bytes inner(ciphertext.size() - crypto_box_SEALBYTES);
     if (crypto_box_seal_open(inner.data(), ciphertext.data(), ciphertext.size(), self.x25519_public().bytes.data(),
                              self.x25519_secret().reveal().data()) != 0)
         return unexpected(Errc::envelope_decrypt_failed,
                           "envelope: sealed box does not open with our key (not for us, or corrupted)");
     const std::size_t m_len = inner.size() - 32 - kEd25519SignatureBytes;
-    const ByteView m(inner.data(), m_len);
     Ed25519PublicKey a;
     std::copy_n(inner.begin() + static_cast<std::ptrdiff_t>(m_len), 32, a.bytes.begin());
-    const ByteView sig(inner.data() + m_len + 32, kEd25519SignatureBytes);
-    // The signed message names OUR X25519 key: a message sealed to someone else fails here.
-    const Bytes signed_msg = concat({m, a.view(), self.x25519_public().view()});
-    if (!verify(a, signed_msg, sig))
+    std::array<std::uint8_t, kEd25519SignatureBytes> sig;
+    std::copy_n(inner.begin() + static_cast<std::ptrdiff_t>(m_len + 32), sig.size(), sig.begin());
+    // The signed message is M || A || OUR X25519 key, so a message sealed to someone else fails
+    // here. Built in place: SIG (copied out above) is overwritten by our key, M is never copied.
+    const auto our_x = self.x25519_public().view();
+    std::copy(our_x.begin(), our_x.end(), inner.begin() + static_cast<std::ptrdiff_t>(m_len + 32));
+    inner.resize(m_len + 64);
+    if (!verify(a, inner, ByteView(sig.data(), sig.size())))
         return unexpected(Errc::envelope_bad_signature,
                           "envelope: signature over M || A || our X25519 key does not verify");
-    auto x = to_x25519(a);
+    auto x = sender_keys().convert(a);
     if (!x)
         return unexpected(Errc::envelope_bad_sender_key, "envelope: sender Ed25519 key has no X25519 form");
-    return Decrypted{Bytes(m.begin(), m.end()), a, SessionId::of(*x)};
+    inner.resize(m_len);
+    return Decrypted{std::move(inner), a, SessionId::of(*x)};
 }
 
 // ------------------------------------------------------------------------------ outgoing Content

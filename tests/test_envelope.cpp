@@ -1,6 +1,9 @@
 #include "session/envelope.hpp"
 
 #include <catch2/catch.hpp>
+#include <sodium.h>
+
+#include <array>
 #include <random>
 
 #include "support/vectors.hpp"
@@ -187,6 +190,69 @@ TEST_CASE("envelope: random encryption differs each time and opens only for the 
     auto bad = encrypt_for_recipient(a, zero, as_bytes("x"));
     REQUIRE_FALSE(bad);
     CHECK(bad.error().code == Errc::key_invalid);
+}
+
+// A sender key with a small-order component (A' = A + T, T of order 8) can still make signatures
+// that verify, but libsodium (so libsession) has no X25519 form for it: such a message must be
+// refused — every time, including after the sender-key cache has seen valid keys.
+TEST_CASE("envelope: decrypt_incoming refuses a sender key outside the prime-order subgroup", "[envelope][reject]") {
+    REQUIRE(sodium_init() >= 0);
+    const Identity a = alice(), b = bob();
+    const Bytes torsion = unhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a");  // order 8
+    std::array<std::uint8_t, 32> mixed{};
+    REQUIRE(crypto_core_ed25519_add(mixed.data(), a.ed25519_public().bytes.data(), torsion.data()) == 0);
+    // Alice's secret scalar (SHA-512(seed)[0..32], clamped), reduced mod L.
+    std::array<std::uint8_t, 64> wide{};
+    REQUIRE(crypto_sign_ed25519_sk_to_curve25519(wide.data(), a.ed25519_secret().reveal().data()) == 0);
+    std::array<std::uint8_t, 32> scalar{};
+    crypto_core_ed25519_scalar_reduce(scalar.data(), wide.data());
+
+    const ByteView mv = as_bytes("a message from a mixed-order key");
+    const Bytes m(mv.begin(), mv.end());
+    Bytes signed_msg = m;
+    signed_msg.insert(signed_msg.end(), mixed.begin(), mixed.end());
+    const auto bx = b.x25519_public().view();
+    signed_msg.insert(signed_msg.end(), bx.begin(), bx.end());
+    // Sign as A' would: pick r until h = H(R || A' || M') is a multiple of 8, so h·T vanishes and the
+    // signature verifies against A' exactly as against A.
+    std::array<std::uint8_t, 64> sig{};
+    for (int tries = 0;; ++tries) {
+        REQUIRE(tries < 1000);
+        std::array<std::uint8_t, 32> r{};
+        crypto_core_ed25519_scalar_random(r.data());
+        REQUIRE(crypto_scalarmult_ed25519_base_noclamp(sig.data(), r.data()) == 0);
+        std::array<std::uint8_t, 64> digest{};
+        crypto_hash_sha512_state st;
+        crypto_hash_sha512_init(&st);
+        crypto_hash_sha512_update(&st, sig.data(), 32);
+        crypto_hash_sha512_update(&st, mixed.data(), 32);
+        crypto_hash_sha512_update(&st, signed_msg.data(), signed_msg.size());
+        crypto_hash_sha512_final(&st, digest.data());
+        std::array<std::uint8_t, 32> h{}, ha{};
+        crypto_core_ed25519_scalar_reduce(h.data(), digest.data());
+        if (h[0] % 8 != 0) continue;
+        crypto_core_ed25519_scalar_mul(ha.data(), h.data(), scalar.data());
+        crypto_core_ed25519_scalar_add(sig.data() + 32, r.data(), ha.data());
+        break;
+    }
+    REQUIRE(crypto_sign_ed25519_verify_detached(sig.data(), signed_msg.data(), signed_msg.size(), mixed.data()) == 0);
+
+    Bytes inner = m;
+    inner.insert(inner.end(), mixed.begin(), mixed.end());
+    inner.insert(inner.end(), sig.begin(), sig.end());
+    Bytes sealed(inner.size() + crypto_box_SEALBYTES);
+    REQUIRE(crypto_box_seal(sealed.data(), inner.data(), inner.size(), b.x25519_public().bytes.data()) == 0);
+
+    for (int round = 0; round < 2; ++round) {
+        auto good = encrypt_for_recipient(a, b.x25519_public(), as_bytes("hi"));
+        REQUIRE(good);
+        auto ok = decrypt_incoming(b, *good);  // the real key converts (and is remembered)
+        REQUIRE(ok);
+        CHECK(ok->sender == a.session_id());
+        auto bad = decrypt_incoming(b, sealed);
+        REQUIRE_FALSE(bad);
+        CHECK(bad.error().code == Errc::envelope_bad_sender_key);
+    }
 }
 
 // ------------------------------------------------------------------------------ outgoing Content

@@ -181,14 +181,18 @@ int cmd_receive(const Args& args) {
     if (!self) return fail(self.error());
     auto client = make_client(args, std::move(*self));
     if (!client) return fail(client.error());
-    auto got = client->receive(*last_hash);
-    if (!got) return fail({exit_code_for(got.error().code), "receive: " + got.error().message});
     const Format format = args.format.value_or(Format::text);
-    for (const auto& m : got->messages) print_message(m, format);
-    for (const auto& s : got->skipped) print_skipped(s, format);
-    if (format == Format::text || !got->skipped.empty())
-        report("receive: " + std::to_string(got->messages.size()) + " new message(s), " +
-               std::to_string(got->skipped.size()) + " skipped; next time pass --last-hash " +
+    // A page at a time: output starts with the first page and memory stays at one page however
+    // large the backlog.
+    auto got = client->receive_pages(*last_hash, [&](ReceivedPage& page) {
+        for (const auto& m : page.messages) print_message(m, format);
+        for (const auto& s : page.skipped) print_skipped(s, format);
+        return true;
+    });
+    if (!got) return fail({exit_code_for(got.error().code), "receive: " + got.error().message});
+    if (format == Format::text || got->skipped > 0)
+        report("receive: " + std::to_string(got->messages) + " new message(s), " + std::to_string(got->skipped) +
+               " skipped; next time pass --last-hash " +
                (got->last_hash.empty() ? std::string("(none yet)") : got->last_hash));
     return kOk;
 }
@@ -229,13 +233,16 @@ int cmd_watch(const Args& args) {
     std::uint64_t polls = 0, failures = 0;
     while (!g_stop && (!count || polls < *count)) {
         ++polls;
-        auto got = client->receive(cursor);
+        auto got = client->receive_pages(cursor, [&](ReceivedPage& page) {
+            for (const auto& m : page.messages) print_message(m, format);
+            for (const auto& s : page.skipped) print_skipped(s, format);
+            cursor = page.last_hash;  // printed: resume after it, even if a signal stops us here
+            return !g_stop;
+        });
         if (!got) {
             ++failures;
             report("watch: poll " + std::to_string(polls) + " failed (will retry): " + got.error().message);
         } else {
-            for (const auto& m : got->messages) print_message(m, format);
-            for (const auto& s : got->skipped) print_skipped(s, format);
             cursor = got->last_hash;
         }
         if (count && polls >= *count) break;
