@@ -176,6 +176,9 @@ enum class Fail { none, path, dest, fatal };
 struct Attempt {
     Fail fail = Fail::none;
     bool relay_blamed = false;  // a path failure pinned on a named relay (the destination is not suspect)
+    /// After an ambiguous path failure: the nodes that may be the dead hop (see send_once). The call
+    /// keeps them out of its later attempts while other nodes can make up a path.
+    std::vector<Snode> suspects;
     Error error{};
     onion::NodeResponse reply;
     std::int64_t sent_ms = 0;
@@ -357,7 +360,15 @@ struct Network::Impl {
 
     /// A path for `dest`: a kept path not touching it (preferring ones that have not failed during
     /// this call), else a fresh one.
-    std::optional<PathState> choose_path(const Snode& dest, const std::set<std::uint64_t>& failed) {
+    ///
+    /// `suspects` are the hops of this call's ambiguously failed attempts (a timeout or 504 does not
+    /// say which hop is dead). Without them a rebuilt path is drawn at random again and, with 2 of 10
+    /// nodes silent, a random 4-node route still meets a dead node 2 times in 3 until strikes
+    /// accumulate (calls gave up after 8 attempts). So within the call a kept path holding a suspect
+    /// is not reused, and new paths take suspects last (pick_path), i.e. only when the pool has too
+    /// few other nodes with distinct IPs. Strikes are unchanged: suspicion lasts for this call only.
+    std::optional<PathState> choose_path(const Snode& dest, const std::set<std::uint64_t>& failed,
+                                         std::span<const Snode> suspects) {
         std::lock_guard lk(m);
         auto usable = usable_pool_locked();
         // Soft rule for new paths: avoid nodes of the other paths and nodes with recent failures
@@ -370,7 +381,7 @@ struct Network::Impl {
             return out;
         };
         while (paths.size() < cfg.path_count) {
-            auto p = detail::pick_path(usable, cfg.path_length, {}, avoid_list(), rng);
+            auto p = detail::pick_path(usable, cfg.path_length, {}, avoid_list(), rng, suspects);
             if (!p) break;
             paths.push_back(PathState{next_path_id++, std::move(*p), 0});
             ++stats.path_builds;
@@ -378,22 +389,23 @@ struct Network::Impl {
             for (const auto& n : paths.back().nodes) desc += (desc.empty() ? "" : " → ") + n.address();
             log(LogLevel::debug, "network: path " + std::to_string(paths.back().id) + " built: " + desc);
         }
+        auto suspect = [&](const PathState& p) {
+            return std::any_of(p.nodes.begin(), p.nodes.end(),
+                               [&](const Snode& n) { return detail::suspicion(suspects, n) > 0; });
+        };
         std::vector<std::size_t> fresh, tried;
         for (std::size_t i = 0; i < paths.size(); ++i) {
             if (detail::path_touches(paths[i].nodes, dest)) continue;
-            (failed.count(paths[i].id) ? tried : fresh).push_back(i);
+            if (failed.count(paths[i].id)) tried.push_back(i);
+            else if (!suspect(paths[i])) fresh.push_back(i);
+            // else: untried but holding a suspect: not used in this call, not penalised either.
         }
         if (!fresh.empty()) return paths[fresh[detail::random_below(rng, fresh.size())]];
 
-        // Nodes of paths that failed during this call are excluded if the pool allows it: one of
-        // them may be the dead relay.
+        // The nodes of paths that failed during this call are suspects (send_once): a new path
+        // takes them only if the pool has nothing else.
         std::vector<Snode> excl{dest};
-        for (auto i : tried) excl.insert(excl.end(), paths[i].nodes.begin(), paths[i].nodes.end());
-        auto p = detail::pick_path(usable, cfg.path_length, excl, avoid_list(), rng);
-        if (!p) {
-            excl.assign(1, dest);
-            p = detail::pick_path(usable, cfg.path_length, excl, avoid_list(), rng);
-        }
+        auto p = detail::pick_path(usable, cfg.path_length, excl, avoid_list(), rng, suspects);
         if (!p) {
             if (!tried.empty()) return paths[tried[detail::random_below(rng, tried.size())]];
             return std::nullopt;
@@ -415,16 +427,16 @@ struct Network::Impl {
             fresh_path.id = 0;  // dropped meanwhile (a node struck out): use it once
             return fresh_path;
         }
-        // Every kept path touches the destination: a one-off path that avoids it.
+        // Every kept path touches the destination or a suspect: a one-off path that avoids them.
         return PathState{0, std::move(*p), 0};
     }
 
     // ---- one onion request ---------------------------------------------------------------------
 
     Attempt send_once(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
-                      std::set<std::uint64_t>& failed_paths) {
+                      std::set<std::uint64_t>& failed_paths, std::span<const Snode> suspects) {
         Attempt a;
-        auto path = choose_path(dest, failed_paths);
+        auto path = choose_path(dest, failed_paths, suspects);
         if (!path) {
             std::size_t usable;
             {
@@ -469,9 +481,19 @@ struct Network::Impl {
             failed_paths.insert(path->id);
             ++stats.failed_attempts;
         };
+        // Which hops may be the dead one. A refused connection names the guard (struck out below):
+        // no suspects. A 502/504 text came back through the guard, so the guard is alive and the
+        // fault lies past it (storage-server.md §3.9: "relay: next node silent → 504"). A transport
+        // timeout or an undecodable reply may be any hop, the guard included.
+        auto suspect_from = [&](std::size_t first_hop) {
+            a.suspects.assign(path->nodes.begin() + static_cast<std::ptrdiff_t>(std::min(first_hop, path->nodes.size())),
+                              path->nodes.end());
+            a.suspects.push_back(dest);
+        };
         if (!resp) {
             std::lock_guard lk(m);
             fail_path(resp.error().code, resp.error().message);
+            if (resp.error().code != Errc::net_connect) suspect_from(0);
             if (resp.error().code == Errc::net_connect) guard_down_locked(path->id, guard);
             else path_strike_locked(path->id);
             log(LogLevel::debug, "network: onion request via " + guard.address() + " failed: " + resp.error().message);
@@ -501,6 +523,7 @@ struct Network::Impl {
                 return a;
             }
             fail_path(resp->status == 504 ? Errc::net_timeout : Errc::net_path_failed, msg);
+            suspect_from(resp->status == 502 || resp->status == 504 ? 1 : 0);
             path_strike_locked(path->id);
             return a;
         }
@@ -508,6 +531,7 @@ struct Network::Impl {
         if (!decoded) {
             std::lock_guard lk(m);
             fail_path(Errc::net_bad_response, "network: onion reply via " + guard.address() + ": " + decoded.error().message);
+            suspect_from(0);
             path_strike_locked(path->id);
             log(LogLevel::debug, a.error.message);
             return a;
@@ -536,10 +560,20 @@ struct Network::Impl {
         return body.dump();
     }
 
+    /// The destination of the next attempt. Nodes not tried in this call first; among those, the
+    /// least suspected (a member that was a hop of an ambiguously failed attempt may be the dead one).
     Result<Snode> pick_target(Target target, const SessionId* account, const std::vector<Snode>& tried,
-                              bool& refetched) {
+                              bool& refetched, std::span<const Snode> suspects) {
         auto not_tried = [&](const Snode& n) {
             return std::none_of(tried.begin(), tried.end(), [&](const Snode& t) { return t.keys.ed25519 == n.keys.ed25519; });
+        };
+        auto least_suspected = [&](const std::vector<Snode>& c) {
+            std::size_t best = SIZE_MAX;
+            for (const auto& n : c) best = std::min(best, detail::suspicion(suspects, n));
+            std::vector<Snode> out;
+            for (const auto& n : c)
+                if (detail::suspicion(suspects, n) == best) out.push_back(n);
+            return out[detail::random_below(rng, out.size())];
         };
         if (target == Target::any) {
             std::lock_guard lk(m);
@@ -548,7 +582,7 @@ struct Network::Impl {
                 if (not_tried(n)) c.push_back(n);
             if (c.empty()) c = usable_pool_locked();
             if (c.empty()) return unexpected(Errc::net_no_nodes, "network: no usable node in the pool");
-            return c[detail::random_below(rng, c.size())];
+            return least_suspected(c);
         }
         for (int round = 0; round < 2; ++round) {
             auto sw = swarm_for(*account, round == 1);
@@ -560,10 +594,10 @@ struct Network::Impl {
                 usable.push_back(n);
                 if (not_tried(n)) c.push_back(n);
             }
-            if (!c.empty()) return c[detail::random_below(rng, c.size())];
+            if (!c.empty()) return least_suspected(c);
             // Every usable member was tried in this call: try one again (a path may have been the
             // problem). With none usable, ask the network for the swarm once.
-            if (!usable.empty()) return usable[detail::random_below(rng, usable.size())];
+            if (!usable.empty()) return least_suspected(usable);
             if (round == 0 && !refetched) {
                 refetched = true;
                 continue;
@@ -620,6 +654,7 @@ struct Network::Impl {
                           const ParamsBuilder& build, std::chrono::milliseconds timeout, bool resync_allowed) {
         std::set<std::uint64_t> failed_paths;
         std::vector<Snode> tried;
+        std::vector<Snode> suspects;  // hops of this call's ambiguous failures, once per failure
         int redirects = 0;
         bool resynced = false, refetched = false, blamed_clock = false;
         std::size_t failures = 0, fixed_path_failures = 0, used = 0;
@@ -631,7 +666,7 @@ struct Network::Impl {
             if (target == Target::fixed) {
                 dest = *fixed;
             } else {
-                auto d = pick_target(target, account, tried, refetched);
+                auto d = pick_target(target, account, tried, refetched, suspects);
                 if (!d) return unexpected(d.error());
                 dest = std::move(*d);
             }
@@ -640,8 +675,9 @@ struct Network::Impl {
             auto payload = make_payload(method, *params);
             if (!payload) return unexpected(payload.error());
             ++used;
-            Attempt a = send_once(dest, *payload, timeout, failed_paths);
+            Attempt a = send_once(dest, *payload, timeout, failed_paths, suspects);
             if (a.fail == Fail::fatal) return unexpected(std::move(a.error));
+            suspects.insert(suspects.end(), a.suspects.begin(), a.suspects.end());
             if (a.fail == Fail::dest) {
                 last_error = std::move(a.error);
                 ++failures;
@@ -848,10 +884,12 @@ struct Network::Impl {
     /// `info` on one node: offset sample = t − local midpoint (RTT/2 correction).
     Result<std::int64_t> info_sample(const Snode& node) {
         std::set<std::uint64_t> failed;
+        std::vector<Snode> suspects;
         const std::string payload = R"({"method":"info","params":{}})";
         Error last{Errc::net_path_failed, "network: info: no attempt"};
         for (int i = 0; i < 2; ++i) {
-            Attempt a = send_once(node, payload, cfg.request_timeout, failed);
+            Attempt a = send_once(node, payload, cfg.request_timeout, failed, suspects);
+            suspects.insert(suspects.end(), a.suspects.begin(), a.suspects.end());
             if (a.fail != Fail::none) {
                 last = std::move(a.error);
                 if (a.fail != Fail::path) break;

@@ -92,6 +92,7 @@ public:
     std::atomic<int> onion_posts{0};
     std::map<std::string, std::uint64_t> moved;  // account hex → swarm id
     std::string last_seed_body;
+    std::map<std::string, int> attempts_by_method;  // onion posts by the RPC inside, failed ones too
     std::mutex m;
 
     std::uint64_t swarm_of(const std::string& pubkey_hex) {
@@ -153,6 +154,7 @@ public:
         REQUIRE(req.url.ends_with("/onion_req/v2"));
         CHECK_FALSE(req.tls.verify);
         ++onion_posts;
+        ++attempts_by_method[final_method(*guard, req.body)];
         if (guard->down) return unexpected(Errc::net_connect, "fake: connection refused");
         ++guard->as_guard;
         if (guard->guard_timeout) return unexpected(Errc::net_timeout, "fake: timed out");
@@ -194,6 +196,29 @@ public:
     }
 
 private:
+    /// The RPC method inside an onion request, found by peeling every layer with the nodes' keys
+    /// whatever their faults ("" if it does not parse): counts attempts per call, failed ones too.
+    std::string final_method(const FakeNode& guard, const Bytes& body) {
+        auto entry = onion::parse_entry(body);
+        if (!entry) return "";
+        auto peeled = onion::decrypt_layer(entry->info.enc_type, guard.x_sk, guard.info.keys.x25519,
+                                           entry->info.ephemeral_key, entry->ciphertext);
+        for (int hop = 0; peeled && hop < 10; ++hop) {
+            auto layer = onion::classify_layer(peeled->plaintext);
+            if (!layer) return "";
+            if (auto* fin = std::get_if<onion::FinalDestination>(&*layer)) {
+                json j = json::parse(to_string(fin->body), nullptr, false);
+                return j.is_object() && j.contains("method") ? j["method"].get<std::string>() : "";
+            }
+            auto* relay = std::get_if<onion::RelayToNode>(&*layer);
+            FakeNode* next = relay ? by_key(relay->destination) : nullptr;
+            if (!next) return "";
+            peeled = onion::decrypt_layer(relay->enc_type, next->x_sk, next->info.keys.x25519, relay->ephemeral_key,
+                                          relay->ciphertext);
+        }
+        return "";
+    }
+
     static Result<HttpResponse> text(int status, std::string body) {
         return HttpResponse{status, "text/plain", to_bytes(body)};
     }
@@ -349,6 +374,39 @@ TEST_CASE("network: pick_path on loopback uses distinct IPs and prefers nodes ou
     auto p = nd::pick_path(pool, 3, {}, avoid6, rng);
     REQUIRE(p);
     CHECK(std::count(p->begin(), p->end(), pool[6]) == 1);
+}
+
+TEST_CASE("network: pick_path takes a call's suspects last, the least suspected first", "[network][paths]") {
+    auto rng = deterministic_rng(7);
+    FakeNet net(loopback_ips(7), 1);
+    std::vector<Snode> pool;
+    for (auto& n : net.nodes()) pool.push_back(n->info);
+    const std::vector<Snode> dest{pool[6]};
+    auto has = [](const std::vector<Snode>& p, const Snode& n) { return std::find(p.begin(), p.end(), n) != p.end(); };
+    for (int round = 0; round < 100; ++round) {
+        // 3 clean nodes left besides the destination: suspects are never needed, even over `avoid`.
+        std::vector<Snode> suspects{pool[0], pool[1], pool[2]};
+        std::vector<Snode> avoid{pool[3]};
+        auto p = nd::pick_path(pool, 3, dest, avoid, *rng, suspects);
+        REQUIRE(p);
+        const std::vector<Snode> clean{pool[3], pool[4], pool[5]};
+        CHECK(std::is_permutation(p->begin(), p->end(), clean.begin(), clean.end()));
+        // Only 2 clean nodes: one suspect joins them, the one in fewer failed attempts (pool[2]).
+        suspects = {pool[0], pool[1], pool[2], pool[3], pool[0], pool[1], pool[3]};
+        p = nd::pick_path(pool, 3, dest, {}, *rng, suspects);
+        REQUIRE(p);
+        CHECK(has(*p, pool[4]));
+        CHECK(has(*p, pool[5]));
+        CHECK(has(*p, pool[2]));
+        CHECK_FALSE(has(*p, pool[6]));
+    }
+    // Suspects never make a possible path impossible: 6 of 6 candidates suspected, path of 6.
+    std::vector<Snode> all(pool.begin(), pool.begin() + 6);
+    auto p = nd::pick_path(pool, 6, dest, {}, *rng, all);
+    REQUIRE(p);
+    CHECK(p->size() == 6);
+    CHECK(nd::suspicion(all, pool[0]) == 1);
+    CHECK(nd::suspicion(all, pool[6]) == 0);
 }
 
 TEST_CASE("network: pick_replacement keeps the other hops and their subnets", "[network][paths]") {
@@ -998,4 +1056,64 @@ TEST_CASE("network: one member with a wrong clock: resync, then another member",
     }
     CHECK(std::llabs(net.clock_offset_ms()) < 5'000);  // the median ignores the one bad clock
     CHECK(net.stats().clock_syncs <= 3);                 // each 406 after a resync is a strike
+}
+
+// With 2 of 10 nodes down (relays answer 504 "Request time out" for them, storage-server.md §3.9), a
+// failed attempt cannot say which hop is dead. Each call keeps the hops after the guard (the guard
+// answered, so it is alive) and the destination of an ambiguously failed attempt out of its next
+// attempts while enough other nodes remain. Fresh clients (no strikes yet) make 4 stores each; the
+// Network's rng is seeded, so every trial replays exactly.
+TEST_CASE("network: 2 of 10 nodes down: a call keeps the failed path's nodes out of its retries", "[network][strikes]") {
+    const bool members_only = GENERATE(true, false);  // both dead nodes in the account's swarm, or any 2
+    const auto acct = account(40);
+    std::map<int, int> histogram, first;  // attempts per store → stores (all, each client's first)
+    int trials = 0, failed_calls = 0;
+    // NET_SEEDS=300 measures on more trials (the default 90 keeps the test around a second).
+    const std::uint64_t seeds = getenv("NET_SEEDS") ? std::strtoull(getenv("NET_SEEDS"), nullptr, 10) : 90;
+    for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+        auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+        std::vector<std::size_t> candidates;
+        const std::uint64_t sw = fake->swarm_of(acct.hex());
+        for (std::size_t i = 0; i < 10; ++i)
+            if (!members_only || *fake->node(i).info.swarm_id == sw) candidates.push_back(i);
+        // Every pair of candidates in turn (10 pairs of members, 45 of any nodes).
+        std::vector<std::pair<std::size_t, std::size_t>> pairs;
+        for (std::size_t a = 0; a < candidates.size(); ++a)
+            for (std::size_t b = a + 1; b < candidates.size(); ++b) pairs.emplace_back(candidates[a], candidates[b]);
+        const auto [d1, d2] = pairs[seed % pairs.size()];
+        fake->node(d1).down = true;
+        fake->node(d2).down = true;
+        auto o = fake_options(fake);
+        o.rng = deterministic_rng(seed);
+        Network net(std::move(o));
+        REQUIRE(net.bootstrap());
+        ++trials;
+        for (int k = 0; k < 4; ++k) {
+            const int before = fake->attempts_by_method["store"];
+            auto r = net.store(acct, 0, base64_encode(to_bytes("d" + std::to_string(k))), 60'000);
+            if (!r) {
+                ++failed_calls;
+                UNSCOPED_INFO("seed " << seed << ", store " << k << ": " << r.error().message);
+            }
+            ++histogram[fake->attempts_by_method["store"] - before];
+            if (k == 0) ++first[fake->attempts_by_method["store"] - before];
+        }
+    }
+    std::string shape, firsts;
+    int worst = 0, over3 = 0;
+    for (auto [attempts, n] : histogram) {
+        shape += " " + std::to_string(attempts) + ":" + std::to_string(n);
+        worst = std::max(worst, attempts);
+        if (attempts > 3) over3 += n;
+    }
+    for (auto [attempts, n] : first) firsts += " " + std::to_string(attempts) + ":" + std::to_string(n);
+    WARN("measured 2 of 10 down (" << (members_only ? "swarm members" : "any nodes") << "), " << trials * 4
+                                   << " stores, attempts:stores" << shape << " (first stores:" << firsts
+                                   << "); worst " << worst << ", > 3: " << over3 << ", failed: " << failed_calls);
+    // Before this memory (same seeds): 2 calls gave up after 8 attempts in each variant, and 52 and
+    // 24 of 360 stores needed more than 3. After: none failed, 7 and 2 needed more than 3, at most 5.
+    // The bounds leave room for other changes to the rng draws (300 seeds: at most 6, 1.4% over 3).
+    CHECK(failed_calls == 0);
+    CHECK(worst <= 6);
+    CHECK(over3 * 20 <= trials * 4);  // at most 5% of the stores need more than 3 attempts
 }

@@ -24,7 +24,9 @@
 //   disagrees, or disagrees right after a resync, is struck and another member asked). A batch whose
 //   sub-requests all failed with one status is handled as that status. Ambiguous path failures
 //   (timeouts, 504) strike both the path and the destination; strikes count consecutive failures and
-//   a success clears them.
+//   a success clears them. Within one call the hops of an ambiguously failed attempt (past the guard
+//   when it relayed the error) and its destination are suspects: later attempts of that call take
+//   other paths, relays and members first, and suspects only when too few other nodes remain.
 //
 // Request accounting (what a caller pays): a warm `store` is exactly 1 onion request (to one swarm
 // member; the member replicates to its swarm). A cold `store` is at most 3 network requests: one seed

@@ -37,28 +37,35 @@ bool path_touches(std::span<const Snode> path, const Snode& node) {
     });
 }
 
+std::size_t suspicion(std::span<const Snode> suspects, const Snode& node) {
+    return static_cast<std::size_t>(std::count_if(suspects.begin(), suspects.end(), [&](const Snode& s) {
+        return s.keys.ed25519 == node.keys.ed25519;
+    }));
+}
+
 std::optional<std::vector<Snode>> pick_path(std::span<const Snode> candidates, std::size_t length,
-                                            std::span<const Snode> exclude, std::span<const Snode> avoid, Rng& rng) {
+                                            std::span<const Snode> exclude, std::span<const Snode> avoid, Rng& rng,
+                                            std::span<const Snode> suspects) {
     if (length == 0) return std::vector<Snode>{};
     std::set<std::string> banned;
     for (const auto& e : exclude) banned.insert(diversity_key(e.ip));
-    std::vector<Snode> preferred, fallback;
+    // Rank: suspicion count first (a node in more failed attempts of this call is likelier dead),
+    // then whether it is in `avoid`. Shuffled, then stably sorted: uniform within each rank.
+    std::vector<std::pair<std::size_t, Snode>> ranked;
     for (const auto& c : candidates) {
         if (contains_key(exclude, c) || banned.count(diversity_key(c.ip))) continue;
-        (contains_key(avoid, c) ? fallback : preferred).push_back(c);
+        ranked.emplace_back(suspicion(suspects, c) * 2 + (contains_key(avoid, c) ? 1 : 0), c);
     }
-    shuffle(preferred, rng);
-    shuffle(fallback, rng);
+    shuffle(ranked, rng);
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<Snode> path;
     std::set<std::string> used;
-    for (auto* list : {&preferred, &fallback}) {
-        for (const auto& c : *list) {
-            if (path.size() == length) break;
-            auto k = diversity_key(c.ip);
-            if (used.count(k)) continue;
-            used.insert(k);
-            path.push_back(c);
-        }
+    for (const auto& [rank, c] : ranked) {
+        if (path.size() == length) break;
+        auto k = diversity_key(c.ip);
+        if (used.count(k)) continue;
+        used.insert(k);
+        path.push_back(c);
     }
     if (path.size() < length) return std::nullopt;
     return path;

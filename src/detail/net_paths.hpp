@@ -27,11 +27,17 @@ void shuffle(std::vector<T>& v, Rng& rng) {
     for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[random_below(rng, i)]);
 }
 
+/// How many times `node` (by Ed25519 key) occurs in `suspects`.
+std::size_t suspicion(std::span<const Snode> suspects, const Snode& node);
+
 /// Picks `length` nodes from `candidates` with pairwise distinct diversity keys, none equal to or
-/// sharing a diversity key with a node in `exclude` (hard), preferring nodes not in `avoid` (soft).
-/// nullopt when the candidates cannot satisfy the hard rules.
+/// sharing a diversity key with a node in `exclude` (hard), preferring nodes not in `suspects` (the
+/// hops of this call's ambiguously failed attempts, a node once per failure: fewer occurrences
+/// first), then nodes not in `avoid` (soft rules: a suspect is taken only when the other candidates
+/// cannot make up the path). nullopt when the candidates cannot satisfy the hard rules.
 std::optional<std::vector<Snode>> pick_path(std::span<const Snode> candidates, std::size_t length,
-                                            std::span<const Snode> exclude, std::span<const Snode> avoid, Rng& rng);
+                                            std::span<const Snode> exclude, std::span<const Snode> avoid, Rng& rng,
+                                            std::span<const Snode> suspects = {});
 
 /// A replacement for path[index]: a candidate not in the path, with a diversity key distinct from the
 /// other path nodes and from `exclude`, preferring nodes not in `avoid`. nullopt if none.

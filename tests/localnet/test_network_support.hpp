@@ -38,8 +38,11 @@ struct LocalNet {
     std::unique_ptr<localnet::Network> net;
     network::NetworkConfig config;
 
-    explicit LocalNet(std::size_t nodes = 10, std::size_t seeds = 3, std::size_t swarm_size = 5) {
+    /// `key_seed` != 0: node keys and swarm ids derived from it (the same network on every run).
+    explicit LocalNet(std::size_t nodes = 10, std::size_t seeds = 3, std::size_t swarm_size = 5,
+                      std::uint64_t key_seed = 0) {
         localnet::Options o;
+        o.key_seed = key_seed;
         o.node_count = nodes;
         o.seed_count = seeds;
         o.swarm_size = swarm_size;
