@@ -187,7 +187,7 @@ struct Client::Impl {
         std::uint64_t seq;        // order in which this Client handed the item out (latest time)
         std::int64_t expiry_ms;   // forgotten after this: the swarm no longer holds it
     };
-    std::unordered_map<std::string, Delivered> delivered;
+    std::unordered_map<retrieve::HashKey, Delivered, retrieve::HashKey::Hasher> delivered;
     std::uint64_t next_seq = 1;
     // A resume point, per last_hash this Client returned: where each polled member stopped, and where
     // a member never polled before starts (`base`): "" (its whole history, as session-desktop asks a
@@ -481,7 +481,7 @@ Result<Client::Impl::Start> Client::Impl::begin_receive(std::string_view last_ha
             st.cursor = it->second.nodes;
             st.base = it->second.base;
         }
-        if (auto it = delivered.find(st.since); it != delivered.end()) st.since_seq = it->second.seq;
+        if (auto it = delivered.find(retrieve::HashKey(st.since)); it != delivered.end()) st.since_seq = it->second.seq;
     }
     // Without the filter a member's whole history would come back as new: start it from `since`.
     st.fallback = st.since_seq ? st.base : st.since;
@@ -548,7 +548,7 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
             // Handed out at or before the call that returned `since`: the caller has it. (Rewound
             // members return such items; they are not even opened.)
             if (st.since_seq) {
-                if (auto it = delivered.find(s.hash); it != delivered.end() && it->second.seq <= *st.since_seq)
+                if (auto it = delivered.find(retrieve::HashKey(s.hash)); it != delivered.end() && it->second.seq <= *st.since_seq)
                     continue;
             }
             fresh.push_back(&s);
@@ -560,7 +560,7 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
     std::lock_guard lock(mu);
     for (auto& o : opened) {
         auto& s = *o.stored;
-        delivered.insert_or_assign(s.hash, Delivered{next_seq++, s.expiry_ms});
+        delivered.insert_or_assign(retrieve::HashKey(s.hash), Delivered{next_seq++, s.expiry_ms});
         newest = s.hash;
         if (!o.msg) {
             say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);

@@ -279,14 +279,14 @@ Result<StreamResult> poll_pages(const Identity& self, std::span<const std::strin
                                 const PollOptions& options) {
     if (!sink) throw std::invalid_argument("retrieve::poll_pages: sink must be set");
     // Only the hashes are kept across pages (to drop what an earlier node already gave), never the
-    // messages: memory stays at one page plus ~100 bytes per message.
-    std::unordered_set<std::string> seen;
+    // messages: memory stays at one page plus ~60 bytes per message.
+    std::unordered_set<HashKey, HashKey::Hasher> seen;
     auto driven = drive(self, nodes, cursor, fallback_last_hash, fetch, options,
                         [&](const std::string& node, Page& page) {
                             std::vector<StoredMessage> fresh;
                             fresh.reserve(page.messages.size());
                             for (auto& m : page.messages)
-                                if (seen.insert(m.hash).second) fresh.push_back(std::move(m));
+                                if (seen.insert(HashKey(m.hash)).second) fresh.push_back(std::move(m));
                             page.messages.clear();
                             if (fresh.empty()) return true;
                             return sink(node, fresh, cursor);
@@ -296,12 +296,12 @@ Result<StreamResult> poll_pages(const Identity& self, std::span<const std::strin
 }
 
 bool SeenHashes::insert(std::string_view hash, std::int64_t expiry_ms) {
-    auto [it, fresh] = expiry_.try_emplace(std::string(hash), expiry_ms);
+    auto [it, fresh] = expiry_.try_emplace(HashKey(hash), expiry_ms);
     if (!fresh) it->second = std::max(it->second, expiry_ms);
     return fresh;
 }
 
-bool SeenHashes::contains(std::string_view hash) const { return expiry_.contains(std::string(hash)); }
+bool SeenHashes::contains(std::string_view hash) const { return expiry_.contains(HashKey(hash)); }
 
 void SeenHashes::prune(std::int64_t now_ms) {
     std::erase_if(expiry_, [now_ms](const auto& kv) { return kv.second < now_ms; });

@@ -16,6 +16,8 @@
 //   * re-issue the request while the node answers `more: true` (desktop does not);
 //   * merge the nodes' answers and de-duplicate by message hash.
 // This module only builds, signs and parses; the caller supplies the transport (a Fetch).
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -44,6 +46,25 @@ inline constexpr std::size_t kMaxMessageBytes = 76'800;
 /// Re-issues per node per poll before giving up on `more` (a node that always says `more` must not
 /// hold the caller forever; at the server's smallest page of one message this is 10 000 messages).
 inline constexpr std::size_t kMaxPagesPerNode = 10'000;
+
+/// A message hash held without a heap allocation (43 characters in place), for the sets of hashes
+/// that grow with the number of messages: ~60 bytes per entry in a hash set instead of ~140.
+class HashKey {
+public:
+    /// The key of `hash`; hashes of any other length are cut or zero-filled (callers pass hashes
+    /// already checked to be 43 characters).
+    explicit HashKey(std::string_view hash) noexcept {
+        std::copy_n(hash.data(), std::min(hash.size(), chars_.size()), chars_.begin());
+    }
+    std::string_view view() const { return {chars_.data(), chars_.size()}; }
+    bool operator==(const HashKey&) const = default;
+    struct Hasher {
+        std::size_t operator()(const HashKey& k) const noexcept { return std::hash<std::string_view>{}(k.view()); }
+    };
+
+private:
+    std::array<char, kHashLength> chars_{};
+};
 
 /// The exact bytes signed for a retrieve: "retrieve" || NS || decimal(timestamp_ms).
 std::string signature_message(std::int16_t ns, std::int64_t timestamp_ms);
@@ -187,7 +208,7 @@ public:
     std::size_t size() const { return expiry_.size(); }
 
 private:
-    std::unordered_map<std::string, std::int64_t> expiry_;
+    std::unordered_map<HashKey, std::int64_t, HashKey::Hasher> expiry_;
 };
 
 }  // namespace session::retrieve
