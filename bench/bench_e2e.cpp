@@ -5,14 +5,18 @@
 //   e2e_warm_send:    the same Client again: latency and requests per send.
 //   e2e_bulk_send:    E2E_BULK_MESSAGES (1,000) messages to E2E_BULK_RECIPIENTS (100) recipients
 //                     from one Client on E2E_BULK_THREADS (16) threads: messages/s.
-//   e2e_receive:      E2E_RECEIVE_MESSAGES (10,000) messages stored for one account (sealed by us,
-//                     put in place with direct storage-RPC `batch` stores, no latency), then one
-//                     receive("") by a bootstrapped Client: wall time, messages/s, peak RSS.
+//   e2e_receive/N:    N (2,000, then E2E_RECEIVE_MESSAGES = 10,000) messages stored for one account
+//                     (sealed by us, put in place with direct storage-RPC `batch` stores, no
+//                     latency), then one receive_pages("") by a bootstrapped Client, E2E_RECEIVE_PAGE
+//                     (500) per page: wall time, messages/s, and the most heap held at once.
+//   e2e_receive_all/N: the same with receive(""), which returns everything at once.
 // Environment: E2E_HOP_LATENCY_MS (20), E2E_NODES (10), E2E_SWARM_SIZE (5), plus the sizes above.
 // The network runs in this process, so the peak RSS includes the nodes' in-memory SQLite stores;
-// rss_growth_mb is how much the peak rose during the receive itself.
+// rss_growth_mb is how much the peak rose during the receive itself, and the heap figures
+// (mallinfo2) also count the nodes' work answering the receive.
 // bench-requires: client localnet envelope
 #include <httplib.h>
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -211,35 +215,95 @@ void fill_inbox(const session::SessionId& to, std::size_t count) {
     n.set_latency(n.latency);
 }
 
-void e2e_receive(benchmark::State& state) {
+// A fresh account with `count` messages waiting, and a bootstrapped Client for it (pool, paths and
+// swarm known: the receive measured is the retrieve and open work only).
+session::Client inbox_with(std::size_t count, std::int64_t page_size) {
     auto& n = net();
-    const std::size_t count = env_size("E2E_RECEIVE_MESSAGES", 10000);
     auto identity = session::Identity::generate(*session::system_rng()).first;
     const auto me = identity.session_id();
-    auto c = std::move(*bench::must(session::Client::create(std::move(identity), n.options()), "Client::create"));
-    (void)bench::must(c.receive(""), "warm-up receive");  // bootstrap: pool, paths, swarm (inbox empty)
+    auto o = n.options();
+    o.retrieve_page_size = page_size;
+    auto c = std::move(*bench::must(session::Client::create(std::move(identity), o), "Client::create"));
+    (void)bench::must(c.receive(""), "warm-up receive");  // inbox still empty
     fill_inbox(me, count);
     n.net->reset_counters();
+    return c;
+}
+
+// Heap bytes in use in this process (the client and the in-process nodes), in MB.
+double heap_in_use_mb() {
+    const auto mi = mallinfo2();
+    return static_cast<double>(mi.uordblks + mi.hblkhd) / (1024.0 * 1024.0);
+}
+
+void receive_counters(benchmark::State& state, std::size_t count, std::size_t got, std::size_t skipped, double secs) {
+    state.counters["stored"] = static_cast<double>(count);
+    state.counters["received"] = static_cast<double>(got);
+    state.counters["skipped"] = static_cast<double>(skipped);
+    state.counters["msgs_per_s"] = static_cast<double>(got) / secs;
+    state.counters["requests"] = static_cast<double>(net().requests());
+    state.counters["hop_latency_ms"] = static_cast<double>(net().latency.count());
+}
+
+// receive_pages (the bounded-memory API): a page of E2E_RECEIVE_PAGE (500) at a time. The heap in
+// use is sampled at every page (while the page is alive), so heap_peak_growth_mb is the most the
+// receive held at once; run with 2,000 and E2E_RECEIVE_MESSAGES (10,000) it should not grow with
+// the total. (ru_maxrss cannot show this inside one process: it only ever rises.)
+void e2e_receive(benchmark::State& state) {
+    const auto count = static_cast<std::size_t>(state.range(0));
+    const auto page = static_cast<std::int64_t>(env_size("E2E_RECEIVE_PAGE", 500));
+    auto c = inbox_with(count, page);
+    std::size_t got = 0, skipped = 0, pages = 0;
+    double secs = 0, heap_before = 0, heap_peak = 0, rss_before = 0, rss_after = 0;
+    for (auto _ : state) {
+        got = skipped = pages = 0;
+        rss_before = peak_rss_mb();
+        heap_before = heap_peak = heap_in_use_mb();
+        const auto t0 = Clock::now();
+        auto r = bench::must(c.receive_pages("",
+                                             [&](session::ReceivedPage& p) {
+                                                 heap_peak = std::max(heap_peak, heap_in_use_mb());
+                                                 got += p.messages.size();
+                                                 skipped += p.skipped.size();
+                                                 ++pages;
+                                                 return true;
+                                             }),
+                             "receive_pages");
+        secs = seconds_since(t0);
+        rss_after = peak_rss_mb();
+        state.SetIterationTime(secs);
+    }
+    receive_counters(state, count, got, skipped, secs);
+    state.counters["page_size"] = static_cast<double>(page);
+    state.counters["pages"] = static_cast<double>(pages);
+    state.counters["heap_peak_growth_mb"] = heap_peak - heap_before;
+    state.counters["peak_rss_mb"] = rss_after;
+    state.counters["rss_growth_mb"] = rss_after - rss_before;
+}
+
+// receive(): everything in one result, for comparison; the heap it holds when it returns grows
+// with the total (run last, so its peak RSS growth is its own).
+void e2e_receive_all(benchmark::State& state) {
+    const auto count = static_cast<std::size_t>(state.range(0));
+    auto c = inbox_with(count, static_cast<std::int64_t>(env_size("E2E_RECEIVE_PAGE", 500)));
     std::size_t got = 0, skipped = 0;
-    double secs = 0, rss_before = 0, rss_after = 0;
+    double secs = 0, heap_before = 0, heap_held = 0, rss_before = 0, rss_after = 0;
     for (auto _ : state) {
         rss_before = peak_rss_mb();
+        heap_before = heap_in_use_mb();
         const auto t0 = Clock::now();
         auto r = bench::must(c.receive(""), "receive");
         secs = seconds_since(t0);
+        heap_held = heap_in_use_mb();
         rss_after = peak_rss_mb();
         state.SetIterationTime(secs);
         got = r->messages.size();
         skipped = r->skipped.size();
     }
-    state.counters["stored"] = static_cast<double>(count);
-    state.counters["received"] = static_cast<double>(got);
-    state.counters["skipped"] = static_cast<double>(skipped);
-    state.counters["msgs_per_s"] = static_cast<double>(got) / secs;
-    state.counters["requests"] = static_cast<double>(n.requests());
+    receive_counters(state, count, got, skipped, secs);
+    state.counters["heap_held_mb"] = heap_held - heap_before;
     state.counters["peak_rss_mb"] = rss_after;
     state.counters["rss_growth_mb"] = rss_after - rss_before;
-    state.counters["hop_latency_ms"] = static_cast<double>(n.latency.count());
 }
 
 }  // namespace
@@ -247,7 +311,19 @@ void e2e_receive(benchmark::State& state) {
 BENCHMARK(e2e_cold_send)->Name("e2e_cold_send")->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_warm_send)->Name("e2e_warm_send")->UseManualTime()->Iterations(20)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_bulk_send)->Name("e2e_bulk_send")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(e2e_receive)->Name("e2e_receive")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_receive)
+    ->Name("e2e_receive")
+    ->Arg(2000)
+    ->Arg(static_cast<std::int64_t>(env_size("E2E_RECEIVE_MESSAGES", 10000)))
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_receive_all)
+    ->Name("e2e_receive_all")
+    ->Arg(static_cast<std::int64_t>(env_size("E2E_RECEIVE_MESSAGES", 10000)))
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
     bench::init();
