@@ -14,7 +14,8 @@
 //       session.js does on every send. Requests are what the localnet counted (control endpoint):
 //       seed JSON-RPC + onion entries + direct /storage_rpc/v1.
 //   compare_driver receive NETWORK_FILE PHRASE_FILE
-//       a new Client from the phrase in PHRASE_FILE runs one receive(""): wall time, CPU time,
+//       a new Client from the phrase in PHRASE_FILE runs one receive_pages("") (COMPARE_PAGE per page, default 0:
+//       the server's byte budget, as the JS client gets): wall time, CPU time,
 //       messages, requests, and the process's peak RSS.
 // Timings are reported, never asserted.
 #include <curl/curl.h>
@@ -271,20 +272,31 @@ int receive(const std::string& network_file, const std::string& phrase_file) {
     while (!phrase.empty() && (phrase.back() == '\n' || phrase.back() == '\r' || phrase.back() == ' ')) phrase.pop_back();
     session::ClientOptions options;
     options.network = network_file;
+    // receive_pages, a page at a time: what a bot draining a backlog uses (memory bounded by the page).
+    const char* page = std::getenv("COMPARE_PAGE");
+    options.retrieve_page_size = page && *page ? static_cast<std::int64_t>(std::strtoll(page, nullptr, 10)) : 0;
     const double rss_before = peak_rss_mb();
     auto client = must(session::Client::create(phrase, options), "Client::create");
     sodium_memzero(phrase.data(), phrase.size());
     control.reset();
     const double c0 = cpu_seconds();
     const auto t0 = Wall::now();
-    auto r = must(client.receive(""), "receive");
+    std::size_t messages = 0, skipped = 0;
+    auto r = must(client.receive_pages("",
+                                       [&](session::ReceivedPage& p) {
+                                           messages += p.messages.size();
+                                           skipped += p.skipped.size();
+                                           return true;
+                                       }),
+                  "receive_pages");
+    (void)r;
     const double wall = wall_ms_since(t0), cpu = cpu_seconds() - c0;
     const double requests = static_cast<double>(control.requests());
     json out{{"client", "session-client"},
              {"mode", "receive"},
              {"transport", "onion"},
-             {"messages", r.messages.size()},
-             {"skipped", r.skipped.size()},
+             {"messages", messages},
+             {"skipped", skipped},
              {"wall_ms", wall},
              {"cpu_ms", cpu * 1e3},
              {"requests", requests},
