@@ -28,25 +28,7 @@ struct LocalNet : test::LocalNetFile {
         o.retrieve_timeout = std::chrono::milliseconds(8000);
         return o;
     }
-
-    // Network requests made by clients since the last reset: seed JSON-RPC, onion entries, direct RPCs.
-    struct Requests {
-        std::uint64_t seed = 0, onion = 0, direct = 0;
-        std::uint64_t total() const { return seed + onion + direct; }
-    };
-    Requests requests() const {
-        Requests r;
-        for (std::size_t k = 0; k < net->seed_count(); ++k) r.seed += net->seed_counters(k).http_requests;
-        auto t = net->total_counters();
-        r.onion = t.onion_requests;
-        if (auto it = t.endpoints.find("/storage_rpc/v1"); it != t.endpoints.end()) r.direct = it->second;
-        return r;
-    }
-    std::uint64_t method_count(const std::string& m) const {
-        auto t = net->total_counters();
-        auto it = t.methods.find(m);
-        return it == t.methods.end() ? 0 : it->second;
-    }
+    // requests() and method_count() (what the clients asked of the network) are LocalNetBase's.
 };
 
 

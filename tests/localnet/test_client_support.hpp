@@ -1,40 +1,26 @@
 #pragma once
 // Shared by the Client's localnet tests: one in-process local network per test case (fresh counters
-// and stores) with its network file on disk, and a REQUIRE that shows a Result's error message.
-#include <catch2/catch.hpp>
+// and stores) with its network file on disk. The start, the request counters and REQUIRE_OK are
+// localnet_fixture.hpp's, shared with the Network's tests.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <memory>
 #include <string>
 
-#include "localnet/localnet.hpp"
-#include "session/error.hpp"
+#include "localnet_fixture.hpp"
 
 namespace session::test {
 
-struct LocalNetFile {
-    std::unique_ptr<localnet::Network> net;
+struct LocalNetFile : LocalNetBase {
     std::filesystem::path dir;
     std::string file;
 
     /// `short_timeouts` makes relays, peers and hung requests give up within seconds, so fault
     /// tests finish quickly; the examples test keeps the local network's defaults.
-    explicit LocalNetFile(std::size_t nodes = 10, std::size_t swarm_size = 5, bool short_timeouts = true) {
-        localnet::Options o;
-        o.node_count = nodes;
-        o.swarm_size = swarm_size;
-        o.control_endpoint = false;
-        if (short_timeouts) {
-            o.relay_timeout = std::chrono::milliseconds(3000);
-            o.peer_timeout = std::chrono::milliseconds(1000);
-            o.hang_time = std::chrono::milliseconds(3000);
-        }
-        auto started = localnet::Network::start(o);
-        if (!started) FAIL("localnet: " << started.error().message);
-        net = std::move(*started);
+    explicit LocalNetFile(std::size_t nodes = 10, std::size_t swarm_size = 5, bool short_timeouts = true)
+        : LocalNetBase(options(nodes, swarm_size, short_timeouts)) {
         dir = std::filesystem::temp_directory_path() /
               ("session-client-test-" + std::to_string(::getpid()) + "-" +
                std::to_string(reinterpret_cast<std::uintptr_t>(this)));
@@ -50,18 +36,17 @@ struct LocalNetFile {
     }
     LocalNetFile(const LocalNetFile&) = delete;
     LocalNetFile& operator=(const LocalNetFile&) = delete;
+
+private:
+    static localnet::Options options(std::size_t nodes, std::size_t swarm_size, bool short_timeouts) {
+        auto o = localnet_options(nodes, swarm_size);
+        if (short_timeouts) {
+            o.relay_timeout = std::chrono::milliseconds(3000);
+            o.peer_timeout = std::chrono::milliseconds(1000);
+            o.hang_time = std::chrono::milliseconds(3000);
+        }
+        return o;
+    }
 };
 
-template <class T>
-std::string why(const Result<T>& r) {
-    return r ? std::string() : r.error().message;
-}
-
 }  // namespace session::test
-
-// For a Result held in a variable: shows the error message when it fails.
-#define REQUIRE_OK(x)                   \
-    do {                                \
-        INFO(::session::test::why(x));  \
-        REQUIRE(x);                     \
-    } while (0)

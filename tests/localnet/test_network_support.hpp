@@ -1,14 +1,13 @@
 #pragma once
 // Shared fixture for tests/localnet/test_network_*.cpp: an in-process local network (real HTTPS on
 // loopback, onion relays, swarms, faults, counters) and a session::network::Network configured from
-// its network file with short timeouts.
-#include <catch2/catch.hpp>
-
+// its network file with short timeouts. The start, the request counters and REQUIRE_OK are
+// localnet_fixture.hpp's, shared with the Client's tests.
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "localnet/localnet.hpp"
+#include "localnet_fixture.hpp"
 #include "session/keys.hpp"
 #include "session/network.hpp"
 
@@ -16,43 +15,16 @@ namespace nettest {
 
 using nlohmann::json;
 using namespace session;
+using session::test::Requests;
+using session::test::why;
 
-template <class T>
-std::string why(const Result<T>& r) {
-    return r ? std::string() : r.error().message;
-}
-// Evaluates `x` once (it is often a network call) and shows the error message when it fails.
-#define REQUIRE_OK(x)                \
-    do {                             \
-        auto&& require_ok_r_ = (x);  \
-        INFO(why(require_ok_r_));    \
-        REQUIRE(require_ok_r_);      \
-    } while (0)
-
-struct Requests {
-    std::uint64_t seed = 0, onion = 0, direct = 0;
-    std::uint64_t total() const { return seed + onion + direct; }
-};
-
-struct LocalNet {
-    std::unique_ptr<localnet::Network> net;
+struct LocalNet : test::LocalNetBase {
     network::NetworkConfig config;
 
     /// `key_seed` != 0: node keys and swarm ids derived from it (the same network on every run).
     explicit LocalNet(std::size_t nodes = 10, std::size_t seeds = 3, std::size_t swarm_size = 5,
-                      std::uint64_t key_seed = 0) {
-        localnet::Options o;
-        o.key_seed = key_seed;
-        o.node_count = nodes;
-        o.seed_count = seeds;
-        o.swarm_size = swarm_size;
-        o.control_endpoint = false;
-        o.relay_timeout = std::chrono::milliseconds(1000);
-        o.peer_timeout = std::chrono::milliseconds(500);
-        o.hang_time = std::chrono::milliseconds(2500);
-        auto started = localnet::Network::start(o);
-        if (!started) FAIL("localnet: " << started.error().message);
-        net = std::move(*started);
+                      std::uint64_t key_seed = 0)
+        : LocalNetBase(options(nodes, seeds, swarm_size, key_seed)) {
         auto c = network::NetworkConfig::from_json(net->network_file().dump());
         if (!c) FAIL("network file: " << c.error().message);
         config = std::move(*c);
@@ -72,20 +44,19 @@ struct LocalNet {
         return std::make_unique<network::Network>(std::move(o));
     }
 
-    Requests requests() const {
-        Requests r;
-        for (std::size_t k = 0; k < net->seed_count(); ++k) r.seed += net->seed_counters(k).http_requests;
-        auto t = net->total_counters();
-        r.onion = t.onion_requests;
-        if (auto it = t.endpoints.find("/storage_rpc/v1"); it != t.endpoints.end()) r.direct = it->second;
-        return r;
-    }
-    std::uint64_t method_count(const std::string& m) const {
-        auto t = net->total_counters();
-        auto it = t.methods.find(m);
-        return it == t.methods.end() ? 0 : it->second;
-    }
     std::size_t index_of(const network::Snode& n) const { return net->node_index(n.ed25519_hex()); }
+
+private:
+    static localnet::Options options(std::size_t nodes, std::size_t seeds, std::size_t swarm_size,
+                                     std::uint64_t key_seed) {
+        auto o = test::localnet_options(nodes, swarm_size);
+        o.seed_count = seeds;
+        o.key_seed = key_seed;
+        o.relay_timeout = std::chrono::milliseconds(1000);
+        o.peer_timeout = std::chrono::milliseconds(500);
+        o.hang_time = std::chrono::milliseconds(2500);
+        return o;
+    }
 };
 
 inline Identity new_identity() { return Identity::generate(*system_rng()).first; }
