@@ -10,7 +10,9 @@
 # Environment: COMPARE_BUILD_DIR (build-compare), JOBS (2), COMPARE_N (messages sealed and opened,
 # 200), COMPARE_BODY_BYTES (100), COMPARE_M (stored messages received, 1000), COMPARE_COLD (cold
 # sends, each by a new client, 5), COMPARE_WARM (warm sends, 20), COMPARE_HOP_LATENCY_MS (20, on
-# every node), COMPARE_JS_ONION (1: also run the JS client through onion requests; 0: direct only).
+# every node), COMPARE_JS_ONION (1: also run the JS client through onion requests; 0: direct only),
+# COMPARE_PAGE (messages per retrieve page for session-client's receive_pages; 0 = the server's
+# byte budget, as the JS client gets).
 # Prints one table and writes it to $COMPARE_BUILD_DIR/compare.md (+ the raw JSON lines beside it).
 # Timings are reported, never asserted. Exit status: 0 when every run finished, 1 when a build or
 # a run failed, 2 when node/npm are missing or the npm packages cannot be installed.
