@@ -509,7 +509,7 @@ Result<Polled> Client::Impl::on_swarm(
             by_hex.emplace(order.back(), std::move(n));
         }
 
-        bool moved = false;
+        std::atomic<bool> moved = false;  // receive() asks members concurrently
         const retrieve::Fetch fetch = [&](std::string_view node, const retrieve::RequestBuilder& build)
             -> Result<std::string> {
             // After one 421 the other members of this (stale) swarm would only say the same.
@@ -598,6 +598,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     popts.ns = retrieve::kDefaultNamespace;
     popts.limits.max_count = im.page_size;
     popts.want_answers = im.poll_nodes;
+    popts.concurrent = true;  // both members in one round trip; the merge is the same
 
     ReceiveResult result;
     retrieve::NodeCursor cursor = st->cursor;

@@ -7,6 +7,7 @@
 #include <list>
 #include <unordered_set>
 #include <stdexcept>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -162,6 +163,45 @@ struct Driven {
 };
 using OnPage = std::function<bool(const std::string& node, Page& page)>;
 
+// One node's page loop. `last` is where it starts and, after, the last hash it returned (or the
+// one it accepted); `take(page)` gets each answered page and returns false to stop.
+NodeOutcome run_node(const Identity& self, const std::string& node, std::string& last, const Fetch& fetch,
+                     const PollOptions& options, const std::function<bool(Page&)>& take) {
+    NodeOutcome outcome;
+    outcome.node = node;
+    for (std::size_t page_no = 0; page_no < options.max_pages_per_node; ++page_no) {
+        const RequestBuilder build = [&](std::int64_t now) {
+            return sign_request(self, options.ns, now, last, options.limits);
+        };
+        auto body = fetch(node, build);
+        if (!body) {
+            outcome.error = std::move(body).error();
+            break;
+        }
+        auto page = parse_response(*body);
+        // The raw answer is not needed once parsed: hold one copy of a page, not two.
+        body->clear();
+        body->shrink_to_fit();
+        if (!page) {
+            outcome.error = std::move(page).error();
+            outcome.error->message += " (from node " + node.substr(0, 8) + "…)";
+            break;
+        }
+        outcome.error.reset();
+        ++outcome.pages;
+        outcome.messages += page->messages.size();
+        if (!page->messages.empty()) last = page->messages.back().hash;
+        const bool more = page->more && !page->messages.empty();
+        if (!take(*page) || !more) break;
+    }
+    return outcome;
+}
+
+std::string start_of(const NodeCursor& cursor, const std::string& node, std::string_view fallback) {
+    if (auto it = cursor.last_hash.find(node); it != cursor.last_hash.end()) return it->second;
+    return std::string(fallback);
+}
+
 Result<Driven> drive(const Identity& self, std::span<const std::string> nodes, NodeCursor& cursor,
                      std::string_view fallback_last_hash, const Fetch& fetch, const PollOptions& options,
                      const OnPage& on_page) {
@@ -173,47 +213,67 @@ Result<Driven> drive(const Identity& self, std::span<const std::string> nodes, N
     Driven out;
     std::optional<Error> first_error;
     std::size_t answered = 0;
-    for (const auto& node : nodes) {
-        NodeOutcome outcome;
-        outcome.node = node;
-        std::string last;
-        if (auto it = cursor.last_hash.find(node); it != cursor.last_hash.end()) last = it->second;
-        else last = std::string(fallback_last_hash);
-
-        for (std::size_t page_no = 0; page_no < options.max_pages_per_node && !out.stopped; ++page_no) {
-            const RequestBuilder build = [&](std::int64_t now) {
-                return sign_request(self, options.ns, now, last, options.limits);
-            };
-            auto body = fetch(node, build);
-            if (!body) {
-                outcome.error = std::move(body).error();
-                break;
-            }
-            auto page = parse_response(*body);
-            // The raw answer is not needed once parsed: hold one copy of a page, not two.
-            body->clear();
-            body->shrink_to_fit();
-            if (!page) {
-                outcome.error = std::move(page).error();
-                outcome.error->message += " (from node " + node.substr(0, 8) + "…)";
-                break;
-            }
-            outcome.error.reset();
-            ++outcome.pages;
-            if (page->server_time_ms)
-                out.server_time_ms = std::max(out.server_time_ms.value_or(0), *page->server_time_ms);
-            outcome.messages += page->messages.size();
-            if (!page->messages.empty()) last = page->messages.back().hash;
-            // Resume point for this node: the last hash it returned (or the one it accepted).
-            if (!last.empty()) cursor.last_hash.insert_or_assign(node, last);
-            const bool more = page->more && !page->messages.empty();
-            if (!on_page(node, *page)) out.stopped = true;
-            if (!more) break;
-        }
+    auto finish_node = [&](NodeOutcome outcome) {
         if (outcome.pages > 0) ++answered;
         if (outcome.error && !first_error) first_error = *outcome.error;
         out.nodes.push_back(std::move(outcome));
-        if (out.stopped || (options.want_answers != 0 && answered >= options.want_answers)) break;
+    };
+    auto note_time = [&](const Page& page) {
+        if (page.server_time_ms) out.server_time_ms = std::max(out.server_time_ms.value_or(0), *page.server_time_ms);
+    };
+    const std::size_t want = options.want_answers == 0 ? nodes.size() : options.want_answers;
+
+    if (!options.concurrent || want < 2) {
+        for (const auto& node : nodes) {
+            std::string last = start_of(cursor, node, fallback_last_hash);
+            finish_node(run_node(self, node, last, fetch, options, [&](Page& page) {
+                note_time(page);
+                // Resume point for this node: the last hash it returned (or the one it accepted).
+                if (!last.empty()) cursor.last_hash.insert_or_assign(node, last);
+                if (!on_page(node, page)) out.stopped = true;
+                return !out.stopped;
+            }));
+            if (out.stopped || answered >= want) break;
+        }
+    } else {
+        // Waves of concurrent node loops, as many as answers are still wanted; a node that fails
+        // is replaced by the next spare in the following wave. Pages are handed on afterwards in
+        // the order of `nodes`, so the result is the same as the one-after-the-other poll's.
+        struct Run {
+            std::string node;
+            std::string last;
+            std::vector<Page> pages;
+            NodeOutcome outcome;
+        };
+        std::size_t next = 0;
+        while (answered < want && next < nodes.size()) {
+            const std::size_t wave = std::min(want - answered, nodes.size() - next);
+            std::vector<Run> runs(wave);
+            std::vector<std::thread> threads;
+            auto work = [&](Run& r) {
+                r.outcome = run_node(self, r.node, r.last, fetch, options, [&](Page& page) {
+                    r.pages.push_back(std::move(page));
+                    return true;
+                });
+            };
+            for (std::size_t i = 0; i < wave; ++i) {
+                runs[i].node = nodes[next + i];
+                runs[i].last = start_of(cursor, runs[i].node, fallback_last_hash);
+            }
+            next += wave;
+            for (std::size_t i = 1; i < wave; ++i) threads.emplace_back(work, std::ref(runs[i]));
+            work(runs[0]);
+            for (auto& t : threads) t.join();
+            for (auto& r : runs) {
+                if (!r.last.empty()) cursor.last_hash.insert_or_assign(r.node, r.last);
+                for (auto& page : r.pages) {
+                    note_time(page);
+                    if (!out.stopped && !on_page(r.node, page)) out.stopped = true;
+                }
+                finish_node(std::move(r.outcome));
+            }
+            if (out.stopped) break;
+        }
     }
     if (answered == 0) {
         if (first_error) return unexpected(std::move(*first_error));
@@ -281,7 +341,9 @@ Result<StreamResult> poll_pages(const Identity& self, std::span<const std::strin
     // Only the hashes are kept across pages (to drop what an earlier node already gave), never the
     // messages: memory stays at one page plus ~60 bytes per message.
     std::unordered_set<HashKey, HashKey::Hasher> seen;
-    auto driven = drive(self, nodes, cursor, fallback_last_hash, fetch, options,
+    PollOptions one_by_one = options;
+    one_by_one.concurrent = false;
+    auto driven = drive(self, nodes, cursor, fallback_last_hash, fetch, one_by_one,
                         [&](const std::string& node, Page& page) {
                             std::vector<StoredMessage> fresh;
                             fresh.reserve(page.messages.size());

@@ -1,6 +1,10 @@
 #include "session/retrieve.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -288,6 +292,77 @@ TEST_CASE("retrieve: poll keeps storage order when timestamps go backwards", "[r
     auto r = retrieve::poll(self, std::vector<std::string>{"aa", "bb"}, cursor, "", swarm.fetch());
     REQUIRE(r);
     CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash, m2.hash, m3.hash, m4.hash});
+}
+
+TEST_CASE("retrieve: a concurrent poll asks the nodes at once and merges as the sequential one",
+          "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    std::vector<retrieve::StoredMessage> all;
+    for (int i = 0; i < 30; ++i) all.push_back(fake_message(i, 1700000000000 + i));
+    swarm.nodes["aa"].stored = std::vector(all.begin(), all.begin() + 20);        // missed the last 10
+    swarm.nodes["bb"].stored = all;
+    std::swap(swarm.nodes["bb"].stored[3], swarm.nodes["bb"].stored[4]);          // another arrival order
+    swarm.nodes["bb"].stored.erase(swarm.nodes["bb"].stored.begin() + 7);        // and missed one
+    swarm.nodes["aa"].page = 6;
+    swarm.nodes["bb"].page = 4;
+    swarm.nodes["cc"].fail = Error{Errc::net_timeout, "timeout"};
+    const std::vector<std::string> nodes{"aa", "bb"};
+
+    retrieve::NodeCursor seq_cursor;
+    auto seq = retrieve::poll(self, nodes, seq_cursor, "", swarm.fetch(), {.want_answers = 2});
+    REQUIRE(seq);
+
+    // Each node's first request waits (up to 5 s) until the other node's first request has come:
+    // only a concurrent poll lets both through at once.
+    std::mutex mu;
+    std::condition_variable cv;
+    std::map<std::string, int, std::less<>> calls;
+    int first_requests = 0;
+    bool waited_out = false;
+    const auto inner = swarm.fetch();
+    const retrieve::Fetch fetch = [&](std::string_view node, const retrieve::RequestBuilder& build) {
+        std::unique_lock lock(mu);
+        if (calls[std::string(node)]++ == 0) {
+            ++first_requests;
+            cv.notify_all();
+            if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return first_requests >= 2; })) waited_out = true;
+        }
+        return inner(node, build);  // the fake swarm is not thread-safe: under the lock
+    };
+    retrieve::NodeCursor cursor;
+    auto con = retrieve::poll(self, nodes, cursor, "", fetch, {.want_answers = 2, .concurrent = true});
+    REQUIRE(con);
+    CHECK_FALSE(waited_out);
+    CHECK(hashes(con->messages) == hashes(seq->messages));
+    CHECK(hashes(con->messages).size() == 30);
+    CHECK(cursor == seq_cursor);
+    REQUIRE(con->nodes.size() == 2);
+    CHECK(con->nodes[0].node == "aa");
+    CHECK(con->nodes[0].pages == 4);  // 6 + 6 + 6 + 2
+    CHECK(con->nodes[1].pages == 8);  // 29 in pages of 4
+    CHECK(con->server_time_ms == seq->server_time_ms);
+
+    // A failing node is replaced by the next spare; the poll still wants 2 answers.
+    retrieve::NodeCursor c2;
+    auto spare = retrieve::poll(self, std::vector<std::string>{"cc", "aa", "bb"}, c2, "", swarm.fetch(),
+                                {.want_answers = 2, .concurrent = true});
+    REQUIRE(spare);
+    REQUIRE(spare->nodes.size() == 3);
+    CHECK(spare->nodes[0].error);
+    CHECK(spare->nodes[0].error->code == Errc::net_timeout);
+    CHECK_FALSE(spare->nodes[1].error);
+    CHECK_FALSE(spare->nodes[2].error);
+    CHECK(hashes(spare->messages).size() == 30);
+    CHECK_FALSE(c2.last_hash.contains("cc"));
+
+    // Every node failing: the first node's error, as in the sequential poll.
+    retrieve::NodeCursor c3;
+    swarm.nodes["dd"].fail = Error{Errc::net_path_failed, "no path"};
+    auto none = retrieve::poll(self, std::vector<std::string>{"cc", "dd"}, c3, "", swarm.fetch(),
+                               {.want_answers = 2, .concurrent = true});
+    REQUIRE_FALSE(none);
+    CHECK(none.error().code == Errc::net_timeout);
 }
 
 TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicated", "[retrieve][poll]") {

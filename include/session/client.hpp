@@ -235,8 +235,10 @@ public:
     /// answers from its oldest one, so such a first call may repeat older items: de-duplicate by
     /// `hash` if you persist across restarts.
     ///
-    /// Asks ClientOptions::poll_nodes (2) random swarm members, re-issuing while they say `more`, and
-    /// succeeds if at least one answered. Cost per call: one onion request per member per page.
+    /// Asks ClientOptions::poll_nodes (2) random swarm members at the same time (a failed one is
+    /// replaced by a spare), re-issuing while they say `more`, and succeeds if at least one
+    /// answered. Cost per call: one onion request per member per page; wall time: the slowest
+    /// member's pages, not the sum.
     /// Errors: invalid_argument (last_hash is not empty and not a 43-character hash), net_* when no
     /// member answered (the last one's error; net_swarm_moved only if the swarm moved twice).
     [[nodiscard]] Result<ReceiveResult> receive(std::string_view last_hash = "");

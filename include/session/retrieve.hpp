@@ -125,7 +125,8 @@ struct Page {
 using RequestBuilder = std::function<Result<Request>(std::int64_t network_now_ms)>;
 /// Sends one retrieve to the swarm member `node` (its Ed25519 key, 64 hex) and returns the answer body
 /// of a 200 response. Errors are passed through to the caller (net_swarm_moved for a 421,
-/// net_clock_skew, net_timeout, …). Called from the polling thread only.
+/// net_clock_skew, net_timeout, …). Called from the polling thread only, unless
+/// PollOptions::concurrent is set.
 /// Client adapts network::Network::retrieve to this; tests pass a fake.
 using Fetch = std::function<Result<std::string>(std::string_view node, const RequestBuilder& build)>;
 
@@ -162,9 +163,15 @@ struct PollOptions {
     /// Stop after this many nodes answered (the rest of `nodes` are spares for failures);
     /// 0 = ask every node.
     std::size_t want_answers = 0;
+    /// poll() only: ask the wanted nodes at the same time (one thread each) instead of one after
+    /// the other, so a poll of 2 nodes costs one round trip, not two. The result is the same; `fetch`
+    /// must then be safe to call from several threads at once. poll_pages ignores it (it hands pages
+    /// on as they arrive, one node after the other, to keep memory at one page).
+    bool concurrent = false;
 };
 
-/// Polls `nodes` one after the other (until options.want_answers answered): for each node, a signed retrieve resuming after
+/// Polls `nodes` one after the other, or in concurrent waves (options.concurrent), until
+/// options.want_answers answered: for each node, a signed retrieve resuming after
 /// cursor.last_hash[node] (or after `fallback_last_hash` when the cursor has no entry for it),
 /// re-issued while the node answers `more`. The cursor is updated with every page a node answers,
 /// so a node that fails half-way resumes where it stopped. Messages are merged and de-duplicated.
