@@ -3,6 +3,7 @@
 //   e2e_cold_send:    a new Client (no pool, no path, no swarm) sends one message: latency and the
 //                     network requests it took (seed JSON-RPC + onion entries + direct RPCs).
 //   e2e_warm_send:    the same Client again: latency and requests per send.
+//   e2e_warm_receive: a poll with nothing new by a Client that polled before: latency and requests.
 //   e2e_bulk_send:    E2E_BULK_MESSAGES (1,000) messages to E2E_BULK_RECIPIENTS (100) recipients
 //                     from one Client on E2E_BULK_THREADS (16) threads: messages/s.
 //   e2e_receive/N:    N (2,000, then E2E_RECEIVE_MESSAGES = 10,000) messages stored for one account
@@ -135,6 +136,26 @@ void e2e_warm_send(benchmark::State& state) {
         benchmark::DoNotOptimize(r->hash.data());
     }
     state.counters["requests_per_send"] =
+        static_cast<double>(n.requests()) / static_cast<double>(state.iterations());
+    state.counters["hop_latency_ms"] = static_cast<double>(n.latency.count());
+}
+
+// A bot's poll when nothing is new: receive(last_hash) by a Client that has polled before (pool,
+// paths, swarm and both members' cursors known). One retrieve to each of the 2 polled members,
+// asked at the same time.
+void e2e_warm_receive(benchmark::State& state) {
+    auto& n = net();
+    auto c = new_client();
+    (void)bench::must(c.send(c.session_id(), "note to self"), "warm-up send");
+    std::string last = bench::must(c.receive(""), "warm-up receive")->last_hash;
+    n.net->reset_counters();
+    for (auto _ : state) {
+        const auto t0 = Clock::now();
+        auto r = bench::must(c.receive(last), "receive");
+        state.SetIterationTime(seconds_since(t0));
+        last = r->last_hash;
+    }
+    state.counters["requests_per_receive"] =
         static_cast<double>(n.requests()) / static_cast<double>(state.iterations());
     state.counters["hop_latency_ms"] = static_cast<double>(n.latency.count());
 }
@@ -310,6 +331,7 @@ void e2e_receive_all(benchmark::State& state) {
 
 BENCHMARK(e2e_cold_send)->Name("e2e_cold_send")->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_warm_send)->Name("e2e_warm_send")->UseManualTime()->Iterations(20)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_warm_receive)->Name("e2e_warm_receive")->UseManualTime()->Iterations(20)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_bulk_send)->Name("e2e_bulk_send")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_receive)
     ->Name("e2e_receive")

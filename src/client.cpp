@@ -230,6 +230,13 @@ struct Client::Impl {
     }
 
     // The steps receive() and receive_pages() share (defined with them below).
+    retrieve::PollOptions poll_options() const {
+        retrieve::PollOptions o;
+        o.ns = retrieve::kDefaultNamespace;
+        o.limits.max_count = page_size;
+        o.want_answers = poll_nodes;
+        return o;
+    }
     struct Start;
     Result<Start> begin_receive(std::string_view last_hash);
     // Runs `run(members in random order, fetch)` against our swarm; asks again once after a 421.
@@ -594,10 +601,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     auto st = im.begin_receive(last_hash);
     if (!st) return unexpected(std::move(st).error());
 
-    retrieve::PollOptions popts;
-    popts.ns = retrieve::kDefaultNamespace;
-    popts.limits.max_count = im.page_size;
-    popts.want_answers = im.poll_nodes;
+    auto popts = im.poll_options();
     popts.concurrent = true;  // both members in one round trip; the merge is the same
 
     ReceiveResult result;
@@ -626,10 +630,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     auto st = im.begin_receive(last_hash);
     if (!st) return unexpected(std::move(st).error());
 
-    retrieve::PollOptions popts;
-    popts.ns = retrieve::kDefaultNamespace;
-    popts.limits.max_count = im.page_size;
-    popts.want_answers = im.poll_nodes;
+    const auto popts = im.poll_options();
 
     ReceiveSummary summary;
     std::string newest = st->since;

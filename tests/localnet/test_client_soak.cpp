@@ -49,7 +49,9 @@ struct Inbox {
     std::size_t receive_errors = 0;
     std::string last_hash;
 
-    void take(const ReceiveResult& r) {
+    // A ReceiveResult or a ReceivedPage: both carry messages, skipped and last_hash.
+    template <class Batch>
+    void take(const Batch& r) {
         for (const auto& m : r.messages) {
             ++bodies[m.body];
             ++hashes[m.hash];
@@ -57,15 +59,6 @@ struct Inbox {
         }
         skipped += r.skipped.size();
         last_hash = r.last_hash;
-    }
-    void take(const ReceivedPage& p) {
-        for (const auto& m : p.messages) {
-            ++bodies[m.body];
-            ++hashes[m.hash];
-            hash_of[m.body] = m.hash;
-        }
-        skipped += p.skipped.size();
-        last_hash = p.last_hash;
     }
 };
 
