@@ -116,6 +116,7 @@ for sync in 1 0; do
   done
 done
 run receive/ours "$driver" receive "$net" "$work/inbox.phrase"
+run receive/ours-all "$driver" receive "$net" "$work/inbox.phrase" all
 for t in "${transports[@]}"; do
   run "receive/js-$t" "${js[@]}" receive "$net" "$work/inbox.phrase" "$t"
 done

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "detail/receive_state.hpp"
 #include "session/envelope.hpp"
 
 namespace session {
@@ -199,6 +200,9 @@ struct Client::Impl {
     };
     std::map<std::string, Resume, std::less<>> cursors;
     std::deque<std::string> cursor_order;
+    // ClientOptions::state_path, and whether the bookkeeping changed since it was last written.
+    std::string state_path;
+    bool dirty = false;
 
     Impl(Identity identity, std::shared_ptr<network::Network> network, const ClientOptions& o)
             : self(std::move(identity)),
@@ -215,6 +219,10 @@ struct Client::Impl {
     }
 
     void remember_cursor(const std::string& hash, Resume resume) {
+        if (auto it = cursors.find(hash); it != cursors.end() && it->second.nodes == resume.nodes &&
+                                          it->second.base == resume.base)
+            return;
+        dirty = true;
         auto [it, fresh] = cursors.insert_or_assign(hash, std::move(resume));
         (void)it;
         if (fresh) cursor_order.push_back(hash);
@@ -225,8 +233,51 @@ struct Client::Impl {
     }
 
     void prune(std::int64_t now_ms) {
-        std::erase_if(delivered,
-                      [now_ms](const auto& kv) { return kv.second.expiry_ms + kForgetAfterExpiryMs < now_ms; });
+        if (std::erase_if(delivered, [now_ms](const auto& kv) {
+                return kv.second.expiry_ms + kForgetAfterExpiryMs < now_ms;
+            }) > 0)
+            dirty = true;
+    }
+
+    // Writes the bookkeeping to state_path if it changed. Called with mu held.
+    Result<void> save_state() {
+        if (state_path.empty() || !dirty) return {};
+        detail::ReceiveState st;
+        st.account = id.hex();
+        st.next_seq = next_seq;
+        st.delivered.reserve(delivered.size());
+        for (const auto& [key, d] : delivered) st.delivered.push_back({std::string(key.view()), d.seq, d.expiry_ms});
+        std::sort(st.delivered.begin(), st.delivered.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+        for (const auto& hash : cursor_order) {
+            const auto& r = cursors.at(hash);
+            st.cursors.push_back({hash, r.base, r.nodes.last_hash});
+        }
+        auto saved = detail::save_receive_state(state_path, st);
+        if (saved) dirty = false;
+        return saved;
+    }
+
+    // Reads state_path (if it exists) into the bookkeeping. Called once, before any receive.
+    Result<void> load_state() {
+        auto loaded = detail::load_receive_state(state_path);
+        if (!loaded) return unexpected(std::move(loaded).error());
+        if (!*loaded) return {};
+        auto& st = **loaded;
+        if (st.account != id.hex())
+            return unexpected(Errc::invalid_argument, "client: state file " + state_path +
+                                                          ": written for another account (" +
+                                                          st.account.substr(0, 10) + "…), not " +
+                                                          id.hex().substr(0, 10) + "…");
+        next_seq = st.next_seq;
+        for (auto& d : st.delivered) delivered.insert_or_assign(retrieve::HashKey(d.hash), Delivered{d.seq, d.expiry_ms});
+        for (auto& c : st.cursors) {
+            Resume r;
+            r.nodes.last_hash = std::move(c.nodes);
+            r.base = std::move(c.base);
+            remember_cursor(c.last_hash, std::move(r));
+        }
+        dirty = false;
+        return {};
     }
 
     // The steps receive() and receive_pages() share (defined with them below).
@@ -290,7 +341,12 @@ Result<Client> Client::create(Identity identity, ClientOptions options) {
             return unexpected(Errc::net_init, std::string("client: cannot start the network: ") + e.what());
         }
     }
-    return Client(std::make_unique<Impl>(std::move(identity), std::move(net), options));
+    auto impl = std::make_unique<Impl>(std::move(identity), std::move(net), options);
+    if (!options.state_path.empty()) {
+        impl->state_path = options.state_path;
+        if (auto loaded = impl->load_state(); !loaded) return unexpected(loaded.error());
+    }
+    return Client(std::move(impl));
 }
 
 Result<Client> Client::create(std::string_view phrase, ClientOptions options) {
@@ -568,6 +624,7 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
     for (auto& o : opened) {
         auto& s = *o.stored;
         delivered.insert_or_assign(retrieve::HashKey(s.hash), Delivered{next_seq++, s.expiry_ms});
+        dirty = true;
         newest = s.hash;
         if (!o.msg) {
             say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);
@@ -620,6 +677,9 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     result.last_hash = newest;
     std::lock_guard lock(im.mu);
     im.prune(im.net->now_ms());
+    // Not written: the items stay recorded in memory with numbers after the caller's last_hash, so
+    // passing that last_hash again hands them out again. Nothing is lost.
+    if (auto saved = im.save_state(); !saved) return unexpected(saved.error());
     return result;
 }
 
@@ -633,6 +693,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     const auto popts = im.poll_options();
 
     ReceiveSummary summary;
+    std::optional<Error> save_error;
     std::string newest = st->since;
     retrieve::NodeCursor cursor = st->cursor;
     const retrieve::PageSink sink = [&](std::string_view, std::vector<retrieve::StoredMessage>& fresh,
@@ -640,6 +701,15 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
         auto page = im.deliver(fresh, *st, now, newest);
         fresh.clear();
         if (page.messages.empty() && page.skipped.empty()) return true;
+        {
+            // Written before the handler sees the page; if it cannot be, the page is not handed
+            // out (it comes again after the previous page's last_hash).
+            std::lock_guard lock(im.mu);
+            if (auto saved = im.save_state(); !saved) {
+                save_error = saved.error();
+                return false;
+            }
+        }
         summary.messages += page.messages.size();
         summary.skipped += page.skipped.size();
         ++summary.pages;
@@ -654,9 +724,11 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     summary.stopped = polled->stopped;
     summary.last_hash = newest;
     std::lock_guard lock(im.mu);
+    if (save_error) return unexpected(std::move(*save_error));
     // Where every member stopped, for the next call (pages with nothing new moved cursors too).
     if (!newest.empty() && !summary.stopped) im.remember_cursor(newest, Impl::Resume{cursor, st->since_seq ? st->base : st->since});
     im.prune(im.net->now_ms());
+    if (auto saved = im.save_state(); !saved) return unexpected(saved.error());
     return summary;
 }
 

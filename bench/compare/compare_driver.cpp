@@ -15,7 +15,7 @@
 //       seed JSON-RPC + onion entries + direct /storage_rpc/v1.
 //   compare_driver receive NETWORK_FILE PHRASE_FILE
 //       a new Client from the phrase in PHRASE_FILE runs one receive_pages("") (COMPARE_PAGE per page, default 0:
-//       the server's byte budget, as the JS client gets): wall time, CPU time,
+//       the server's byte budget, as the JS client gets), or with `all` one receive(""): wall time, CPU time,
 //       messages, requests, and the process's peak RSS.
 // Timings are reported, never asserted.
 #include <curl/curl.h>
@@ -266,7 +266,7 @@ int send(const std::string& network_file, const std::string& to_hex, std::size_t
     return 0;
 }
 
-int receive(const std::string& network_file, const std::string& phrase_file) {
+int receive(const std::string& network_file, const std::string& phrase_file, bool all_at_once) {
     const auto control = control_of(network_file);
     std::string phrase = read_file(phrase_file);
     while (!phrase.empty() && (phrase.back() == '\n' || phrase.back() == '\r' || phrase.back() == ' ')) phrase.pop_back();
@@ -282,14 +282,21 @@ int receive(const std::string& network_file, const std::string& phrase_file) {
     const double c0 = cpu_seconds();
     const auto t0 = Wall::now();
     std::size_t messages = 0, skipped = 0;
-    auto r = must(client.receive_pages("",
-                                       [&](session::ReceivedPage& p) {
-                                           messages += p.messages.size();
-                                           skipped += p.skipped.size();
-                                           return true;
-                                       }),
-                  "receive_pages");
-    (void)r;
+    if (all_at_once) {
+        // receive(): the whole backlog in one result, both members asked at the same time.
+        auto r = must(client.receive(""), "receive");
+        messages = r.messages.size();
+        skipped = r.skipped.size();
+    } else {
+        auto r = must(client.receive_pages("",
+                                           [&](session::ReceivedPage& p) {
+                                               messages += p.messages.size();
+                                               skipped += p.skipped.size();
+                                               return true;
+                                           }),
+                      "receive_pages");
+        (void)r;
+    }
     const double wall = wall_ms_since(t0), cpu = cpu_seconds() - c0;
     const double requests = static_cast<double>(control.requests());
     json out{{"client", "session-client"},
@@ -322,10 +329,11 @@ int main(int argc, char** argv) {
     if (mode == "crypto" && argc == 4) return crypto(number(argv[2], "N"), number(argv[3], "BODY_BYTES"));
     if (mode == "send" && argc == 7)
         return send(argv[2], argv[3], number(argv[4], "COLD"), number(argv[5], "WARM"), number(argv[6], "SYNC") != 0);
-    if (mode == "receive" && argc == 4) return receive(argv[2], argv[3]);
+    if (mode == "receive" && (argc == 4 || (argc == 5 && std::string(argv[4]) == "all")))
+        return receive(argv[2], argv[3], argc == 5);
     std::fprintf(stderr,
                  "usage: compare_driver crypto N BODY_BYTES\n"
                  "       compare_driver send NETWORK_FILE TO COLD WARM SYNC\n"
-                 "       compare_driver receive NETWORK_FILE PHRASE_FILE\n");
+                 "       compare_driver receive NETWORK_FILE PHRASE_FILE [all]\n");
     return 2;
 }

@@ -44,14 +44,17 @@ for (const sync of [1, 0]) {
   row(`warm send ${what}, ms (median of ${o.warm_sends})`, o.warm_ms_median, d.warm_ms_median, n?.warm_ms_median);
   row(`warm send ${what}, requests per send`, o.warm_requests_per_send, d.warm_requests_per_send, n?.warm_requests_per_send);
 }
-const ro = by['receive/ours'], rd = by['receive/js-direct'], rn = by['receive/js-onion'];
-if (ro && rd) {
-  row(`receive ${meta.m ?? ''} stored messages (new process, cold), wall ms`, ro.wall_ms, rd.wall_ms, rn?.wall_ms);
-  row('receive: messages opened', ro.messages, rd.messages, rn?.messages, 0);
-  row('receive: requests', ro.requests, rd.requests, rn?.requests, 0);
-  row('receive: process CPU ms', ro.cpu_ms, rd.cpu_ms, rn?.cpu_ms);
-  row('receive: peak RSS of the process, MB', ro.peak_rss_mb, rd.peak_rss_mb, rn?.peak_rss_mb);
-  row('receive: peak RSS growth during the receive, MB', ro.peak_rss_mb - ro.rss_before_mb,
+const rd = by['receive/js-direct'], rn = by['receive/js-onion'];
+// session-client twice: receive_pages (a page at a time) and receive() (one result).
+for (const [tag, how] of [['receive/ours', 'receive_pages'], ['receive/ours-all', 'receive()']]) {
+  const ro = by[tag];
+  if (!ro || !rd) continue;
+  row(`receive ${meta.m ?? ''} stored messages (new process, cold; ours: ${how}), wall ms`, ro.wall_ms, rd.wall_ms, rn?.wall_ms);
+  row(`${how}: messages opened`, ro.messages, rd.messages, rn?.messages, 0);
+  row(`${how}: requests`, ro.requests, rd.requests, rn?.requests, 0);
+  row(`${how}: process CPU ms`, ro.cpu_ms, rd.cpu_ms, rn?.cpu_ms);
+  row(`${how}: peak RSS of the process, MB`, ro.peak_rss_mb, rd.peak_rss_mb, rn?.peak_rss_mb);
+  row(`${how}: peak RSS growth during the receive, MB`, ro.peak_rss_mb - ro.rss_before_mb,
     rd.peak_rss_mb - rd.rss_before_mb, rn ? rn.peak_rss_mb - rn.rss_before_mb : undefined);
 }
 

@@ -68,6 +68,14 @@ struct ClientOptions {
     /// `max_count` per retrieve page; 0 = the server's default byte budget. receive() re-issues
     /// while a node says `more`, so this only changes how many requests a large backlog takes.
     std::int64_t retrieve_page_size = 0;
+    /// Keep receive()'s exactly-once bookkeeping in this file, so a restarted process that passes
+    /// its saved last_hash never gets an item twice, even from a member that missed that message.
+    /// Holds message hashes, swarm member keys and our Session ID, never content or keys; written
+    /// atomically (mode 0600) after each receive() and each receive_pages() page that changed it.
+    /// One process at a time per file. Default: memory only (see receive() for what that means
+    /// after a restart). Errors at create(): io_error, invalid_argument (unreadable, corrupt, or
+    /// another account's file); a receive whose state cannot be written fails with io_error.
+    std::string state_path{};
 };
 
 /// Disappearing-message mode (Content.expirationType; protocol.md §3.3).
@@ -232,8 +240,8 @@ public:
     /// (a swarm migration), is still delivered exactly once.
     /// A last_hash this Client did not return (e.g. saved before a restart) is sent to the members
     /// as is; a member that no longer holds that message (expired, or the account moved swarms)
-    /// answers from its oldest one, so such a first call may repeat older items: de-duplicate by
-    /// `hash` if you persist across restarts.
+    /// answers from its oldest one, so such a first call may repeat older items: set
+    /// ClientOptions::state_path to keep the guarantee across restarts, or de-duplicate by `hash`.
     ///
     /// Asks ClientOptions::poll_nodes (2) random swarm members at the same time (a failed one is
     /// replaced by a spare), re-issuing while they say `more`, and succeeds if at least one

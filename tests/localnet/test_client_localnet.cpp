@@ -4,8 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -451,4 +454,93 @@ TEST_CASE("client: sends use network time when the local clock is off", "[client
     REQUIRE(got->messages.size() == 1);
     CHECK(got->messages[0].sent_timestamp_ms == sent->timestamp_ms);
     CHECK(std::llabs(alice.network().clock_offset_ms() - 300'000) < 30'000);
+}
+
+TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln);
+    auto [bob_id, bob_phrase] = Identity::generate(*system_rng());
+    const auto bob_hex = bob_id.session_id().hex();
+    auto opts = ln.options();
+    opts.poll_nodes = 5;  // every member is asked, so the one that missed the resume point certainly is
+    opts.state_path = (ln.dir / "bob.state").string();
+    auto swarm = ln.net->swarm_for(bob_hex);
+    REQUIRE_OK(swarm);
+    const auto members = ln.net->swarm_members(*swarm);
+    REQUIRE(members.size() == 5);
+
+    // members[0] holds "state-body-one" only: it is down for the rest and for Bob's first receive.
+    REQUIRE(alice.send(std::string_view(bob_hex), "state-body-one"));
+    ln.net->stop_node(members[0]);
+    REQUIRE(alice.send(std::string_view(bob_hex), "state-body-two"));
+    REQUIRE(alice.send(std::string_view(bob_hex), "state-body-three"));
+    std::string saved;
+    {
+        auto bob = Client::create(bob_phrase.view(), opts);
+        REQUIRE_OK(bob);
+        auto r = bob->receive();
+        REQUIRE_OK(r);
+        CHECK(bodies(*r) == std::vector<std::string>{"state-body-one", "state-body-two", "state-body-three"});
+        saved = r->last_hash;
+    }
+    // The file: owner-only, hashes and keys but no message text.
+    REQUIRE(fs::exists(opts.state_path));
+    CHECK((fs::status(opts.state_path).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    std::ifstream in(opts.state_path);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.find("state-body") == std::string::npos);
+    CHECK(text.find(saved) != std::string::npos);
+
+    REQUIRE(ln.net->start_node(members[0]));
+    REQUIRE(alice.send(std::string_view(bob_hex), "state-body-four"));
+
+    // A restarted process with the file: only the new message, although members[0] never had
+    // `saved` and answers from its oldest message ("one").
+    {
+        auto bob = Client::create(bob_phrase.view(), opts);
+        REQUIRE_OK(bob);
+        auto r = bob->receive(saved);
+        REQUIRE_OK(r);
+        CHECK(bodies(*r) == std::vector<std::string>{"state-body-four"});
+        auto again = bob->receive_pages(r->last_hash, [](ReceivedPage&) {
+            FAIL("nothing new expected");
+            return true;
+        });
+        REQUIRE_OK(again);
+        CHECK(again->messages == 0);
+    }
+    // The same restart without the file hands "one" out again: what the file is for.
+    {
+        auto no_state = opts;
+        no_state.state_path.clear();
+        auto bob = Client::create(bob_phrase.view(), no_state);
+        REQUIRE_OK(bob);
+        auto r = bob->receive(saved);
+        REQUIRE_OK(r);
+        const auto got = bodies(*r);
+        CHECK(std::count(got.begin(), got.end(), "state-body-one") == 1);
+    }
+    // Another account's file, and a damaged one, are refused with what is wrong.
+    auto other = Client::create(new_identity(), opts);
+    REQUIRE_FALSE(other);
+    CHECK(other.error().code == Errc::invalid_argument);
+    CHECK(other.error().message.find("another account") != std::string::npos);
+    {
+        std::ofstream out(opts.state_path, std::ios::trunc);
+        out << "{\"version\":1,\"account\":\"" << bob_hex << "\",\"next_seq\":5,\"delivered\":[[\"short\",1,0]]}";
+    }
+    auto damaged = Client::create(bob_phrase.view(), opts);
+    REQUIRE_FALSE(damaged);
+    CHECK(damaged.error().code == Errc::invalid_argument);
+    CHECK(damaged.error().message.find("delivered[0]: hash") != std::string::npos);
+    // A state that cannot be written fails the receive (nothing is handed out unrecorded).
+    fs::remove(opts.state_path);
+    auto unwritable = opts;
+    unwritable.state_path = (ln.dir / "no-such-dir" / "bob.state").string();
+    auto bob = Client::create(bob_phrase.view(), unwritable);
+    REQUIRE_OK(bob);
+    auto r = bob->receive();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::io_error);
+    CHECK(r.error().message.find("no-such-dir") != std::string::npos);
 }

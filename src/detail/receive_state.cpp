@@ -1,0 +1,149 @@
+// receive_state.cpp: load and atomically save the Client's receive bookkeeping.
+#include "detail/receive_state.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <utility>
+
+namespace session::detail {
+
+namespace {
+
+using nlohmann::json;
+
+bool is_hash(const std::string& h) {
+    return h.size() == 43 && std::all_of(h.begin(), h.end(), [](char c) {
+               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+                      c == '/';
+           });
+}
+
+bool is_hex(const std::string& s, std::size_t size) {
+    return s.size() == size &&
+           std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string system_reason() { return std::strerror(errno); }
+
+}  // namespace
+
+Result<std::optional<ReceiveState>> load_receive_state(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        if (errno == ENOENT) return std::optional<ReceiveState>{};
+        return unexpected(Errc::io_error, "client: state file " + path + ": cannot read: " + system_reason());
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto bad = [&](const std::string& what) {
+        return unexpected(Errc::invalid_argument,
+                          "client: state file " + path + ": " + what + " (delete it to start over)");
+    };
+    const json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return bad("not JSON");
+    if (!j.is_object()) return bad("expected a JSON object");
+    if (!j.contains("version") || j["version"] != 1) return bad("version: expected 1");
+    ReceiveState st;
+    if (!j.contains("account") || !j["account"].is_string()) return bad("account: expected a Session ID");
+    st.account = j["account"].get<std::string>();
+    if (!j.contains("next_seq") || !j["next_seq"].is_number_unsigned()) return bad("next_seq: expected a number");
+    st.next_seq = j["next_seq"].get<std::uint64_t>();
+
+    const auto& delivered = j.contains("delivered") ? j["delivered"] : json();
+    if (!delivered.is_array()) return bad("delivered: expected an array");
+    st.delivered.reserve(delivered.size());
+    std::uint64_t prev = 0;
+    for (std::size_t i = 0; i < delivered.size(); ++i) {
+        const auto& d = delivered[i];
+        const std::string where = "delivered[" + std::to_string(i) + "]";
+        if (!d.is_array() || d.size() != 3 || !d[0].is_string() || !d[1].is_number_unsigned() ||
+            !d[2].is_number_integer())
+            return bad(where + ": expected [hash, seq, expiry_ms]");
+        ReceiveState::Item item{d[0].get<std::string>(), d[1].get<std::uint64_t>(), d[2].get<std::int64_t>()};
+        if (!is_hash(item.hash)) return bad(where + ": hash: expected 43 base64 characters");
+        if (item.seq <= prev || item.seq >= st.next_seq)
+            return bad(where + ": seq " + std::to_string(item.seq) + " out of order");
+        prev = item.seq;
+        st.delivered.push_back(std::move(item));
+    }
+
+    const auto& cursors = j.contains("cursors") ? j["cursors"] : json();
+    if (!cursors.is_array()) return bad("cursors: expected an array");
+    for (std::size_t i = 0; i < cursors.size(); ++i) {
+        const auto& c = cursors[i];
+        const std::string where = "cursors[" + std::to_string(i) + "]";
+        if (!c.is_object() || !c.contains("last_hash") || !c["last_hash"].is_string() || !c.contains("base") ||
+            !c["base"].is_string() || !c.contains("nodes") || !c["nodes"].is_object())
+            return bad(where + ": expected {last_hash, base, nodes}");
+        ReceiveState::Cursor cur{c["last_hash"].get<std::string>(), c["base"].get<std::string>(), {}};
+        if (!is_hash(cur.last_hash)) return bad(where + ".last_hash: expected 43 base64 characters");
+        if (!cur.base.empty() && !is_hash(cur.base)) return bad(where + ".base: expected empty or a hash");
+        for (const auto& [node, hash] : c["nodes"].items()) {
+            if (!is_hex(node, 64)) return bad(where + ".nodes: expected 64-hex node keys");
+            if (!hash.is_string() || !is_hash(hash.get<std::string>()))
+                return bad(where + ".nodes." + node.substr(0, 8) + "…: expected a hash");
+            cur.nodes.emplace(node, hash.get<std::string>());
+        }
+        st.cursors.push_back(std::move(cur));
+    }
+    return std::optional<ReceiveState>(std::move(st));
+}
+
+Result<void> save_receive_state(const std::string& path, const ReceiveState& state) {
+    json j;
+    j["version"] = 1;
+    j["account"] = state.account;
+    j["next_seq"] = state.next_seq;
+    json delivered = json::array();
+    for (const auto& d : state.delivered) delivered.push_back(json::array({d.hash, d.seq, d.expiry_ms}));
+    j["delivered"] = std::move(delivered);
+    json cursors = json::array();
+    for (const auto& c : state.cursors) {
+        json nodes = json::object();
+        for (const auto& [node, hash] : c.nodes) nodes[node] = hash;
+        cursors.push_back({{"last_hash", c.last_hash}, {"base", c.base}, {"nodes", std::move(nodes)}});
+    }
+    j["cursors"] = std::move(cursors);
+    const std::string text = j.dump();
+
+    const std::string tmp = path + ".tmp";
+    auto fail = [&](const std::string& what) {
+        const std::string reason = system_reason();
+        std::remove(tmp.c_str());
+        return unexpected(Errc::io_error, "client: state file " + path + ": cannot " + what + ": " + reason);
+    };
+    // The descriptor is closed on every path; the last close is checked (it can report a write error).
+    struct Fd {
+        int fd;
+        ~Fd() {
+            if (fd >= 0) ::close(fd);
+        }
+        int close() { return ::close(std::exchange(fd, -1)); }
+    } file{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    if (file.fd < 0) return fail("create " + tmp);
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(file.fd, text.data() + done, text.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return fail("write");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    // On disk before the rename, so the rename never exposes an empty or partial file.
+    if (::fsync(file.fd) != 0) return fail("flush");
+    if (file.close() != 0) return fail("close");
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) return fail("replace");
+    return {};
+}
+
+}  // namespace session::detail

@@ -1,0 +1,49 @@
+#pragma once
+// receive_state.hpp (private): the Client's receive bookkeeping as a file, so a restarted process
+// keeps the exactly-once guarantee (ClientOptions::state_path).
+//
+// What is kept is what receive() needs to filter and resume: every hash handed out (in the order it
+// was handed out, with its expiry) and, per last_hash returned, where each polled member stopped.
+// No message content, no key: hashes, swarm member keys and the account's Session ID only.
+//
+// Format: one JSON object, {"version":1,"account":"05…","next_seq":N,
+//   "delivered":[[hash, seq, expiry_ms], …], "cursors":[{"last_hash", "base", "nodes":{hex: hash}}, …]}
+// (cursors oldest first). Written to a temporary file beside the target, flushed to disk and
+// renamed over it, so a crash leaves either the old or the new state, never half of one.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "session/error.hpp"
+
+namespace session::detail {
+
+struct ReceiveState {
+    std::string account;  // "05…": a state file belongs to one account
+    std::uint64_t next_seq = 1;
+    struct Item {
+        std::string hash;
+        std::uint64_t seq;
+        std::int64_t expiry_ms;
+    };
+    std::vector<Item> delivered;
+    struct Cursor {
+        std::string last_hash;
+        std::string base;
+        std::map<std::string, std::string, std::less<>> nodes;
+    };
+    std::vector<Cursor> cursors;  // oldest first
+};
+
+/// Reads `path`. nullopt when the file does not exist (a first run). Errors: io_error (unreadable),
+/// invalid_argument naming the file and what is wrong with it (not JSON, a field of the wrong
+/// type, a hash that is not 43 base64 characters, a sequence number out of order).
+[[nodiscard]] Result<std::optional<ReceiveState>> load_receive_state(const std::string& path);
+
+/// Writes `state` to `path` atomically (temporary file, fsync, rename), mode 0600.
+/// Errors: io_error naming the path and the system's reason.
+[[nodiscard]] Result<void> save_receive_state(const std::string& path, const ReceiveState& state);
+
+}  // namespace session::detail

@@ -1,0 +1,125 @@
+#include "detail/receive_state.hpp"
+
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+using namespace session;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string hash(char c) { return std::string(42, c) + "A"; }
+
+struct TempDir {
+    fs::path path = fs::temp_directory_path() / ("session-state-test-" + std::to_string(::getpid()));
+    TempDir() { fs::create_directories(path); }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+void write(const fs::path& p, const std::string& text) {
+    std::ofstream out(p, std::ios::trunc);
+    out << text;
+}
+
+detail::ReceiveState sample() {
+    detail::ReceiveState st;
+    st.account = "05" + std::string(64, 'a');
+    st.next_seq = 4;
+    st.delivered = {{hash('a'), 1, 1700000000000}, {hash('b'), 3, 1700000000001}};
+    st.cursors = {{hash('b'), "", {{std::string(64, '1'), hash('b')}, {std::string(64, '2'), hash('a')}}}};
+    return st;
+}
+
+}  // namespace
+
+TEST_CASE("receive_state: save then load gives the same state; a missing file is a first run", "[receive_state]") {
+    TempDir dir;
+    const auto file = (dir.path / "s.json").string();
+    auto none = detail::load_receive_state(file);
+    REQUIRE(none);
+    CHECK_FALSE(*none);
+
+    const auto st = sample();
+    REQUIRE(detail::save_receive_state(file, st));
+    CHECK_FALSE(fs::exists(file + ".tmp"));
+    CHECK((fs::status(file).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    auto back = detail::load_receive_state(file);
+    REQUIRE(back);
+    REQUIRE(*back);
+    const auto& b = **back;
+    CHECK(b.account == st.account);
+    CHECK(b.next_seq == 4);
+    REQUIRE(b.delivered.size() == 2);
+    CHECK(b.delivered[1].hash == hash('b'));
+    CHECK(b.delivered[1].seq == 3);
+    CHECK(b.delivered[1].expiry_ms == 1700000000001);
+    REQUIRE(b.cursors.size() == 1);
+    CHECK(b.cursors[0].last_hash == hash('b'));
+    CHECK(b.cursors[0].nodes == st.cursors[0].nodes);
+
+    // Saving again replaces the whole file.
+    auto smaller = st;
+    smaller.delivered.pop_back();
+    REQUIRE(detail::save_receive_state(file, smaller));
+    auto again = detail::load_receive_state(file);
+    REQUIRE(again);
+    CHECK((*again)->delivered.size() == 1);
+}
+
+TEST_CASE("receive_state: a damaged file is refused with what is wrong", "[receive_state][reject]") {
+    TempDir dir;
+    const auto file = dir.path / "s.json";
+    const std::string acct = "\"account\":\"05" + std::string(64, 'a') + "\"";
+    struct Case {
+        std::string text;
+        const char* expect;
+    };
+    const Case cases[] = {
+        {"", "not JSON"},
+        {"[1]", "expected a JSON object"},
+        {"{\"version\":2}", "version: expected 1"},
+        {"{\"version\":1,\"next_seq\":1}", "account:"},
+        {"{\"version\":1," + acct + ",\"next_seq\":-1}", "next_seq:"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":{}}", "delivered: expected an array"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[[\"" + hash('a') + "\",1]]}", "delivered[0]: expected"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[[\"x\",1,0]]}", "delivered[0]: hash"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[[\"" + hash('a') + "\",2,0],[\"" + hash('b') +
+             "\",2,0]]}",
+         "delivered[1]: seq 2 out of order"},
+        {"{\"version\":1," + acct + ",\"next_seq\":2,\"delivered\":[[\"" + hash('a') + "\",2,0]]}", "seq 2 out of order"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[],\"cursors\":[{\"last_hash\":\"x\",\"base\":\"\","
+                                   "\"nodes\":{}}]}",
+         "cursors[0].last_hash"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[],\"cursors\":[{\"last_hash\":\"" + hash('a') +
+             "\",\"base\":\"\",\"nodes\":{\"zz\":\"" + hash('a') + "\"}}]}",
+         "cursors[0].nodes: expected 64-hex"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.text);
+        write(file, c.text);
+        auto r = detail::load_receive_state(file.string());
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::invalid_argument);
+        INFO(r.error().message);
+        CHECK(r.error().message.find(c.expect) != std::string::npos);
+        CHECK(r.error().message.find(file.string()) != std::string::npos);
+    }
+}
+
+TEST_CASE("receive_state: an unwritable place is an io_error naming the path", "[receive_state][reject]") {
+    TempDir dir;
+    const auto file = (dir.path / "missing" / "s.json").string();
+    auto r = detail::save_receive_state(file, sample());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::io_error);
+    CHECK(r.error().message.find(file) != std::string::npos);
+    auto dir_as_file = detail::load_receive_state(dir.path.string());
+    REQUIRE_FALSE(dir_as_file);  // a directory is not a state file
+}
