@@ -203,6 +203,13 @@ struct Client::Impl {
     // ClientOptions::state_path, and whether the bookkeeping changed since it was last written.
     std::string state_path;
     bool dirty = false;
+    // The last_hash the most recent receive (or receive_pages page) returned: resume_hash().
+    std::string latest;
+    void set_latest(const std::string& hash) {
+        if (hash.empty() || hash == latest) return;
+        latest = hash;
+        dirty = true;
+    }
 
     Impl(Identity identity, std::shared_ptr<network::Network> network, const ClientOptions& o)
             : self(std::move(identity)),
@@ -245,6 +252,7 @@ struct Client::Impl {
         detail::ReceiveState st;
         st.account = id.hex();
         st.next_seq = next_seq;
+        st.latest = latest;
         st.delivered.reserve(delivered.size());
         for (const auto& [key, d] : delivered) st.delivered.push_back({std::string(key.view()), d.seq, d.expiry_ms});
         std::sort(st.delivered.begin(), st.delivered.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
@@ -269,6 +277,7 @@ struct Client::Impl {
                                                           st.account.substr(0, 10) + "…), not " +
                                                           id.hex().substr(0, 10) + "…");
         next_seq = st.next_seq;
+        latest = st.latest;
         for (auto& d : st.delivered) delivered.insert_or_assign(retrieve::HashKey(d.hash), Delivered{d.seq, d.expiry_ms});
         for (auto& c : st.cursors) {
             Resume r;
@@ -376,6 +385,12 @@ Client::~Client() = default;
 SessionId Client::session_id() const {
     if (!impl_) throw std::logic_error("client: used after move");
     return impl_->id;
+}
+
+std::string Client::resume_hash() const {
+    if (!impl_) throw std::logic_error("client: used after move");
+    std::lock_guard lock(impl_->mu);
+    return impl_->latest;
 }
 
 network::Network& Client::network() {
@@ -676,6 +691,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     result.skipped = std::move(page.skipped);
     result.last_hash = newest;
     std::lock_guard lock(im.mu);
+    im.set_latest(newest);
     im.prune(im.net->now_ms());
     // Not written: the items stay recorded in memory with numbers after the caller's last_hash, so
     // passing that last_hash again hands them out again. Nothing is lost.
@@ -705,6 +721,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
             // Written before the handler sees the page; if it cannot be, the page is not handed
             // out (it comes again after the previous page's last_hash).
             std::lock_guard lock(im.mu);
+            im.set_latest(page.last_hash);
             if (auto saved = im.save_state(); !saved) {
                 save_error = saved.error();
                 return false;

@@ -641,6 +641,32 @@ TEST_CASE("cli: send, receive and watch against session-localnet", "[cli][localn
         CHECK(w.code == 0);
         CHECK(w.json_lines().size() == 2);  // both earlier messages, once each
     }
+    SECTION("--state resumes a restarted receive where the last one stopped") {
+        const auto state = (scratch() / "bob.state").string();
+        fs::remove(state);
+        auto first = cli({"--network", net_file, "receive", "-o", "json", "--state", state}, "", bob);
+        INFO(first.err);
+        REQUIRE(first.code == 0);
+        CHECK(first.json_lines().size() == 2);
+        auto third = cli({"--network", net_file, "send", kBobId, "third"}, "", alice);
+        REQUIRE(third.code == 0);
+        // A new process, no --last-hash: only what came since, and it says where it resumed.
+        auto next = cli({"--network", net_file, "receive", "-o", "json", "--state", state}, "", bob);
+        INFO(next.err);
+        REQUIRE(next.code == 0);
+        auto lines = next.json_lines();
+        REQUIRE(lines.size() == 1);
+        CHECK(lines[0].at("body") == "third");
+        CHECK(next.err.find("resuming after " + s2.at("hash").get<std::string>()) != std::string::npos);
+        auto none = cli({"--network", net_file, "receive", "-o", "json", "--state", state}, "", bob);
+        REQUIRE(none.code == 0);
+        CHECK(none.json_lines().empty());
+        // Another account's state file is a usage error naming the file.
+        auto wrong = cli({"--network", net_file, "receive", "--state", state}, "", alice);
+        CHECK(wrong.code == 2);
+        CHECK(wrong.err.find(state) != std::string::npos);
+        CHECK(wrong.err.find("another account") != std::string::npos);
+    }
     SECTION("a missing network file is a usage error") {
         auto r = cli({"--network", (scratch() / "absent.json").string(), "receive"}, "", bob);
         CHECK(r.code == 2);

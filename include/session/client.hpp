@@ -263,6 +263,11 @@ public:
     /// Errors: as receive(); invalid_argument for an empty handler.
     [[nodiscard]] Result<ReceiveSummary> receive_pages(std::string_view last_hash, const PageHandler& on_page);
 
+    /// The last_hash the most recent receive() or receive_pages() page returned ("" before the
+    /// first): where a single consumer resumes. Restored from ClientOptions::state_path, so a bot
+    /// restarted with the same file continues with receive(resume_hash()).
+    std::string resume_hash() const;
+
     /// The network underneath (stats, pool, paths, clock offset).
     network::Network& network();
     const network::Network& network() const;

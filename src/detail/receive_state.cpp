@@ -95,6 +95,11 @@ Result<std::optional<ReceiveState>> load_receive_state(const std::string& path) 
         }
         st.cursors.push_back(std::move(cur));
     }
+    if (j.contains("latest")) {
+        if (!j["latest"].is_string()) return bad("latest: expected a hash");
+        st.latest = j["latest"].get<std::string>();
+        if (!st.latest.empty() && !is_hash(st.latest)) return bad("latest: expected empty or a hash");
+    }
     return std::optional<ReceiveState>(std::move(st));
 }
 
@@ -103,6 +108,7 @@ Result<void> save_receive_state(const std::string& path, const ReceiveState& sta
     j["version"] = 1;
     j["account"] = state.account;
     j["next_seq"] = state.next_seq;
+    j["latest"] = state.latest;
     json delivered = json::array();
     for (const auto& d : state.delivered) delivered.push_back(json::array({d.hash, d.seq, d.expiry_ms}));
     j["delivered"] = std::move(delivered);

@@ -6,7 +6,7 @@
 // was handed out, with its expiry) and, per last_hash returned, where each polled member stopped.
 // No message content, no key: hashes, swarm member keys and the account's Session ID only.
 //
-// Format: one JSON object, {"version":1,"account":"05…","next_seq":N,
+// Format: one JSON object, {"version":1,"account":"05…","next_seq":N,"latest":hash-or-"",
 //   "delivered":[[hash, seq, expiry_ms], …], "cursors":[{"last_hash", "base", "nodes":{hex: hash}}, …]}
 // (cursors oldest first). Written to a temporary file beside the target, flushed to disk and
 // renamed over it, so a crash leaves either the old or the new state, never half of one.
@@ -35,6 +35,7 @@ struct ReceiveState {
         std::map<std::string, std::string, std::less<>> nodes;
     };
     std::vector<Cursor> cursors;  // oldest first
+    std::string latest;           // the last_hash of the most recent receive (or page); "" = none
 };
 
 /// Reads `path`. nullopt when the file does not exist (a first run). Errors: io_error (unreadable),

@@ -25,6 +25,7 @@ constexpr std::array kOptions{
     OptionSpec{"legacy-padding", false}, OptionSpec{"last-hash", true},
     OptionSpec{"interval", true},       OptionSpec{"count", true},
     OptionSpec{"help", false},          OptionSpec{"version", false},
+    OptionSpec{"state", true},
 };
 
 // Spellings that would put the phrase on the command line, where every local user can read it

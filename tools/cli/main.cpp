@@ -34,6 +34,9 @@ Options
   --display-name NAME         seal/send: the profile name sent with the message
   --legacy-padding            seal/send: pad to 160k-1 bytes (old desktop) instead of 160k
   --last-hash HASH            receive/watch: only messages after this hash
+  --state FILE                receive/watch: keep what was received in FILE (no message text), so
+                              a restarted run resumes where the last one stopped and never prints
+                              a message twice (without --last-hash it resumes from FILE)
   --interval SECS             watch: seconds between polls (default 5)
   --count N                   watch: stop after N polls (default: until interrupted)
   -h, --help                  this text;   --version   the version

@@ -27,12 +27,19 @@ Expected<Client, Failure> make_client(const Args& args, Identity identity, std::
         options.network = *file;
     }
     options.display_name = std::move(display_name);
+    if (const std::string* state = args.get("state")) {
+        if (state->empty()) return Unexpected<Failure>(Failure{kUsage, "--state needs a file name"});
+        options.state_path = *state;
+    }
     auto client = Client::create(std::move(identity), std::move(options));
     if (!client) {
         const auto code = client.error().code;
         // A missing or malformed network file is the user's input, not a network failure.
-        const int exit = (code == Errc::io_error || code == Errc::net_config) ? kUsage : exit_code_for(code);
-        std::string where = args.has("network") ? "--network " + *args.get("network") + ": " : "";
+        const int exit = (code == Errc::io_error || code == Errc::net_config || code == Errc::invalid_argument)
+                             ? kUsage
+                             : exit_code_for(code);
+        const bool state_file = client.error().message.rfind("client: state file", 0) == 0;  // names its file
+        std::string where = args.has("network") && !state_file ? "--network " + *args.get("network") + ": " : "";
         return Unexpected<Failure>(Failure{exit, where + client.error().message});
     }
     return std::move(*client);
@@ -101,6 +108,14 @@ Expected<std::string, Failure> initial_last_hash(const Args& args) {
                                                        "-character message hash, got " + std::to_string(h->size()) +
                                                        " characters"});
     return *h;
+}
+
+// --last-hash when given, else where the --state file says the last receive stopped.
+std::string start_hash(const Args& args, const std::string& given, const Client& client) {
+    if (args.has("last-hash")) return given;
+    std::string resume = client.resume_hash();
+    if (!resume.empty()) report("resuming after " + resume + " (from --state)");
+    return resume;
 }
 
 // Set by SIGINT/SIGTERM; watch finishes its current poll and exits. A second signal exits at once.
@@ -174,7 +189,8 @@ int cmd_send(const Args& args) {
 }
 
 int cmd_receive(const Args& args) {
-    if (auto ok = check_usage(args, {"phrase-file", "network", "last-hash"}, 0, 0); !ok) return fail(ok.error());
+    if (auto ok = check_usage(args, {"phrase-file", "network", "last-hash", "state"}, 0, 0); !ok)
+        return fail(ok.error());
     auto last_hash = initial_last_hash(args);
     if (!last_hash) return fail(last_hash.error());
     auto self = load_identity(args, StdinUse::free);
@@ -184,7 +200,7 @@ int cmd_receive(const Args& args) {
     const Format format = args.format.value_or(Format::text);
     // A page at a time: output starts with the first page and memory stays at one page however
     // large the backlog.
-    auto got = client->receive_pages(*last_hash, [&](ReceivedPage& page) {
+    auto got = client->receive_pages(start_hash(args, *last_hash, *client), [&](ReceivedPage& page) {
         for (const auto& m : page.messages) print_message(m, format);
         for (const auto& s : page.skipped) print_skipped(s, format);
         return true;
@@ -198,7 +214,7 @@ int cmd_receive(const Args& args) {
 }
 
 int cmd_watch(const Args& args) {
-    if (auto ok = check_usage(args, {"phrase-file", "network", "last-hash", "interval", "count"}, 0, 0); !ok)
+    if (auto ok = check_usage(args, {"phrase-file", "network", "last-hash", "interval", "count", "state"}, 0, 0); !ok)
         return fail(ok.error());
     std::uint64_t interval_s = 5;
     if (args.has("interval")) {
@@ -229,7 +245,7 @@ int cmd_watch(const Args& args) {
     sigaction(SIGTERM, &sa, nullptr);
 
     const Format format = args.format.value_or(Format::text);
-    std::string cursor = *last_hash;
+    std::string cursor = start_hash(args, *last_hash, *client);
     std::uint64_t polls = 0, failures = 0;
     while (!g_stop && (!count || polls < *count)) {
         ++polls;
