@@ -44,18 +44,26 @@ Result<std::optional<ReceiveState>> load_receive_state(const std::string& path) 
     }
     std::stringstream text;
     text << in.rdbuf();
+    auto st = parse_receive_state(text.str(), path);
+    if (!st) return unexpected(std::move(st).error());
+    return std::optional<ReceiveState>(std::move(*st));
+}
+
+Result<ReceiveState> parse_receive_state(std::string_view text, std::string_view name) {
+    const std::string path(name);
     auto bad = [&](const std::string& what) {
         return unexpected(Errc::invalid_argument,
                           "client: state file " + path + ": " + what + " (delete it to start over)");
     };
-    const json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return bad("not JSON");
     if (!j.is_object()) return bad("expected a JSON object");
     if (!j.contains("version") || j["version"] != 1) return bad("version: expected 1");
     ReceiveState st;
     if (!j.contains("account") || !j["account"].is_string()) return bad("account: expected a Session ID");
     st.account = j["account"].get<std::string>();
-    if (!j.contains("next_seq") || !j["next_seq"].is_number_unsigned()) return bad("next_seq: expected a number");
+    if (!j.contains("next_seq") || !j["next_seq"].is_number_unsigned() || j["next_seq"].get<std::uint64_t>() == 0)
+        return bad("next_seq: expected a number from 1");
     st.next_seq = j["next_seq"].get<std::uint64_t>();
 
     const auto& delivered = j.contains("delivered") ? j["delivered"] : json();
@@ -100,10 +108,10 @@ Result<std::optional<ReceiveState>> load_receive_state(const std::string& path) 
         st.latest = j["latest"].get<std::string>();
         if (!st.latest.empty() && !is_hash(st.latest)) return bad("latest: expected empty or a hash");
     }
-    return std::optional<ReceiveState>(std::move(st));
+    return st;
 }
 
-Result<void> save_receive_state(const std::string& path, const ReceiveState& state) {
+std::string dump_receive_state(const ReceiveState& state) {
     json j;
     j["version"] = 1;
     j["account"] = state.account;
@@ -119,7 +127,11 @@ Result<void> save_receive_state(const std::string& path, const ReceiveState& sta
         cursors.push_back({{"last_hash", c.last_hash}, {"base", c.base}, {"nodes", std::move(nodes)}});
     }
     j["cursors"] = std::move(cursors);
-    const std::string text = j.dump();
+    return j.dump();
+}
+
+Result<void> save_receive_state(const std::string& path, const ReceiveState& state) {
+    const std::string text = dump_receive_state(state);
 
     const std::string tmp = path + ".tmp";
     auto fail = [&](const std::string& what) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "session/error.hpp"
@@ -37,6 +38,12 @@ struct ReceiveState {
     std::vector<Cursor> cursors;  // oldest first
     std::string latest;           // the last_hash of the most recent receive (or page); "" = none
 };
+
+/// Parses the text of a state file; `name` (the path) is used in error messages only.
+/// Errors: invalid_argument as for load_receive_state.
+[[nodiscard]] Result<ReceiveState> parse_receive_state(std::string_view text, std::string_view name);
+/// The text of a state file: parse_receive_state(dump_receive_state(s)) gives `s` back.
+std::string dump_receive_state(const ReceiveState& state);
 
 /// Reads `path`. nullopt when the file does not exist (a first run). Errors: io_error (unreadable),
 /// invalid_argument naming the file and what is wrong with it (not JSON, a field of the wrong
