@@ -5,14 +5,14 @@
 //
 // Polls the bot's swarm every --interval-ms (default 2000), replies "echo: <text>" to every text
 // message from someone else, and prints one line per message on stdout. Stops on SIGINT/SIGTERM or
-// after --max-iterations polls (0 = forever; CI uses a bound). --state FILE keeps the last_hash
-// across restarts so a restarted bot does not answer old messages again.
+// after --max-iterations polls (0 = forever; CI uses a bound). --state FILE is the Client's state
+// file (ClientOptions::state_path): a restarted bot resumes where it stopped (resume_hash()) and
+// never answers a message twice, even when a swarm member missed the message it resumes from.
 // Exit codes: 0 stopped normally, 1 usage error, 2 the phrase or network file is unusable.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -39,23 +39,6 @@ bool read_file(const std::string& path, session::SecretBuffer& out) {
     char c;
     while (in.get(c)) out.push_back(c);
     return !in.bad();
-}
-
-std::string load_state(const std::string& path) {
-    std::ifstream in(path);
-    std::string h;
-    if (in) std::getline(in, h);
-    return h;
-}
-
-void save_state(const std::string& path, const std::string& last_hash) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << last_hash << "\n";
-        if (!out) return;
-    }
-    std::rename(tmp.c_str(), path.c_str());
 }
 
 }  // namespace
@@ -109,6 +92,7 @@ int main(int argc, char** argv) {
     session::ClientOptions options;
     options.network = network;
     options.display_name = name;
+    options.state_path = state_file;
     auto client = session::Client::create(phrase.view(), std::move(options));
     phrase.clear();
     if (!client) {
@@ -121,7 +105,7 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 
-    std::string last_hash = state_file.empty() ? std::string() : load_state(state_file);
+    std::string last_hash = client->resume_hash();  // "" without --state, or on a first run
     for (long it = 0; !g_stop && (max_iterations == 0 || it < max_iterations); ++it) {
         if (it > 0) {
             // Sleep in small steps so a signal stops the bot promptly.
@@ -142,8 +126,7 @@ int main(int argc, char** argv) {
             auto sent = client->send(m.sender, "echo: " + m.body);
             if (!sent) std::cerr << "echo_bot: reply to " << m.sender.hex() << " failed: " << sent.error().message << "\n";
         }
-        last_hash = got->last_hash;
-        if (!state_file.empty() && !last_hash.empty()) save_state(state_file, last_hash);
+        last_hash = got->last_hash;  // with --state, already written to the file by receive()
     }
     std::cerr << "echo_bot: stopped\n";
     return 0;
