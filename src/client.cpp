@@ -202,6 +202,7 @@ struct Client::Impl {
     std::deque<std::string> cursor_order;
     // ClientOptions::state_path, and whether the bookkeeping changed since it was last written.
     std::string state_path;
+    std::optional<detail::StateLock> state_lock;  // held for the Client's life
     bool dirty = false;
     // The last_hash the most recent receive (or receive_pages page) returned: resume_hash().
     std::string latest;
@@ -352,6 +353,9 @@ Result<Client> Client::create(Identity identity, ClientOptions options) {
     }
     auto impl = std::make_unique<Impl>(std::move(identity), std::move(net), options);
     if (!options.state_path.empty()) {
+        auto lock = detail::StateLock::acquire(options.state_path);
+        if (!lock) return unexpected(lock.error());
+        impl->state_lock.emplace(std::move(*lock));
         impl->state_path = options.state_path;
         if (auto loaded = impl->load_state(); !loaded) return unexpected(loaded.error());
     }

@@ -123,3 +123,22 @@ TEST_CASE("receive_state: an unwritable place is an io_error naming the path", "
     auto dir_as_file = detail::load_receive_state(dir.path.string());
     REQUIRE_FALSE(dir_as_file);  // a directory is not a state file
 }
+
+TEST_CASE("receive_state: one holder of a state file at a time", "[receive_state]") {
+    TempDir dir;
+    const auto file = (dir.path / "s.json").string();
+    {
+        auto first = detail::StateLock::acquire(file);
+        REQUIRE(first);
+        auto second = detail::StateLock::acquire(file);  // another open file description: refused
+        REQUIRE_FALSE(second);
+        CHECK(second.error().code == Errc::invalid_argument);
+        CHECK(second.error().message.find("in use by another Client") != std::string::npos);
+        auto moved = std::move(*first);  // moving keeps the lock
+        CHECK_FALSE(detail::StateLock::acquire(file));
+    }
+    CHECK(detail::StateLock::acquire(file));  // released with its holder
+    auto nowhere = detail::StateLock::acquire((dir.path / "missing" / "s.json").string());
+    REQUIRE_FALSE(nowhere);
+    CHECK(nowhere.error().code == Errc::io_error);
+}

@@ -72,9 +72,10 @@ struct ClientOptions {
     /// its saved last_hash never gets an item twice, even from a member that missed that message.
     /// Holds message hashes, swarm member keys and our Session ID, never content or keys; written
     /// atomically (mode 0600) after each receive() and each receive_pages() page that changed it.
-    /// One process at a time per file. Default: memory only (see receive() for what that means
-    /// after a restart). Errors at create(): io_error, invalid_argument (unreadable, corrupt, or
-    /// another account's file); a receive whose state cannot be written fails with io_error.
+    /// One Client at a time per file: it is locked (flock on FILE.lock) while the Client lives.
+    /// Default: memory only (see receive() for what that means after a restart). Errors at
+    /// create(): io_error, invalid_argument (corrupt, another account's file, or in use by another
+    /// Client); a receive whose state cannot be written fails with io_error.
     std::string state_path{};
 };
 

@@ -2,6 +2,7 @@
 #include "detail/receive_state.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -162,6 +163,35 @@ Result<void> save_receive_state(const std::string& path, const ReceiveState& sta
     if (file.close() != 0) return fail("close");
     if (std::rename(tmp.c_str(), path.c_str()) != 0) return fail("replace");
     return {};
+}
+
+Result<StateLock> StateLock::acquire(const std::string& state_path) {
+    const std::string path = state_path + ".lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return unexpected(Errc::io_error, "client: state file " + state_path + ": cannot create " + path + ": " +
+                                              system_reason());
+    StateLock lock(fd);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return unexpected(Errc::invalid_argument, "client: state file " + state_path +
+                                                          ": in use by another Client (" + path + " is locked)");
+        return unexpected(Errc::io_error, "client: state file " + state_path + ": cannot lock " + path + ": " +
+                                              system_reason());
+    }
+    return lock;
+}
+
+StateLock& StateLock::operator=(StateLock&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+}
+
+StateLock::~StateLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the lock
 }
 
 }  // namespace session::detail

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "session/error.hpp"
@@ -53,5 +54,24 @@ std::string dump_receive_state(const ReceiveState& state);
 /// Writes `state` to `path` atomically (temporary file, fsync, rename), mode 0600.
 /// Errors: io_error naming the path and the system's reason.
 [[nodiscard]] Result<void> save_receive_state(const std::string& path, const ReceiveState& state);
+
+/// An exclusive advisory lock (flock) on `state_path + ".lock"`, held while the object lives, so a
+/// second Client using the same state file, in this process or another, is refused instead of both
+/// overwriting each other's bookkeeping. (The lock is on a separate file because saving replaces
+/// the state file itself.)
+class StateLock {
+public:
+    /// Errors: io_error (cannot create the lock file), invalid_argument (another Client holds it).
+    [[nodiscard]] static Result<StateLock> acquire(const std::string& state_path);
+    StateLock(StateLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    StateLock& operator=(StateLock&& other) noexcept;
+    StateLock(const StateLock&) = delete;
+    StateLock& operator=(const StateLock&) = delete;
+    ~StateLock();
+
+private:
+    explicit StateLock(int fd) : fd_(fd) {}
+    int fd_ = -1;
+};
 
 }  // namespace session::detail

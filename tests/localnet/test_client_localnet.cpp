@@ -499,6 +499,10 @@ TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[cl
     {
         auto bob = Client::create(bob_phrase.view(), opts);
         REQUIRE_OK(bob);
+        // While it runs, a second Client cannot use the same file.
+        auto twin = Client::create(bob_phrase.view(), opts);
+        REQUIRE_FALSE(twin);
+        CHECK(twin.error().message.find("in use by another Client") != std::string::npos);
         auto r = bob->receive(saved);
         REQUIRE_OK(r);
         CHECK(bodies(*r) == std::vector<std::string>{"state-body-four"});
@@ -533,14 +537,23 @@ TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[cl
     REQUIRE_FALSE(damaged);
     CHECK(damaged.error().code == Errc::invalid_argument);
     CHECK(damaged.error().message.find("delivered[0]: hash") != std::string::npos);
-    // A state that cannot be written fails the receive (nothing is handed out unrecorded).
-    fs::remove(opts.state_path);
-    auto unwritable = opts;
-    unwritable.state_path = (ln.dir / "no-such-dir" / "bob.state").string();
-    auto bob = Client::create(bob_phrase.view(), unwritable);
+    // A place where the state cannot be kept is refused at create; a state that can no longer be
+    // written fails the receive (nothing is handed out unrecorded).
+    auto nowhere = opts;
+    nowhere.state_path = (ln.dir / "no-such-dir" / "bob.state").string();
+    auto refused = Client::create(bob_phrase.view(), nowhere);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == Errc::io_error);
+    CHECK(refused.error().message.find("no-such-dir") != std::string::npos);
+    auto vanishing = opts;
+    const auto gone_dir = ln.dir / "gone";
+    fs::create_directories(gone_dir);
+    vanishing.state_path = (gone_dir / "bob.state").string();
+    auto bob = Client::create(bob_phrase.view(), vanishing);
     REQUIRE_OK(bob);
+    fs::remove_all(gone_dir);
     auto r = bob->receive();
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::io_error);
-    CHECK(r.error().message.find("no-such-dir") != std::string::npos);
+    CHECK(r.error().message.find("gone") != std::string::npos);
 }
