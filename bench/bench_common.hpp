@@ -43,4 +43,14 @@ inline session::Bytes pattern(std::size_t n, std::uint8_t salt = 0) {
 
 inline void init() { need(sodium_init() >= 0, "sodium_init"); }
 
+// Every bench executable's main: libsodium first, then Google Benchmark with the command line.
+inline int main(int argc, char** argv) {
+    init();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
+
 }  // namespace bench

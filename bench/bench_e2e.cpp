@@ -347,11 +347,4 @@ BENCHMARK(e2e_receive_all)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
-int main(int argc, char** argv) {
-    bench::init();
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return bench::main(argc, argv); }

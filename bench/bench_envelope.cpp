@@ -266,11 +266,4 @@ BENCHMARK(decoy_pro_sig_primitive)->Name("decoy_pro_sig/primitive");
 BENCHMARK(to_x25519_ours)->Name("to_x25519/ours");
 BENCHMARK(to_x25519_primitive)->Name("to_x25519/primitive");
 
-int main(int argc, char** argv) {
-    bench::init();
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return bench::main(argc, argv); }

@@ -77,11 +77,4 @@ BENCHMARK(key_derivation_ours)->Name("key_derivation/ours");
 BENCHMARK(key_derivation_primitive)->Name("key_derivation/primitive");
 BENCHMARK(identity_from_phrase_ours)->Name("identity_from_phrase/ours");
 
-int main(int argc, char** argv) {
-    bench::init();
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return bench::main(argc, argv); }

@@ -282,7 +282,6 @@ void response_decode_primitive(benchmark::State& state, int e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    bench::init();
     using Fn = void (*)(benchmark::State&, int);
     const std::pair<const char*, Fn> ops[] = {
         {"onion_build/ours", onion_build_ours},         {"onion_build/primitive", onion_build_primitive},
@@ -292,9 +291,5 @@ int main(int argc, char** argv) {
         for (int e = 0; e < 2; ++e)
             benchmark::RegisterBenchmark((std::string(name) + (e == 0 ? "/xchacha20" : "/aes-gcm")).c_str(),
                                          [fn = fn, e](benchmark::State& s) { fn(s, e); });
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return bench::main(argc, argv);
 }
