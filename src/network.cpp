@@ -708,6 +708,16 @@ struct Network::Impl {
                 continue;
             }
             RpcReply reply{a.reply.status, std::move(a.reply.body), dest};
+            // This member answered badly (its clock, or a 5xx): a strike, and another member next.
+            auto strike_and_move_on = [&] {
+                {
+                    std::lock_guard lk(m);
+                    strike_locked(dest, 1);
+                }
+                ++failures;
+                tried.push_back(dest);
+                last_reply = std::move(reply);
+            };
             if (is_2xx(reply.status) && (method == "batch" || method == "sequence")) unwrap_uniform_batch(reply);
             if (is_2xx(reply.status)) return reply;
             log(LogLevel::debug, "network: " + std::string(method) + " at " + dest.address() + ": status " +
@@ -719,13 +729,7 @@ struct Network::Impl {
                 const bool recent_sync = now_local() - last_sync_ms.load() < kRecentSyncMs;
                 if (resync_allowed && !resynced && recent_sync && target != Target::fixed && !blamed_clock) {
                     blamed_clock = true;
-                    {
-                        std::lock_guard lk(m);
-                        strike_locked(dest, 1);
-                    }
-                    ++failures;
-                    tried.push_back(dest);
-                    last_reply = std::move(reply);
+                    strike_and_move_on();
                     continue;
                 }
                 if (resync_allowed && !resynced) {
@@ -740,13 +744,7 @@ struct Network::Impl {
                 if (target != Target::fixed) {
                     // Still out of sync with the network's median time: this member's clock is off
                     // (a strike, so it stops costing a resync per request).
-                    {
-                        std::lock_guard lk(m);
-                        strike_locked(dest, 1);
-                    }
-                    ++failures;
-                    tried.push_back(dest);
-                    last_reply = std::move(reply);
+                    strike_and_move_on();
                     continue;
                 }
                 return reply;
@@ -762,15 +760,13 @@ struct Network::Impl {
                 return reply;
             }
             if (reply.status >= 500) {
+                if (target != Target::fixed) {
+                    strike_and_move_on();
+                    continue;
+                }
                 {
                     std::lock_guard lk(m);
                     strike_locked(dest, 1);
-                }
-                if (target != Target::fixed) {
-                    ++failures;
-                    tried.push_back(dest);
-                    last_reply = std::move(reply);
-                    continue;
                 }
                 return reply;
             }
