@@ -481,19 +481,40 @@ Result<NodeResponse> decode_node_response(const ResponseKey& key, std::string_vi
     return out;
 }
 
+namespace {
+
+// The v4 frame both directions share (protocol.md §4.3): a bencoded list of the metadata
+// (a JSON object) and, optionally, the body. `body` points into the decoded value.
+struct V4Frame {
+    ordered_json meta;
+    const std::string* body = nullptr;
+};
+
+Result<V4Frame> v4_frame(const bt::Value& v, Errc code, const std::string& what) {
+    const auto* list = v.list();
+    if (!list || list->empty() || list->size() > 2) return unexpected(code, what + ": expected a list of 1 or 2 strings");
+    const auto* meta_text = (*list)[0].string();
+    if (!meta_text) return unexpected(code, what + ": element 0 is not a string");
+    auto meta = parse_json<ordered_json>(*meta_text);
+    if (!meta || !meta->is_object()) return unexpected(code, what + ": metadata is not a JSON object");
+    V4Frame frame{std::move(*meta), nullptr};
+    if (list->size() == 2) {
+        frame.body = (*list)[1].string();
+        if (!frame.body) return unexpected(code, what + ": element 1 is not a string");
+    }
+    return frame;
+}
+
+}  // namespace
+
 Result<ServerResponse> decode_server_response(const ResponseKey& key, ByteView http_body) {
     auto pt = decrypt_response(key, http_body);
     if (!pt) return unexpected(std::move(pt).error());
     auto v = bt::decode(*pt);
     if (!v) return unexpected(Errc::onion_bad_response, "onion: v4 response: " + v.error().message);
-    const auto* list = v->list();
-    if (!list || list->empty() || list->size() > 2)
-        return unexpected(Errc::onion_bad_response, "onion: v4 response: expected a list of 1 or 2 strings");
-    const auto* meta_text = (*list)[0].string();
-    if (!meta_text) return unexpected(Errc::onion_bad_response, "onion: v4 response: element 0 is not a string");
-    auto meta = parse_json<ordered_json>(*meta_text);
-    if (!meta || !meta->is_object())
-        return unexpected(Errc::onion_bad_response, "onion: v4 response: metadata is not a JSON object");
+    auto frame = v4_frame(*v, Errc::onion_bad_response, "onion: v4 response");
+    if (!frame) return unexpected(std::move(frame).error());
+    const auto* meta = &frame->meta;
     auto code = meta->find("code");
     if (code == meta->end() || !code->is_number_integer())
         return unexpected(Errc::onion_bad_response, "onion: v4 response: metadata has no integer \"code\"");
@@ -507,11 +528,7 @@ Result<ServerResponse> decode_server_response(const ResponseKey& key, ByteView h
         if (!headers) return unexpected(Errc::onion_bad_response, headers.error().message);
         out.headers = std::move(*headers);
     }
-    if (list->size() == 2) {
-        const auto* body = (*list)[1].string();
-        if (!body) return unexpected(Errc::onion_bad_response, "onion: v4 response: element 1 is not a string");
-        out.body.assign(body->begin(), body->end());
-    }
+    if (frame->body) out.body.assign(frame->body->begin(), frame->body->end());
     return out;
 }
 
@@ -655,14 +672,9 @@ bool url_target_allowed(std::string_view target) noexcept {
 Result<V4Request> parse_v4_request(ByteView plaintext) {
     auto v = bt::decode(plaintext);
     if (!v) return unexpected(std::move(v).error());
-    const auto* list = v->list();
-    if (!list || list->empty() || list->size() > 2)
-        return unexpected(Errc::onion_bad_payload, "onion: v4 request: expected a list of 1 or 2 strings");
-    const auto* meta_text = (*list)[0].string();
-    if (!meta_text) return unexpected(Errc::onion_bad_payload, "onion: v4 request: element 0 is not a string");
-    auto meta = parse_json<ordered_json>(*meta_text);
-    if (!meta || !meta->is_object())
-        return unexpected(Errc::onion_bad_payload, "onion: v4 request: metadata is not a JSON object");
+    auto frame = v4_frame(*v, Errc::onion_bad_payload, "onion: v4 request");
+    if (!frame) return unexpected(std::move(frame).error());
+    const auto* meta = &frame->meta;
     V4Request out;
     auto method = meta->find("method");
     auto endpoint = meta->find("endpoint");
@@ -677,11 +689,7 @@ Result<V4Request> parse_v4_request(ByteView plaintext) {
         if (!headers) return unexpected(std::move(headers).error());
         out.headers = std::move(*headers);
     }
-    if (list->size() == 2) {
-        const auto* body = (*list)[1].string();
-        if (!body) return unexpected(Errc::onion_bad_payload, "onion: v4 request: element 1 is not a string");
-        out.body = Bytes(body->begin(), body->end());
-    }
+    if (frame->body) out.body = Bytes(frame->body->begin(), frame->body->end());
     return out;
 }
 
