@@ -548,11 +548,7 @@ struct Client::Impl::Start {
 Result<Client::Impl::Start> Client::Impl::begin_receive(std::string_view last_hash) {
     Start st;
     st.since = std::string(last_hash);
-    const bool hash_shaped = st.since.size() == retrieve::kHashLength &&
-                             std::all_of(st.since.begin(), st.since.end(), [](char ch) {
-                                 return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '/';
-                             });
-    if (!st.since.empty() && !hash_shaped)
+    if (!st.since.empty() && !retrieve::is_message_hash(st.since))
         return unexpected(Errc::invalid_argument, "client: last_hash: expected empty or 43 base64 characters, got " +
                                                       std::to_string(st.since.size()) + " characters");
     // Where to resume, and what was already handed out up to `since`.
@@ -666,7 +662,7 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
             .content = std::move(m.content),
         });
     }
-    if (!newest.empty()) remember_cursor(newest, Resume{cursor, st.since_seq ? st.base : st.since});
+    if (!newest.empty()) remember_cursor(newest, Resume{cursor, st.fallback});
     page.last_hash = newest;
     return page;
 }
@@ -747,7 +743,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     std::lock_guard lock(im.mu);
     if (save_error) return unexpected(std::move(*save_error));
     // Where every member stopped, for the next call (pages with nothing new moved cursors too).
-    if (!newest.empty() && !summary.stopped) im.remember_cursor(newest, Impl::Resume{cursor, st->since_seq ? st->base : st->since});
+    if (!newest.empty() && !summary.stopped) im.remember_cursor(newest, Impl::Resume{cursor, st->fallback});
     im.prune(im.net->now_ms());
     if (auto saved = im.save_state(); !saved) return unexpected(saved.error());
     return summary;

@@ -25,10 +25,6 @@ bool is_b64_char(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
-// A storage-server message hash: exactly 43 characters of the standard base64 alphabet, no padding.
-bool is_message_hash(std::string_view h) {
-    return h.size() == kHashLength && std::all_of(h.begin(), h.end(), is_b64_char);
-}
 
 std::string type_name(const json& j) { return j.type_name(); }
 
@@ -51,6 +47,10 @@ Result<std::int64_t> non_negative(const json& obj, const char* key, const std::s
 }
 
 }  // namespace
+
+bool is_message_hash(std::string_view h) {
+    return h.size() == kHashLength && std::all_of(h.begin(), h.end(), is_b64_char);
+}
 
 std::string signature_message(std::int16_t ns, std::int64_t timestamp_ms) {
     // storage-server.md §4.5: the namespace is left out entirely for namespace 0.

@@ -41,6 +41,9 @@ inline constexpr std::int16_t kDefaultNamespace = 0;
 inline constexpr std::size_t kPollNodes = 2;
 /// A storage-server message hash: unpadded base64 of 32 bytes (storage-server.md §7).
 inline constexpr std::size_t kHashLength = 43;
+/// Whether `h` is a storage-server message hash: exactly 43 characters of the standard base64
+/// alphabet, no padding.
+bool is_message_hash(std::string_view h);
 /// Largest message the storage server accepts (76 800 bytes decoded, storage-server.md §5.3).
 inline constexpr std::size_t kMaxMessageBytes = 76'800;
 /// Re-issues per node per poll before giving up on `more` (a node that always says `more` must not

@@ -15,18 +15,13 @@
 #include <sstream>
 #include <utility>
 
+#include "session/retrieve.hpp"
+
 namespace session::detail {
 
 namespace {
 
 using nlohmann::json;
-
-bool is_hash(const std::string& h) {
-    return h.size() == 43 && std::all_of(h.begin(), h.end(), [](char c) {
-               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-                      c == '/';
-           });
-}
 
 bool is_hex(const std::string& s, std::size_t size) {
     return s.size() == size &&
@@ -78,7 +73,7 @@ Result<ReceiveState> parse_receive_state(std::string_view text, std::string_view
             !d[2].is_number_integer())
             return bad(where + ": expected [hash, seq, expiry_ms]");
         ReceiveState::Item item{d[0].get<std::string>(), d[1].get<std::uint64_t>(), d[2].get<std::int64_t>()};
-        if (!is_hash(item.hash)) return bad(where + ": hash: expected 43 base64 characters");
+        if (!retrieve::is_message_hash(item.hash)) return bad(where + ": hash: expected 43 base64 characters");
         if (item.seq <= prev || item.seq >= st.next_seq)
             return bad(where + ": seq " + std::to_string(item.seq) + " out of order");
         prev = item.seq;
@@ -94,11 +89,11 @@ Result<ReceiveState> parse_receive_state(std::string_view text, std::string_view
             !c["base"].is_string() || !c.contains("nodes") || !c["nodes"].is_object())
             return bad(where + ": expected {last_hash, base, nodes}");
         ReceiveState::Cursor cur{c["last_hash"].get<std::string>(), c["base"].get<std::string>(), {}};
-        if (!is_hash(cur.last_hash)) return bad(where + ".last_hash: expected 43 base64 characters");
-        if (!cur.base.empty() && !is_hash(cur.base)) return bad(where + ".base: expected empty or a hash");
+        if (!retrieve::is_message_hash(cur.last_hash)) return bad(where + ".last_hash: expected 43 base64 characters");
+        if (!cur.base.empty() && !retrieve::is_message_hash(cur.base)) return bad(where + ".base: expected empty or a hash");
         for (const auto& [node, hash] : c["nodes"].items()) {
             if (!is_hex(node, 64)) return bad(where + ".nodes: expected 64-hex node keys");
-            if (!hash.is_string() || !is_hash(hash.get<std::string>()))
+            if (!hash.is_string() || !retrieve::is_message_hash(hash.get<std::string>()))
                 return bad(where + ".nodes." + node.substr(0, 8) + "…: expected a hash");
             cur.nodes.emplace(node, hash.get<std::string>());
         }
@@ -107,7 +102,7 @@ Result<ReceiveState> parse_receive_state(std::string_view text, std::string_view
     if (j.contains("latest")) {
         if (!j["latest"].is_string()) return bad("latest: expected a hash");
         st.latest = j["latest"].get<std::string>();
-        if (!st.latest.empty() && !is_hash(st.latest)) return bad("latest: expected empty or a hash");
+        if (!st.latest.empty() && !retrieve::is_message_hash(st.latest)) return bad("latest: expected empty or a hash");
     }
     return st;
 }
