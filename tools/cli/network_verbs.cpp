@@ -110,12 +110,31 @@ Expected<std::string, Failure> initial_last_hash(const Args& args) {
     return *h;
 }
 
-// --last-hash when given, else where the --state file says the last receive stopped.
-std::string start_hash(const Args& args, const std::string& given, const Client& client) {
-    if (args.has("last-hash")) return given;
-    std::string resume = client.resume_hash();
-    if (!resume.empty()) report("resuming after " + resume + " (from --state)");
-    return resume;
+// What receive and watch start from: the account's Client, and where to resume (--last-hash when
+// given, else where the --state file says the last receive stopped).
+struct Receiver {
+    Client client;
+    std::string since;
+};
+
+Expected<Receiver, Failure> open_receiver(const Args& args) {
+    auto last_hash = initial_last_hash(args);
+    if (!last_hash) return Unexpected<Failure>(last_hash.error());
+    auto self = load_identity(args, StdinUse::free);
+    if (!self) return Unexpected<Failure>(self.error());
+    auto client = make_client(args, std::move(*self));
+    if (!client) return Unexpected<Failure>(client.error());
+    std::string since = std::move(*last_hash);
+    if (!args.has("last-hash")) {
+        since = client->resume_hash();
+        if (!since.empty()) report("resuming after " + since + " (from --state)");
+    }
+    return Receiver{std::move(*client), std::move(since)};
+}
+
+void print_page(const ReceivedPage& page, Format format) {
+    for (const auto& m : page.messages) print_message(m, format);
+    for (const auto& s : page.skipped) print_skipped(s, format);
 }
 
 // Set by SIGINT/SIGTERM; watch finishes its current poll and exits. A second signal exits at once.
@@ -191,18 +210,13 @@ int cmd_send(const Args& args) {
 int cmd_receive(const Args& args) {
     if (auto ok = check_usage(args, {"phrase-file", "network", "last-hash", "state"}, 0, 0); !ok)
         return fail(ok.error());
-    auto last_hash = initial_last_hash(args);
-    if (!last_hash) return fail(last_hash.error());
-    auto self = load_identity(args, StdinUse::free);
-    if (!self) return fail(self.error());
-    auto client = make_client(args, std::move(*self));
-    if (!client) return fail(client.error());
+    auto rx = open_receiver(args);
+    if (!rx) return fail(rx.error());
     const Format format = args.format.value_or(Format::text);
     // A page at a time: output starts with the first page and memory stays at one page however
     // large the backlog.
-    auto got = client->receive_pages(start_hash(args, *last_hash, *client), [&](ReceivedPage& page) {
-        for (const auto& m : page.messages) print_message(m, format);
-        for (const auto& s : page.skipped) print_skipped(s, format);
+    auto got = rx->client.receive_pages(rx->since, [&](ReceivedPage& page) {
+        print_page(page, format);
         return true;
     });
     if (!got) return fail({exit_code_for(got.error().code), "receive: " + got.error().message});
@@ -230,12 +244,8 @@ int cmd_watch(const Args& args) {
         if (*v == 0) return fail({kUsage, "--count: expected at least 1 poll, got 0"});
         count = *v;
     }
-    auto last_hash = initial_last_hash(args);
-    if (!last_hash) return fail(last_hash.error());
-    auto self = load_identity(args, StdinUse::free);
-    if (!self) return fail(self.error());
-    auto client = make_client(args, std::move(*self));
-    if (!client) return fail(client.error());
+    auto rx = open_receiver(args);
+    if (!rx) return fail(rx.error());
 
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -245,13 +255,12 @@ int cmd_watch(const Args& args) {
     sigaction(SIGTERM, &sa, nullptr);
 
     const Format format = args.format.value_or(Format::text);
-    std::string cursor = start_hash(args, *last_hash, *client);
+    std::string cursor = rx->since;
     std::uint64_t polls = 0, failures = 0;
     while (!g_stop && (!count || polls < *count)) {
         ++polls;
-        auto got = client->receive_pages(cursor, [&](ReceivedPage& page) {
-            for (const auto& m : page.messages) print_message(m, format);
-            for (const auto& s : page.skipped) print_skipped(s, format);
+        auto got = rx->client.receive_pages(cursor, [&](ReceivedPage& page) {
+            print_page(page, format);
             cursor = page.last_hash;  // printed: resume after it, even if a signal stops us here
             return !g_stop;
         });
