@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
         return 3;
     }
     std::cout << sent->hash << "\n";
-    std::cerr << "send_dm: sent from " << client->session_id().hex() << ", stored by " << sent->confirmed
+    std::cerr << "send_dm: sent from " << client->session_id().hex() << ", stored by " << sent->confirmed()
               << " swarm member(s)\n";
     return 0;
 }

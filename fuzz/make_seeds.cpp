@@ -167,8 +167,8 @@ int main(int argc, char** argv) {
         m.body = "hello from the fuzz corpus";
         m.timestamp_ms = 1764286000000;
         m.display_name = "Fuzzer";
-        m.expiry = session::envelope::Expiry::after_read;
-        m.expire_seconds = 86400;
+        m.expiration_type = session::ExpirationType::delete_after_read;
+        m.expiration_timer = std::chrono::seconds(86400);
         auto sealed = must(session::envelope::seal(sender, self.session_id(), m), "seal");
         write("envelope_open", "m0_sealed_text", sealed, 0);
         const auto content = session::envelope::build_content(m);

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "detail/receive_state.hpp"
+#include "detail/text.hpp"
 #include "session/envelope.hpp"
 
 namespace session {
@@ -34,81 +35,6 @@ constexpr int kSwarmRounds = 2;
 // messages only every 10 s (storage-server.md §5.4), so one may still be returned just after expiry.
 constexpr std::int64_t kForgetAfterExpiryMs = 5 * 60 * 1000;
 
-std::string_view expiry_name(ExpirationType t) {
-    switch (t) {
-        case ExpirationType::none: return "none";
-        case ExpirationType::delete_after_read: return "delete_after_read";
-        case ExpirationType::delete_after_send: return "delete_after_send";
-    }
-    return "?";
-}
-
-// First invalid UTF-8 byte offset, or npos. Protobuf `string` fields must be UTF-8 for the
-// official clients' decoders to show them.
-std::size_t invalid_utf8_at(std::string_view s) {
-    std::size_t i = 0;
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    while (i < s.size()) {
-        unsigned char c = p[i];
-        std::size_t len;
-        std::uint32_t cp;
-        if (c < 0x80) { ++i; continue; }
-        else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-        else return i;
-        if (i + len > s.size()) return i;
-        for (std::size_t k = 1; k < len; ++k) {
-            if ((p[i + k] & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return i;
-        i += len;
-    }
-    return std::string_view::npos;
-}
-
-MessageKind kind_of(const envelope::Message& m, const SessionId& self) {
-    using K = envelope::Kind;
-    switch (m.kind) {
-        case K::text:
-            if (m.content.data_message && m.content.data_message->sync_target && m.sender == self)
-                return MessageKind::sync;
-            return MessageKind::text;
-        case K::reaction: return MessageKind::reaction;
-        case K::timer_update: return MessageKind::expiration_timer_update;
-        case K::receipt: return MessageKind::receipt;
-        case K::typing: return MessageKind::typing;
-        case K::unsend: return MessageKind::unsend;
-        case K::request_response: return MessageKind::message_request_response;
-        case K::data_extraction: return MessageKind::data_extraction;
-        case K::call: return MessageKind::call;
-        case K::other: return MessageKind::other;
-    }
-    return MessageKind::other;
-}
-
-ExpirationType expiration_of(envelope::Expiry e) {
-    switch (e) {
-        case envelope::Expiry::after_read: return ExpirationType::delete_after_read;
-        case envelope::Expiry::after_send: return ExpirationType::delete_after_send;
-        case envelope::Expiry::none: break;
-    }
-    return ExpirationType::none;
-}
-
-envelope::Expiry expiry_of(ExpirationType e) {
-    switch (e) {
-        case ExpirationType::delete_after_read: return envelope::Expiry::after_read;
-        case ExpirationType::delete_after_send: return envelope::Expiry::after_send;
-        case ExpirationType::none: break;
-    }
-    return envelope::Expiry::none;
-}
-
 // Gives onion requests an explicit binary Content-Type when the layer below set none. Without one,
 // libcurl labels a POST body application/x-www-form-urlencoded, and an HTTP server may cap such
 // bodies (cpp-httplib: 8192 bytes, so a local network answered 413 to any message over ~5 KB).
@@ -118,45 +44,17 @@ public:
     explicit BinaryBodyTransport(std::shared_ptr<network::Transport> inner) : inner_(std::move(inner)) {}
     Result<network::HttpResponse> post(const network::HttpRequest& request) override {
         for (const auto& [name, value] : request.headers)
-            if (equal_ignoring_case(name, "Content-Type")) return inner_->post(request);
+            if (detail::iequals(name, "Content-Type")) return inner_->post(request);
         network::HttpRequest labelled = request;
         labelled.headers.emplace_back("Content-Type", "application/octet-stream");
         return inner_->post(labelled);
     }
 
 private:
-    static bool equal_ignoring_case(std::string_view a, std::string_view b) {
-        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-               });
-    }
     std::shared_ptr<network::Transport> inner_;
 };
 
-std::size_t random_below(Rng& rng, std::size_t n) {
-    std::uint64_t v = 0;
-    rng.fill(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(&v), sizeof v));
-    return static_cast<std::size_t>(v % n);  // n is a swarm size: the modulo bias is ~n / 2^64
-}
-
 }  // namespace
-
-std::string_view to_string(MessageKind kind) {
-    switch (kind) {
-        case MessageKind::text: return "text";
-        case MessageKind::expiration_timer_update: return "expiration_timer_update";
-        case MessageKind::reaction: return "reaction";
-        case MessageKind::sync: return "sync";
-        case MessageKind::receipt: return "receipt";
-        case MessageKind::typing: return "typing";
-        case MessageKind::unsend: return "unsend";
-        case MessageKind::data_extraction: return "data_extraction";
-        case MessageKind::message_request_response: return "message_request_response";
-        case MessageKind::call: return "call";
-        case MessageKind::other: return "other";
-    }
-    return "other";
-}
 
 struct Client::Impl {
     Identity self;
@@ -418,27 +316,27 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
     if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
     auto& im = *impl_;
 
-    if (auto bad = invalid_utf8_at(text); bad != std::string_view::npos)
+    if (auto bad = detail::invalid_utf8_at(text))
         return unexpected(Errc::invalid_argument,
-                          "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(bad));
+                          "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(*bad));
     // An empty text is sent as asked (this library and session-cli show it); official apps hide a
     // DataMessage with neither body nor attachments, so the caller is told through the log.
     if (text.empty() && options.attachments.empty())
         im.say(network::LogLevel::warning,
                "client: sending an empty message: official Session apps do not display it");
     const auto timer = options.expiration_timer.count();
-    if (options.expiration == ExpirationType::none && timer != 0)
+    if (options.expiration_type == ExpirationType::none && timer != 0)
         return unexpected(Errc::invalid_argument, "client: expiration_timer: expected 0 when expiration is none, got " +
                                                       std::to_string(timer) + " s");
-    if (options.expiration != ExpirationType::none && (timer <= 0 || timer > UINT32_MAX))
+    if (options.expiration_type != ExpirationType::none && (timer <= 0 || timer > UINT32_MAX))
         return unexpected(Errc::invalid_argument, "client: expiration_timer: expected 1.." +
                                                       std::to_string(UINT32_MAX) + " s for " +
-                                                      std::string(expiry_name(options.expiration)) + ", got " +
+                                                      std::string(to_string(options.expiration_type)) + ", got " +
                                                       std::to_string(timer) + " s");
     std::chrono::milliseconds ttl = kDefaultMessageTtl;
     if (options.ttl) {
         ttl = *options.ttl;
-    } else if (options.expiration == ExpirationType::delete_after_send) {
+    } else if (options.expiration_type == ExpirationType::delete_after_send) {
         // session-desktop stores disappear-after-send messages with the timer as TTL.
         ttl = std::clamp<std::chrono::milliseconds>(options.expiration_timer, kMinMessageTtl, kDefaultMessageTtl);
     }
@@ -456,8 +354,8 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
     m.body = std::string(text);
     m.timestamp_ms = im.next_timestamp();
     if (!im.display_name.empty()) m.display_name = im.display_name;
-    m.expiry = expiry_of(options.expiration);
-    m.expire_seconds = static_cast<std::uint32_t>(timer);
+    m.expiration_type = options.expiration_type;
+    m.expiration_timer = options.expiration_timer;
     m.attachments = options.attachments;
 
     auto sealed = envelope::seal(im.self, to, m);
@@ -492,10 +390,9 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
     out.hash = stored->hash;
     out.timestamp_ms = m.timestamp_ms;
     out.expiry_ms = stored->expiry_ms;
-    out.confirmed = stored->confirmed();
     out.nodes = std::move(stored->nodes);
     im.say(network::LogLevel::debug, "client: sent " + out.hash + " to " + to.hex().substr(0, 10) + "…, " +
-                                         std::to_string(out.confirmed) + " member(s) confirmed");
+                                         std::to_string(out.confirmed()) + " member(s) confirmed");
     return out;
 }
 
@@ -579,7 +476,7 @@ Result<Polled> Client::Impl::on_swarm(
 
         // Random order (desktop samples 2 random members); the rest are spares for failures.
         auto members = swarm->nodes;
-        for (std::size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[random_below(*rng, i)]);
+        shuffle(members, *rng);
         std::vector<std::string> order;
         std::map<std::string, network::Snode, std::less<>> by_hex;
         for (auto& n : members) {
@@ -649,14 +546,14 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
         auto& m = *o.msg;
         page.messages.push_back(ReceivedMessage{
             .sender = m.sender,
-            .kind = kind_of(m, id),
+            .kind = m.kind,
             .body = std::move(m.body),
             .hash = s.hash,
             .sent_timestamp_ms = m.envelope_timestamp_ms,
             .stored_timestamp_ms = s.timestamp_ms,
             .expiry_ms = s.expiry_ms,
-            .expiration_type = expiration_of(m.expiry),
-            .expiration_seconds = m.expire_seconds,
+            .expiration_type = m.expiration_type,
+            .expiration_timer = m.expiration_timer,
             .attachments = std::move(m.attachments),
             .display_name = std::move(m.display_name),
             .content = std::move(m.content),

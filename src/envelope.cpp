@@ -68,35 +68,39 @@ bool has_field(ByteView unknown_fields, std::uint32_t number) {
     return false;
 }
 
-Expiry expiry_of(const proto::Content& c) {
-    using T = proto::Content::ExpirationType;
-    if (!c.expiration_type || c.expiration_timer.value_or(0) == 0) return Expiry::none;
+// The disappearing mode a received Content asks for: none without a timer or for a wire value
+// outside the known ones.
+ExpirationType expiration_of(const proto::Content& c) {
+    if (!c.expiration_type || c.expiration_timer.value_or(0) == 0) return ExpirationType::none;
     switch (*c.expiration_type) {
-        case T::delete_after_read: return Expiry::after_read;
-        case T::delete_after_send: return Expiry::after_send;
-        default: return Expiry::none;
+        case ExpirationType::delete_after_read:
+        case ExpirationType::delete_after_send: return *c.expiration_type;
+        default: return ExpirationType::none;
     }
 }
 
-Kind kind_of(const proto::Content& c) {
+// `from_self`: the signed sender is the opening identity (a sync copy names its real recipient in
+// syncTarget).
+MessageKind kind_of(const proto::Content& c, bool from_self) {
     // Same precedence as session-desktop innerHandleSwarmContentMessage (ts/receiver/contentMessage.ts):
     // dataMessage, receipt, typing, data extraction, unsend, call, message request response.
     if (c.data_message) {
         const auto& d = *c.data_message;
-        if (d.flags && (*d.flags & proto::DataMessage::kFlagExpirationTimerUpdate)) return Kind::timer_update;
-        if (d.reaction) return Kind::reaction;
+        if (d.flags && (*d.flags & proto::DataMessage::kFlagExpirationTimerUpdate))
+            return MessageKind::expiration_timer_update;
+        if (d.reaction) return MessageKind::reaction;
         if ((d.body && !d.body->empty()) || !d.attachments.empty() || d.quote || !d.preview.empty() ||
             d.open_group_invitation)
-            return Kind::text;
-        return Kind::other;
+            return from_self && d.sync_target ? MessageKind::sync : MessageKind::text;
+        return MessageKind::other;
     }
-    if (c.receipt_message) return Kind::receipt;
-    if (c.typing_message) return Kind::typing;
-    if (c.data_extraction_notification) return Kind::data_extraction;
-    if (c.unsend_request) return Kind::unsend;
-    if (has_field(c.unknown_fields, 3)) return Kind::call;  // Content.callMessage
-    if (c.message_request_response) return Kind::request_response;
-    return Kind::other;
+    if (c.receipt_message) return MessageKind::receipt;
+    if (c.typing_message) return MessageKind::typing;
+    if (c.data_extraction_notification) return MessageKind::data_extraction;
+    if (c.unsend_request) return MessageKind::unsend;
+    if (has_field(c.unknown_fields, 3)) return MessageKind::call;  // Content.callMessage
+    if (c.message_request_response) return MessageKind::message_request_response;
+    return MessageKind::other;
 }
 
 }  // namespace
@@ -238,17 +242,14 @@ Result<Decrypted> decrypt_incoming(const Identity& self, ByteView ciphertext) {
 
 // ------------------------------------------------------------------------------ outgoing Content
 
-void set_expiry(proto::Content& content, Expiry expiry, std::uint32_t seconds) {
+void set_expiration(proto::Content& content, ExpirationType type, std::chrono::seconds timer) {
     // session-desktop ExpirableMessage.ts (addDisappearingContentProto): expirationType is always
     // set (UNKNOWN when disappearing messages are off) and expirationTimer whenever >= 0, i.e.
     // always, 0 meaning off. The legacy DataMessage.expireTimer is never sent.
-    using T = proto::Content::ExpirationType;
-    switch (expiry) {
-        case Expiry::none: content.expiration_type = T::unknown; break;
-        case Expiry::after_read: content.expiration_type = T::delete_after_read; break;
-        case Expiry::after_send: content.expiration_type = T::delete_after_send; break;
-    }
-    content.expiration_timer = expiry == Expiry::none ? 0 : seconds;
+    if (timer.count() < 0 || timer.count() > std::numeric_limits<std::uint32_t>::max())
+        throw std::invalid_argument("envelope: set_expiration: timer out of range");
+    content.expiration_type = type;
+    content.expiration_timer = type == ExpirationType::none ? 0 : static_cast<std::uint32_t>(timer.count());
 }
 
 proto::Content build_content(const OutgoingMessage& m) {
@@ -287,7 +288,7 @@ proto::Content build_content(const OutgoingMessage& m) {
     }
     proto::Content c;
     c.data_message = std::move(d);
-    set_expiry(c, m.expiry, m.expire_seconds);
+    set_expiration(c, m.expiration_type, m.expiration_timer);
     // ContentMessage.ts: sigTimestamp = createAtNetworkTimestamp, the same value as Envelope.timestamp.
     c.sig_timestamp = static_cast<std::uint64_t>(m.timestamp_ms);
     return c;
@@ -358,21 +359,26 @@ Result<Bytes> from_swarm_data(std::string_view data) { return base64_decode(data
 
 // ------------------------------------------------------------------------------ incoming
 
-std::string_view kind_name(Kind k) {
-    switch (k) {
-        case Kind::text: return "text";
-        case Kind::reaction: return "reaction";
-        case Kind::timer_update: return "timer_update";
-        case Kind::receipt: return "receipt";
-        case Kind::typing: return "typing";
-        case Kind::unsend: return "unsend";
-        case Kind::request_response: return "request_response";
-        case Kind::data_extraction: return "data_extraction";
-        case Kind::call: return "call";
-        case Kind::other: return "other";
+}  // namespace session::envelope
+
+std::string_view session::to_string(MessageKind kind) noexcept {
+    switch (kind) {
+        case MessageKind::text: return "text";
+        case MessageKind::expiration_timer_update: return "expiration_timer_update";
+        case MessageKind::reaction: return "reaction";
+        case MessageKind::sync: return "sync";
+        case MessageKind::receipt: return "receipt";
+        case MessageKind::typing: return "typing";
+        case MessageKind::unsend: return "unsend";
+        case MessageKind::data_extraction: return "data_extraction";
+        case MessageKind::message_request_response: return "message_request_response";
+        case MessageKind::call: return "call";
+        case MessageKind::other: return "other";
     }
     return "other";
 }
+
+namespace session::envelope {
 
 Result<Message> open(const Identity& self, ByteView data) {
     if (data.size() > kMaxMessageBytes)
@@ -426,11 +432,12 @@ Result<Message> open(const Identity& self, ByteView data) {
                                                                  std::to_string(env->timestamp));
 
     Message out{.sender = dec->sender, .sender_ed25519 = dec->sender_ed25519};
-    out.kind = kind_of(*content);
+    out.kind = kind_of(*content, dec->sender == self.session_id());
     out.envelope_timestamp_ms = static_cast<std::int64_t>(env->timestamp);
     if (content->sig_timestamp) out.sig_timestamp_ms = static_cast<std::int64_t>(*content->sig_timestamp);
-    out.expiry = expiry_of(*content);
-    out.expire_seconds = out.expiry == Expiry::none ? 0 : content->expiration_timer.value_or(0);
+    out.expiration_type = expiration_of(*content);
+    if (out.expiration_type != ExpirationType::none)
+        out.expiration_timer = std::chrono::seconds(content->expiration_timer.value_or(0));
     if (content->data_message) {
         const auto& d = *content->data_message;
         out.body = d.body.value_or("");

@@ -400,14 +400,14 @@ struct Network::Impl {
             else if (!suspect(paths[i])) fresh.push_back(i);
             // else: untried but holding a suspect: not used in this call, not penalised either.
         }
-        if (!fresh.empty()) return paths[fresh[detail::random_below(rng, fresh.size())]];
+        if (!fresh.empty()) return paths[fresh[random_below(rng, fresh.size())]];
 
         // The nodes of paths that failed during this call are suspects (send_once): a new path
         // takes them only if the pool has nothing else.
         std::vector<Snode> excl{dest};
         auto p = detail::pick_path(usable, cfg.path_length, excl, avoid_list(), rng, suspects);
         if (!p) {
-            if (!tried.empty()) return paths[tried[detail::random_below(rng, tried.size())]];
+            if (!tried.empty()) return paths[tried[random_below(rng, tried.size())]];
             return std::nullopt;
         }
         ++stats.path_builds;
@@ -573,7 +573,7 @@ struct Network::Impl {
             std::vector<Snode> out;
             for (const auto& n : c)
                 if (detail::suspicion(suspects, n) == best) out.push_back(n);
-            return out[detail::random_below(rng, out.size())];
+            return out[random_below(rng, out.size())];
         };
         if (target == Target::any) {
             std::lock_guard lk(m);
@@ -840,7 +840,7 @@ struct Network::Impl {
             std::lock_guard lk(m);
             nodes = usable_pool_locked();
         }
-        detail::shuffle(nodes, rng);
+        shuffle(nodes, rng);
         if (nodes.empty()) return unexpected(Errc::net_no_nodes, "network: clock sync: no usable node");
         if (nodes.size() > kClockSyncNodes + 2) nodes.resize(kClockSyncNodes + 2);  // spares for failures
         std::mutex sm;
@@ -928,7 +928,7 @@ struct Network::Impl {
         auto race = std::make_shared<Race>();
         std::vector<std::size_t> order(cfg.seeds.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        detail::shuffle(order, rng);
+        shuffle(order, rng);
 
         auto start = [&](const SeedNode& seed) {
             auto done = std::make_shared<std::atomic<bool>>(false);
@@ -1007,7 +1007,7 @@ struct Network::Impl {
             nodes = usable_pool_locked();
             pool_size = pool.size();
         }
-        detail::shuffle(nodes, rng);
+        shuffle(nodes, rng);
         std::vector<std::vector<Snode>> lists;
         const std::string params = detail::pool_refresh_params();
         ParamsBuilder b = [&](std::int64_t) -> Result<std::string> { return params; };

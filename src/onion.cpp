@@ -10,6 +10,7 @@
 #include "detail/aes_gcm.hpp"
 #include "detail/bencode.hpp"
 #include "detail/crypto.hpp"
+#include "detail/text.hpp"
 
 namespace session::onion {
 
@@ -104,20 +105,6 @@ Result<json> parse_trailer_object(std::string_view trailer) {
         return unexpected(Errc::onion_bad_json, std::string("onion: trailer: expected a JSON object, got ") +
                                                     j->type_name());
     return std::move(*j);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-               return lower(x) == lower(y);
-           });
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 // A JSON object of headers → pairs in their wire order; non-string values are kept as JSON text.
@@ -405,8 +392,8 @@ Result<Bytes> v4_request(std::string_view method, std::string_view endpoint, con
     ordered_json h = ordered_json::object();
     bool has_content_type = false;
     for (const auto& [name, value] : headers) {
-        if (iequals(name, "User-Agent")) continue;  // libquic generate_payload drops it (fingerprinting)
-        if (iequals(name, "Content-Type")) has_content_type = true;
+        if (detail::iequals(name, "User-Agent")) continue;  // libquic generate_payload drops it (fingerprinting)
+        if (detail::iequals(name, "Content-Type")) has_content_type = true;
         h[name] = value;
     }
     if (body && !has_content_type) h["Content-Type"] = "application/json";
@@ -697,7 +684,7 @@ Bytes v4_response(int status, const Headers& headers, ByteView body) {
     ordered_json meta;
     meta["code"] = status;
     ordered_json h = ordered_json::object();
-    for (const auto& [name, value] : headers) h[lower(name)] = value;  // v4 responses use lower-case names
+    for (const auto& [name, value] : headers) h[detail::ascii_lower(name)] = value;  // v4 responses use lower-case names
     meta["headers"] = std::move(h);
     bt::List list;
     list.emplace_back(meta.dump(-1, ' ', false, ordered_json::error_handler_t::replace));

@@ -7,6 +7,19 @@
 #include <stdexcept>
 #include <type_traits>
 
+namespace session {
+
+std::string_view to_string(ExpirationType type) noexcept {
+    switch (type) {
+        case ExpirationType::none: return "none";
+        case ExpirationType::delete_after_read: return "delete_after_read";
+        case ExpirationType::delete_after_send: return "delete_after_send";
+    }
+    return "unknown";
+}
+
+}  // namespace session
+
 namespace session::proto {
 
 // ------------------------------------------------------------------------------------ Writer

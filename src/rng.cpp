@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <stdexcept>
+
 #include "detail/crypto.hpp"
 
 namespace session {
@@ -9,6 +11,17 @@ namespace session {
 void SystemRng::fill(std::span<std::uint8_t> out) {
     detail::sodium_ready();
     randombytes_buf(out.data(), out.size());
+}
+
+std::size_t random_below(Rng& rng, std::size_t n) {
+    if (n == 0) throw std::invalid_argument("rng: random_below: expected n >= 1, got 0");
+    // Rejection sampling: values at or above the largest multiple of n are drawn again.
+    const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    while (true) {
+        std::uint64_t v = 0;
+        rng.fill(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(&v), sizeof v));
+        if (v < limit) return static_cast<std::size_t>(v % n);
+    }
 }
 
 std::shared_ptr<Rng> system_rng() {

@@ -125,7 +125,7 @@ TEST_CASE("client: send validates its input before touching the network", "[clie
     SendOptions timer_without_mode;
     timer_without_mode.expiration_timer = std::chrono::seconds(10);
     SendOptions mode_without_timer;
-    mode_without_timer.expiration = ExpirationType::delete_after_read;
+    mode_without_timer.expiration_type = ExpirationType::delete_after_read;
     SendOptions ttl_short;
     ttl_short.ttl = std::chrono::milliseconds(9'999);
     SendOptions ttl_long;

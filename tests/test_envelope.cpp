@@ -267,8 +267,8 @@ TEST_CASE("envelope: build_content matches what session-desktop builds for a tex
     // UNKNOWN (0), expirationTimer 0, sigTimestamp 1000 — fields in ascending order.
     CHECK(to_hex(c.encode()) == "0a0c" "0a026869" "aa0605" "0a0141" "1801" "6000" "6800" "78e807");
 
-    m.expiry = Expiry::after_read;
-    m.expire_seconds = 86400;
+    m.expiration_type = ExpirationType::delete_after_read;
+    m.expiration_timer = std::chrono::seconds(86400);
     m.profile_updated_seconds = 7;
     m.profile_picture_url = "http://filev2.getsession.org/file/1";
     m.profile_key = Bytes(32, 0x11);
@@ -279,7 +279,7 @@ TEST_CASE("envelope: build_content matches what session-desktop builds for a tex
     m.quote = q;
     const proto::Content c2 = build_content(m);
     REQUIRE(c2.data_message);
-    CHECK(c2.expiration_type == proto::Content::ExpirationType::delete_after_read);
+    CHECK(c2.expiration_type == ExpirationType::delete_after_read);
     CHECK(c2.expiration_timer == 86400u);
     CHECK(c2.data_message->profile->last_profile_update_seconds == 7u);
     CHECK(c2.data_message->profile->profile_picture == m.profile_picture_url);
@@ -338,7 +338,7 @@ TEST_CASE("envelope: sealed bytes have the libsession encode_for_1o1 wire layout
     auto content = proto::Content::decode(unpad(d->plaintext));
     REQUIRE(content);
     CHECK(content->sig_timestamp == static_cast<std::uint64_t>(kTs));
-    CHECK(content->expiration_type == proto::Content::ExpirationType::unknown);
+    CHECK(content->expiration_type == ExpirationType::none);
     CHECK(content->expiration_timer == 0u);
     // The decoy proSig's R is a valid curve point (libsession makes R = r·B).
     CHECK(decoy_pro_sig() != decoy_pro_sig());
@@ -363,11 +363,11 @@ TEST_CASE("envelope: seal then open round-trips bodies of many sizes", "[envelop
         CHECK(m->sender == a.session_id());
         CHECK(m->sender_ed25519 == a.ed25519_public());
         CHECK(m->body == body);
-        CHECK(m->kind == (body.empty() ? Kind::other : Kind::text));
+        CHECK(m->kind == (body.empty() ? MessageKind::other : MessageKind::text));
         CHECK(m->envelope_timestamp_ms == kTs);
         CHECK(m->sig_timestamp_ms == kTs);
         CHECK(m->display_name == std::optional<std::string>("Alice"));
-        CHECK(m->expiry == Expiry::none);
+        CHECK(m->expiration_type == ExpirationType::none);
         CHECK(m->padded);
         CHECK(m->content == build_content(text(body)));
         // Through the swarm's base64 `data` too.
@@ -409,24 +409,24 @@ TEST_CASE("envelope: open reports each content kind", "[envelope]") {
     proto::Content timer;
     timer.data_message = proto::DataMessage{};
     timer.data_message->flags = proto::DataMessage::kFlagExpirationTimerUpdate;
-    set_expiry(timer, Expiry::after_send, 3600);
+    set_expiration(timer, ExpirationType::delete_after_send, std::chrono::seconds(3600));
     auto t = kind_of(timer);
-    CHECK(t.kind == Kind::timer_update);
-    CHECK(t.expiry == Expiry::after_send);
-    CHECK(t.expire_seconds == 3600);
+    CHECK(t.kind == MessageKind::expiration_timer_update);
+    CHECK(t.expiration_type == ExpirationType::delete_after_send);
+    CHECK(t.expiration_timer.count() == 3600);
 
     proto::Content read;
     read.receipt_message = proto::ReceiptMessage{};
     read.receipt_message->timestamp = {1, 2};
-    CHECK(kind_of(read).kind == Kind::receipt);
+    CHECK(kind_of(read).kind == MessageKind::receipt);
 
     proto::Content typing;
     typing.typing_message = proto::TypingMessage{};
-    CHECK(kind_of(typing).kind == Kind::typing);
+    CHECK(kind_of(typing).kind == MessageKind::typing);
 
     proto::Content unsend;
     unsend.unsend_request = proto::UnsendRequest{};
-    CHECK(kind_of(unsend).kind == Kind::unsend);
+    CHECK(kind_of(unsend).kind == MessageKind::unsend);
 
     proto::Content accept;
     accept.message_request_response = proto::MessageRequestResponse{};
@@ -434,33 +434,34 @@ TEST_CASE("envelope: open reports each content kind", "[envelope]") {
     accept.message_request_response->profile = proto::LokiProfile{};
     accept.message_request_response->profile->display_name = "Alice";
     auto acc = kind_of(accept);
-    CHECK(acc.kind == Kind::request_response);
+    CHECK(acc.kind == MessageKind::message_request_response);
     CHECK(acc.display_name == std::optional<std::string>("Alice"));
 
     proto::Content shot;
     shot.data_extraction_notification = proto::DataExtractionNotification{};
-    CHECK(kind_of(shot).kind == Kind::data_extraction);
+    CHECK(kind_of(shot).kind == MessageKind::data_extraction);
 
     OutgoingMessage r;
     r.timestamp_ms = kTs;
     r.reaction = proto::Reaction{};
     r.reaction->emoji = "x";
-    CHECK(kind_of(build_content(r)).kind == Kind::reaction);
+    CHECK(kind_of(build_content(r)).kind == MessageKind::reaction);
 
     proto::Content call;
     call.unknown_fields = unhex("1a05" "0806" "2a0175");  // callMessage{type PRE_OFFER, uuid "u"}
-    CHECK(kind_of(call).kind == Kind::call);
+    CHECK(kind_of(call).kind == MessageKind::call);
 
     OutgoingMessage disappearing = text("bye");
-    disappearing.expiry = Expiry::after_read;
-    disappearing.expire_seconds = 300;
+    disappearing.expiration_type = ExpirationType::delete_after_read;
+    disappearing.expiration_timer = std::chrono::seconds(300);
     auto dm = kind_of(build_content(disappearing));
-    CHECK(dm.kind == Kind::text);
-    CHECK(dm.expiry == Expiry::after_read);
-    CHECK(dm.expire_seconds == 300);
+    CHECK(dm.kind == MessageKind::text);
+    CHECK(dm.expiration_type == ExpirationType::delete_after_read);
+    CHECK(dm.expiration_timer.count() == 300);
 
-    CHECK(kind_of(proto::Content{}).kind == Kind::other);
-    CHECK(kind_name(Kind::request_response) == "request_response");
+    CHECK(kind_of(proto::Content{}).kind == MessageKind::other);
+    CHECK(to_string(MessageKind::message_request_response) == "message_request_response");
+    CHECK(to_string(MessageKind::expiration_timer_update) == "expiration_timer_update");
 }
 
 TEST_CASE("envelope: seal refuses a negative timestamp and a conflicting sigTimestamp", "[envelope][reject]") {

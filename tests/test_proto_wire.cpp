@@ -421,7 +421,7 @@ TEST_CASE("proto_wire: Content known bytes", "[proto_wire][kat]") {
     Content c;
     c.data_message = DataMessage{};
     c.data_message->body = "hi";
-    c.expiration_type = Content::ExpirationType::unknown;
+    c.expiration_type = ExpirationType::none;
     c.expiration_timer = 0;
     c.sig_timestamp = 1000;
     const std::string hex = "0a040a026869" "6000" "6800" "78e807";
@@ -494,7 +494,7 @@ TEST_CASE("proto_wire: scalar decoding follows protobuf conventions", "[proto_wi
     CHECK(hexof(c.encode()) == "6009");
     // negative int32 enum round-trips as a 10-byte varint
     Content neg;
-    neg.expiration_type = static_cast<Content::ExpirationType>(-1);
+    neg.expiration_type = static_cast<ExpirationType>(-1);
     CHECK(hexof(neg.encode()) == "60ffffffffffffffffff01");
     CHECK(decoded<Content>("60ffffffffffffffffff01") == neg);
 }
@@ -524,7 +524,7 @@ TEST_CASE("proto_wire: rich Content round-trips exactly", "[proto_wire]") {
     d.profile->display_name = "Alice";
     d.profile_key = Bytes(32, 7);
     d.blocks_community_message_requests = false;
-    c.expiration_type = Content::ExpirationType::delete_after_read;
+    c.expiration_type = ExpirationType::delete_after_read;
     c.expiration_timer = 86400;
     c.sig_timestamp = 1725515532971ULL;
     auto bytes = c.encode();

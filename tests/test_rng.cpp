@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
+#include <stdexcept>
+#include <vector>
 
 #include "session/bytes.hpp"
 
@@ -66,4 +69,34 @@ TEST_CASE("rng: deterministic_rng hands out independent generators", "[rng]") {
     CHECK(a.get() != b.get());
     (void)draw(*a, 5);  // advancing one leaves the other at the start
     CHECK(draw(*b, 8) == draw(*deterministic_rng(1), 8));
+}
+
+TEST_CASE("rng: random_below stays in range and reaches every value", "[rng]") {
+    auto rng = deterministic_rng(42);
+    std::vector<int> seen(7, 0);
+    for (int i = 0; i < 700; ++i) {
+        const auto v = random_below(*rng, seen.size());
+        REQUIRE(v < seen.size());
+        ++seen[v];
+    }
+    for (int count : seen) CHECK(count > 0);
+    CHECK(random_below(*rng, 1) == 0);
+    CHECK_THROWS_AS(random_below(*rng, 0), std::invalid_argument);
+}
+
+TEST_CASE("rng: shuffle permutes (same multiset) and is reproducible for a seed", "[rng]") {
+    std::vector<int> a(20), b;
+    for (int i = 0; i < 20; ++i) a[i] = i;
+    b = a;
+    auto r1 = deterministic_rng(9);
+    auto r2 = deterministic_rng(9);
+    shuffle(a, *r1);
+    shuffle(b, *r2);
+    CHECK(a == b);
+    std::vector<int> sorted = a;
+    std::sort(sorted.begin(), sorted.end());
+    for (int i = 0; i < 20; ++i) CHECK(sorted[i] == i);
+    std::vector<int> identity(20);
+    for (int i = 0; i < 20; ++i) identity[i] = i;
+    CHECK(a != identity);
 }

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "session/envelope.hpp"
 #include "session/error.hpp"
 #include "session/keys.hpp"
 #include "session/network.hpp"
@@ -79,15 +80,12 @@ struct ClientOptions {
     std::string state_path{};
 };
 
-/// Disappearing-message mode (Content.expirationType; protocol.md §3.3).
-enum class ExpirationType { none, delete_after_read, delete_after_send };
-
 struct SendOptions {
     /// How long the swarm keeps the message, 10 s … 14 days. Default: 14 days, or the timer for
     /// delete_after_send (as session-desktop does, so the swarm drops it when it disappears).
     std::optional<std::chrono::milliseconds> ttl{};
-    ExpirationType expiration = ExpirationType::none;
-    /// The disappearing timer; must be > 0 exactly when expiration != none.
+    ExpirationType expiration_type = ExpirationType::none;
+    /// The disappearing timer; must be > 0 exactly when expiration_type != none.
     std::chrono::seconds expiration_timer{0};
     /// Already-uploaded attachment pointers (file-server URL, key, digest, size…), sent as
     /// DataMessage.attachments. Uploading is not part of this library yet.
@@ -106,27 +104,15 @@ struct SendResult {
     /// Each swarm member's answer (confirmed, signature checked, expiry, or why it failed).
     std::vector<network::StoreNodeResult> nodes;
     /// Members that confirmed the hash with a valid signature (>= 1 on success).
-    std::size_t confirmed = 0;
+    std::size_t confirmed() const {
+        std::size_t n = 0;
+        for (const auto& r : nodes) n += r.ok ? 1 : 0;
+        return n;
+    }
     /// With SendOptions::sync_copy: the copy's hash in our own swarm, or why it failed.
     std::optional<std::string> sync_hash{};
     std::optional<Error> sync_error{};
 };
-
-/// What a received item is (from which Content field it came; protocol.md §3.3).
-enum class MessageKind {
-    text,                      ///< a visible DataMessage: body and/or attachments (body may be empty)
-    expiration_timer_update,   ///< DataMessage with flags EXPIRATION_TIMER_UPDATE
-    reaction,                  ///< DataMessage.reaction
-    sync,                      ///< our own outgoing message copied to our swarm (DataMessage.syncTarget)
-    receipt,                   ///< ReceiptMessage (delivery/read)
-    typing,                    ///< TypingMessage
-    unsend,                    ///< UnsendRequest
-    data_extraction,           ///< screenshot / media-saved notice
-    message_request_response,  ///< MessageRequestResponse (request accepted)
-    call,                      ///< CallMessage signalling (raw in content.unknown_fields)
-    other,                     ///< anything else (group updates, configs, future fields): see `content`
-};
-std::string_view to_string(MessageKind kind);
 
 struct ReceivedMessage {
     SessionId sender;             ///< from the signed Ed25519 key inside the envelope, never Envelope.source
@@ -137,7 +123,7 @@ struct ReceivedMessage {
     std::int64_t stored_timestamp_ms;  ///< the `timestamp` the sender gave to `store`
     std::int64_t expiry_ms;            ///< when the swarm drops it
     ExpirationType expiration_type;    ///< disappearing mode the sender set
-    std::uint32_t expiration_seconds;  ///< disappearing timer (0 = none)
+    std::chrono::seconds expiration_timer;  ///< disappearing timer (0 = none)
     std::vector<proto::AttachmentPointer> attachments;
     std::optional<std::string> display_name;  ///< the sender's LokiProfile name, if sent
     proto::Content content;       ///< everything that was decoded, for fields not surfaced above

@@ -14,6 +14,7 @@
 // layout) and ts/receiver/common.ts (sigTimestamp check).
 //
 // All functions are pure (apart from libsodium's CSPRNG in the randomised ones) and thread-safe.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -87,12 +88,6 @@ struct Decrypted {
 
 // ------------------------------------------------------------------------------ outgoing Content
 
-enum class Expiry {
-    none,        ///< Content.expirationType UNKNOWN, expirationTimer 0
-    after_read,  ///< DELETE_AFTER_READ (the 1:1 default in the official apps)
-    after_send,  ///< DELETE_AFTER_SEND
-};
-
 /// What a visible 1:1 message carries. Mirrors session-desktop VisibleMessage + DataMessage +
 /// ExpirableMessage + ContentMessage (see build_content for each field's source).
 struct OutgoingMessage {
@@ -106,8 +101,10 @@ struct OutgoingMessage {
     /// Avatar: both or neither (desktop sends profilePicture + profileKey only together).
     std::optional<std::string> profile_picture_url;
     std::optional<Bytes> profile_key;
-    Expiry expiry = Expiry::none;
-    std::uint32_t expire_seconds = 0;
+    /// Disappearing mode and timer (session::ExpirationType; delete_after_read is the 1:1 default
+    /// in the official apps). The timer is sent only with a mode (0 when none).
+    ExpirationType expiration_type = ExpirationType::none;
+    std::chrono::seconds expiration_timer{0};
     std::vector<proto::AttachmentPointer> attachments;
     std::optional<proto::Quote> quote;
     std::vector<proto::Preview> preview;
@@ -122,8 +119,9 @@ struct OutgoingMessage {
 /// negative timestamp (a caller's bug).
 proto::Content build_content(const OutgoingMessage& m);
 
-/// Content.expirationType/expirationTimer for an expiry (used by control messages too).
-void set_expiry(proto::Content& content, Expiry expiry, std::uint32_t seconds);
+/// Content.expirationType/expirationTimer for a disappearing setting (used by control messages
+/// too). Throws std::invalid_argument for a timer outside 0 … 2^32-1 s (a caller's bug).
+void set_expiration(proto::Content& content, ExpirationType type, std::chrono::seconds timer);
 
 // ------------------------------------------------------------------------------ wire stack
 
@@ -153,31 +151,44 @@ std::string to_swarm_data(ByteView sealed);
 
 // ------------------------------------------------------------------------------ incoming
 
-enum class Kind {
-    text,              ///< a visible DataMessage (body and/or attachments, quote, preview)
-    reaction,          ///< a DataMessage carrying only a Reaction (react or remove)
-    timer_update,      ///< DataMessage.flags has EXPIRATION_TIMER_UPDATE (2)
-    receipt,           ///< ReceiptMessage
-    typing,            ///< TypingMessage
-    unsend,            ///< UnsendRequest
-    request_response,  ///< MessageRequestResponse
-    data_extraction,   ///< DataExtractionNotification (screenshot / media saved)
-    call,              ///< CallMessage (kept in content.unknown_fields)
-    other,             ///< anything else (groups v2 updates, empty Content, …)
+}  // namespace session::envelope
+
+namespace session {
+
+/// What an opened message is (from which Content field it came; protocol.md §3.3), the one name
+/// for it in every layer. Precedence as session-desktop's content handler: dataMessage, receipt,
+/// typing, data extraction, unsend, call, message request response.
+enum class MessageKind {
+    text,                      ///< a visible DataMessage: body and/or attachments, quote, preview
+    expiration_timer_update,   ///< DataMessage.flags has EXPIRATION_TIMER_UPDATE (2)
+    reaction,                  ///< a DataMessage carrying a Reaction (react or remove)
+    sync,                      ///< our own outgoing message copied to our swarm (DataMessage.syncTarget)
+    receipt,                   ///< ReceiptMessage (delivery/read)
+    typing,                    ///< TypingMessage
+    unsend,                    ///< UnsendRequest
+    data_extraction,           ///< DataExtractionNotification (screenshot / media saved)
+    message_request_response,  ///< MessageRequestResponse (request accepted)
+    call,                      ///< CallMessage signalling (kept in content.unknown_fields)
+    other,                     ///< anything else (group updates, configs, empty Content, future fields)
 };
-std::string_view kind_name(Kind k);
+/// The kind's name as above ("text", "expiration_timer_update", …): what session-cli prints.
+std::string_view to_string(MessageKind kind) noexcept;
+
+}  // namespace session
+
+namespace session::envelope {
 
 /// An opened 1:1 message. The sender comes from the Ed25519 key inside the signed plaintext,
 /// never from Envelope.source.
 struct Message {
     SessionId sender;
     Ed25519PublicKey sender_ed25519;
-    Kind kind = Kind::other;
+    MessageKind kind = MessageKind::other;
     std::string body{};                    ///< DataMessage.body, or "" if none
     std::int64_t envelope_timestamp_ms = 0;  ///< Envelope.timestamp (unauthenticated by itself)
     std::optional<std::int64_t> sig_timestamp_ms{};  ///< Content.sigTimestamp (signed)
-    Expiry expiry = Expiry::none;
-    std::uint32_t expire_seconds = 0;
+    ExpirationType expiration_type = ExpirationType::none;  ///< none also for an unknown wire value or a 0 timer
+    std::chrono::seconds expiration_timer{0};              ///< 0 when expiration_type is none
     std::vector<proto::AttachmentPointer> attachments{};
     std::optional<std::string> display_name{};  ///< DataMessage.profile or MessageRequestResponse.profile
     std::optional<std::string> envelope_source{};  ///< Envelope.source if present (not trusted)

@@ -38,6 +38,18 @@
 #include "session/bytes.hpp"
 #include "session/error.hpp"
 
+namespace session {
+
+/// Disappearing-message mode: Content.expirationType (protocol.md §3.3), the one name for it in
+/// every layer (proto, envelope, Client, CLI). The values are the wire's; `none` is the wire's
+/// UNKNOWN (disappearing messages off). A value outside these three, as decoded, is kept as its
+/// number and treated as `none` by the layers above.
+enum class ExpirationType : std::int32_t { none = 0, delete_after_read = 1, delete_after_send = 2 };
+/// "none", "delete_after_read" or "delete_after_send" ("unknown" for other values).
+std::string_view to_string(ExpirationType type) noexcept;
+
+}  // namespace session
+
 namespace session::proto {
 
 enum class WireType : std::uint8_t {
@@ -361,7 +373,6 @@ struct DataExtractionNotification {
 };
 
 struct Content {
-    enum class ExpirationType : std::int32_t { unknown = 0, delete_after_read = 1, delete_after_send = 2 };
     std::optional<DataMessage> data_message;                               // 1
     std::optional<ReceiptMessage> receipt_message;                         // 5
     std::optional<TypingMessage> typing_message;                           // 6

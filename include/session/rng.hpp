@@ -1,9 +1,12 @@
 #pragma once
 // rng.hpp: injectable randomness and time, so tests can be deterministic.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
+#include <vector>
 
 namespace session {
 
@@ -41,6 +44,16 @@ private:
 
 /// A new DeterministicRng (see above: for tests and reproducible tools only — NOT for keys).
 std::shared_ptr<Rng> deterministic_rng(std::uint64_t seed);
+
+/// A uniform integer in [0, n) from `rng` (rejection sampling: no modulo bias).
+/// Throws std::invalid_argument if n is 0 (a caller's bug).
+std::size_t random_below(Rng& rng, std::size_t n);
+
+/// Shuffles `v` in place (Fisher-Yates with `rng`).
+template <class T>
+void shuffle(std::vector<T>& v, Rng& rng) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[random_below(rng, i)]);
+}
 
 /// Local wall-clock time in milliseconds since the Unix epoch.
 class Clock {

@@ -203,11 +203,11 @@ check('js->cli: other message kinds and attachments built by JS are classified a
   const cases = [
     { name: 'attachment', c: { dataMessage: { body: 'pic', attachments: [att, voice] } }, want: { kind: 'text', body: 'pic' } },
     { name: 'reaction', c: { dataMessage: { reaction: { id: 1764300000000, author: alice.keys.sessionId, emoji: '👍', action: 0 } } }, want: { kind: 'reaction' } },
-    { name: 'timer_update', c: { dataMessage: { flags: 2 }, expirationType: 2, expirationTimer: 3600 }, want: { kind: 'timer_update', expire_seconds: 3600 } },
+    { name: 'timer_update', c: { dataMessage: { flags: 2 }, expirationType: 2, expirationTimer: 3600 }, want: { kind: 'expiration_timer_update', expire_seconds: 3600 } },
     { name: 'receipt', c: { receiptMessage: { type: 1, timestamp: [1764300000000] } }, want: { kind: 'receipt' } },
     { name: 'typing', c: { typingMessage: { timestamp: ts, action: 0 } }, want: { kind: 'typing' } },
     { name: 'unsend', c: { unsendMessage: { timestamp: 1764300000000, author: alice.keys.sessionId } }, want: { kind: 'unsend' } },
-    { name: 'request_response', c: { messageRequestResponse: { isApproved: true } }, want: { kind: 'request_response' } },
+    { name: 'request_response', c: { messageRequestResponse: { isApproved: true } }, want: { kind: 'message_request_response' } },
     { name: 'data_extraction', c: { dataExtractionNotification: { type: 2, timestamp: ts } }, want: { kind: 'data_extraction' } },
     { name: 'sync copy (syncTarget)', c: { dataMessage: { body: 'to bob', syncTarget: bob.keys.sessionId } }, want: { kind: 'text', body: 'to bob' } },
     { name: 'legacy DataMessage.expireTimer only', c: { dataMessage: { body: 'old', expireTimer: 60 } }, want: { kind: 'text', body: 'old' } },

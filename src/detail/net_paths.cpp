@@ -13,17 +13,6 @@ std::string diversity_key(const std::string& ip) {
     return last == std::string::npos ? ip : ip.substr(0, last);
 }
 
-std::size_t random_below(Rng& rng, std::size_t n) {
-    if (n == 0) throw std::invalid_argument("network: random_below(0)");
-    // Rejection sampling: no modulo bias.
-    const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    while (true) {
-        std::uint64_t v = 0;
-        rng.fill(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(&v), sizeof v));
-        if (v < limit) return static_cast<std::size_t>(v % n);
-    }
-}
-
 namespace {
 bool contains_key(std::span<const Snode> nodes, const Snode& n) {
     return std::any_of(nodes.begin(), nodes.end(), [&](const Snode& o) { return o.keys.ed25519 == n.keys.ed25519; });
@@ -86,8 +75,8 @@ std::optional<Snode> pick_replacement(std::span<const Snode> candidates, std::sp
     std::vector<Snode> preferred;
     for (const auto& c : ok)
         if (!contains_key(avoid, c)) preferred.push_back(c);
-    if (!preferred.empty()) return preferred[random_below(rng, preferred.size())];
-    return ok[random_below(rng, ok.size())];
+    if (!preferred.empty()) return preferred[session::random_below(rng, preferred.size())];
+    return ok[session::random_below(rng, ok.size())];
 }
 
 std::int64_t median(std::vector<std::int64_t> v) {

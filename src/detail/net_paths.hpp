@@ -18,15 +18,6 @@ namespace session::network::detail {
 /// The diversity key: "a.b.c" for a public IPv4 address, the whole address on 127.0.0.0/8.
 std::string diversity_key(const std::string& ip);
 
-/// A uniform integer in [0, n) from `rng` (n > 0).
-std::size_t random_below(Rng& rng, std::size_t n);
-
-/// Shuffles `v` in place (Fisher-Yates with `rng`).
-template <class T>
-void shuffle(std::vector<T>& v, Rng& rng) {
-    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[random_below(rng, i)]);
-}
-
 /// How many times `node` (by Ed25519 key) occurs in `suspects`.
 std::size_t suspicion(std::span<const Snode> suspects, const Snode& node);
 

@@ -65,7 +65,7 @@ TEST_CASE("client: A sends B unicode, empty, blank and 10 KB texts; B receives e
         auto r = alice.send(bob.session_id(), text);
         REQUIRE_OK(r);
         CHECK(r->hash.size() == 43);
-        CHECK(r->confirmed >= 1);
+        CHECK(r->confirmed() >= 1);
         CHECK(r->expiry_ms > r->timestamp_ms);
         hashes.push_back(r->hash);
     }
@@ -106,7 +106,7 @@ TEST_CASE("client: send options reach the recipient; bad options are rejected", 
     auto bob = new_client(ln);
 
     SendOptions o;
-    o.expiration = ExpirationType::delete_after_send;
+    o.expiration_type = ExpirationType::delete_after_send;
     o.expiration_timer = std::chrono::seconds(3600);
     auto r = alice.send(bob.session_id(), "disappears", o);
     REQUIRE_OK(r);
@@ -117,7 +117,7 @@ TEST_CASE("client: send options reach the recipient; bad options are rejected", 
     REQUIRE_OK(got);
     REQUIRE(got->messages.size() == 1);
     CHECK(got->messages[0].expiration_type == ExpirationType::delete_after_send);
-    CHECK(got->messages[0].expiration_seconds == 3600);
+    CHECK(got->messages[0].expiration_timer.count() == 3600);
     CHECK(got->messages[0].display_name == std::nullopt);
 
     SendOptions bad;

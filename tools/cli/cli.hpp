@@ -1,6 +1,7 @@
 #pragma once
 // cli.hpp: the pieces of session-cli shared by its verbs (argument model, exit codes, phrase input,
 // output). docs/cli.md is the user-facing reference; keep the two in step.
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <iosfwd>
@@ -104,8 +105,8 @@ std::optional<std::size_t> invalid_utf8_at(std::string_view s);
 /// --timestamp, --expire-after-send/--expire-after-read, --display-name, --legacy-padding.
 struct MessageSettings {
     std::optional<std::int64_t> timestamp_ms;
-    envelope::Expiry expiry = envelope::Expiry::none;
-    std::uint32_t expire_seconds = 0;
+    ExpirationType expiration_type = ExpirationType::none;
+    std::chrono::seconds expiration_timer{0};
     std::optional<std::string> display_name;
     bool legacy_padding = false;
 };
@@ -116,6 +117,8 @@ struct MessageSettings {
 
 /// "2026-11-27T23:59:00.123Z" for a Unix time in milliseconds.
 std::string iso_time(std::int64_t ms);
+/// The `expiry` value of the JSON output: "none", "after_read" or "after_send" (docs/cli.md).
+std::string_view expiry_json_name(ExpirationType type);
 /// The attachments array of the JSON output.
 std::string attachments_json(const std::vector<proto::AttachmentPointer>& list);
 

@@ -122,9 +122,9 @@ Expected<MessageSettings, Failure> read_message_settings(const Args& args) {
         if (!secs) return Unexpected<Failure>(std::move(secs).error());
         if (*secs == 0)
             return Unexpected<Failure>(Failure{kUsage, std::string("--") + name + ": expected at least 1 second, got 0"});
-        s.expiry = std::string_view(name) == "expire-after-send" ? envelope::Expiry::after_send
-                                                                 : envelope::Expiry::after_read;
-        s.expire_seconds = static_cast<std::uint32_t>(*secs);
+        s.expiration_type = std::string_view(name) == "expire-after-send" ? ExpirationType::delete_after_send
+                                                                          : ExpirationType::delete_after_read;
+        s.expiration_timer = std::chrono::seconds(*secs);
     }
     if (args.has("timestamp")) {
         auto ts = parse_uint_option(args, "timestamp", static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
@@ -156,6 +156,15 @@ std::string iso_time(std::int64_t ms) {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
     return buf;
+}
+
+std::string_view expiry_json_name(ExpirationType type) {
+    switch (type) {
+        case ExpirationType::delete_after_read: return "after_read";
+        case ExpirationType::delete_after_send: return "after_send";
+        case ExpirationType::none: break;
+    }
+    return "none";
 }
 
 std::string attachments_json(const std::vector<proto::AttachmentPointer>& list) {
@@ -202,8 +211,8 @@ int cmd_seal(const Args& args) {
     m.body = std::move(*text);
     m.timestamp_ms = settings->timestamp_ms.value_or(system_clock()->now_ms());
     m.display_name = settings->display_name;
-    m.expiry = settings->expiry;
-    m.expire_seconds = settings->expire_seconds;
+    m.expiration_type = settings->expiration_type;
+    m.expiration_timer = settings->expiration_timer;
     const auto rule = settings->legacy_padding ? envelope::PaddingRule::legacy : envelope::PaddingRule::current;
     auto sealed = envelope::seal(*self, *to, envelope::build_content(m), m.timestamp_ms, rule);
     if (!sealed) {
@@ -232,15 +241,13 @@ int cmd_seal(const Args& args) {
 std::string message_json(const envelope::Message& m) {
     ojson o;
     o["sender_session_id"] = m.sender.hex();
-    o["kind"] = std::string(envelope::kind_name(m.kind));
+    o["kind"] = std::string(to_string(m.kind));
     o["body"] = m.body;
     o["timestamp"] = m.envelope_timestamp_ms;
     if (m.sig_timestamp_ms) o["sig_timestamp"] = *m.sig_timestamp_ms;
-    o["expire_seconds"] = m.expire_seconds;
-    o["expire_after_read"] = m.expiry == envelope::Expiry::after_read;
-    o["expiry"] = m.expiry == envelope::Expiry::none        ? "none"
-                  : m.expiry == envelope::Expiry::after_read ? "after_read"
-                                                             : "after_send";
+    o["expire_seconds"] = m.expiration_timer.count();
+    o["expire_after_read"] = m.expiration_type == ExpirationType::delete_after_read;
+    o["expiry"] = std::string(expiry_json_name(m.expiration_type));
     if (m.display_name) o["display_name"] = *m.display_name;
     // A sync copy (sent by our own account from another device) names its real recipient here.
     if (m.content.data_message && m.content.data_message->sync_target)
@@ -285,10 +292,10 @@ int cmd_open(const Args& args) {
                     emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
                 } else {
                     std::string head = iso_time(message->envelope_timestamp_ms) + " " + message->sender.hex() +
-                                       " [" + std::string(envelope::kind_name(message->kind)) + "]";
-                    if (message->expire_seconds)
-                        head += " (disappears " + std::to_string(message->expire_seconds) + " s after " +
-                                (message->expiry == envelope::Expiry::after_read ? "reading" : "sending") + ")";
+                                       " [" + std::string(to_string(message->kind)) + "]";
+                    if (message->expiration_timer.count())
+                        head += " (disappears " + std::to_string(message->expiration_timer.count()) + " s after " +
+                                (message->expiration_type == ExpirationType::delete_after_read ? "reading" : "sending") + ")";
                     emit(head + ": " + message->body);
                 }
                 continue;

@@ -45,15 +45,6 @@ Expected<Client, Failure> make_client(const Args& args, Identity identity, std::
     return std::move(*client);
 }
 
-std::string_view expiry_name(ExpirationType t) {
-    switch (t) {
-        case ExpirationType::delete_after_read: return "after_read";
-        case ExpirationType::delete_after_send: return "after_send";
-        case ExpirationType::none: break;
-    }
-    return "none";
-}
-
 void print_message(const ReceivedMessage& m, Format format) {
     if (format == Format::json) {
         ojson o;
@@ -64,9 +55,9 @@ void print_message(const ReceivedMessage& m, Format format) {
         o["timestamp"] = m.sent_timestamp_ms;
         o["stored_timestamp"] = m.stored_timestamp_ms;
         o["expiry_ms"] = m.expiry_ms;
-        o["expire_seconds"] = m.expiration_seconds;
+        o["expire_seconds"] = m.expiration_timer.count();
         o["expire_after_read"] = m.expiration_type == ExpirationType::delete_after_read;
-        o["expiry"] = std::string(expiry_name(m.expiration_type));
+        o["expiry"] = std::string(expiry_json_name(m.expiration_type));
         if (m.display_name) o["display_name"] = *m.display_name;
         // A sync copy (sent by our own account from another device) names its real recipient here.
         if (m.content.data_message && m.content.data_message->sync_target)
@@ -78,8 +69,8 @@ void print_message(const ReceivedMessage& m, Format format) {
     std::string head = iso_time(m.sent_timestamp_ms) + " " + m.sender.hex();
     if (m.display_name) head += " (" + *m.display_name + ")";
     head += " [" + std::string(to_string(m.kind)) + "]";
-    if (m.expiration_seconds)
-        head += " (disappears " + std::to_string(m.expiration_seconds) + " s after " +
+    if (m.expiration_timer.count())
+        head += " (disappears " + std::to_string(m.expiration_timer.count()) + " s after " +
                 (m.expiration_type == ExpirationType::delete_after_read ? "reading" : "sending") + ")";
     std::string line = head + ": " + m.body;
     for (const auto& a : m.attachments)
@@ -180,11 +171,8 @@ int cmd_send(const Args& args) {
     if (!client) return fail(client.error());
 
     SendOptions options;
-    if (settings->expiry != envelope::Expiry::none) {
-        options.expiration = settings->expiry == envelope::Expiry::after_read ? ExpirationType::delete_after_read
-                                                                              : ExpirationType::delete_after_send;
-        options.expiration_timer = std::chrono::seconds(settings->expire_seconds);
-    }
+    options.expiration_type = settings->expiration_type;
+    options.expiration_timer = settings->expiration_timer;
     auto sent = client->send(*to, text, options);
     if (!sent) {
         if (sent.error().code == Errc::key_invalid) return fail({kUsage, "recipient: " + sent.error().message});
@@ -196,13 +184,13 @@ int cmd_send(const Args& args) {
         o["hash"] = sent->hash;
         o["timestamp"] = sent->timestamp_ms;
         o["expiry_ms"] = sent->expiry_ms;
-        o["confirmed"] = sent->confirmed;
+        o["confirmed"] = sent->confirmed();
         o["swarm_members"] = sent->nodes.size();
         emit(o.dump());
     } else {
         emit(sent->hash);
         report("sent to " + to->hex() + " at " + iso_time(sent->timestamp_ms) + ": stored by " +
-               std::to_string(sent->confirmed) + " of " + std::to_string(sent->nodes.size()) + " swarm members");
+               std::to_string(sent->confirmed()) + " of " + std::to_string(sent->nodes.size()) + " swarm members");
     }
     return kOk;
 }

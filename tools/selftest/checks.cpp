@@ -342,8 +342,8 @@ Outcome envelope_round_trip() {
             m.body = text;
             m.timestamp_ms = ++timestamp;
             m.display_name = "Alice";
-            m.expiry = envelope::Expiry::after_read;
-            m.expire_seconds = 3600;
+            m.expiration_type = ExpirationType::delete_after_read;
+            m.expiration_timer = std::chrono::seconds(3600);
             auto sealed = envelope::seal(*alice, bob->session_id(), envelope::build_content(m), m.timestamp_ms, rule);
             if (!sealed) return what + ": seal failed: " + sealed.error().message;
             // Through the swarm's base64 form, as a stored message travels.
@@ -355,7 +355,7 @@ Outcome envelope_round_trip() {
             if (opened->body != text) return what + ": body differs";
             if (opened->envelope_timestamp_ms != m.timestamp_ms || opened->sig_timestamp_ms != m.timestamp_ms)
                 return what + ": timestamp differs";
-            if (opened->expiry != envelope::Expiry::after_read || opened->expire_seconds != 3600)
+            if (opened->expiration_type != ExpirationType::delete_after_read || opened->expiration_timer.count() != 3600)
                 return what + ": disappearing timer differs";
             if (opened->display_name != std::optional<std::string>("Alice")) return what + ": display name differs";
             if (!opened->padded) return what + ": no padding terminator found";
