@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bench_common.hpp"
+#include "detail/onion_node.hpp"
 #include "session/keys.hpp"
 #include "session/onion.hpp"
 

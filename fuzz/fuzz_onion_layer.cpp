@@ -7,6 +7,7 @@
 // Seeds: fuzz/corpus/onion_layer/ (entry bodies, a relay layer, final-hop layers, v4 requests).
 // fuzz-requires: onion
 #include "fuzz_common.hpp"
+#include "detail/onion_node.hpp"
 #include "session/onion.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

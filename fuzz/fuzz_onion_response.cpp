@@ -17,6 +17,7 @@
 #include <set>
 
 #include "fuzz_common.hpp"
+#include "detail/onion_node.hpp"
 #include "session/onion.hpp"
 
 namespace {

@@ -11,6 +11,7 @@
 
 #include "detail/bencode.hpp"
 #include "fuzz_common.hpp"
+#include "detail/onion_node.hpp"
 #include "session/envelope.hpp"
 #include "session/keys.hpp"
 #include "session/onion.hpp"

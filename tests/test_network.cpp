@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "detail/net_parse.hpp"
+#include "detail/onion_node.hpp"
 #include "detail/net_paths.hpp"
 #include "session/swarm.hpp"
 

@@ -1,6 +1,8 @@
 #include "session/onion.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "detail/onion_node.hpp"
 #include <nlohmann/json.hpp>
 
 #include "support/vectors.hpp"

@@ -210,22 +210,4 @@ struct Message {
 /// decode_envelope rejects it. WebSocketMessage.type is not checked (libsession does not either).
 [[nodiscard]] Result<Message> open(const Identity& self, ByteView data);
 
-// ------------------------------------------------------------------------------ other primitives
-// The two small decryptions libsession keeps beside the 1:1 ones (session_encrypt.cpp, §2.7).
-
-/// ONS lookup response. key = BLAKE2b-32(name; key = BLAKE2b-32(name)) over the lower-cased name,
-/// XChaCha20-Poly1305-IETF (no AD) with the 24-byte nonce from the response. Without a nonce
-/// (records registered before HF16): key = Argon2id13(name, 16 zero salt bytes, opslimit 3,
-/// memlimit 256 MiB), crypto_secretbox with a zero nonce — slow and memory-hungry by design.
-/// The plaintext must be a 33-byte 05-prefixed Session ID.
-/// Errors: invalid_argument (nonce not 24 bytes, empty name), envelope_decrypt_failed,
-/// session_id_* (plaintext not a 1:1 Session ID).
-[[nodiscard]] Result<SessionId> decrypt_ons_response(std::string_view name, ByteView ciphertext,
-                                                     std::optional<ByteView> nonce);
-
-/// Push-notification payload: nonce(24) || XChaCha20-Poly1305-IETF ciphertext under the 32-byte
-/// device key; trailing 0x00 bytes of the plaintext are padding and dropped.
-/// Errors: invalid_argument (key not 32 bytes), envelope_too_short (< 24 + 16), envelope_decrypt_failed.
-[[nodiscard]] Result<Bytes> decrypt_push_notification(ByteView payload, ByteView key);
-
 }  // namespace session::envelope

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "localnet/internal.hpp"
+#include "detail/onion_node.hpp"
 #include "session/onion.hpp"
 #include "test_localnet_support.hpp"
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "detail/crypto.hpp"
+#include "detail/onion_node.hpp"
 #include "session/bytes.hpp"
 #include "session/envelope.hpp"
 #include "session/keys.hpp"
