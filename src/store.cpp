@@ -1346,7 +1346,15 @@ Result<void> Store::save_receive_state(const detail::ReceiveState& state) {
         return unexpected(Errc::invalid_argument, "store: receive state: written for account " +
                                                       state.account.substr(0, 10) + "…, not " + hex_prefix(im.account));
     return im.write([&] {
-        for (const auto& d : state.delivered) im.validate(LedgerItem{d.hash, d.seq, d.expiry_ms});
+        // The rules the JSON backend's parser enforces, so both accept the same states.
+        if (state.next_seq == 0) fail(Errc::invalid_argument, "store: ledger: next_seq: expected a number from 1");
+        std::uint64_t prev = 0;
+        for (const auto& d : state.delivered) {
+            im.validate(LedgerItem{d.hash, d.seq, d.expiry_ms});
+            if (d.seq <= prev || d.seq >= state.next_seq)
+                fail(Errc::invalid_argument, "store: ledger: delivered seq " + std::to_string(d.seq) + " out of order");
+            prev = d.seq;
+        }
         if (!state.latest.empty()) need_hash(state.latest, "ledger: latest");
         im.exec("DELETE FROM ledger_cursors; DELETE FROM ledger_delivered; DELETE FROM ledger",
                 "cannot clear the receive ledger");
@@ -1367,7 +1375,13 @@ Result<void> Store::save_receive_state(const detail::ReceiveState& state) {
 Result<void> Store::record_receive_page(const LedgerPage& page) {
     auto& im = live(impl_);
     return im.write([&] {
-        for (const auto& d : page.delivered) im.validate(d);
+        if (page.next_seq == 0) fail(Errc::invalid_argument, "store: ledger: next_seq: expected a number from 1");
+        for (const auto& d : page.delivered) {
+            im.validate(d);
+            if (d.seq == 0 || d.seq >= page.next_seq)
+                fail(Errc::invalid_argument, "store: ledger: delivered seq " + std::to_string(d.seq) +
+                                                 ": expected 1.." + std::to_string(page.next_seq - 1));
+        }
         if (page.cursor) im.validate(*page.cursor);
         if (!page.latest.empty()) need_hash(page.latest, "ledger: latest");
         im.q("INSERT INTO ledger(id, next_seq, latest) VALUES (1, ?1, ?2) ON CONFLICT(id) DO UPDATE SET "

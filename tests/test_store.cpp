@@ -836,6 +836,10 @@ TEST_CASE("store: the receive ledger round-trips equal to the JSON backend", "[s
     auto bad = st;
     bad.delivered[0].hash = "nope";
     CHECK(s.save_receive_state(bad).error().code == Errc::invalid_argument);
+    auto disordered = st;  // what the JSON parser refuses, the store refuses too
+    std::swap(disordered.delivered[0].seq, disordered.delivered[1].seq);
+    CHECK(s.save_receive_state(disordered).error().message.find("out of order") != std::string::npos);
+    CHECK_FALSE(detail::parse_receive_state(detail::dump_receive_state(disordered), "x"));
     CHECK(detail::dump_receive_state(**s.load_receive_state()) == detail::dump_receive_state(smaller));
 }
 
@@ -881,6 +885,7 @@ TEST_CASE("store: incremental ledger updates give the state the Client would sav
     CHECK(detail::dump_receive_state(**s.load_receive_state()) == detail::dump_receive_state(mem));
 
     CHECK(s.record_receive_page({.delivered = {{"short", 9, 0}}, .next_seq = 10}).error().code == Errc::invalid_argument);
+    CHECK(s.record_receive_page({.delivered = {{hash(9), 10, 0}}, .next_seq = 10}).error().code == Errc::invalid_argument);
     CHECK(s.put_cursor(LedgerCursor{hash(5), "", {{"XYZ", hash(5)}}}, 2).error().code == Errc::invalid_argument);
     CHECK(detail::dump_receive_state(**s.load_receive_state()) == detail::dump_receive_state(mem));
 }
