@@ -202,6 +202,27 @@ TEST_CASE("store: a file that is not SQLite, another program's database and a ne
         CHECK(s.error().message.find(path) != std::string::npos);
         CHECK(s.error().message.find("not an SQLite database") != std::string::npos);
     }
+    SECTION("a damaged store") {
+        const auto path = dir.file();
+        {
+            auto s = open_store(path);
+            for (std::uint64_t i = 0; i < 200; ++i) REQUIRE(s.insert_message(incoming(i, kBob, kNow)));
+        }
+        // Everything after the first page overwritten (closing checkpointed the WAL into the file).
+        const auto size = fs::file_size(path);
+        REQUIRE(size > 8192);
+        {
+            std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+            f.seekp(4096);
+            const std::string junk(size - 4096, '\xA5');
+            f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+        }
+        // Found at open (the schema spans damaged pages) or at the first read of a damaged page.
+        auto s = Store::open(path, kMe);
+        Error e = s ? s->list_messages(kBob, {.limit = kMaxPageSize}).error() : s.error();
+        CHECK(e.code == Errc::store_corrupt);
+        CHECK(e.message.find(path) != std::string::npos);
+    }
     SECTION("another program's database") {
         const auto path = dir.file("other.db");
         raw_exec(path, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
