@@ -30,8 +30,10 @@ def load(paths):
             if kind == "aggregate" and b.get("aggregate_name") != "median":
                 continue
             name = b.get("run_name", b["name"])
-            # Fixed-iteration end-to-end runs carry "/iterations:N" and "/manual_time" in their names.
-            name = "/".join(p for p in name.split("/") if not p.startswith("iterations:") and p != "manual_time")
+            # Fixed-iteration end-to-end runs carry "/iterations:N" and "/manual_time" in their names,
+            # wall-time runs (bench_store) "/real_time".
+            name = "/".join(p for p in name.split("/")
+                            if not p.startswith("iterations:") and p not in ("manual_time", "real_time"))
             if kind == "iteration" and name in rows and "median" in rows[name].get("src", ""):
                 continue
             if kind == "iteration" and b.get("repetitions", 1) > 1:

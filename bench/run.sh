@@ -9,7 +9,9 @@
 # Environment: BENCH_BUILD_DIR (build-bench), JOBS (2), BENCH_REPS (repetitions, median reported;
 # default 5), BENCH_MIN_TIME (seconds per repetition, default 0.2), BENCH_FILTER (regex),
 # BENCH_LOCALNET (ON when cpp-httplib and SQLite are installed; the end-to-end benchmarks need it),
-# plus the end-to-end knobs documented in bench/bench_e2e.cpp (E2E_HOP_LATENCY_MS, ...).
+# plus the end-to-end knobs documented in bench/bench_e2e.cpp (E2E_HOP_LATENCY_MS, ...) and
+# BENCH_STORE_DIR (where bench_store puts its SQLite files; default the temporary directory, whose
+# disk and fsync cost are what bench_store measures).
 # Timings are reported, never asserted: the exit status is non-zero only if a build or a run fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."

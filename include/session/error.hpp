@@ -86,6 +86,12 @@ enum class Errc {
     client_closed,
     // local storage / I/O
     io_error,
+    // store (store.hpp)
+    store_corrupt,    // not an SQLite file, damaged, or another program's database
+    store_too_new,    // written by a newer schema version than this library knows
+    store_full,       // disk full, or StoreOptions::max_size_bytes reached: nothing was written
+    store_read_only,  // the file or its directory is not writable
+    store_busy,       // locked by another Store or connection
 };
 
 struct Error {

@@ -75,7 +75,7 @@ private:
 
 int exit_code_for(Errc code) noexcept {
     // Errc is grouped by module in error.hpp; the groups map onto the documented exit codes.
-    if (code == Errc::io_error) return kUsage;
+    if (code >= Errc::io_error) return kUsage;                          // local files, the store
     if (code <= Errc::session_id_wrong_prefix) return kUsage;            // input, mnemonic, Session ID
     if (code >= Errc::onion_bad_enc_type && code < Errc::io_error) return kNetwork;  // onion, network, retrieve
     return kCrypto;                                                       // keys, proto, envelope
