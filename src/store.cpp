@@ -187,7 +187,12 @@ E parse_enum(std::string_view text, const E (&all)[N], const char* what) {
         if (to_string(e) == text) return e;
     fail(Errc::store_corrupt, std::string("store: ") + what + ": unknown value '" + std::string(text.substr(0, 20)) + "'");
 }
-constexpr Disappearing kAllDisappearing[] = {Disappearing::none, Disappearing::after_read, Disappearing::after_send};
+constexpr ExpirationType kAllExpiration[] = {ExpirationType::none, ExpirationType::delete_after_read,
+                                             ExpirationType::delete_after_send};
+constexpr MessageKind kAllKinds[] = {MessageKind::text, MessageKind::expiration_timer_update, MessageKind::reaction,
+                                     MessageKind::sync, MessageKind::receipt, MessageKind::typing,
+                                     MessageKind::unsend, MessageKind::data_extraction,
+                                     MessageKind::message_request_response, MessageKind::call, MessageKind::other};
 constexpr MessageStatus kAllStatus[] = {MessageStatus::queued, MessageStatus::sent, MessageStatus::failed,
                                         MessageStatus::received, MessageStatus::read};
 constexpr Receipt kAllReceipt[] = {Receipt::none, Receipt::delivered, Receipt::read};
@@ -216,14 +221,6 @@ void need_hash(std::string_view h, const std::string& what) {
 
 }  // namespace
 
-std::string_view to_string(Disappearing d) {
-    switch (d) {
-        case Disappearing::none: return "none";
-        case Disappearing::after_read: return "after_read";
-        case Disappearing::after_send: return "after_send";
-    }
-    return "none";
-}
 std::string_view to_string(MessageStatus s) {
     switch (s) {
         case MessageStatus::queued: return "queued";
@@ -645,12 +642,12 @@ struct Store::Impl {
             .sender = r.id(3),
             .sent_ms = r.i64(5),
             .stored_ms = r.i64(6),
-            .kind = r.text(7),
+            .kind = parse_enum(r.text(7), kAllKinds, "messages.kind"),
             .body = r.text(8),
             .attachments = {},
             .quote = std::move(quote),
-            .disappearing = parse_enum(r.text(12), kAllDisappearing, "messages.disappearing"),
-            .disappearing_seconds = static_cast<std::uint32_t>(r.i64(13)),
+            .expiration_type = parse_enum(r.text(12), kAllExpiration, "messages.disappearing"),
+            .expiration_timer = std::chrono::seconds(r.i64(13)),
             .status = parse_enum(r.text(15), kAllStatus, "messages.status"),
             .outgoing = r.i64(4) != 0,
             .expires_at_ms = r.opt_i64(14),
@@ -701,9 +698,11 @@ struct Store::Impl {
                                              (outgoing ? "queued, sent or failed for an outgoing message"
                                                        : "received or read for an incoming message") +
                                              ", got " + std::string(to_string(m.status)));
-        if ((m.disappearing == Disappearing::none) != (m.disappearing_seconds == 0))
-            fail(Errc::invalid_argument, "store: disappearing_seconds: expected 0 exactly when the mode is none, got " +
-                                             std::to_string(m.disappearing_seconds));
+        if ((m.expiration_type == ExpirationType::none) != (m.expiration_timer.count() == 0) ||
+            m.expiration_timer.count() < 0 || m.expiration_timer.count() > UINT32_MAX)
+            fail(Errc::invalid_argument, "store: expiration_timer: expected 0 exactly when the mode is none, else 1.." +
+                                             std::to_string(UINT32_MAX) + " s, got " +
+                                             std::to_string(m.expiration_timer.count()));
     }
 
     // Creates the conversation if needed; an outgoing message approves it.
@@ -720,11 +719,11 @@ struct Store::Impl {
         const bool outgoing = m.sender == account;
         touch_conversation(m.conversation, outgoing);
         std::optional<std::int64_t> expires;
-        const std::int64_t timer_ms = static_cast<std::int64_t>(m.disappearing_seconds) * 1000;
+        const std::int64_t timer_ms = static_cast<std::int64_t>(m.expiration_timer.count()) * 1000;
         // after_send: from the sent time. after_read: when read; the author has read its own
         // message, and an incoming message stored as already read is taken as read when sent.
-        if (m.disappearing == Disappearing::after_send ||
-            (m.disappearing == Disappearing::after_read && (outgoing || m.status == MessageStatus::read)))
+        if (m.expiration_type == ExpirationType::delete_after_send ||
+            (m.expiration_type == ExpirationType::delete_after_read && (outgoing || m.status == MessageStatus::read)))
             expires = m.sent_ms + timer_ms;
         std::optional<std::int64_t> read_ms;
         if (m.status == MessageStatus::read) read_ms = m.sent_ms;
@@ -738,8 +737,8 @@ struct Store::Impl {
             quote_ms = m.quote->timestamp_ms;
             quote_text = m.quote->text;
         }
-        ins.bind(m.hash, m.conversation.hex(), m.sender.hex(), outgoing ? 1 : 0, m.sent_ms, m.stored_ms, m.kind, m.body,
-                 quote_author, quote_ms, quote_text, to_string(m.disappearing), m.disappearing_seconds, expires,
+        ins.bind(m.hash, m.conversation.hex(), m.sender.hex(), outgoing ? 1 : 0, m.sent_ms, m.stored_ms, to_string(m.kind), m.body,
+                 quote_author, quote_ms, quote_text, to_string(m.expiration_type), m.expiration_timer.count(), expires,
                  to_string(m.status), read_ms)
             .run();
         if (ins.changes() == 0) return false;
@@ -787,8 +786,8 @@ struct Store::Impl {
             .peer = r.id(0),
             .display_name = r.text(1),
             .avatar = std::move(avatar),
-            .disappearing = parse_enum(r.text(5), kAllDisappearing, "conversations.disappearing"),
-            .disappearing_seconds = static_cast<std::uint32_t>(r.i64(6)),
+            .expiration_type = parse_enum(r.text(5), kAllExpiration, "conversations.disappearing"),
+            .expiration_timer = std::chrono::seconds(r.i64(6)),
             .state = parse_enum(r.text(7), kAllStates, "conversations.state"),
             .unread = static_cast<std::size_t>(r.i64(8)),
             .last_message_ms = r.null(9) ? 0 : r.i64(9),
@@ -1005,7 +1004,7 @@ Result<std::vector<std::int64_t>> Store::mark_read(const SessionId& conversation
         }
         if (!read.empty())
             im.q("UPDATE messages SET status = 'read', read_ms = ?3, expires_at_ms = CASE WHEN disappearing = "
-                 "'after_read' THEN ?3 + disappearing_seconds * 1000 ELSE expires_at_ms END "
+                 "'delete_after_read' THEN ?3 + disappearing_seconds * 1000 ELSE expires_at_ms END "
                  "WHERE conversation = ?1 AND status = 'received' AND sent_ms <= ?2")
                 .bind(peer, up_to_sent_ms, now_ms)
                 .run();
@@ -1146,9 +1145,10 @@ Result<void> Store::set_avatar(const SessionId& peer, const std::optional<Avatar
     });
 }
 
-Result<void> Store::set_disappearing(const SessionId& peer, Disappearing mode, std::uint32_t seconds) {
+Result<void> Store::set_disappearing(const SessionId& peer, ExpirationType mode, std::chrono::seconds timer) {
+    const std::int64_t seconds = timer.count();
     auto& im = live(impl_);
-    if ((mode == Disappearing::none) != (seconds == 0))
+    if ((mode == ExpirationType::none) != (seconds == 0) || seconds < 0 || seconds > UINT32_MAX)
         return unexpected(Errc::invalid_argument, "store: disappearing seconds: expected 0 exactly when the mode is none, got " +
                                                       std::to_string(seconds));
     return im.write([&] {

@@ -365,7 +365,7 @@ TEST_CASE("store: an incoming message round-trips with attachments and quote; th
     auto s = open_store(dir.file());
     auto m = incoming(1, kBob, kNow, "hello");
     m.stored_ms = kNow + 5;
-    m.kind = "text";
+    m.kind = MessageKind::text;
     m.quote = Quote{kMe, kNow - 100, "earlier"};
     m.attachments = {Attachment{.id = 0xFFFF'FFFF'FFFF'FFF0ull, .url = "http://files/1", .key = Bytes(64, 7),
                                 .digest = Bytes(32, 9), .size = 1234, .content_type = "image/png",
@@ -428,7 +428,7 @@ TEST_CASE("store: insert_message rejects a bad hash, a status of the wrong direc
     mine.status = MessageStatus::read;
     CHECK(s.insert_message(mine).error().code == Errc::invalid_argument);
     auto timer = incoming(4, kBob, kNow);
-    timer.disappearing = Disappearing::after_send;
+    timer.expiration_type = ExpirationType::delete_after_send;
     CHECK(s.insert_message(timer).error().code == Errc::invalid_argument);
     CHECK(s.stats()->messages == 0);
 }
@@ -495,8 +495,8 @@ TEST_CASE("store: mark_read reads up to a time, starts delete-after-read timers,
     TempDir dir;
     auto s = open_store(dir.file());
     auto dar = incoming(1, kBob, kNow);
-    dar.disappearing = Disappearing::after_read;
-    dar.disappearing_seconds = 60;
+    dar.expiration_type = ExpirationType::delete_after_read;
+    dar.expiration_timer = std::chrono::seconds(60);
     REQUIRE(s.insert_message(dar));
     REQUIRE(s.insert_message(incoming(2, kBob, kNow + 10)));
     REQUIRE(s.insert_message(incoming(3, kBob, kNow + 20)));
@@ -530,8 +530,8 @@ TEST_CASE("store: purge removes delete-after-send messages at their time and eve
     TempDir dir;
     auto s = open_store(dir.file());
     auto das = incoming(1, kBob, kNow);
-    das.disappearing = Disappearing::after_send;
-    das.disappearing_seconds = 30;
+    das.expiration_type = ExpirationType::delete_after_send;
+    das.expiration_timer = std::chrono::seconds(30);
     das.attachments = {Attachment{.url = "u", .local_path = "/data/a1"}};
     REQUIRE(s.insert_message(das));
     CHECK((*s.message(hash(1)))->expires_at_ms == kNow + 30'000);
@@ -539,8 +539,8 @@ TEST_CASE("store: purge removes delete-after-send messages at their time and eve
     auto mine = outgoing(kBob, kNow);
     mine.hash = hash(2);
     mine.status = MessageStatus::sent;
-    mine.disappearing = Disappearing::after_read;
-    mine.disappearing_seconds = 3600;
+    mine.expiration_type = ExpirationType::delete_after_read;
+    mine.expiration_timer = std::chrono::seconds(3600);
     REQUIRE(s.insert_message(mine));
     CHECK((*s.message(hash(2)))->expires_at_ms == kNow + 3'600'000);
     REQUIRE(s.insert_message(incoming(3, kCarol, kNow)));                 // a plain message
@@ -623,15 +623,15 @@ TEST_CASE("store: conversations: settings, ordering, approval and deletion", "[s
     auto s = open_store(dir.file());
     REQUIRE(s.set_display_name(kCarol, "Carol"));
     REQUIRE(s.set_avatar(kCarol, Avatar{"http://avatar", Bytes(32, 1), "/data/avatar"}));
-    REQUIRE(s.set_disappearing(kCarol, Disappearing::after_send, 3600));
-    CHECK(s.set_disappearing(kCarol, Disappearing::none, 5).error().code == Errc::invalid_argument);
+    REQUIRE(s.set_disappearing(kCarol, ExpirationType::delete_after_send, std::chrono::seconds(3600)));
+    CHECK(s.set_disappearing(kCarol, ExpirationType::none, std::chrono::seconds(5)).error().code == Errc::invalid_argument);
     auto c = **s.conversation(kCarol);
     CHECK(c.display_name == "Carol");
     REQUIRE(c.avatar);
     CHECK(c.avatar->key == Bytes(32, 1));
     CHECK(c.avatar->local_path == "/data/avatar");
-    CHECK(c.disappearing == Disappearing::after_send);
-    CHECK(c.disappearing_seconds == 3600);
+    CHECK(c.expiration_type == ExpirationType::delete_after_send);
+    CHECK(c.expiration_timer.count() == 3600);
     CHECK(c.state == ConversationState::request);
     CHECK(c.last_message_ms == 0);
     REQUIRE(s.set_avatar(kCarol, std::nullopt));

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "session/bytes.hpp"
+#include "session/envelope.hpp"
 #include "session/error.hpp"
 #include "session/keys.hpp"
 
@@ -78,15 +79,12 @@ struct StoreOptions {
 
 // ---- messages and conversations ---------------------------------------------------------------
 
-/// Disappearing-message mode (Content.expirationType).
-enum class Disappearing { none, after_read, after_send };
 /// Outgoing: queued → sent (stored by the swarm) or failed. Incoming: received → read.
 enum class MessageStatus { queued, sent, failed, received, read };
 /// What the peer reported about one of our outgoing messages (ReceiptMessage); only moves forward.
 enum class Receipt { none, delivered, read };
 /// A conversation that the peer started is a request until approved (by set_state or by sending).
 enum class ConversationState { request, approved };
-std::string_view to_string(Disappearing d);
 std::string_view to_string(MessageStatus s);
 std::string_view to_string(Receipt r);
 std::string_view to_string(ConversationState s);
@@ -128,12 +126,12 @@ struct Message {
     SessionId sender;          ///< the author (our own ID for outgoing messages)
     std::int64_t sent_ms;      ///< Envelope.timestamp: with `sender`, the message's protocol identity
     std::int64_t stored_ms = 0;  ///< the swarm's store timestamp (outgoing: set by mark_stored)
-    std::string kind = "text";   ///< the Client's MessageKind name (to_string(MessageKind))
+    MessageKind kind = MessageKind::text;
     std::string body{};
     std::vector<Attachment> attachments{};
     std::optional<Quote> quote{};
-    Disappearing disappearing = Disappearing::none;
-    std::uint32_t disappearing_seconds = 0;
+    ExpirationType expiration_type = ExpirationType::none;
+    std::chrono::seconds expiration_timer{0};
     MessageStatus status = MessageStatus::received;
     // Filled by the store (ignored by insert_message):
     bool outgoing = false;                    ///< sender is the store's account
@@ -181,8 +179,8 @@ struct Conversation {
     SessionId peer;
     std::string display_name{};  ///< "" = unknown
     std::optional<Avatar> avatar{};
-    Disappearing disappearing = Disappearing::none;
-    std::uint32_t disappearing_seconds = 0;
+    ExpirationType expiration_type = ExpirationType::none;
+    std::chrono::seconds expiration_timer{0};
     ConversationState state = ConversationState::request;
     // Filled by the store:
     std::size_t unread = 0;               ///< incoming messages still `received`
@@ -354,7 +352,7 @@ public:
     [[nodiscard]] Result<void> set_display_name(const SessionId& peer, std::string_view name);
     [[nodiscard]] Result<void> set_avatar(const SessionId& peer, const std::optional<Avatar>& avatar);
     /// Errors: invalid_argument (seconds must be 0 exactly when mode is none).
-    [[nodiscard]] Result<void> set_disappearing(const SessionId& peer, Disappearing mode, std::uint32_t seconds);
+    [[nodiscard]] Result<void> set_disappearing(const SessionId& peer, ExpirationType type, std::chrono::seconds timer);
     [[nodiscard]] Result<void> set_state(const SessionId& peer, ConversationState state);
     /// Deletes the conversation and all its messages.
     [[nodiscard]] Result<Removed> delete_conversation(const SessionId& peer);
