@@ -98,12 +98,21 @@ private:
     MacCtx ctx_;
 };
 
+// Room EVP needs beyond the input: up to one block for CBC (buffered or padding bytes), none for GCM
+// (a stream mode). Asking for no more keeps `out` inside the capacity its owner reserved (growing a
+// 10 MB buffer by a few bytes would copy it).
+std::size_t evp_slack(EVP_CIPHER_CTX* ctx) {
+    const int block = EVP_CIPHER_CTX_get_block_size(ctx);
+    return block > 1 ? static_cast<std::size_t>(block) : 0;
+}
+
 /// EVP_CipherUpdate over `in` (any length), appending the output to `out`; false on failure.
 bool cipher_append(EVP_CIPHER_CTX* ctx, ByteView in, Bytes& out) {
+    const std::size_t slack = evp_slack(ctx);
     while (!in.empty()) {
         const std::size_t step = std::min(in.size(), kEvpStep);
         const std::size_t old = out.size();
-        out.resize(old + step + EVP_MAX_BLOCK_LENGTH);
+        out.resize(old + step + slack);
         int len = 0;
         if (EVP_CipherUpdate(ctx, out.data() + old, &len, in.data(), static_cast<int>(step)) != 1) {
             out.resize(old);
@@ -118,7 +127,7 @@ bool cipher_append(EVP_CIPHER_CTX* ctx, ByteView in, Bytes& out) {
 /// EVP_CipherFinal_ex, appending its output.
 bool cipher_final(EVP_CIPHER_CTX* ctx, Bytes& out) {
     const std::size_t old = out.size();
-    out.resize(old + EVP_MAX_BLOCK_LENGTH);
+    out.resize(old + evp_slack(ctx));
     int len = 0;
     if (EVP_CipherFinal_ex(ctx, out.data() + old, &len) != 1) {
         out.resize(old);
@@ -832,8 +841,9 @@ Result<Bytes> decrypt(const DecryptParams& params, ByteView blob) {
         if (auto r = im.check_cbc_auth(m, digest); !r) return unexpected(r.error());
         im.verified = true;
     }
+    // The plaintext, and the room decryption needs while it runs, fit in the blob's size.
     Bytes out;
-    out.reserve(static_cast<std::size_t>(params.size ? std::min<std::uint64_t>(*params.size, blob.size()) : blob.size()));
+    out.reserve(blob.size());
     if (auto r = d->update(blob, out); !r) return unexpected(r.error());
     if (auto r = d->finish(out); !r) return unexpected(r.error());
     return out;
