@@ -92,6 +92,18 @@ enum class Errc {
     store_full,       // disk full, or StoreOptions::max_size_bytes reached: nothing was written
     store_read_only,  // the file or its directory is not writable
     store_busy,       // locked by another Store or connection
+    // attachment (attachment.hpp)
+    attachment_too_large,       // plaintext over the upload limit, or a blob over kMaxBlobBytes
+    attachment_truncated,       // a blob shorter than its format allows, or one that stops mid-block/mid-chunk
+    attachment_bad_key,         // a key of the wrong length for the scheme
+    attachment_bad_mac,         // cbc_hmac: HMAC-SHA256 does not verify (wrong key or changed bytes)
+    attachment_missing_digest,  // cbc_hmac: the pointer carries no digest (desktop refuses these too)
+    attachment_bad_digest,      // cbc_hmac: SHA-256 of the blob differs from the pointer's digest
+    attachment_decrypt_failed,  // stream chunk or GCM tag does not verify; cbc PKCS#7 padding invalid
+    attachment_bad_format,      // not the scheme's layout: no 'S', bad padding marker, FINAL misplaced
+    attachment_size_mismatch,   // plaintext shorter than the pointer's size; fed more/fewer bytes than declared
+    attachment_bad_url,         // not a file-server download URL
+    attachment_crypto,          // an OpenSSL or libsodium call failed
 };
 
 struct Error {

@@ -4,18 +4,13 @@
 #include <openssl/evp.h>
 
 #include <climits>
-#include <memory>
+
+#include "detail/handle.hpp"
 
 namespace session::detail {
 
 namespace {
-
-template <auto Free>
-struct Deleter {
-    void operator()(auto* p) const noexcept { Free(p); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX_free>>;
-
+using CipherCtx = Handle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 }  // namespace
 
 bool aes256gcm_encrypt(std::span<const std::uint8_t, 32> key, std::span<const std::uint8_t, kAesGcmIvBytes> iv,

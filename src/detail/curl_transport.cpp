@@ -21,19 +21,16 @@
 #include <mutex>
 #include <vector>
 
+#include "detail/handle.hpp"
 #include "session/network.hpp"
 
 namespace session::network {
 
 namespace {
 
-template <auto Free>
-struct Deleter {
-    void operator()(auto* p) const noexcept { Free(p); }
-};
-using CurlEasy = std::unique_ptr<CURL, Deleter<curl_easy_cleanup>>;
-using CurlShare = std::unique_ptr<CURLSH, Deleter<curl_share_cleanup>>;
-using CurlHeaders = std::unique_ptr<curl_slist, Deleter<curl_slist_free_all>>;
+using CurlEasy = session::detail::Handle<CURL, curl_easy_cleanup>;
+using CurlShare = session::detail::Handle<CURLSH, curl_share_cleanup>;
+using CurlHeaders = session::detail::Handle<curl_slist, curl_slist_free_all>;
 
 /// Replies larger than this are refused (the storage server's own request limit is 10 MiB; an
 /// onion reply is base64 of at most that plus overhead).

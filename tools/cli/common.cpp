@@ -75,6 +75,8 @@ private:
 
 int exit_code_for(Errc code) noexcept {
     // Errc is grouped by module in error.hpp; the groups map onto the documented exit codes.
+    if (code == Errc::attachment_too_large || code == Errc::attachment_bad_url) return kUsage;
+    if (code >= Errc::attachment_too_large) return kCrypto;              // a blob that does not decrypt
     if (code >= Errc::io_error) return kUsage;                          // local files, the store
     if (code <= Errc::session_id_wrong_prefix) return kUsage;            // input, mnemonic, Session ID
     if (code >= Errc::onion_bad_enc_type && code < Errc::io_error) return kNetwork;  // onion, network, retrieve

@@ -6,6 +6,9 @@
 //   rpc.cpp       the storage RPC methods (storage-server.md §4-§6)
 //   onion_node.cpp onion layers at a node (§3)
 //   network.cpp   Network: endpoints, seeds, faults, counters, control endpoint
+//   sqlite.cpp    the SQLite layer of both stores (sqlite.hpp)
+//   file_store.cpp the file server's files in SQLite
+//   file_server.cpp the file server: HTTP API, onion v3/v4 destination, faults
 #include <httplib.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -27,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "detail/handle.hpp"
 #include "localnet/localnet.hpp"
 #include "session/bytes.hpp"
 
@@ -115,10 +119,8 @@ Bytes hop_encrypt(EncType t, const ByteArray<32>& key, ByteView plaintext);
 
 // ---- TLS material (tls.cpp) ------------------------------------------------------------------
 
-struct X509Free { void operator()(X509* p) const noexcept { X509_free(p); } };
-struct PkeyFree { void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); } };
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using X509Ptr = session::detail::Handle<X509, X509_free>;
+using PkeyPtr = session::detail::Handle<EVP_PKEY, EVP_PKEY_free>;
 
 struct Certificate {
     X509Ptr cert;
@@ -210,6 +212,46 @@ private:
     std::mutex mutex_;
 };
 
+// ---- the file server's files (file_store.cpp) --------------------------------------------------
+
+/// A stored file's metadata; times in ms since the epoch.
+struct FileMeta {
+    std::uint64_t size = 0;
+    std::int64_t uploaded = 0;
+    std::int64_t expiry = 0;
+};
+
+/// The file server's files in SQLite (a file under data_dir, or in memory). Expired files are
+/// invisible to get/info/extend and deleted by purge_expired. Thread-safe.
+class FileStore {
+public:
+    /// path empty: in memory. Throws std::runtime_error if SQLite cannot open/prepare.
+    explicit FileStore(const std::string& path);
+    ~FileStore();
+    FileStore(const FileStore&) = delete;
+    FileStore& operator=(const FileStore&) = delete;
+
+    /// Stores `data` under `id`, or — the same id (the same bytes) again — refreshes its upload
+    /// time and expiry (session-file-server routes.py: dedup by content id).
+    FileMeta put(const std::string& id, ByteView data, const std::string& filename, std::int64_t now,
+                 std::int64_t expiry);
+    struct File {
+        Bytes data;
+        std::string filename;
+    };
+    std::optional<File> get(const std::string& id, std::int64_t now);
+    std::optional<FileMeta> info(const std::string& id, std::int64_t now);
+    /// Sets the expiry of a live file (and returns its metadata).
+    std::optional<FileMeta> extend(const std::string& id, std::int64_t now, std::int64_t expiry);
+    std::size_t purge_expired(std::int64_t now);
+    std::size_t count();
+
+private:
+    struct Db;
+    std::unique_ptr<Db> db_;
+    std::mutex mutex_;
+};
+
 // ---- nodes and the network -------------------------------------------------------------------
 
 struct Faults {
@@ -225,6 +267,14 @@ struct Listener {
     std::unique_ptr<httplib::Server> server;
     std::thread thread;
 };
+
+/// Runs an httplib server on a thread and returns once it listens; stop_listener closes and joins.
+void run_listener(Listener& l);
+void stop_listener(Listener& l);
+/// Closes the connection `req` arrived on without an answer (the drop and hang faults).
+void kill_connection(const httplib::Request& req);
+/// Replaces one alphanumeric character of `body` by another (flips a bit when there is none).
+void corrupt_body(std::string& body);
 
 struct Node {
     std::size_t index = 0;
@@ -249,6 +299,31 @@ struct Node {
 
     /// Ed25519 signature (base64, padded) of `message` with this node's key.
     std::string sign_b64(std::string_view message) const;
+    template <class F>
+    void count(F&& f) {
+        std::lock_guard lock(counters_mutex);
+        f(counters);
+    }
+};
+
+/// The file server: its keys (X25519 = the Ed25519 key's conversion), files, faults, listener.
+struct FileServer {
+    std::uint16_t port = 0;
+    ByteArray<32> ed_pk{};
+    ByteArray<32> x_pk{};
+    Secret<32> x_sk;
+    std::string ed_hex, x_hex;
+    std::uint64_t max_file_bytes = 0;
+    std::uint64_t max_upload_bytes = 0;
+    std::unique_ptr<FileStore> store;
+    Faults faults;
+
+    std::mutex listener_mutex;
+    Listener listener;
+    std::atomic<bool> running{false};
+
+    mutable std::mutex counters_mutex;
+    FileServerCounters counters;
     template <class F>
     void count(F&& f) {
         std::lock_guard lock(counters_mutex);
@@ -281,6 +356,7 @@ struct Network::Impl {
     std::vector<std::uint64_t> swarm_ids;  // sorted, distinct
     std::uint16_t control_port = 0;
     detail::Listener control;
+    std::unique_ptr<detail::FileServer> files;  // null without Options::file_server
 
     mutable std::mutex moves_mutex;
     // Client requests hold this shared while they run; move_account holds it exclusively, so a
@@ -325,6 +401,26 @@ struct Network::Impl {
     /// One encrypted layer at node n (guard or relayed), hop_no already checked.
     detail::Reply process_layer(detail::Node& n, ByteView ciphertext, const ByteArray<32>& eph_key,
                                 detail::EncType enc_type, int hop_no);
+
+    // ---- the file server (file_server.cpp) ----
+    /// An HTTP request to the file-server API (direct, or a v3/v4 onion subrequest).
+    struct FileRequest {
+        std::string method;
+        std::string path;  // may carry a ?query (ignored, as Flask routes ignore it)
+        std::vector<std::pair<std::string, std::string>> headers;  // names as sent
+        std::string body;
+    };
+    struct FileResponse {
+        int status = 200;
+        std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+        std::string body;
+    };
+    FileResponse handle_file_request(const FileRequest& req);
+    /// POST /oxen/v4/lsrpc (v4 = true) or /loki|oxen/v3/lsrpc: decrypt, run the subrequest, encrypt.
+    FileResponse handle_file_onion(std::string_view body, bool v4);
+    Result<void> start_file_listener();
+    void stop_file_listener();
+    void corrupt_file_maybe(std::string& body);
 
     // ---- endpoints (network.cpp) ----
     Result<void> start_node_listener(detail::Node& n);

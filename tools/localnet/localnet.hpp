@@ -7,6 +7,8 @@
 //   seeds   https://127.0.0.1:<port>           POST /json_rpc  get_n_service_nodes (oxend JSON-RPC)
 //   node i  https://127.0.0.<i+2>:<port>       POST /storage_rpc/v1, POST /onion_req/v2
 //   control http://127.0.0.1:<port>/control    POST JSON commands (fault injection, counters)
+//   files   http://127.0.0.1:<port>            the Session file server API (protocol.md §6), also an
+//                                              onion v4 destination (POST /oxen/v4/lsrpc)
 //
 // Each node has its own Ed25519 key (X25519 = its Curve25519 conversion, legacy key = Ed25519) and
 // a 64-bit swarm id; node i belongs to swarm (i mod swarm_count), swarm_count = max(1, nodes /
@@ -21,13 +23,19 @@
 //   {"cmd":"set_drop_rate","node":i,"fraction":f,"timeout":bool}   {"cmd":"set_corrupt","node":i,"fraction":f}
 //   {"cmd":"move_account","pubkey":"05…","swarm":<uint64 number or hex string>}
 //   {"cmd":"set_seed_down","seed":k,"down":bool}   {"cmd":"clear_faults"}   {"cmd":"purge_expired"}
-//   {"cmd":"counters"} → {"ok":true,"nodes":[<counters>…],"seeds":[<counters>…]}; with "node":i → {"ok":true,"counters":{…}}
+//   {"cmd":"counters"} → {"ok":true,"nodes":[<counters>…],"seeds":[<counters>…],"file_server":<file counters>};
+//     with "node":i → {"ok":true,"counters":{…}}
+//     <file counters> = {"http_requests","endpoints":{path:n},"uploads","downloads","not_found",
+//                        "rejected","onion_requests","dropped","hung","corrupted","delayed"}
 //     <counters> = {"http_requests","endpoints":{path:n},"methods":{name:n},"onion_requests",
 //                   "onion_relayed","onion_relay_received","onion_destination","replications_received",
 //                   "dropped","hung","corrupted","delayed"}
+//   {"cmd":"stop_file_server"}   {"cmd":"start_file_server"}   {"cmd":"set_file_server_latency","ms":n}
+//   {"cmd":"set_file_server_drop_rate","fraction":f,"timeout":bool}   {"cmd":"set_file_server_corrupt","fraction":f}
 //   {"cmd":"reset_counters"}   {"cmd":"network"} → {"ok":true,"network":<network file>}
 //   {"cmd":"status"} → {"ok":true,"nodes":[{"index","running","latency_ms","drop_rate","timeout",
-//                        "clock_skew_s","corrupt_rate","messages"}],"seeds":[{"index","down"}]}
+//                        "clock_skew_s","corrupt_rate","messages"}],"seeds":[{"index","down"}],
+//                        "file_server":{"running","latency_ms","drop_rate","timeout","corrupt_rate","files"}}
 //   GET /network → the network file; GET /counters → as {"cmd":"counters"}.
 //
 // Thread safety: every member function may be called from any thread while the network runs.
@@ -86,6 +94,50 @@ struct Options {
     /// Put node i on 127.(1 + i/256).(i%256).1 — one /24 per node — instead of 127.0.0.(i+2), for
     /// clients that pick at most one path node per /24 (session-desktop does).
     bool distinct_subnets = false;
+
+    // ---- the file server (protocol.md §6; tools/localnet/README.md) ----
+    /// Serve the Session file server on 127.0.0.1 (plain HTTP), reachable directly and as an onion
+    /// v4 destination through the nodes.
+    bool file_server = true;
+    /// 0: an ephemeral port (or port_base + seed_count + node_count + 1 with port_base).
+    std::uint16_t file_server_port = 0;
+    /// The largest file (plaintext) a client may send (desktop MAX_ATTACHMENT_FILESIZE_BYTES).
+    /// The server accepts an upload body up to what the most expansive official encryption makes of
+    /// a file this size (FileServerInfo::max_upload_bytes: 10,223,616 for the default) and answers
+    /// 413 above it.
+    std::uint64_t file_max_bytes = 10'000'000;
+    /// Lifetime of an upload, and of a refresh by re-upload or /extend (the real server: 3 weeks).
+    /// X-FS-TTL may ask for less, never more.
+    std::chrono::seconds file_expiry{21 * 24 * 3600};
+};
+
+/// The file server as a client sees it (also the network file's "file_server" object).
+struct FileServerInfo {
+    std::string url;            // "http://127.0.0.1:PORT" (the base of download URLs)
+    std::string host;           // "127.0.0.1"
+    std::uint16_t port = 0;
+    std::string pubkey_ed25519;  // 64 lower-case hex
+    std::string pubkey_x25519;   // 64 lower-case hex: the key onion requests are encrypted to
+    Ed25519PublicKey ed25519;
+    X25519PublicKey x25519;
+    std::uint64_t max_file_bytes = 0;    // Options::file_max_bytes
+    std::uint64_t max_upload_bytes = 0;  // the largest body POST /file accepts
+    bool running = false;
+};
+
+/// What the file server has been asked since start or the last reset_counters().
+struct FileServerCounters {
+    std::uint64_t http_requests = 0;             // every request that reached it (direct or from a node)
+    std::map<std::string, std::uint64_t> endpoints;  // by HTTP path, and "onion <METHOD> <path>" for v3/v4 subrequests
+    std::uint64_t uploads = 0;         // files stored (or refreshed by a re-upload)
+    std::uint64_t downloads = 0;       // files served
+    std::uint64_t not_found = 0;       // 404 answers
+    std::uint64_t rejected = 0;        // other 4xx answers (too large, bad TTL, bad onion request, …)
+    std::uint64_t onion_requests = 0;  // POST /oxen/v4/lsrpc and v3 bodies
+    std::uint64_t dropped = 0;
+    std::uint64_t hung = 0;
+    std::uint64_t corrupted = 0;
+    std::uint64_t delayed = 0;
 };
 
 /// A storage node as a client sees it.
@@ -166,7 +218,9 @@ public:
     /// Format: {"seeds": ["https://127.0.0.1:P", …], "ca_pem": "…", "control": "http://…/control",
     ///          "swarm_size": 5, "hf": [19,4], "version": "x.y.z",
     ///          "nodes": [{"index", "ip", "port", "url", "pubkey_ed25519", "pubkey_x25519",
-    ///                     "pubkey_legacy", "swarm_id" (uint64 number), "swarm" (hex)}, …]}
+    ///                     "pubkey_legacy", "swarm_id" (uint64 number), "swarm" (hex)}, …],
+    ///          "file_server": {"url": "http://127.0.0.1:P", "pubkey_x25519", "pubkey_ed25519",
+    ///                          "max_file_bytes", "max_upload_bytes"}}   (absent without a file server)
     [[nodiscard]] Result<void> write_network_file(const std::string& path) const;
 
     // ---- fault injection (each throws std::out_of_range for a bad index) ----------------------
@@ -194,8 +248,29 @@ public:
     /// Takes seed k down (listening socket closed) or brings it back up.
     /// Errors: net_init (could not rebind when bringing it up).
     [[nodiscard]] Result<void> set_seed_down(std::size_t k, bool down);
-    /// Removes every latency, drop, skew and corruption fault (stopped nodes stay stopped).
+    /// Removes every latency, drop, skew and corruption fault, the file server's too (stopped
+    /// nodes and a stopped file server stay stopped).
     void clear_faults();
+
+    // ---- the file server (each throws std::logic_error when Options::file_server was false) ----
+    bool has_file_server() const;
+    FileServerInfo file_server() const;
+    /// Closes the file server's listening socket and connections (direct clients get "connection
+    /// refused"; nodes proxying to it answer 502). No-op if already stopped.
+    void stop_file_server();
+    /// Reopens it on the same port with the same keys and files. Errors: net_init.
+    [[nodiscard]] Result<void> start_file_server();
+    /// Delays every file-server request by `latency`.
+    void set_file_server_latency(std::chrono::milliseconds latency);
+    /// A fraction in [0,1] of file-server requests gets no answer: closed at once, or held for
+    /// Options::hang_time and then closed (timeout_instead).
+    void set_file_server_drop_rate(double fraction, bool timeout_instead = false);
+    /// A fraction in [0,1] of file-server answers gets one byte of the body changed (an
+    /// alphanumeric character replaced, or a bit flipped in a body without one).
+    void set_file_server_corrupt(double fraction);
+    FileServerCounters file_server_counters() const;
+    /// Files stored (including expired ones not yet purged).
+    std::size_t file_count() const;
 
     // ---- observation ---------------------------------------------------------------------------
     Counters counters(std::size_t i) const;
@@ -207,7 +282,7 @@ public:
     std::int64_t now_ms(std::size_t i) const;
     /// Messages stored on node i (including expired ones not yet purged).
     std::size_t message_count(std::size_t i) const;
-    /// Deletes expired messages on every node now (the periodic purge does the same).
+    /// Deletes expired messages on every node, and expired files, now (the periodic purge does the same).
     void purge_expired();
 
     struct Impl;

@@ -28,6 +28,10 @@ constexpr const char* kUsage =
     "  --relay-timeout-ms N onion relay timeout towards a silent node (default 30000)\n"
     "  --key-seed N         derive node keys and swarm ids from N (reproducible networks)\n"
     "  --distinct-subnets   node i on 127.(1+i/256).(i%256).1 (one /24 per node, for desktop-style paths)\n"
+    "  --no-file-server     do not run the file server\n"
+    "  --file-server-port P port of the file server on 127.0.0.1 (default: ephemeral, or after the control port)\n"
+    "  --file-max-bytes N   largest file clients may send (default 10000000)\n"
+    "  --file-expiry-s N    lifetime of an upload in seconds (default 1814400, 3 weeks)\n"
     "  --quiet              print nothing but errors\n"
     "  --help               this text\n";
 
@@ -89,6 +93,14 @@ int main(int argc, char** argv) {
             opt.key_seed = number("--key-seed", ~0ULL);
         } else if (a == "--distinct-subnets") {
             opt.distinct_subnets = true;
+        } else if (a == "--no-file-server") {
+            opt.file_server = false;
+        } else if (a == "--file-server-port") {
+            opt.file_server_port = static_cast<std::uint16_t>(number("--file-server-port", 65535));
+        } else if (a == "--file-max-bytes") {
+            opt.file_max_bytes = number("--file-max-bytes", 100'000'000);
+        } else if (a == "--file-expiry-s") {
+            opt.file_expiry = std::chrono::seconds(number("--file-expiry-s", 10ULL * 365 * 86400));
         } else if (a == "--quiet") {
             quiet = true;
         } else {
@@ -122,6 +134,11 @@ int main(int argc, char** argv) {
             std::printf("node %-3zu %s swarm %016llx ed25519 %s\n", n.index, n.url.c_str(),
                         static_cast<unsigned long long>(n.swarm_id), n.pubkey_ed25519.c_str());
         if (auto c = (*net)->control_url(); !c.empty()) std::printf("control  %s\n", c.c_str());
+        if ((*net)->has_file_server()) {
+            const auto f = (*net)->file_server();
+            std::printf("files    %s x25519 %s ed25519 %s\n", f.url.c_str(), f.pubkey_x25519.c_str(),
+                        f.pubkey_ed25519.c_str());
+        }
         if (!network_file.empty()) std::printf("network file %s\n", network_file.c_str());
         std::printf("ready\n");
         std::fflush(stdout);

@@ -16,6 +16,7 @@
 
 #include "detail/crypto.hpp"
 #include "localnet/internal.hpp"
+#include "session/attachment.hpp"
 
 namespace session::localnet {
 
@@ -23,10 +24,28 @@ using detail::json;
 using detail::Node;
 using detail::Reply;
 using detail::Seed;
+using detail::kill_connection;
 
 namespace {
 
 constexpr const char* kKeysFile = "network-keys.json";
+constexpr const char* kFilesDb = "file-server.sqlite";
+// Options::file_max_bytes bounds (a sanity range, not a protocol value).
+constexpr std::uint64_t kMaxFileLimit = 100'000'000;
+
+json file_counters_json(const FileServerCounters& c) {
+    return json{{"http_requests", c.http_requests}, {"endpoints", c.endpoints}, {"uploads", c.uploads},
+                {"downloads", c.downloads},         {"not_found", c.not_found}, {"rejected", c.rejected},
+                {"onion_requests", c.onion_requests}, {"dropped", c.dropped}, {"hung", c.hung},
+                {"corrupted", c.corrupted},         {"delayed", c.delayed}};
+}
+
+// The largest upload body a file of `n` bytes becomes in any official client's encryption.
+std::uint64_t max_upload_for(std::uint64_t n) {
+    namespace att = session::attachment;
+    return std::max({att::encrypted_size(att::Scheme::cbc_hmac, n), att::encrypted_size(att::Scheme::stream, n),
+                     att::encrypted_size(att::Scheme::gcm, n)});
+}
 
 std::string node_ip(std::size_t i, bool distinct_subnets) {
     // One /24 per node (127.1.0.1, 127.1.1.1, …) for clients that build paths from distinct /24s.
@@ -65,29 +84,6 @@ void add_counters(Counters& into, const Counters& c) {
     into.hung += c.hung;
     into.corrupted += c.corrupted;
     into.delayed += c.delayed;
-}
-
-// Closes the TCP connection a request arrived on, without an answer: the socket is found by its
-// addresses (httplib does not expose it) and shut down; httplib then fails to write and closes it.
-void kill_connection(const httplib::Request& req) {
-    rlimit lim{};
-    int max_fd = 4096;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
-        max_fd = static_cast<int>(std::min<rlim_t>(lim.rlim_cur, 65536));
-    for (int fd = 3; fd < max_fd; ++fd) {
-        sockaddr_in local{}, peer{};
-        socklen_t ll = sizeof local, pl = sizeof peer;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) != 0 || local.sin_family != AF_INET) continue;
-        if (ntohs(local.sin_port) != req.local_port) continue;
-        if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0) continue;
-        if (ntohs(peer.sin_port) != req.remote_port) continue;
-        char a[INET_ADDRSTRLEN] = {0}, b[INET_ADDRSTRLEN] = {0};
-        inet_ntop(AF_INET, &local.sin_addr, a, sizeof a);
-        inet_ntop(AF_INET, &peer.sin_addr, b, sizeof b);
-        if (req.local_addr != a || req.remote_addr != b) continue;
-        ::shutdown(fd, SHUT_RDWR);
-        return;
-    }
 }
 
 void set_reply(httplib::Response& res, const Reply& r, std::string body) {
@@ -141,6 +137,33 @@ std::optional<ByteArray<32>> parse_account_key(std::string_view hex) {
 }
 
 }  // namespace
+
+namespace detail {
+
+// Closes the TCP connection a request arrived on, without an answer: the socket is found by its
+// addresses (httplib does not expose it) and shut down; httplib then fails to write and closes it.
+void kill_connection(const httplib::Request& req) {
+    rlimit lim{};
+    int max_fd = 4096;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        max_fd = static_cast<int>(std::min<rlim_t>(lim.rlim_cur, 65536));
+    for (int fd = 3; fd < max_fd; ++fd) {
+        sockaddr_in local{}, peer{};
+        socklen_t ll = sizeof local, pl = sizeof peer;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) != 0 || local.sin_family != AF_INET) continue;
+        if (ntohs(local.sin_port) != req.local_port) continue;
+        if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0) continue;
+        if (ntohs(peer.sin_port) != req.remote_port) continue;
+        char a[INET_ADDRSTRLEN] = {0}, b[INET_ADDRSTRLEN] = {0};
+        inet_ntop(AF_INET, &local.sin_addr, a, sizeof a);
+        inet_ntop(AF_INET, &peer.sin_addr, b, sizeof b);
+        if (req.local_addr != a || req.remote_addr != b) continue;
+        ::shutdown(fd, SHUT_RDWR);
+        return;
+    }
+}
+
+}  // namespace detail
 
 // ---- swarms --------------------------------------------------------------------------------
 
@@ -282,16 +305,34 @@ bool Network::Impl::reachable_in_process(Node& n) {
 
 void Network::Impl::corrupt_maybe(Node& n, std::string& body) {
     if (body.empty() || !detail::chance(n.faults.corrupt_rate.load())) return;
-    static constexpr char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    std::vector<std::size_t> positions;
-    for (std::size_t i = 0; i < body.size(); ++i)
-        if (std::isalnum(static_cast<unsigned char>(body[i]))) positions.push_back(i);
     n.count([](Counters& c) { ++c.corrupted; });
-    if (positions.empty()) {
-        body[randombytes_uniform(static_cast<std::uint32_t>(body.size()))] ^= 0x01;
+    detail::corrupt_body(body);
+}
+
+void detail::corrupt_body(std::string& body) {
+    if (body.empty()) return;
+    static constexpr char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static constexpr std::size_t kScanLimit = 1 << 20;  // larger bodies (file downloads): probe instead
+    static constexpr int kProbes = 256;
+    auto random_index = [](std::size_t n) {
+        return static_cast<std::size_t>(randombytes_uniform(static_cast<std::uint32_t>(std::min<std::size_t>(n, UINT32_MAX))));
+    };
+    auto is_alnum = [&](std::size_t i) { return std::isalnum(static_cast<unsigned char>(body[i])) != 0; };
+    std::optional<std::size_t> found;
+    if (body.size() <= kScanLimit) {
+        std::vector<std::size_t> positions;
+        for (std::size_t i = 0; i < body.size(); ++i)
+            if (is_alnum(i)) positions.push_back(i);
+        if (!positions.empty()) found = positions[random_index(positions.size())];
+    } else {
+        for (int k = 0; k < kProbes && !found; ++k)
+            if (const std::size_t i = random_index(body.size()); is_alnum(i)) found = i;
+    }
+    if (!found) {
+        body[random_index(body.size())] ^= 0x01;
         return;
     }
-    const std::size_t pos = positions[randombytes_uniform(static_cast<std::uint32_t>(positions.size()))];
+    const std::size_t pos = *found;
     char c;
     do {
         c = alnum[randombytes_uniform(62)];
@@ -301,7 +342,7 @@ void Network::Impl::corrupt_maybe(Node& n, std::string& body) {
 
 // ---- listeners ----------------------------------------------------------------------------
 
-namespace {
+namespace detail {
 
 // httplib's stop() is a no-op until listen has started, so a listener is only handed out (and can
 // only be stopped) once it is running.
@@ -320,7 +361,7 @@ void stop_listener(detail::Listener& l) {
     l.server.reset();
 }
 
-}  // namespace
+}  // namespace detail
 
 Result<void> Network::Impl::start_node_listener(Node& n) {
     std::lock_guard lock(n.listener_mutex);
@@ -513,6 +554,17 @@ json Network::Impl::control_command(const json& cmd) {
         } else if (c == "set_seed_down") {
             bool down = !cmd.contains("down") || !cmd["down"].is_boolean() || cmd["down"].get<bool>();
             if (auto r = net.set_seed_down(index("seed", seeds.size()), down); !r) return fail(r.error().message);
+        } else if (c == "stop_file_server") {
+            net.stop_file_server();
+        } else if (c == "start_file_server") {
+            if (auto r = net.start_file_server(); !r) return fail(r.error().message);
+        } else if (c == "set_file_server_latency") {
+            net.set_file_server_latency(std::chrono::milliseconds(static_cast<std::int64_t>(number("ms"))));
+        } else if (c == "set_file_server_drop_rate") {
+            bool timeout = cmd.contains("timeout") && cmd["timeout"].is_boolean() && cmd["timeout"].get<bool>();
+            net.set_file_server_drop_rate(number("fraction"), timeout);
+        } else if (c == "set_file_server_corrupt") {
+            net.set_file_server_corrupt(number("fraction"));
         } else if (c == "clear_faults") {
             net.clear_faults();
         } else if (c == "purge_expired") {
@@ -528,6 +580,7 @@ json Network::Impl::control_command(const json& cmd) {
                 for (std::size_t i = 0; i < seeds.size(); ++i) ss.push_back(counters_json(net.seed_counters(i)));
                 ok["nodes"] = ns;
                 ok["seeds"] = ss;
+                if (files) ok["file_server"] = file_counters_json(net.file_server_counters());
             }
         } else if (c == "network") {
             ok["network"] = net.network_file();
@@ -545,6 +598,13 @@ json Network::Impl::control_command(const json& cmd) {
             for (const auto& s : seeds) ss.push_back(json{{"index", s->index}, {"down", s->down.load()}});
             ok["nodes"] = ns;
             ok["seeds"] = ss;
+            if (files)
+                ok["file_server"] = json{{"running", files->running.load()},
+                                         {"latency_ms", files->faults.latency_ms.load()},
+                                         {"drop_rate", files->faults.drop_rate.load()},
+                                         {"timeout", files->faults.drop_timeout.load()},
+                                         {"corrupt_rate", files->faults.corrupt_rate.load()},
+                                         {"files", files->store->count()}};
         } else {
             return fail("unknown cmd '" + c + "'");
         }
@@ -568,8 +628,14 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
     if (o.swarm_size == 0) return unexpected(Errc::invalid_argument, "localnet: swarm_size must be at least 1");
     if (o.seed_count == 0 || o.seed_count > 16)
         return unexpected(Errc::invalid_argument, "localnet: seed_count must be 1..16, got " + std::to_string(o.seed_count));
-    if (o.port_base != 0 && static_cast<std::size_t>(o.port_base) + o.seed_count + o.node_count + 1 > 65535)
+    if (o.port_base != 0 &&
+        static_cast<std::size_t>(o.port_base) + o.seed_count + o.node_count + (o.file_server ? 2 : 1) > 65535)
         return unexpected(Errc::invalid_argument, "localnet: port_base too high for the number of endpoints");
+    if (o.file_server && (o.file_max_bytes == 0 || o.file_max_bytes > kMaxFileLimit))
+        return unexpected(Errc::invalid_argument, "localnet: file_max_bytes must be 1.." + std::to_string(kMaxFileLimit) +
+                                                      ", got " + std::to_string(o.file_max_bytes));
+    if (o.file_server && o.file_expiry.count() < 1)
+        return unexpected(Errc::invalid_argument, "localnet: file_expiry must be at least 1 second");
     session::detail::sodium_ready();
     std::signal(SIGPIPE, SIG_IGN);  // a dropped connection must not kill the process
 
@@ -605,6 +671,13 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
         }
         if (ids[j] == detail::kInvalidSwarm) ids[j] -= 1;
     }
+    ByteArray<32> files_seed{};
+    if (o.key_seed) {
+        auto b = derive("file_server", 0);
+        std::copy(b.begin(), b.end(), files_seed.begin());
+    } else {
+        randombytes_buf(files_seed.data(), files_seed.size());
+    }
     std::vector<std::uint64_t> node_swarm(o.node_count);
     for (std::size_t i = 0; i < o.node_count; ++i) node_swarm[i] = ids[i % swarm_count];
     std::filesystem::path keys_path;
@@ -625,6 +698,13 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
                         return unexpected(Errc::io_error, "localnet: " + keys_path.string() + " is malformed at node " + std::to_string(i));
                     std::copy(b->begin(), b->end(), seeds[i].begin());
                     node_swarm[i] = std::stoull(sw, nullptr, 16);
+                }
+                // Key files written before the file server existed have no "file_server" entry.
+                if (saved.contains("file_server") && saved["file_server"].is_object()) {
+                    auto b = from_hex(saved["file_server"].value("ed25519_seed", std::string()));
+                    if (!b || b->size() != 32)
+                        return unexpected(Errc::io_error, "localnet: " + keys_path.string() + " is malformed at file_server");
+                    std::copy(b->begin(), b->end(), files_seed.begin());
                 }
             } else {
                 return unexpected(Errc::io_error, "localnet: " + keys_path.string() + " is not a localnet key file");
@@ -677,6 +757,7 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
         json saved{{"nodes", json::array()}};
         for (std::size_t i = 0; i < o.node_count; ++i)
             saved["nodes"].push_back(json{{"ed25519_seed", to_hex(seeds[i])}, {"swarm", detail::hex_u64(node_swarm[i])}});
+        saved["file_server"] = json{{"ed25519_seed", to_hex(files_seed)}};
         std::ofstream out(keys_path, std::ios::trunc);
         out << saved.dump(1) << '\n';
         std::error_code ec;
@@ -684,6 +765,34 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
                                      std::filesystem::perm_options::replace, ec);
     }
     for (auto& s : seeds) sodium_memzero(s.data(), s.size());
+
+    if (o.file_server) {
+        auto fs = std::make_unique<detail::FileServer>();
+        fs->port = o.file_server_port ? o.file_server_port
+                   : o.port_base      ? static_cast<std::uint16_t>(o.port_base + o.seed_count + o.node_count + 1)
+                                      : 0;
+        ByteArray<64> sk{};
+        crypto_sign_seed_keypair(fs->ed_pk.data(), sk.data(), files_seed.data());
+        ByteArray<32> xsk{};
+        crypto_sign_ed25519_sk_to_curve25519(xsk.data(), sk.data());
+        fs->x_sk = Secret<32>(std::span<const std::uint8_t, 32>(xsk));
+        const bool converted = crypto_sign_ed25519_pk_to_curve25519(fs->x_pk.data(), fs->ed_pk.data()) == 0;
+        sodium_memzero(sk.data(), sk.size());
+        sodium_memzero(xsk.data(), xsk.size());
+        if (!converted) return unexpected(Errc::key_invalid, "localnet: file server key conversion failed");
+        fs->ed_hex = to_hex(fs->ed_pk);
+        fs->x_hex = to_hex(fs->x_pk);
+        fs->max_file_bytes = o.file_max_bytes;
+        fs->max_upload_bytes = max_upload_for(o.file_max_bytes);
+        try {
+            fs->store = std::make_unique<detail::FileStore>(
+                o.data_dir.empty() ? std::string() : (std::filesystem::path(o.data_dir) / kFilesDb).string());
+        } catch (const std::exception& e) {
+            return unexpected(Errc::io_error, e.what());
+        }
+        impl->files = std::move(fs);
+    }
+    sodium_memzero(files_seed.data(), files_seed.size());
 
     for (std::size_t k = 0; k < o.seed_count; ++k) {
         auto s = std::make_unique<Seed>();
@@ -699,6 +808,8 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
         if (auto r = im.start_node_listener(*n); !r) return unexpected(r.error());
     for (auto& s : im.seeds)
         if (auto r = im.start_seed_listener(*s); !r) return unexpected(r.error());
+    if (im.files)
+        if (auto r = im.start_file_listener(); !r) return unexpected(r.error());
     if (o.control_endpoint) {
         auto srv = std::make_unique<httplib::Server>();
         configure_common(*srv);
@@ -736,6 +847,7 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
             if (im.wake_cv.wait_for(lock, im.opt.purge_interval, [&] { return im.stopping.load(); })) return;
             lock.unlock();
             for (auto& n : im.nodes) n->store->purge_expired(im.now(*n));
+            if (im.files) im.files->store->purge_expired(im.base_now());
         }
     });
     return net;
@@ -756,6 +868,7 @@ void Network::stop() {
         if (im.control.thread.joinable()) im.control.thread.join();
         im.control.server.reset();
     }
+    if (im.files) im.stop_file_listener();
     for (auto& s : im.seeds) im.stop_seed_listener(*s);
     for (auto& n : im.nodes) im.stop_node_listener(*n);
     if (im.purger.joinable()) im.purger.join();
@@ -843,13 +956,22 @@ json Network::network_file() const {
                              {"pubkey_legacy", n->ed_hex},
                              {"swarm_id", n->swarm_id},
                              {"swarm", detail::hex_u64(n->swarm_id)}});
-    return json{{"seeds", seed_urls()},
-                {"ca_pem", impl_->authority.ca_pem},
-                {"control", control_url()},
-                {"swarm_size", impl_->opt.swarm_size},
-                {"hf", json::array({detail::kHardfork, detail::kSnodeRevision})},
-                {"version", version()},
-                {"nodes", std::move(nodes)}};
+    json out{{"seeds", seed_urls()},
+             {"ca_pem", impl_->authority.ca_pem},
+             {"control", control_url()},
+             {"swarm_size", impl_->opt.swarm_size},
+             {"hf", json::array({detail::kHardfork, detail::kSnodeRevision})},
+             {"version", version()},
+             {"nodes", std::move(nodes)}};
+    if (impl_->files) {
+        const FileServerInfo f = file_server();
+        out["file_server"] = json{{"url", f.url},
+                                  {"pubkey_x25519", f.pubkey_x25519},
+                                  {"pubkey_ed25519", f.pubkey_ed25519},
+                                  {"max_file_bytes", f.max_file_bytes},
+                                  {"max_upload_bytes", f.max_upload_bytes}};
+    }
+    return out;
 }
 
 Result<void> Network::write_network_file(const std::string& path) const {
@@ -939,6 +1061,13 @@ void Network::clear_faults() {
         n->faults.skew_ms = 0;
         n->faults.corrupt_rate = 0;
     }
+    if (impl_->files) {
+        auto& f = impl_->files->faults;
+        f.latency_ms = 0;
+        f.drop_rate = 0;
+        f.drop_timeout = false;
+        f.corrupt_rate = 0;
+    }
 }
 
 Counters Network::counters(std::size_t i) const {
@@ -970,6 +1099,10 @@ void Network::reset_counters() {
         std::lock_guard lock(s->counters_mutex);
         s->counters = Counters{};
     }
+    if (impl_->files) {
+        std::lock_guard lock(impl_->files->counters_mutex);
+        impl_->files->counters = FileServerCounters{};
+    }
 }
 
 std::int64_t Network::now_ms(std::size_t i) const { return impl_->now(node_at(*impl_, i)); }
@@ -978,6 +1111,67 @@ std::size_t Network::message_count(std::size_t i) const { return node_at(*impl_,
 
 void Network::purge_expired() {
     for (auto& n : impl_->nodes) n->store->purge_expired(impl_->now(*n));
+    if (impl_->files) impl_->files->store->purge_expired(impl_->base_now());
 }
+
+// ---- the file server --------------------------------------------------------------------------
+
+namespace {
+detail::FileServer& files_of(const Network::Impl& im) {
+    if (!im.files) throw std::logic_error("localnet: this network runs no file server (Options::file_server)");
+    return *im.files;
+}
+}  // namespace
+
+bool Network::has_file_server() const { return impl_->files != nullptr; }
+
+FileServerInfo Network::file_server() const {
+    const detail::FileServer& fs = files_of(*impl_);
+    FileServerInfo info;
+    info.host = "127.0.0.1";
+    info.port = fs.port;
+    info.url = "http://127.0.0.1:" + std::to_string(fs.port);
+    info.pubkey_ed25519 = fs.ed_hex;
+    info.pubkey_x25519 = fs.x_hex;
+    info.ed25519.bytes = fs.ed_pk;
+    info.x25519.bytes = fs.x_pk;
+    info.max_file_bytes = fs.max_file_bytes;
+    info.max_upload_bytes = fs.max_upload_bytes;
+    info.running = fs.running.load();
+    return info;
+}
+
+void Network::stop_file_server() {
+    files_of(*impl_);
+    impl_->stop_file_listener();
+}
+
+Result<void> Network::start_file_server() {
+    files_of(*impl_);
+    if (impl_->stopping) return unexpected(Errc::net_init, "localnet: the network is stopping");
+    return impl_->start_file_listener();
+}
+
+void Network::set_file_server_latency(std::chrono::milliseconds latency) {
+    files_of(*impl_).faults.latency_ms = std::max<std::int64_t>(0, latency.count());
+}
+
+void Network::set_file_server_drop_rate(double fraction, bool timeout_instead) {
+    auto& fs = files_of(*impl_);
+    fs.faults.drop_timeout = timeout_instead;
+    fs.faults.drop_rate = std::clamp(fraction, 0.0, 1.0);
+}
+
+void Network::set_file_server_corrupt(double fraction) {
+    files_of(*impl_).faults.corrupt_rate = std::clamp(fraction, 0.0, 1.0);
+}
+
+FileServerCounters Network::file_server_counters() const {
+    const auto& fs = files_of(*impl_);
+    std::lock_guard lock(fs.counters_mutex);
+    return fs.counters;
+}
+
+std::size_t Network::file_count() const { return files_of(*impl_).store->count(); }
 
 }  // namespace session::localnet

@@ -1,100 +1,19 @@
 // store.cpp: one node's messages in SQLite, with the storage server's semantics
 // (oxenss/storage/database.cpp as described in storage-server.md §5.3-§5.10, §6.5):
 // insertion order = row id, hashes unique per node, duplicates only extend the expiry.
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "localnet/internal.hpp"
+#include "localnet/sqlite.hpp"
 
 namespace session::localnet::detail {
 
 struct MessageStore::Db {
-    sqlite3* handle = nullptr;
-    ~Db() {
-        if (handle) sqlite3_close(handle);
-    }
+    Database handle;
 };
 
 namespace {
-
-// A prepared statement that finalizes itself.
-class Stmt {
-public:
-    Stmt(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-            throw std::runtime_error(std::string("localnet: sqlite prepare failed: ") + sqlite3_errmsg(db));
-    }
-    ~Stmt() { sqlite3_finalize(stmt_); }
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-
-    Stmt& bind(int i, std::int64_t v) {
-        sqlite3_bind_int64(stmt_, i, v);
-        return *this;
-    }
-    Stmt& bind(int i, const std::string& s) {
-        sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Stmt& bind(int i, ByteView b) {
-        sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    /// true while a row is available.
-    bool step() {
-        int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        throw std::runtime_error(std::string("localnet: sqlite step failed: ") + sqlite3_errmsg(db_));
-    }
-    void run() {
-        while (step()) {
-        }
-    }
-    std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
-    std::string text(int col) const {
-        auto p = sqlite3_column_text(stmt_, col);
-        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-                 : std::string();
-    }
-    Bytes blob(int col) const {
-        auto p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
-        auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col));
-        return p ? Bytes(p, p + n) : Bytes();
-    }
-    std::size_t bytes(int col) const { return static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)); }
-
-private:
-    sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
-};
-
-void exec(sqlite3* db, const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-        std::string msg = err ? err : "unknown";
-        sqlite3_free(err);
-        throw std::runtime_error("localnet: sqlite: " + msg);
-    }
-}
-
-class Transaction {
-public:
-    explicit Transaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN"); }
-    ~Transaction() {
-        if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    void commit() {
-        exec(db_, "COMMIT");
-        done_ = true;
-    }
-
-private:
-    sqlite3* db_;
-    bool done_ = false;
-};
 
 StoredMessage row_message(const Stmt& s, int first_col) {
     // Columns: owner, hash, namespace, timestamp, expiry, data
@@ -115,15 +34,8 @@ StoredMessage row_message(const Stmt& s, int first_col) {
 }  // namespace
 
 MessageStore::MessageStore(const std::string& path) : db_(std::make_unique<Db>()) {
-    const std::string where = path.empty() ? std::string(":memory:") : path;
-    if (sqlite3_open_v2(where.c_str(), &db_->handle,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
-        throw std::runtime_error("localnet: cannot open SQLite database " + where);
-    if (!path.empty()) {
-        exec(db_->handle, "PRAGMA journal_mode=WAL");
-        exec(db_->handle, "PRAGMA synchronous=NORMAL");
-    }
-    exec(db_->handle,
+    db_->handle = open_database(path);
+    exec(db_->handle.get(),
          "CREATE TABLE IF NOT EXISTS messages ("
          " id INTEGER PRIMARY KEY AUTOINCREMENT,"
          " hash TEXT NOT NULL UNIQUE,"
@@ -146,25 +58,25 @@ MessageStore::~MessageStore() = default;
 MessageStore::StoreOutcome MessageStore::store(const StoredMessage& m, bool public_outbox) {
     std::lock_guard lock(mutex_);
     auto owner = m.account.bytes();
-    Transaction tx(db_->handle);
+    Transaction tx(db_->handle.get());
     StoreOutcome out;
     {
-        Stmt find(db_->handle, "SELECT expiry FROM messages WHERE hash = ?");
+        Stmt find(db_->handle.get(), "SELECT expiry FROM messages WHERE hash = ?");
         find.bind(1, m.hash);
         if (find.step()) {
             out.is_new = false;
             out.expiry = std::max(find.i64(0), m.expiry);
-            Stmt upd(db_->handle, "UPDATE messages SET expiry = ? WHERE hash = ?");
+            Stmt upd(db_->handle.get(), "UPDATE messages SET expiry = ? WHERE hash = ?");
             upd.bind(1, out.expiry).bind(2, m.hash).run();
             tx.commit();
             return out;
         }
     }
     if (public_outbox) {
-        Stmt del(db_->handle, "DELETE FROM messages WHERE owner = ? AND namespace = ?");
+        Stmt del(db_->handle.get(), "DELETE FROM messages WHERE owner = ? AND namespace = ?");
         del.bind(1, ByteView(owner)).bind(2, m.ns).run();
     }
-    Stmt ins(db_->handle,
+    Stmt ins(db_->handle.get(),
              "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
     ins.run();
@@ -180,11 +92,11 @@ MessageStore::Page MessageStore::retrieve(const Account& a, int ns, const std::s
     auto owner = a.bytes();
     std::int64_t after = 0;
     if (!last_hash.empty()) {
-        Stmt find(db_->handle, "SELECT id FROM messages WHERE hash = ? AND owner = ? AND namespace = ?");
+        Stmt find(db_->handle.get(), "SELECT id FROM messages WHERE hash = ? AND owner = ? AND namespace = ?");
         find.bind(1, last_hash).bind(2, ByteView(owner)).bind(3, ns);
         if (find.step()) after = find.i64(0);
     }
-    Stmt sel(db_->handle,
+    Stmt sel(db_->handle.get(),
              "SELECT owner, hash, namespace, timestamp, expiry, data FROM messages"
              " WHERE owner = ? AND namespace = ? AND id > ? ORDER BY id");
     sel.bind(1, ByteView(owner)).bind(2, ns).bind(3, after);
@@ -208,12 +120,12 @@ MessageStore::Page MessageStore::retrieve(const Account& a, int ns, const std::s
 std::vector<std::string> MessageStore::delete_hashes(const Account& a, const std::vector<std::string>& hashes) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle);
+    Transaction tx(db_->handle.get());
     std::vector<std::string> deleted;
     for (const auto& h : hashes) {
-        Stmt del(db_->handle, "DELETE FROM messages WHERE owner = ? AND hash = ?");
+        Stmt del(db_->handle.get(), "DELETE FROM messages WHERE owner = ? AND hash = ?");
         del.bind(1, ByteView(owner)).bind(2, h).run();
-        if (sqlite3_changes(db_->handle) > 0 && std::find(deleted.begin(), deleted.end(), h) == deleted.end())
+        if (sqlite3_changes(db_->handle.get()) > 0 && std::find(deleted.begin(), deleted.end(), h) == deleted.end())
             deleted.push_back(h);
     }
     tx.commit();
@@ -224,19 +136,19 @@ std::vector<std::pair<int, std::string>> MessageStore::delete_all(const Account&
                                                                    std::optional<std::int64_t> before) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle);
+    Transaction tx(db_->handle.get());
     std::string where = "owner = ?1";
     if (ns) where += " AND namespace = ?2";
     if (before) where += " AND timestamp <= ?3";
     std::vector<std::pair<int, std::string>> out;
     {
-        Stmt sel(db_->handle, ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
+        Stmt sel(db_->handle.get(), ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
         sel.bind(1, ByteView(owner));
         if (ns) sel.bind(2, *ns);
         if (before) sel.bind(3, *before);
         while (sel.step()) out.emplace_back(static_cast<int>(sel.i64(0)), sel.text(1));
     }
-    Stmt del(db_->handle, ("DELETE FROM messages WHERE " + where).c_str());
+    Stmt del(db_->handle.get(), ("DELETE FROM messages WHERE " + where).c_str());
     del.bind(1, ByteView(owner));
     if (ns) del.bind(2, *ns);
     if (before) del.bind(3, *before);
@@ -249,17 +161,17 @@ std::vector<std::pair<int, std::string>> MessageStore::expire_all(const Account&
                                                                    std::int64_t expiry) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle);
+    Transaction tx(db_->handle.get());
     std::string where = "owner = ?1 AND expiry > ?3";
     if (ns) where += " AND namespace = ?2";
     std::vector<std::pair<int, std::string>> out;
     {
-        Stmt sel(db_->handle, ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
+        Stmt sel(db_->handle.get(), ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
         sel.bind(1, ByteView(owner)).bind(3, expiry);
         if (ns) sel.bind(2, *ns);
         while (sel.step()) out.emplace_back(static_cast<int>(sel.i64(0)), sel.text(1));
     }
-    Stmt upd(db_->handle, ("UPDATE messages SET expiry = ?3 WHERE " + where).c_str());
+    Stmt upd(db_->handle.get(), ("UPDATE messages SET expiry = ?3 WHERE " + where).c_str());
     upd.bind(1, ByteView(owner)).bind(3, expiry);
     if (ns) upd.bind(2, *ns);
     upd.run();
@@ -271,12 +183,12 @@ MessageStore::ExpireOutcome MessageStore::expire(const Account& a, const std::ve
                                                  const std::vector<std::int64_t>& expiries, ExpireMode mode) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle);
+    Transaction tx(db_->handle.get());
     ExpireOutcome out;
     for (std::size_t i = 0; i < hashes.size(); ++i) {
         const auto& h = hashes[i];
         const std::int64_t want = expiries.size() == 1 ? expiries[0] : expiries.at(i);
-        Stmt find(db_->handle, "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
+        Stmt find(db_->handle.get(), "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
         find.bind(1, ByteView(owner)).bind(2, h);
         if (!find.step()) continue;
         const std::int64_t current = find.i64(0);
@@ -285,7 +197,7 @@ MessageStore::ExpireOutcome MessageStore::expire(const Account& a, const std::ve
         bool seen = std::any_of(out.updated.begin(), out.updated.end(), [&](auto& p) { return p.first == h; });
         if (seen) continue;
         if (change) {
-            Stmt upd(db_->handle, "UPDATE messages SET expiry = ? WHERE owner = ? AND hash = ?");
+            Stmt upd(db_->handle.get(), "UPDATE messages SET expiry = ? WHERE owner = ? AND hash = ?");
             upd.bind(1, want).bind(2, ByteView(owner)).bind(3, h).run();
             out.updated.emplace_back(h, want);
             out.unchanged.erase(h);
@@ -302,7 +214,7 @@ std::map<std::string, std::int64_t> MessageStore::get_expiries(const Account& a,
     auto owner = a.bytes();
     std::map<std::string, std::int64_t> out;
     for (const auto& h : hashes) {
-        Stmt find(db_->handle, "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
+        Stmt find(db_->handle.get(), "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
         find.bind(1, ByteView(owner)).bind(2, h);
         if (find.step()) out[h] = find.i64(0);
     }
@@ -311,14 +223,14 @@ std::map<std::string, std::int64_t> MessageStore::get_expiries(const Account& a,
 
 std::size_t MessageStore::purge_expired(std::int64_t now_ms) {
     std::lock_guard lock(mutex_);
-    Stmt del(db_->handle, "DELETE FROM messages WHERE expiry < ?");
+    Stmt del(db_->handle.get(), "DELETE FROM messages WHERE expiry < ?");
     del.bind(1, now_ms).run();
-    return static_cast<std::size_t>(sqlite3_changes(db_->handle));
+    return static_cast<std::size_t>(sqlite3_changes(db_->handle.get()));
 }
 
 std::vector<StoredMessage> MessageStore::messages_for_key(const ByteArray<32>& key) {
     std::lock_guard lock(mutex_);
-    Stmt sel(db_->handle,
+    Stmt sel(db_->handle.get(),
              "SELECT owner, hash, namespace, timestamp, expiry, data FROM messages"
              " WHERE substr(owner, 2) = ? ORDER BY id");
     sel.bind(1, ByteView(key));
@@ -330,7 +242,7 @@ std::vector<StoredMessage> MessageStore::messages_for_key(const ByteArray<32>& k
 void MessageStore::insert_ignore(const StoredMessage& m) {
     std::lock_guard lock(mutex_);
     auto owner = m.account.bytes();
-    Stmt ins(db_->handle,
+    Stmt ins(db_->handle.get(),
              "INSERT OR IGNORE INTO messages (hash, owner, namespace, timestamp, expiry, data)"
              " VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
@@ -340,12 +252,12 @@ void MessageStore::insert_ignore(const StoredMessage& m) {
 void MessageStore::revoke(const Account& a, const std::vector<ByteArray<36>>& tokens) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle);
+    Transaction tx(db_->handle.get());
     for (const auto& t : tokens) {
-        Stmt ins(db_->handle, "INSERT OR REPLACE INTO revoked_subaccounts (owner, token) VALUES (?, ?)");
+        Stmt ins(db_->handle.get(), "INSERT OR REPLACE INTO revoked_subaccounts (owner, token) VALUES (?, ?)");
         ins.bind(1, ByteView(owner)).bind(2, ByteView(t)).run();
     }
-    Stmt trim(db_->handle,
+    Stmt trim(db_->handle.get(),
               "DELETE FROM revoked_subaccounts WHERE owner = ?1 AND id NOT IN"
               " (SELECT id FROM revoked_subaccounts WHERE owner = ?1 ORDER BY id DESC LIMIT 50)");
     trim.bind(1, ByteView(owner)).run();
@@ -357,9 +269,9 @@ std::size_t MessageStore::unrevoke(const Account& a, const std::vector<ByteArray
     auto owner = a.bytes();
     std::size_t count = 0;
     for (const auto& t : tokens) {
-        Stmt del(db_->handle, "DELETE FROM revoked_subaccounts WHERE owner = ? AND token = ?");
+        Stmt del(db_->handle.get(), "DELETE FROM revoked_subaccounts WHERE owner = ? AND token = ?");
         del.bind(1, ByteView(owner)).bind(2, ByteView(t)).run();
-        count += static_cast<std::size_t>(sqlite3_changes(db_->handle));
+        count += static_cast<std::size_t>(sqlite3_changes(db_->handle.get()));
     }
     return count;
 }
@@ -367,20 +279,20 @@ std::size_t MessageStore::unrevoke(const Account& a, const std::vector<ByteArray
 bool MessageStore::is_revoked(const Account& a, const ByteArray<36>& token) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Stmt sel(db_->handle, "SELECT 1 FROM revoked_subaccounts WHERE owner = ? AND token = ?");
+    Stmt sel(db_->handle.get(), "SELECT 1 FROM revoked_subaccounts WHERE owner = ? AND token = ?");
     sel.bind(1, ByteView(owner)).bind(2, ByteView(token));
     return sel.step();
 }
 
 void MessageStore::delete_for_key(const ByteArray<32>& key) {
     std::lock_guard lock(mutex_);
-    Stmt del(db_->handle, "DELETE FROM messages WHERE substr(owner, 2) = ?");
+    Stmt del(db_->handle.get(), "DELETE FROM messages WHERE substr(owner, 2) = ?");
     del.bind(1, ByteView(key)).run();
 }
 
 std::size_t MessageStore::count() {
     std::lock_guard lock(mutex_);
-    Stmt sel(db_->handle, "SELECT COUNT(*) FROM messages");
+    Stmt sel(db_->handle.get(), "SELECT COUNT(*) FROM messages");
     sel.step();
     return static_cast<std::size_t>(sel.i64(0));
 }

@@ -164,10 +164,7 @@ std::optional<ByteArray<32>> hop_key(EncType t, const Secret<32>& node_x_sk, con
 
 namespace {
 
-struct CipherCtxFree {
-    void operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+using CipherCtx = session::detail::Handle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 
 constexpr std::size_t kGcmIv = 12, kTag = 16, kCbcIv = 16;
 
