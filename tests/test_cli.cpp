@@ -869,12 +869,14 @@ std::set<std::string> bash_completes(const fs::path& script, const std::vector<s
     return out;
 }
 
-// Which of `options` the parser lets each of `verbs` take. A run with too many arguments fails on
-// the count when the option is accepted and on the option when it is not (options are checked
-// first); --help and --version succeed. The runs go in batches, side by side.
+// Which of `options` the parser lets each of `verbs` take. The verb's options are checked before
+// its argument count, and the first one it does not take is named: so a run with all the options
+// and too many arguments names one refused option (dropped for the next run) until only accepted
+// ones are left and the count is what fails. --help and --version end the run with success
+// before any check, so they are tried one by one. The verbs run side by side.
 std::map<std::string, std::set<std::string>> parser_accepts(const std::set<std::string>& verbs,
                                                             const std::set<std::string>& options) {
-    // Whether each option takes a value, and which the parser does not know at all.
+    // How each option is spelled with a value, and which the parser does not know at all.
     std::map<std::string, std::vector<std::string>> spelled;
     for (const auto& o : options) {
         auto r = cli({"help", "--" + o});
@@ -884,28 +886,48 @@ std::map<std::string, std::set<std::string>> parser_accepts(const std::set<std::
         if (r.err.find("needs a value") != std::string::npos) spelled[o].push_back(o == "output" ? "json" : "x");
     }
     struct Probe {
-        std::string verb, option;
-        Child child;
+        std::set<std::string> left;  // not decided yet
+        std::optional<Child> run;
     };
     std::map<std::string, std::set<std::string>> accepted;
-    std::vector<Probe> batch;
-    auto finish = [&] {
-        for (auto& p : batch) {
-            auto r = p.child.wait();
-            INFO(p.verb << " --" << p.option << ": " << r.err);
-            if (r.code == 0 || r.err.find("expected") != std::string::npos) accepted[p.verb].insert(p.option);
-            else CHECK(r.err.find("does not take --" + p.option) != std::string::npos);
-        }
-        batch.clear();
-    };
-    for (const auto& v : verbs)
+    std::map<std::string, Probe> probes;
+    for (const auto& v : verbs) {
         for (const auto& [o, words] : spelled) {
-            std::vector<std::string> args{v, "a", "b", "c", "d", "e"};
-            args.insert(args.end(), words.begin(), words.end());
-            batch.push_back({v, o, spawn(SESSION_CLI_PATH, args)});
-            if (batch.size() == 16) finish();
+            if (o == "help" || o == "version") {
+                if (cli({v, "a", "b", "c", "d", "e", "--" + o}).code == 0) accepted[v].insert(o);
+            } else {
+                probes[v].left.insert(o);
+            }
         }
-    finish();
+    }
+    auto start = [&](const std::string& v, Probe& p) {
+        std::vector<std::string> args{v, "a", "b", "c", "d", "e"};
+        for (const auto& o : p.left) args.insert(args.end(), spelled[o].begin(), spelled[o].end());
+        p.run.emplace(spawn(SESSION_CLI_PATH, args));
+    };
+    for (auto& [v, p] : probes) start(v, p);
+    for (std::size_t round = 0; round <= spelled.size(); ++round) {
+        bool running = false;
+        for (auto& [v, p] : probes) {
+            if (!p.run) continue;
+            auto r = p.run->wait();
+            p.run.reset();
+            const auto named = r.err.find("does not take --");
+            if (named != std::string::npos) {
+                const auto rest = r.err.substr(named + 16);
+                const std::string o = rest.substr(0, rest.find(' '));
+                INFO(v << ": " << r.err);
+                REQUIRE(p.left.erase(o) == 1);
+                start(v, p);
+                running = true;
+            } else {
+                INFO(v << ": " << r.err);
+                CHECK(r.err.find("argument") != std::string::npos);  // the count, once every option passed
+                accepted[v].insert(p.left.begin(), p.left.end());
+            }
+        }
+        if (!running) break;
+    }
     return accepted;
 }
 
@@ -1108,32 +1130,47 @@ TEST_CASE("cli: an unreachable network says so, with what to check; --debug show
     CHECK(leaks_no_word(debug.err, kBob));
 }
 
-TEST_CASE("cli: on a terminal a slow network shows what is awaited and the requests so far", "[cli][network]") {
-    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-    REQUIRE(master >= 0);
-    REQUIRE(::grantpt(master) == 0);
-    REQUIRE(::unlockpt(master) == 0);
-    const std::string slave = ::ptsname(master);
-    ::fcntl(master, F_SETFL, O_NONBLOCK);
-    FrozenSeed frozen;
-    const auto net = network_file_for(frozen.port, "frozen.json");
-    Extra to_terminal;
-    to_terminal.stderr_path = slave;
-    auto child = spawn(SESSION_CLI_PATH, {"--network", net, "receive"}, "", {{"SESSION_MNEMONIC", kBob}}, to_terminal);
-    std::string screen;
-    auto read_screen = [&] {
+namespace {
+
+// A pseudo-terminal: a child's stderr goes to `slave`, and what it shows is read from the master.
+struct Terminal {
+    int master = -1;
+    std::string slave, screen;
+    Terminal() {
+        master = ::posix_openpt(O_RDWR | O_NOCTTY);
+        REQUIRE(master >= 0);
+        REQUIRE(::grantpt(master) == 0);
+        REQUIRE(::unlockpt(master) == 0);
+        slave = ::ptsname(master);
+        ::fcntl(master, F_SETFL, O_NONBLOCK);
+    }
+    ~Terminal() { ::close(master); }
+    Terminal(const Terminal&) = delete;
+    Terminal& operator=(const Terminal&) = delete;
+    const std::string& read() {
         char buf[4096];
         for (ssize_t n; (n = ::read(master, buf, sizeof buf)) > 0;) screen.append(buf, static_cast<std::size_t>(n));
         return screen;
-    };
-    CHECK(within(60, [&] { return read_screen().find("waiting for the network: polling your swarm") != std::string::npos; }));
+    }
+    bool shows(const std::string& text) { return read().find(text) != std::string::npos; }
+};
+
+}  // namespace
+
+TEST_CASE("cli: on a terminal a slow network shows what is awaited and the requests so far", "[cli][network]") {
+    Terminal terminal;
+    FrozenSeed frozen;
+    const auto net = network_file_for(frozen.port, "frozen.json");
+    Extra to_terminal;
+    to_terminal.stderr_path = terminal.slave;
+    auto child = spawn(SESSION_CLI_PATH, {"--network", net, "receive"}, "", {{"SESSION_MNEMONIC", kBob}}, to_terminal);
+    CHECK(within(60, [&] { return terminal.shows("waiting for the network: polling your swarm"); }));
     auto r = child.wait();
-    read_screen();
-    ::close(master);
-    INFO(screen);
-    CHECK(screen.find(" request") != std::string::npos);
+    terminal.read();
+    INFO(terminal.screen);
+    CHECK(terminal.screen.find(" request") != std::string::npos);
     CHECK(r.code == 4);
-    CHECK(screen.find("the network is unreachable") != std::string::npos);
+    CHECK(terminal.screen.find("the network is unreachable") != std::string::npos);
 }
 
 TEST_CASE("cli: Ctrl-C stops watch at once, even during a hung poll, and leaves no lock file", "[cli][network]") {
@@ -1151,7 +1188,22 @@ TEST_CASE("cli: Ctrl-C stops watch at once, even during a hung poll, and leaves 
     CHECK(r.err.find("watch: stopped after 1 poll(s)") != std::string::npos);
     // The hung poll was left behind, not waited for (its seed would time out only after seconds).
     CHECK(r.err.find("poll 1 failed") == std::string::npos);
+    CHECK(r.err.find("nothing received yet; --state " + state + " alone resumes") != std::string::npos);
     CHECK_FALSE(fs::exists(state + ".lock"));
+
+    SECTION("also with the status line drawn on a terminal") {
+        Terminal terminal;
+        Extra to_terminal;
+        to_terminal.stderr_path = terminal.slave;
+        auto shown = spawn(SESSION_CLI_PATH, {"--network", net, "watch"}, "", {{"SESSION_MNEMONIC", kBob}}, to_terminal);
+        REQUIRE(within(30, [&] { return terminal.shows("waiting for the network: polling your swarm"); }));
+        ::kill(shown.pid, SIGINT);
+        auto t = shown.wait();
+        terminal.read();
+        INFO(terminal.screen);
+        CHECK(t.code == 0);
+        CHECK(terminal.screen.find("watch: stopped after 1 poll(s); nothing received yet") != std::string::npos);
+    }
 }
 
 #ifdef SESSION_LOCALNET_PATH

@@ -1,5 +1,7 @@
 // feedback.cpp: what a person sees while the network verbs wait (a status line on a terminal, the
 // library's log lines with --verbose/--debug) and how a failure to reach the network is worded.
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -121,6 +123,11 @@ struct Feedback::Impl {
     }
 
     void run_ticker() {
+        // A helper thread never takes a process signal: watch waits for SIGINT/SIGTERM on its
+        // main thread, and a signal delivered here would end the process with the default action.
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, nullptr);
         std::unique_lock lk(m);
         while (!stopping) {
             cv.wait_for(lk, kTick);
