@@ -179,8 +179,9 @@ public:
     /// Something arrived (a page was printed): the current wait starts counting again.
     void progress();
 
-    /// The message for a failed network call: for an "unreachable" error kind, a sentence that
-    /// says so and what to check (the network file, the connection), then the library's detail.
+    /// The message for a failed network call, after "VERB: " (none when `verb` is empty): for an
+    /// "unreachable" error kind, a sentence that says so and what to check (the network file, the
+    /// connection), then the library's detail.
     std::string describe_failure(std::string_view verb, const Error& error) const;
 
 private:

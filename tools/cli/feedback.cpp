@@ -215,8 +215,9 @@ void Feedback::progress() {
 }
 
 std::string Feedback::describe_failure(std::string_view verb, const Error& error) const {
-    if (!is_unreachable(error.code)) return std::string(verb) + ": " + error.message;
-    std::string out = std::string(verb) + ": the network is unreachable: no seed or service node answered";
+    const std::string prefix = verb.empty() ? std::string() : std::string(verb) + ": ";
+    if (!is_unreachable(error.code)) return prefix + error.message;
+    std::string out = prefix + "the network is unreachable: no seed or service node answered";
     if (!impl_->network.empty())
         out += ". Is the local network described in " + impl_->network + " (" + impl_->network_source +
                ") still running? A network file left by a session-localnet that has stopped is stale: start the "

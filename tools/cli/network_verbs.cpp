@@ -341,7 +341,7 @@ int cmd_watch(const Args& args) {
                 ++sh.failed;
                 const std::string n = std::to_string(sh.polls);
                 lk.unlock();
-                report("watch: poll " + n + " failed (will retry): " + feedback.describe_failure("watch", got.error()));
+                report("watch: poll " + n + " failed (will retry): " + feedback.describe_failure("", got.error()));
                 lk.lock();
             }
             if (count && sh.polls >= *count) break;
