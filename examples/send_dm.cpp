@@ -6,15 +6,19 @@
 // The recovery phrase comes from the environment or a file, never from the command line (other users
 // can read a process's arguments). --network FILE selects a network file written by session-localnet;
 // without it the message goes to mainnet. Prints the stored message hash on success.
-// Exit codes: 0 sent, 1 usage error, 2 the phrase or network file is unusable, 3 the send failed.
+// Exit codes are session-cli's (docs/cli.md, cli/exit_codes.hpp): 0 sent, 2 usage error or bad
+// input (phrase, recipient, network file, a message too large), 4 the network could not store it,
+// 5 a local problem.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cli/exit_codes.hpp"  // session-cli's exit codes: header-only, public headers only
 #include "session/client.hpp"
 
 namespace {
@@ -26,18 +30,27 @@ void usage() {
                  "  --name NAME     display name sent with the message\n";
 }
 
-// Reads a phrase file into wiping memory. Returns false if it cannot be read.
+// Reads a phrase file into wiping memory: a regular file or a pipe of at most 4096 bytes (a phrase
+// is under 200), so a wrong path such as /dev/zero or a directory is refused. False if unusable.
 bool read_phrase_file(const std::string& path, session::SecretBuffer& out) {
+    constexpr std::size_t kMaxPhraseFileBytes = 4096;
+    std::error_code ec;
+    const auto type = std::filesystem::status(path, ec).type();
+    if (ec || (type != std::filesystem::file_type::regular && type != std::filesystem::file_type::fifo)) return false;
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
     char c;
-    while (in.get(c)) out.push_back(c);
+    while (in.get(c)) {
+        if (out.size() == kMaxPhraseFileBytes) return false;
+        out.push_back(c);
+    }
     return !in.bad();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    using session::cli::kUsage;
     std::string network = "mainnet", phrase_file, name;
     std::vector<std::string> positional;
     for (int i = 1; i < argc; ++i) {
@@ -54,27 +67,27 @@ int main(int argc, char** argv) {
             return 0;
         } else if (a == "--network") {
             auto v = value("--network");
-            if (!v) return 1;
+            if (!v) return kUsage;
             network = v;
         } else if (a == "--phrase-file") {
             auto v = value("--phrase-file");
-            if (!v) return 1;
+            if (!v) return kUsage;
             phrase_file = v;
         } else if (a == "--name") {
             auto v = value("--name");
-            if (!v) return 1;
+            if (!v) return kUsage;
             name = v;
         } else if (a.size() > 1 && a[0] == '-' && positional.empty()) {
             std::cerr << "send_dm: unknown option " << a << "\n";
             usage();
-            return 1;
+            return kUsage;
         } else {
             positional.emplace_back(a);
         }
     }
     if (positional.size() < 2) {
         usage();
-        return 1;
+        return kUsage;
     }
     std::string text = positional[1];
     for (std::size_t i = 2; i < positional.size(); ++i) text += " " + positional[i];
@@ -83,19 +96,19 @@ int main(int argc, char** argv) {
     if (!phrase_file.empty()) {
         if (!read_phrase_file(phrase_file, phrase)) {
             std::cerr << "send_dm: cannot read the phrase file " << phrase_file << "\n";
-            return 2;
+            return kUsage;
         }
     } else if (const char* env = std::getenv("SESSION_MNEMONIC"); env && *env) {
         phrase = session::SecretBuffer(std::string_view(env));
     } else {
         std::cerr << "send_dm: no recovery phrase: set SESSION_MNEMONIC or pass --phrase-file FILE\n";
-        return 1;
+        return kUsage;
     }
 
     auto recipient = session::SessionId::parse(positional[0]);
     if (!recipient) {
         std::cerr << "send_dm: recipient: " << recipient.error().message << "\n";
-        return 1;
+        return kUsage;
     }
 
     session::ClientOptions options;
@@ -105,13 +118,13 @@ int main(int argc, char** argv) {
     phrase.clear();
     if (!client) {
         std::cerr << "send_dm: " << client.error().message << "\n";
-        return 2;
+        return session::cli::exit_code_for_create(client.error());
     }
 
     auto sent = client->send(*recipient, text);
     if (!sent) {
         std::cerr << "send_dm: send failed: " << sent.error().message << "\n";
-        return 3;
+        return session::cli::exit_code_for(sent.error().code);
     }
     std::cout << sent->hash << "\n";
     std::cerr << "send_dm: sent from " << client->session_id().hex() << ", stored by " << sent->confirmed()

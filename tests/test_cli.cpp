@@ -1,8 +1,11 @@
 // test_cli.cpp: drives the built session-cli binary (path from SESSION_CLI_PATH) like a user would:
 // stdin, environment, argv, stdout/stderr and the exit code. Offline verbs only; the network verbs
 // are exercised against session-localnet at the end when SESSION_LOCALNET_PATH is available.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,8 +17,10 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -73,35 +78,65 @@ const fs::path& scratch() {
 struct Child {
     pid_t pid = -1;
     std::string out_path, err_path;
+    std::optional<int> status;  // once reaped
 
+    // Whether the child has ended (reaps it without waiting).
+    bool ended() {
+        int st = 0;
+        if (!status && ::waitpid(pid, &st, WNOHANG) == pid) status = st;
+        return status.has_value();
+    }
     // Waits for the child and collects its output.
     Run wait() {
-        int status = 0;
-        ::waitpid(pid, &status, 0);
+        if (!status) {
+            int st = 0;
+            ::waitpid(pid, &st, 0);
+            status = st;
+        }
         Run r;
-        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        r.code = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
         r.out = slurp(out_path);
         r.err = slurp(err_path);
         return r;
     }
     std::string out_so_far() const { return slurp(out_path); }
+    std::size_t lines_so_far() const {
+        const auto out = slurp(out_path);
+        return static_cast<std::size_t>(std::count(out.begin(), out.end(), '\n'));
+    }
 };
 
-// Starts `binary args…` with `input` on stdin and the environment minus SESSION_MNEMONIC plus `env`.
+// How a child differs from a plain run.
+struct Extra {
+    bool close_stdin = false;       // `<&-`
+    std::optional<uid_t> uid;       // run as this user (the tests may run as root, who ignores permissions)
+    std::string stderr_path;        // stderr to this path (e.g. a terminal's) instead of a file
+};
+
+// The value that removes a variable from the child's environment.
+const std::string kUnset = "\x01unset";
+
+// Starts `binary args…` with `input` on stdin and our environment, minus the variables session-cli
+// reads (SESSION_MNEMONIC, SESSION_NETWORK, SESSION_OUTPUT; XDG_CONFIG_HOME points at an empty
+// directory, so no config file of the machine's user applies), plus `env`.
 Child spawn(const std::string& binary, const std::vector<std::string>& args, const std::string& input = "",
-            const std::map<std::string, std::string>& env = {}) {
+            const std::map<std::string, std::string>& env = {}, const Extra& extra = {}) {
     static int counter = 0;
     const auto base = scratch() / ("run" + std::to_string(++counter));
     {
         std::ofstream(base.string() + ".in", std::ios::binary) << input;
     }
+    std::map<std::string, std::string> vars{{"XDG_CONFIG_HOME", (scratch() / "no-config").string()}};
+    for (const auto& [k, v] : env) vars[k] = v;
     std::vector<std::string> envs;
     for (char** e = environ; *e; ++e) {
         std::string_view kv = *e;
-        if (kv.starts_with("SESSION_MNEMONIC=")) continue;
+        const std::string key(kv.substr(0, kv.find('=')));
+        if (key == "SESSION_MNEMONIC" || key == "SESSION_NETWORK" || key == "SESSION_OUTPUT" || vars.count(key)) continue;
         envs.emplace_back(kv);
     }
-    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+    for (const auto& [k, v] : vars)
+        if (v != kUnset) envs.push_back(k + "=" + v);
     std::vector<char*> envp, argv;
     for (auto& s : envs) envp.push_back(s.data());
     envp.push_back(nullptr);
@@ -114,16 +149,20 @@ Child spawn(const std::string& binary, const std::vector<std::string>& args, con
     const std::string in = base.string() + ".in";
     c.out_path = base.string() + ".out";
     c.err_path = base.string() + ".err";
+    if (!extra.stderr_path.empty()) std::ofstream(c.err_path).flush();  // stays empty: stderr goes elsewhere
     c.pid = ::fork();
     REQUIRE(c.pid >= 0);
     if (c.pid == 0) {
         int fi = ::open(in.c_str(), O_RDONLY);
-        int fo = ::open(c.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int fe = ::open(c.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fo = ::open(c.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        int fe = extra.stderr_path.empty() ? ::open(c.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666)
+                                           : ::open(extra.stderr_path.c_str(), O_WRONLY | O_NOCTTY);
         if (fi < 0 || fo < 0 || fe < 0) ::_exit(127);
         ::dup2(fi, 0);
         ::dup2(fo, 1);
         ::dup2(fe, 2);
+        if (extra.close_stdin) ::close(0);
+        if (extra.uid && (::setgid(*extra.uid) != 0 || ::setuid(*extra.uid) != 0)) ::_exit(126);
         ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
@@ -131,13 +170,13 @@ Child spawn(const std::string& binary, const std::vector<std::string>& args, con
 }
 
 Run run_binary(const std::string& binary, const std::vector<std::string>& args, const std::string& input = "",
-               const std::map<std::string, std::string>& env = {}) {
-    return spawn(binary, args, input, env).wait();
+               const std::map<std::string, std::string>& env = {}, const Extra& extra = {}) {
+    return spawn(binary, args, input, env, extra).wait();
 }
 
 Run cli(const std::vector<std::string>& args, const std::string& input = "",
-        const std::map<std::string, std::string>& env = {}) {
-    return run_binary(SESSION_CLI_PATH, args, input, env);
+        const std::map<std::string, std::string>& env = {}, const Extra& extra = {}) {
+    return run_binary(SESSION_CLI_PATH, args, input, env, extra);
 }
 
 std::string trim(std::string s) {
@@ -176,6 +215,7 @@ bool leaks_no_word(std::string text, const std::string& phrase) {
 std::string seal(const std::string& phrase, const std::string& to, const std::string& text,
                  std::vector<std::string> extra = {}) {
     std::vector<std::string> args{"seal", "--to", to};
+    if (text.empty()) args.push_back("--allow-empty");
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = cli(args, text, {{"SESSION_MNEMONIC", phrase}});
     INFO(r.err);
@@ -237,7 +277,10 @@ TEST_CASE("cli: id reads the phrase from --phrase-file, which wins over the envi
         const auto big = write_phrase_file("big.phrase", std::string(10000, 'a'));
         auto large = cli({"id", "--phrase-file", big.string()});
         CHECK(large.code == 2);
-        CHECK(large.err.find("longer than") != std::string::npos);
+        CHECK(large.err.find("larger than the limit of 4096 bytes") != std::string::npos);
+        auto device = cli({"id", "--phrase-file", "/dev/zero"});
+        CHECK(device.code == 2);
+        CHECK(device.err.find("is a character device") != std::string::npos);
     }
 }
 
@@ -379,10 +422,14 @@ TEST_CASE("cli: seal | open round trips text, sender, timestamp and timers", "[c
             }
         }
     }
-    SECTION("an empty message is sealed with a warning") {
+    SECTION("an empty message is sealed only with --allow-empty") {
         auto r = cli({"seal", "--to", kBobId}, "", {{"SESSION_MNEMONIC", kAlice}});
-        CHECK(r.code == 0);
-        CHECK(r.err.find("empty") != std::string::npos);
+        CHECK(r.code == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err.find("--allow-empty") != std::string::npos);
+        auto allowed = cli({"seal", "--to", kBobId, "--allow-empty"}, "", {{"SESSION_MNEMONIC", kAlice}});
+        CHECK(allowed.code == 0);
+        CHECK(open_one(kBob, trim(allowed.out)).at("body") == "");
     }
     SECTION("one trailing newline is the shell's and is dropped") {
         CHECK(open_one(kBob, seal(kAlice, kBobId, "hi\n")).at("body") == "hi");
@@ -554,6 +601,611 @@ TEST_CASE("cli: help and version succeed; help documents the exit codes", "[cli]
     CHECK(v.out.starts_with("session-cli "));
 }
 
+namespace {
+
+fs::path write_file(const fs::path& p, const std::string& content) {
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
+    return p;
+}
+
+// A TCP port on 127.0.0.1 that nobody listens on (bound, then closed): connections are refused.
+int closed_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+// A seed that accepts connections (the kernel completes them) and never answers: a frozen network.
+struct FrozenSeed {
+    int fd = -1;
+    int port = 0;
+    FrozenSeed() {
+        fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(fd, 64) == 0);
+        socklen_t len = sizeof a;
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        port = ntohs(a.sin_port);
+    }
+    ~FrozenSeed() { ::close(fd); }
+    FrozenSeed(const FrozenSeed&) = delete;
+    FrozenSeed& operator=(const FrozenSeed&) = delete;
+};
+
+// A network file whose only seed is http://127.0.0.1:PORT (no node list): every network verb must
+// go through that seed, and nothing leaves the machine.
+std::string network_file_for(int port, const std::string& name) {
+    return write_file(scratch() / name, "{\"seeds\": [\"http://127.0.0.1:" + std::to_string(port) + "\"]}\n").string();
+}
+
+std::string dead_network() {
+    static const std::string file = network_file_for(closed_port(), "dead-network.json");
+    return file;
+}
+
+// Waits up to `seconds` for `pred`; returns whether it became true. (A bound, not a timing assertion.)
+template <class Pred>
+bool within(int seconds, Pred pred) {
+    for (int i = 0; i < seconds * 20; ++i) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return pred();
+}
+
+// A fresh directory that a user other than root can use too.
+fs::path open_dir(const std::string& name) {
+    auto d = scratch() / name;
+    fs::create_directories(d);
+    fs::permissions(scratch(), fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec);
+    fs::permissions(d, fs::perms::all);
+    return d;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --state accepts only a regular file of ours, refuses the rest at once and leaves no lock file",
+          "[cli][state]") {
+    const std::map<std::string, std::string> bob{{"SESSION_MNEMONIC", kBob}};
+    const auto dir = open_dir("state-refusals");
+    const auto fifo = dir / "fifo";
+    fs::remove(fifo);
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const auto readme = write_file(dir / "README.md", "# My project\n\nSomebody's real file.\n");
+    const auto package = write_file(dir / "package.json", "{\"name\": \"x\", \"version\": \"1.0.0\"}");
+    const auto big = dir / "huge.state";
+    { std::ofstream touch(big); }
+    fs::resize_file(big, 64ULL * 1024 * 1024 + 1);  // sparse: one byte over the cap
+    struct Case {
+        std::string path, says;
+    };
+    for (const auto& c : std::vector<Case>{{dir.string(), "is a directory"},
+                                           {"/dev/full", "is a character device"},
+                                           {"/dev/zero", "is a character device"},
+                                           {fifo.string(), "is a FIFO"},
+                                           {readme.string(), "not a session-client state file"},
+                                           {package.string(), "not a session-client state file"},
+                                           {big.string(), "larger than the limit of 67108864 bytes"}}) {
+        for (const char* verb : {"receive", "watch"}) {
+            auto r = cli({"--network", dead_network(), verb, "--state", c.path}, "", bob);
+            INFO(verb << " --state " << c.path << ": " << r.err);
+            CHECK(r.code == 2);
+            CHECK(r.out.empty());
+            CHECK(r.err.find(c.path) != std::string::npos);
+            CHECK(r.err.find(c.says) != std::string::npos);
+            CHECK(r.err.find("delete") == std::string::npos);  // never advice to delete somebody's file
+            CHECK_FALSE(fs::exists(c.path + ".lock"));
+        }
+    }
+    CHECK(slurp(readme) == "# My project\n\nSomebody's real file.\n");
+
+    SECTION("a damaged state file of ours may be deleted to start over") {
+        const auto damaged = write_file(dir / "damaged.state", "{\"account\":\"05" + std::string(20, 'a'));
+        auto r = cli({"--network", dead_network(), "receive", "--state", damaged.string()}, "", bob);
+        CHECK(r.code == 2);
+        CHECK(r.err.find("delete it to start over") != std::string::npos);
+        CHECK_FALSE(fs::exists(damaged.string() + ".lock"));
+    }
+    SECTION("a usable path leaves no lock file after the run, even a failed one") {
+        const auto state = (dir / "fresh.state").string();
+        auto r = cli({"--network", dead_network(), "receive", "--state", state}, "", bob);
+        CHECK(r.code == 4);
+        CHECK_FALSE(fs::exists(state + ".lock"));
+    }
+}
+
+TEST_CASE("cli: a --state place that cannot be written is a local error (5) at once", "[cli][state]") {
+    const auto dir = open_dir("read-only");
+    const auto net = network_file_for(closed_port(), "read-only/net.json");
+    fs::permissions(net, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+    fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::others_read |
+                             fs::perms::others_exec);
+    // Root ignores permissions: the child then runs as nobody.
+    Extra as_user;
+    if (::geteuid() == 0) as_user.uid = 65534;
+    for (const char* verb : {"receive", "watch"}) {
+        auto r = cli({"--network", net, verb, "--state", (dir / "bob.state").string()}, "", {{"SESSION_MNEMONIC", kBob}},
+                     as_user);
+        INFO(verb << ": " << r.err);
+        CHECK(r.code == 5);
+        CHECK(r.err.find("cannot write in directory " + dir.string()) != std::string::npos);
+        CHECK(r.err.find("will retry") == std::string::npos);
+    }
+    auto missing = cli({"--network", net, "receive", "--state", (dir / "no-such-dir" / "s").string()}, "",
+                       {{"SESSION_MNEMONIC", kBob}});
+    CHECK(missing.code == 5);
+    CHECK(missing.err.find("no-such-dir") != std::string::npos);
+}
+
+TEST_CASE("cli: an empty message needs --allow-empty, whatever stdin is", "[cli]") {
+    const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}};
+    Extra closed;
+    closed.close_stdin = true;
+    struct Case {
+        std::vector<std::string> args;
+        Extra extra;
+        std::string says;
+    };
+    for (const auto& c : std::vector<Case>{
+             {{"send", kBobId}, closed, "stdin is closed"},
+             {{"send", kBobId}, {}, "stdin is empty"},
+             {{"send", kBobId, ""}, {}, "TEXT is empty"},
+             {{"seal", "--to", kBobId}, closed, "stdin is closed"},
+             {{"seal", "--to", kBobId}, {}, "stdin is empty"},
+         }) {
+        auto args = c.args;
+        args.insert(args.begin(), {"--network", dead_network()});
+        auto r = cli(args, "", alice, c.extra);
+        INFO(c.args[0] << " " << c.says << ": " << r.err);
+        CHECK(r.code == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err.find(c.says) != std::string::npos);
+        CHECK(r.err.find("--allow-empty") != std::string::npos);
+        // With --allow-empty the message gets past the check: seal prints it, send reaches the
+        // (unreachable) network.
+        args.push_back("--allow-empty");
+        auto allowed = cli(args, "", alice, c.extra);
+        INFO(allowed.err);
+        CHECK(allowed.code == (c.args[0] == "seal" ? 0 : 4));
+    }
+    // stdin from /dev/null, as cron gives it.
+    auto devnull = spawn(SESSION_CLI_PATH, {"send", kBobId}, "", alice);
+    CHECK(devnull.wait().code == 2);
+    // id with a closed stdin fails as before: no phrase.
+    CHECK(cli({"id"}, "", {}, closed).code == 2);
+}
+
+TEST_CASE("cli: exit codes: a message too large to store is bad input (2); seal warns at the real limit",
+          "[cli]") {
+    const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}};
+    // 70,000 characters seal to about 93,500 base64 characters: under the 102,400 a storage server
+    // takes, so no warning; 80,000 go over it.
+    auto fits = cli({"seal", "--to", kBobId}, std::string(70'000, 'x'), alice);
+    REQUIRE(fits.code == 0);
+    CHECK(trim(fits.out).size() < 102'400);
+    CHECK(fits.err.empty());
+    auto over = cli({"seal", "--to", kBobId}, std::string(80'000, 'x'), alice);
+    REQUIRE(over.code == 0);
+    CHECK(trim(over.out).size() > 102'400);
+    CHECK(over.err.find("refuses more than 102400 (76800 bytes decoded)") != std::string::npos);
+    // send refuses the same before it touches the network.
+    auto send = cli({"--network", dead_network(), "send", kBobId}, std::string(80'000, 'x'), alice);
+    INFO(send.err);
+    CHECK(send.code == 2);
+    CHECK(send.err.find("message too large") != std::string::npos);
+}
+
+TEST_CASE("cli: the exit code table is the same in --help, the man page and docs/cli.md", "[cli][docs]") {
+    // The man page has one ".TP / .B N / meaning" entry per code.
+    const auto man = cli({"--print-man"}).out;
+    const auto status = man.substr(man.find(".SH EXIT STATUS"));
+    std::map<int, std::string> from_man;
+    std::regex entry(R"(\.TP\n\.B (\d+)\n([^\n]+)\n)");
+    for (auto it = std::sregex_iterator(status.begin(), status.end(), entry); it != std::sregex_iterator(); ++it)
+        from_man[std::stoi((*it)[1])] = (*it)[2];
+    REQUIRE(from_man.size() == 6);
+    // docs/cli.md: "| N | meaning |" rows under "## Exit codes".
+    const auto docs = slurp(fs::path(SESSION_SOURCE_DIR) / "docs" / "cli.md");
+    const auto at = docs.find("## Exit codes");
+    REQUIRE(at != std::string::npos);
+    const auto section = docs.substr(at, docs.find("\n## ", at + 1) - at);
+    std::map<int, std::string> from_docs;
+    std::regex row(R"(\n\| (\d+) \| ([^\n]+) \|)");
+    for (auto it = std::sregex_iterator(section.begin(), section.end(), row); it != std::sregex_iterator(); ++it)
+        from_docs[std::stoi((*it)[1])] = (*it)[2];
+    CHECK(from_docs == from_man);
+    // --help lists every code with the start of its meaning.
+    const auto help = cli({"--help"}).out;
+    for (const auto& [code, meaning] : from_man)
+        CHECK(help.find("  " + std::to_string(code) + "  " + meaning.substr(0, 20)) != std::string::npos);
+}
+
+namespace {
+
+// Every "--name" in `text` (a roff page has "\fB\-\-name\fR"), comment lines left out (the
+// generated files name the hidden options that made them there).
+std::set<std::string> long_options_in(std::string text) {
+    text = std::regex_replace(text, std::regex(R"((^|\n)(\.\\"|#)[^\n]*)"), "$1");
+    text = std::regex_replace(text, std::regex(R"(\\f[BIRP])"), "");
+    text = std::regex_replace(text, std::regex(R"(\\-)"), "-");
+    std::set<std::string> out;
+    std::regex opt(R"((^|[^A-Za-z0-9-])--([a-z][a-z-]*[a-z]))");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), opt); it != std::sregex_iterator(); ++it)
+        out.insert((*it)[2]);
+    return out;
+}
+
+// The text between `from` and the next `to` (or the end).
+std::string between(const std::string& text, const std::string& from, const std::string& to) {
+    const auto a = text.find(from);
+    if (a == std::string::npos) return "";
+    const auto b = text.find(to, a + from.size());
+    return text.substr(a, b == std::string::npos ? std::string::npos : b - a);
+}
+
+// What bash completes for `words` (the last one being completed), with the generated script.
+std::set<std::string> bash_completes(const fs::path& script, const std::vector<std::string>& words) {
+    std::string array;
+    for (const auto& w : words) array += " '" + w + "'";
+    auto r = run_binary("/bin/bash",
+                        {"-c", "source '" + script.string() + "'; COMP_WORDS=(" + array + "); COMP_CWORD=" +
+                                   std::to_string(words.size() - 1) + "; _session_cli; printf '%s\\n' \"${COMPREPLY[@]}\""});
+    REQUIRE(r.code == 0);
+    std::set<std::string> out;
+    std::istringstream in(r.out);
+    for (std::string w; std::getline(in, w);)
+        if (!w.empty()) out.insert(w.starts_with("--") ? w.substr(2) : w);
+    return out;
+}
+
+// Which of `options` the parser lets each of `verbs` take. The verb's options are checked before
+// its argument count, and the first one it does not take is named: so a run with all the options
+// and too many arguments names one refused option (dropped for the next run) until only accepted
+// ones are left and the count is what fails. --help and --version end the run with success
+// before any check, so they are tried one by one. The verbs run side by side.
+std::map<std::string, std::set<std::string>> parser_accepts(const std::set<std::string>& verbs,
+                                                            const std::set<std::string>& options) {
+    // How each option is spelled with a value, and which the parser does not know at all.
+    std::map<std::string, std::vector<std::string>> spelled;
+    for (const auto& o : options) {
+        auto r = cli({"help", "--" + o});
+        if (r.err.find("unknown option") != std::string::npos || r.err.find("is not accepted") != std::string::npos)
+            continue;  // refused for every verb (--phrase), or a placeholder in prose (--name=value)
+        spelled[o] = {"--" + o};
+        if (r.err.find("needs a value") != std::string::npos) spelled[o].push_back(o == "output" ? "json" : "x");
+    }
+    struct Probe {
+        std::set<std::string> left;  // not decided yet
+        std::optional<Child> run;
+    };
+    std::map<std::string, std::set<std::string>> accepted;
+    std::map<std::string, Probe> probes;
+    for (const auto& v : verbs) {
+        for (const auto& [o, words] : spelled) {
+            if (o == "help" || o == "version") {
+                if (cli({v, "a", "b", "c", "d", "e", "--" + o}).code == 0) accepted[v].insert(o);
+            } else {
+                probes[v].left.insert(o);
+            }
+        }
+    }
+    auto start = [&](const std::string& v, Probe& p) {
+        std::vector<std::string> args{v, "a", "b", "c", "d", "e"};
+        for (const auto& o : p.left) args.insert(args.end(), spelled[o].begin(), spelled[o].end());
+        p.run.emplace(spawn(SESSION_CLI_PATH, args));
+    };
+    for (auto& [v, p] : probes) start(v, p);
+    for (std::size_t round = 0; round <= spelled.size(); ++round) {
+        bool running = false;
+        for (auto& [v, p] : probes) {
+            if (!p.run) continue;
+            auto r = p.run->wait();
+            p.run.reset();
+            const auto named = r.err.find("does not take --");
+            if (named != std::string::npos) {
+                const auto rest = r.err.substr(named + 16);
+                const std::string o = rest.substr(0, rest.find(' '));
+                INFO(v << ": " << r.err);
+                REQUIRE(p.left.erase(o) == 1);
+                start(v, p);
+                running = true;
+            } else {
+                INFO(v << ": " << r.err);
+                CHECK(r.err.find("argument") != std::string::npos);  // the count, once every option passed
+                accepted[v].insert(p.left.begin(), p.left.end());
+            }
+        }
+        if (!running) break;
+    }
+    return accepted;
+}
+
+}  // namespace
+
+TEST_CASE("cli: help, man page and completions list exactly the verbs and options the parser accepts",
+          "[cli][docs]") {
+    const auto help = cli({"--help"}).out;
+    const auto man = cli({"--print-man"}).out;
+    const auto zsh = cli({"--print-completion", "zsh"}).out;
+    const auto bash_script = write_file(scratch() / "completion.bash", cli({"--print-completion", "bash"}).out);
+    // The installed files are these very texts (generated at build time).
+    const fs::path share = fs::path(SESSION_BINARY_DIR) / "share";
+    CHECK(slurp(share / "session-cli.1") == man);
+    CHECK(slurp(share / "session-cli.bash") == slurp(bash_script));
+    CHECK(slurp(share / "_session-cli") == zsh);
+
+    // The verbs: what bash offers first, and every list agrees.
+    const auto verbs = bash_completes(bash_script, {"session-cli", ""});
+    REQUIRE(verbs.size() >= 9);
+    std::set<std::string> help_verbs, man_verbs, zsh_verbs;
+    const std::string listing = help.substr(0, help.find("Global options"));
+    std::regex verb_line(R"(\n  ([a-z]+)[ \n])");
+    for (auto it = std::sregex_iterator(listing.begin(), listing.end(), verb_line); it != std::sregex_iterator(); ++it)
+        help_verbs.insert((*it)[1]);
+    std::regex man_heading(R"(\n\.SS "([a-z]+))");
+    for (auto it = std::sregex_iterator(man.begin(), man.end(), man_heading); it != std::sregex_iterator(); ++it)
+        man_verbs.insert((*it)[1]);
+    const auto zsh_list = between(zsh, "verbs=(", ")\n");
+    std::regex zsh_item(R"(\n\s+'([a-z]+):)");
+    for (auto it = std::sregex_iterator(zsh_list.begin(), zsh_list.end(), zsh_item); it != std::sregex_iterator(); ++it)
+        zsh_verbs.insert((*it)[1]);
+    CHECK(help_verbs == verbs);
+    CHECK(man_verbs == verbs);
+    CHECK(zsh_verbs == verbs);
+    for (const auto& v : verbs) {
+        auto h = cli({v, "--help"});
+        CHECK(h.code == 0);
+        CHECK(h.out.starts_with("usage: session-cli " + v));
+    }
+
+    // Every option named anywhere, checked against the parser for every verb.
+    std::set<std::string> all = long_options_in(help + man + zsh + slurp(bash_script));
+    for (const auto& v : verbs) {
+        const auto more = long_options_in(cli({"help", v}).out);
+        all.insert(more.begin(), more.end());
+    }
+    CHECK(all.count("print-man") == 0);  // the build's hidden options are never advertised
+    CHECK(all.count("print-completion") == 0);
+    CHECK(all.count("allow-empty") == 1);
+    auto accepts = parser_accepts(verbs, all);
+    // The probe tells both answers apart.
+    CHECK(accepts["seal"].count("timestamp") == 1);
+    CHECK(accepts["send"].count("timestamp") == 0);
+    CHECK(accepts["new"].count("network") == 1);
+    CHECK(accepts["new"].count("phrase-file") == 0);
+    const auto man_globals = long_options_in(between(man, ".SH GLOBAL OPTIONS", ".SH "));
+    const auto zsh_globals = long_options_in(between(zsh, "globals=(", "\n    )"));
+    for (const auto& v : verbs) {
+        const auto verb_help = cli({"help", v}).out;
+        const auto in_help = long_options_in(verb_help);
+        auto in_man = long_options_in(between(man, "\n.SS \"" + v, "\n.S"));
+        in_man.insert(man_globals.begin(), man_globals.end());
+        auto in_zsh = long_options_in(between(zsh, "\n                " + v + ")\n", "&& return"));
+        in_zsh.insert(zsh_globals.begin(), zsh_globals.end());
+        const auto in_bash = bash_completes(bash_script, {"session-cli", v, "--"});
+        for (const auto& o : all) {
+            const bool accepted = accepts[v].count(o) == 1;
+            INFO(v << " --" << o);
+            CHECK(in_help.count(o) == accepted);
+            CHECK(in_man.count(o) == accepted);
+            CHECK(in_zsh.count(o) == accepted);
+            CHECK(in_bash.count(o) == accepted);
+        }
+    }
+}
+
+TEST_CASE("cli: per-verb help: VERB --help, VERB -h and help VERB", "[cli]") {
+    const auto a = cli({"send", "--help"});
+    const auto b = cli({"send", "-h"});
+    const auto c = cli({"help", "send"});
+    const auto d = cli({"--network", "x.json", "send", kBobId, "-h"});
+    CHECK(a.code == 0);
+    CHECK(a.out.starts_with("usage: session-cli send SESSION_ID [TEXT]"));
+    CHECK(b.out == a.out);
+    CHECK(c.out == a.out);
+    CHECK(d.out == a.out);
+    // Only what send takes: not seal's --timestamp or --legacy-padding, which it refuses.
+    CHECK(a.out.find("--timestamp") == std::string::npos);
+    CHECK(a.out.find("--legacy-padding") == std::string::npos);
+    CHECK(cli({"send", kBobId, "hi", "--timestamp", "5"}, "", {{"SESSION_MNEMONIC", kAlice}}).code == 2);
+    CHECK(a.out.find("--allow-empty") != std::string::npos);
+    auto unknown = cli({"help", "frobnicate"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err.find("unknown verb") != std::string::npos);
+}
+
+TEST_CASE("cli: every verb takes --network, -o, --verbose and --debug, so an alias may always add them", "[cli]") {
+    const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}};
+    const std::vector<std::string> globals{"--network", (scratch() / "not-read.json").string(), "-o", "json",
+                                           "--verbose", "--debug"};
+    auto with = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), globals.begin(), globals.end());
+        return args;
+    };
+    auto id = cli(with({"id"}), "", alice);
+    CHECK(id.code == 0);
+    CHECK(json::parse(id.out).at("session_id") == kAliceId);
+    CHECK(cli(with({"new"})).code == 0);
+    auto sealed = cli(with({"seal", "--to", kBobId}), "hi", alice);
+    CHECK(sealed.code == 0);
+    CHECK(cli(with({"open"}), json::parse(sealed.out).at("data").get<std::string>() + "\n", {{"SESSION_MNEMONIC", kBob}})
+              .code == 0);
+    CHECK(cli(with({"help"})).code == 0);
+    CHECK(cli(with({"version"})).code == 0);
+}
+
+TEST_CASE("cli: defaults from SESSION_NETWORK, SESSION_OUTPUT and the config file; flags win", "[cli][config]") {
+    const auto home = scratch() / "home";
+    const auto xdg = scratch() / "xdg";
+    fs::create_directories(xdg / "session-cli");
+    fs::create_directories(home / ".config" / "session-cli");
+    const auto config = xdg / "session-cli" / "config";
+    auto env = [&](std::map<std::string, std::string> more) {
+        more.emplace("SESSION_MNEMONIC", kAlice);
+        more.emplace("XDG_CONFIG_HOME", xdg.string());
+        return more;
+    };
+    const std::string id_json = "{\"session_id\":\"" + kAliceId + "\"}\n";
+
+    write_file(config, "# my defaults\n\n  output = json  \n");
+    CHECK(cli({"id"}, "", env({})).out == id_json);                                   // config
+    CHECK(cli({"id"}, "", env({{"SESSION_OUTPUT", "text"}})).out == kAliceId + "\n");  // environment > config
+    CHECK(cli({"id", "-o", "json"}, "", env({{"SESSION_OUTPUT", "text"}})).out == id_json);  // flag > environment
+    auto bad_env = cli({"id"}, "", env({{"SESSION_OUTPUT", "xml"}}));
+    CHECK(bad_env.code == 2);
+    CHECK(bad_env.err.find("SESSION_OUTPUT") != std::string::npos);
+
+    SECTION("~/.config/session-cli/config without XDG_CONFIG_HOME") {
+        write_file(home / ".config" / "session-cli" / "config", "output = \"json\"\n");
+        CHECK(cli({"id"}, "", env({{"XDG_CONFIG_HOME", kUnset}, {"HOME", home.string()}})).out == id_json);
+    }
+    SECTION("the network: flag > SESSION_NETWORK > config (relative to the config file)") {
+        write_file(config, "network = net/missing.json\n");
+        auto from_config = cli({"receive"}, "", env({}));
+        CHECK(from_config.code == 2);
+        CHECK(from_config.err.find((xdg / "session-cli" / "net" / "missing.json").string()) != std::string::npos);
+        CHECK(from_config.err.find("config file " + config.string() + " line 1") != std::string::npos);
+        auto from_env = cli({"receive"}, "", env({{"SESSION_NETWORK", dead_network()}}));
+        CHECK(from_env.code == 4);
+        CHECK(from_env.err.find("SESSION_NETWORK") != std::string::npos);
+        auto from_flag = cli({"--network", dead_network(), "receive"}, "",
+                             env({{"SESSION_NETWORK", (scratch() / "nope.json").string()}}));
+        CHECK(from_flag.code == 4);
+    }
+    SECTION("a bad config file is a usage error naming the file and the line") {
+        struct Bad {
+            std::string text, says;
+        };
+        for (const auto& b : std::vector<Bad>{{"output = json\nnetwrok = x\n", "line 2: unknown key \"netwrok\""},
+                                              {"output json\n", "line 1: expected key = value"},
+                                              {"\n\noutput = xml\n", "line 3: output: expected json or text"},
+                                              {"output = json\noutput = text\n", "line 2: output given twice"},
+                                              {"network =\n", "line 1: network: expected a file name"}}) {
+            write_file(config, b.text);
+            auto r = cli({"id"}, "", env({}));
+            INFO(b.text << " -> " << r.err);
+            CHECK(r.code == 2);
+            CHECK(r.out.empty());
+            CHECK(r.err.find("config file " + config.string() + " " + b.says) != std::string::npos);
+        }
+        fs::remove(config);
+        fs::create_directory(config);
+        auto dir = cli({"id"}, "", env({}));
+        CHECK(dir.code == 2);
+        CHECK(dir.err.find("is a directory") != std::string::npos);
+    }
+}
+
+TEST_CASE("cli: an unreachable network says so, with what to check; --debug shows the library's lines", "[cli][network]") {
+    const std::map<std::string, std::string> bob{{"SESSION_MNEMONIC", kBob}};
+    const auto net = dead_network();
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"receive"}, std::vector<std::string>{"send", kAliceId, "hello"}}) {
+        auto with_network = args;
+        with_network.insert(with_network.begin(), {"--network", net});
+        auto r = cli(with_network, "", bob);
+        INFO(r.err);
+        CHECK(r.code == 4);
+        CHECK(r.err.find("the network is unreachable") != std::string::npos);
+        CHECK(r.err.find(net) != std::string::npos);
+        CHECK(r.err.find("still running") != std::string::npos);
+        // Piped stderr: no status line and no log lines.
+        CHECK(r.err.find("waiting for the network") == std::string::npos);
+        CHECK(r.err.find("[debug]") == std::string::npos);
+    }
+    auto debug = cli({"--network", net, "receive", "--debug"}, "", bob);
+    CHECK(debug.code == 4);
+    CHECK(debug.err.find("session-cli: [debug] network: asking seed http://127.0.0.1:") != std::string::npos);
+    CHECK(leaks_no_word(debug.err, kBob));
+}
+
+namespace {
+
+// A pseudo-terminal: a child's stderr goes to `slave`, and what it shows is read from the master.
+struct Terminal {
+    int master = -1;
+    std::string slave, screen;
+    Terminal() {
+        master = ::posix_openpt(O_RDWR | O_NOCTTY);
+        REQUIRE(master >= 0);
+        REQUIRE(::grantpt(master) == 0);
+        REQUIRE(::unlockpt(master) == 0);
+        slave = ::ptsname(master);
+        ::fcntl(master, F_SETFL, O_NONBLOCK);
+    }
+    ~Terminal() { ::close(master); }
+    Terminal(const Terminal&) = delete;
+    Terminal& operator=(const Terminal&) = delete;
+    const std::string& read() {
+        char buf[4096];
+        for (ssize_t n; (n = ::read(master, buf, sizeof buf)) > 0;) screen.append(buf, static_cast<std::size_t>(n));
+        return screen;
+    }
+    bool shows(const std::string& text) { return read().find(text) != std::string::npos; }
+};
+
+}  // namespace
+
+TEST_CASE("cli: on a terminal a slow network shows what is awaited and the requests so far", "[cli][network]") {
+    Terminal terminal;
+    FrozenSeed frozen;
+    const auto net = network_file_for(frozen.port, "frozen.json");
+    Extra to_terminal;
+    to_terminal.stderr_path = terminal.slave;
+    auto child = spawn(SESSION_CLI_PATH, {"--network", net, "receive"}, "", {{"SESSION_MNEMONIC", kBob}}, to_terminal);
+    CHECK(within(60, [&] { return terminal.shows("waiting for the network: polling your swarm"); }));
+    auto r = child.wait();
+    terminal.read();
+    INFO(terminal.screen);
+    CHECK(terminal.screen.find(" request") != std::string::npos);
+    CHECK(r.code == 4);
+    CHECK(terminal.screen.find("the network is unreachable") != std::string::npos);
+}
+
+TEST_CASE("cli: Ctrl-C stops watch at once, even during a hung poll, and leaves no lock file", "[cli][network]") {
+    FrozenSeed frozen;
+    const auto net = network_file_for(frozen.port, "frozen-watch.json");
+    const auto state = (scratch() / "watch-hung.state").string();
+    auto child = spawn(SESSION_CLI_PATH, {"--network", net, "watch", "--debug", "--state", state}, "",
+                       {{"SESSION_MNEMONIC", kBob}});
+    // The poll has started once the library asks the (frozen) seed.
+    REQUIRE(within(30, [&] { return slurp(child.err_path).find("asking seed") != std::string::npos; }));
+    ::kill(child.pid, SIGINT);
+    auto r = child.wait();
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.err.find("watch: stopped after 1 poll(s)") != std::string::npos);
+    // The hung poll was left behind, not waited for (its seed would time out only after seconds).
+    CHECK(r.err.find("poll 1 failed") == std::string::npos);
+    CHECK(r.err.find("nothing received yet; --state " + state + " alone resumes") != std::string::npos);
+    CHECK_FALSE(fs::exists(state + ".lock"));
+
+    SECTION("also with the status line drawn on a terminal") {
+        Terminal terminal;
+        Extra to_terminal;
+        to_terminal.stderr_path = terminal.slave;
+        auto shown = spawn(SESSION_CLI_PATH, {"--network", net, "watch"}, "", {{"SESSION_MNEMONIC", kBob}}, to_terminal);
+        REQUIRE(within(30, [&] { return terminal.shows("waiting for the network: polling your swarm"); }));
+        ::kill(shown.pid, SIGINT);
+        auto t = shown.wait();
+        terminal.read();
+        INFO(terminal.screen);
+        CHECK(t.code == 0);
+        CHECK(terminal.screen.find("watch: stopped after 1 poll(s); nothing received yet") != std::string::npos);
+    }
+}
+
 #ifdef SESSION_LOCALNET_PATH
 namespace {
 
@@ -672,14 +1324,60 @@ TEST_CASE("cli: send, receive and watch against session-localnet", "[cli][localn
         CHECK(r.code == 2);
         CHECK(r.err.find("--network") != std::string::npos);
     }
-    SECTION("an unreachable network is exit code 4") {
+    SECTION("a stopped network removes its file; a stale copy of it is 'unreachable', exit code 4") {
+        const auto stale = (scratch() / "stale-net.json").string();
+        fs::copy_file(net_file, stale, fs::copy_options::overwrite_existing);
         ::kill(net.pid, SIGTERM);
         net.wait();
         net.pid = -1;
-        auto r = cli({"--network", net_file, "receive"}, "", bob);
+        CHECK_FALSE(fs::exists(net_file));
+        auto gone = cli({"--network", net_file, "receive"}, "", bob);
+        CHECK(gone.code == 2);
+        CHECK(gone.err.find("cannot open") != std::string::npos);
+        auto r = cli({"--network", stale, "receive"}, "", bob);
+        INFO(r.err);
         CHECK(r.code == 4);
-        auto s = cli({"--network", net_file, "send", kAliceId, "nobody home"}, "", bob);
+        CHECK(r.err.find("the network is unreachable") != std::string::npos);
+        CHECK(r.err.find(stale) != std::string::npos);
+        auto s = cli({"--network", stale, "send", kAliceId, "nobody home"}, "", bob);
         CHECK(s.code == 4);
+        CHECK(s.err.find("the network is unreachable") != std::string::npos);
+    }
+    SECTION("a text seal accepts without a warning is sent too (one size limit)") {
+        const std::string text(70'000, 'x');
+        auto sealed = cli({"seal", "--to", kBobId}, text, alice);
+        REQUIRE(sealed.code == 0);
+        CHECK(sealed.err.empty());
+        auto sent = cli({"--network", net_file, "send", kBobId}, text, alice);
+        INFO(sent.err);
+        CHECK(sent.code == 0);
+    }
+    SECTION("watch ends at once with exit code 5 when its --state can no longer be written") {
+        const auto dir = open_dir("watch-state");
+        const auto net_copy = (dir / "net.json").string();
+        fs::copy_file(net_file, net_copy);
+        fs::permissions(net_copy, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+        const auto state = (dir / "bob.state").string();
+        Extra as_user;  // root would write anyway
+        if (::geteuid() == 0) as_user.uid = 65534;
+        Child watch = spawn(SESSION_CLI_PATH, {"--network", net_copy, "watch", "--interval", "1", "-o", "json",
+                                               "--state", state},
+                            "", bob, as_user);
+        REQUIRE(eventually([&] { return watch.lines_so_far() == 2; }));  // both earlier messages, saved
+        fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::others_read |
+                                 fs::perms::others_exec);
+        auto third = cli({"--network", net_file, "send", kBobId, "third"}, "", alice);
+        REQUIRE(third.code == 0);
+        const bool ended = eventually([&] { return watch.ended(); });
+        if (!ended) ::kill(watch.pid, SIGKILL);
+        auto w = watch.wait();
+        fs::permissions(dir, fs::perms::all);
+        INFO(w.err);
+        CHECK(ended);
+        CHECK(w.code == 5);
+        CHECK(w.err.find(state) != std::string::npos);
+        CHECK(w.err.find("will retry") == std::string::npos);
+        CHECK(w.out.find("\"third\"") == std::string::npos);  // never handed out unrecorded
     }
 }
 #endif

@@ -1,10 +1,14 @@
 #include "detail/receive_state.hpp"
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
 using namespace session;
@@ -76,17 +80,18 @@ TEST_CASE("receive_state: save then load gives the same state; a missing file is
 TEST_CASE("receive_state: a damaged file is refused with what is wrong", "[receive_state][reject]") {
     TempDir dir;
     const auto file = dir.path / "s.json";
+    const std::string mark = "\"format\":\"session-client receive state\",";
     const std::string acct = "\"account\":\"05" + std::string(64, 'a') + "\"";
     struct Case {
         std::string text;
         const char* expect;
     };
     const Case cases[] = {
-        {"", "not JSON"},
-        {"[1]", "expected a JSON object"},
-        {"{\"version\":2}", "version: expected 1"},
-        {"{\"version\":1,\"next_seq\":1}", "account:"},
-        {"{\"version\":1," + acct + ",\"next_seq\":-1}", "next_seq:"},
+        {"{" + mark + "\"version\":1", "not JSON"},  // truncated, but clearly ours
+        {"{\"account\":\"05" + std::string(30, 'a'), "not JSON"},  // written before the marker, truncated
+        {"{" + mark + "\"version\":2}", "version: expected 1"},
+        {"{" + mark + "\"version\":1,\"next_seq\":1}", "account:"},
+        {"{\"version\":1," + acct + ",\"next_seq\":-1}", "next_seq:"},  // before the marker existed
         {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":{}}", "delivered: expected an array"},
         {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[[\"" + hash('a') + "\",1]]}", "delivered[0]: expected"},
         {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[[\"x\",1,0]]}", "delivered[0]: hash"},
@@ -110,7 +115,100 @@ TEST_CASE("receive_state: a damaged file is refused with what is wrong", "[recei
         INFO(r.error().message);
         CHECK(r.error().message.find(c.expect) != std::string::npos);
         CHECK(r.error().message.find(file.string()) != std::string::npos);
+        // Ours, so deleting it is the way out.
+        CHECK(r.error().message.find("delete it to start over") != std::string::npos);
     }
+}
+
+TEST_CASE("receive_state: somebody else's file is refused without advice to delete it", "[receive_state][reject]") {
+    TempDir dir;
+    const auto file = dir.path / "README.md";
+    for (const std::string& text : {std::string("# A project\n\nNot JSON at all.\n"), std::string("[1, 2, 3]"),
+                                    std::string("{\"name\": \"package\", \"version\": 1}"),
+                                    std::string("{\"format\": \"something else\", \"version\": 1, \"account\": \"05\"}")}) {
+        INFO(text);
+        write(file, text);
+        auto r = detail::load_receive_state(file.string());
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::invalid_argument);
+        INFO(r.error().message);
+        CHECK(r.error().message.find("not a session-client state file") != std::string::npos);
+        CHECK(r.error().message.find(file.string()) != std::string::npos);
+        CHECK(r.error().message.find("delete") == std::string::npos);
+    }
+}
+
+TEST_CASE("receive_state: an empty file is a first run; what is written carries the format marker", "[receive_state]") {
+    TempDir dir;
+    const auto file = (dir.path / "s.json").string();
+    write(file, "");
+    auto none = detail::load_receive_state(file);
+    REQUIRE(none);
+    CHECK_FALSE(*none);
+    CHECK(detail::dump_receive_state(sample()).find("\"format\":\"session-client receive state\"") != std::string::npos);
+    // A file written before the marker existed still loads.
+    auto st = sample();
+    write(file, "{\"account\":\"" + st.account + "\",\"next_seq\":2,\"version\":1,\"delivered\":[[\"" + hash('a') +
+                    "\",1,5]],\"cursors\":[]}");
+    auto old = detail::load_receive_state(file);
+    REQUIRE(old);
+    REQUIRE(*old);
+    CHECK((*old)->delivered.size() == 1);
+}
+
+TEST_CASE("receive_state: only a regular file within the size cap is read", "[receive_state][reject]") {
+    TempDir dir;
+    const auto fifo = dir.path / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    for (const std::string& path : {dir.path.string(), std::string("/dev/zero"), std::string("/dev/full"), fifo.string()}) {
+        INFO(path);
+        auto r = detail::load_receive_state(path);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::invalid_argument);
+        CHECK(r.error().message.find("expected a regular file") != std::string::npos);
+        CHECK(r.error().message.find("delete") == std::string::npos);
+        // Refused before a lock file is created beside it.
+        auto lock = detail::StateLock::acquire(path);
+        REQUIRE_FALSE(lock);
+        CHECK(lock.error().code == Errc::invalid_argument);
+        CHECK(lock.error().message.find("expected a regular file") != std::string::npos);
+        CHECK_FALSE(fs::exists(path + ".lock"));
+    }
+    // One byte over the cap (a sparse file: no disk used) is refused before reading.
+    const auto big = dir.path / "big.state";
+    { std::ofstream touch(big); }
+    fs::resize_file(big, detail::kMaxStateFileBytes + 1);
+    auto r = detail::load_receive_state(big.string());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("larger than the limit of " + std::to_string(detail::kMaxStateFileBytes)) !=
+          std::string::npos);
+    auto lock = detail::StateLock::acquire(big.string());
+    REQUIRE_FALSE(lock);
+    CHECK_FALSE(fs::exists(big.string() + ".lock"));
+}
+
+TEST_CASE("receive_state: save writes through no planted symbolic link and replaces its own leftover",
+          "[receive_state][reject]") {
+    TempDir dir;
+    const auto file = (dir.path / "s.json").string();
+    const auto victim = dir.path / "victim";
+    write(victim, "precious");
+    fs::create_symlink(victim, file + ".tmp");
+    auto r = detail::save_receive_state(file, sample());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::io_error);
+    CHECK(r.error().message.find("symbolic link") != std::string::npos);
+    std::ifstream in(victim);
+    CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "precious");
+    CHECK_FALSE(fs::exists(file));
+
+    fs::remove(file + ".tmp");
+    write(file + ".tmp", "half a state from a crash");
+    REQUIRE(detail::save_receive_state(file, sample()));
+    CHECK_FALSE(fs::exists(file + ".tmp"));
+    auto back = detail::load_receive_state(file);
+    REQUIRE(back);
+    CHECK(*back);
 }
 
 TEST_CASE("receive_state: an unwritable place is an io_error naming the path", "[receive_state][reject]") {
@@ -130,15 +228,51 @@ TEST_CASE("receive_state: one holder of a state file at a time", "[receive_state
     {
         auto first = detail::StateLock::acquire(file);
         REQUIRE(first);
+        CHECK(fs::exists(file + ".lock"));
         auto second = detail::StateLock::acquire(file);  // another open file description: refused
         REQUIRE_FALSE(second);
         CHECK(second.error().code == Errc::invalid_argument);
         CHECK(second.error().message.find("in use by another Client") != std::string::npos);
+        CHECK(fs::exists(file + ".lock"));  // the refused one removed nothing
         auto moved = std::move(*first);  // moving keeps the lock
         CHECK_FALSE(detail::StateLock::acquire(file));
     }
-    CHECK(detail::StateLock::acquire(file));  // released with its holder
+    CHECK_FALSE(fs::exists(file + ".lock"));  // removed with its holder
+    CHECK(detail::StateLock::acquire(file));  // and free again
+    CHECK_FALSE(fs::exists(file + ".lock"));
     auto nowhere = detail::StateLock::acquire((dir.path / "missing" / "s.json").string());
     REQUIRE_FALSE(nowhere);
     CHECK(nowhere.error().code == Errc::io_error);
+    CHECK_FALSE(fs::exists(dir.path / "missing"));
+}
+
+TEST_CASE("receive_state: a lock on a lock file that lost its name does not count", "[receive_state]") {
+    // The race that makes removing lock files dangerous, played step by step: B opens the lock
+    // file, A (the holder) removes it and releases, B's flock then succeeds on the orphan. B must
+    // not believe it holds the lock, or C, creating a new lock file, would hold it too.
+    TempDir dir;
+    const auto file = (dir.path / "s.json").string();
+    const auto lock_path = file + ".lock";
+    auto a = std::make_unique<detail::StateLock>(std::move(*detail::StateLock::acquire(file)));
+    const int b_fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);  // B's open, before A releases
+    REQUIRE(b_fd >= 0);
+    a.reset();  // A: unlink, then release
+    CHECK_FALSE(fs::exists(lock_path));
+    CHECK(::flock(b_fd, LOCK_EX | LOCK_NB) == 0);  // B wins a lock on the orphan...
+    auto c = detail::StateLock::acquire(file);     // ...which does not stop C, correctly:
+    REQUIRE(c);                                    // acquire() demands that the name be the locked file
+    CHECK(fs::exists(lock_path));
+    CHECK_FALSE(detail::StateLock::acquire(file));  // and C's lock is exclusive
+    ::close(b_fd);
+}
+
+TEST_CASE("receive_state: remove_lock_files_before_exit removes the names of held locks only", "[receive_state]") {
+    TempDir dir;
+    const auto file = (dir.path / "s.json").string();
+    auto held = detail::StateLock::acquire(file);
+    REQUIRE(held);
+    write(dir.path / "other.json.lock", "");  // not ours
+    detail::StateLock::remove_lock_files_before_exit();
+    CHECK_FALSE(fs::exists(file + ".lock"));
+    CHECK(fs::exists(dir.path / "other.json.lock"));
 }

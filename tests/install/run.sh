@@ -30,9 +30,22 @@ fi
 step "cmake --install into $prefix"
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
 
-for f in include/session/bytes.hpp include/session/keys.hpp bin/session-cli bin/session-selftest; do
+for f in include/session/bytes.hpp include/session/keys.hpp bin/session-cli bin/session-selftest \
+         share/man/man1/session-cli.1 share/bash-completion/completions/session-cli \
+         share/zsh/site-functions/_session-cli; do
   [ -e "$prefix/$f" ] || { echo "install-test: missing $f in the install tree" >&2; exit 1; }
 done
+# The installed man page and completions are the ones the installed binary generates.
+cmp -s "$prefix/share/man/man1/session-cli.1" <("$prefix/bin/session-cli" --print-man) \
+  || { echo "install-test: the installed man page differs from session-cli --print-man" >&2; exit 1; }
+# Installs are stripped by default (SESSION_INSTALL_STRIP): no debug sections in the binaries.
+if grep -q '^SESSION_INSTALL_STRIP:BOOL=ON' "$build_dir/CMakeCache.txt" && command -v readelf >/dev/null; then
+  for f in "$prefix"/bin/session-cli "$prefix"/bin/session-selftest; do
+    if readelf -S "$f" | grep -q '\.debug_info'; then
+      echo "install-test: $f still has debug info after cmake --install" >&2; exit 1
+    fi
+  done
+fi
 # Private headers must not be installed.
 if find "$prefix/include" -path '*detail*' | grep -q .; then
   echo "install-test: private detail/ headers were installed" >&2; exit 1

@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "localnet/test_client_support.hpp"
 
@@ -131,18 +133,27 @@ TEST_CASE("examples: send_dm reports usage, phrase and recipient errors with exi
     LocalNet ln;
     const auto sender = new_account();
     const auto someone = new_account();
-    CHECK(run(ln.dir, "send_dm", {}).exit_code == 1);
+    // session-cli's exit codes (docs/cli.md): 2 usage or bad input, 4 network.
+    CHECK(run(ln.dir, "send_dm", {}).exit_code == 2);
     auto no_phrase = run(ln.dir, "send_dm", {"--network", ln.file, someone.id.hex(), "x"});
-    CHECK(no_phrase.exit_code == 1);
+    CHECK(no_phrase.exit_code == 2);
     CHECK(no_phrase.err.find("SESSION_MNEMONIC") != std::string::npos);
     auto bad_phrase = run(ln.dir, "send_dm", {"--network", ln.file, someone.id.hex(), "x"},
                           {"SESSION_MNEMONIC=not a valid phrase at all"});
     CHECK(bad_phrase.exit_code == 2);
     auto bad_to = run(ln.dir, "send_dm", {"--network", ln.file, "05abc", "x"}, {"SESSION_MNEMONIC=" + sender.phrase});
-    CHECK(bad_to.exit_code == 1);
+    CHECK(bad_to.exit_code == 2);
     auto bad_net = run(ln.dir, "send_dm", {"--network", (ln.dir / "missing.json").string(), someone.id.hex(), "x"},
                        {"SESSION_MNEMONIC=" + sender.phrase});
     CHECK(bad_net.exit_code == 2);
+    auto device = run(ln.dir, "send_dm", {"--phrase-file", "/dev/zero", "--network", ln.file, someone.id.hex(), "x"});
+    CHECK(device.exit_code == 2);
+    // A network whose only seed refuses connections: the network failure code.
+    const auto dead = ln.dir / "dead.json";
+    std::ofstream(dead) << "{\"seeds\": [\"http://127.0.0.1:1\"]}";
+    auto unreachable = run(ln.dir, "send_dm", {"--network", dead.string(), someone.id.hex(), "x"},
+                           {"SESSION_MNEMONIC=" + sender.phrase});
+    CHECK(unreachable.exit_code == 4);
 }
 
 TEST_CASE("examples: echo_bot answers a DM and stops after --max-iterations", "[client][examples][localnet]") {
@@ -154,7 +165,9 @@ TEST_CASE("examples: echo_bot answers a DM and stops after --max-iterations", "[
     auto sent = user->send(bot.id, "ping ✓");
     REQUIRE(sent);
     const auto state = ln.dir / "bot.state";
-    auto r = run(ln.dir, "echo_bot", {"--network", ln.file, "--max-iterations", "1", "--state", state.string()},
+    // --backlog: the message sent before the bot's first start is answered too.
+    auto r = run(ln.dir, "echo_bot",
+                 {"--network", ln.file, "--max-iterations", "1", "--state", state.string(), "--backlog"},
                  {"SESSION_MNEMONIC=" + bot.phrase});
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
@@ -176,4 +189,60 @@ TEST_CASE("examples: echo_bot answers a DM and stops after --max-iterations", "[
     auto none = user->receive(got->last_hash);
     REQUIRE(none);
     CHECK(none->messages.empty());
+}
+
+TEST_CASE("examples: echo_bot starts from now: the backlog of its first start is left unanswered",
+          "[client][examples][localnet]") {
+    LocalNet ln;
+    auto user = Client::create(Identity::generate(*system_rng()).first, ln.options());
+    REQUIRE(user);
+    const auto bot = new_account();
+    REQUIRE(user->send(bot.id, "old news"));
+
+    const auto out_path = ln.dir / "bot-now.out", err_path = ln.dir / "bot-now.err";
+    const std::string exe = std::string(SESSION_BINARY_DIR) + "/echo_bot";
+    std::vector<std::string> args{exe, "--network", ln.file, "--interval-ms", "200", "--max-iterations", "300"};
+    std::vector<std::string> env{"SESSION_MNEMONIC=" + bot.phrase};
+    for (char** e = environ; *e; ++e)
+        if (std::string_view(*e).rfind("SESSION_MNEMONIC=", 0) != 0) env.emplace_back(*e);
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), envp.data()) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    struct Stop {
+        pid_t pid;
+        ~Stop() {
+            ::kill(pid, SIGTERM);
+            int status = 0;
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+        }
+    } stop{pid};
+
+    // Bounded waits for what the bot says, not timing assertions.
+    auto eventually = [](auto pred) {
+        for (int i = 0; i < 600 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return pred();
+    };
+    REQUIRE(eventually([&] { return slurp(err_path).find("starting from now: 1 earlier message") != std::string::npos; }));
+    REQUIRE(user->send(bot.id, "fresh"));
+    std::vector<std::string> replies;
+    std::string last;
+    REQUIRE(eventually([&] {
+        auto got = user->receive(last);
+        if (!got) return false;
+        last = got->last_hash;
+        for (const auto& m : got->messages) replies.push_back(m.body);
+        return !replies.empty();
+    }));
+    CHECK(replies == std::vector<std::string>{"echo: fresh"});
+    CHECK(slurp(out_path).find("old news") == std::string::npos);
 }

@@ -1,5 +1,6 @@
-// args.cpp: command-line parsing for session-cli. A small table-driven parser: every option is
-// long ("--name VALUE" or "--name=VALUE"), -o and -h are the only short ones, "--" ends options.
+// args.cpp: command-line parsing for session-cli, driven by the option table (table.cpp): every
+// option is long ("--name VALUE" or "--name=VALUE"), a few have a one-letter alias (-o json,
+// -ojson, -h), "--" ends the options. Options may come before or after the verb.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -11,22 +12,6 @@
 
 namespace session::cli {
 namespace {
-
-struct OptionSpec {
-    std::string_view name;
-    bool takes_value;
-};
-
-constexpr std::array kOptions{
-    OptionSpec{"output", true},         OptionSpec{"phrase-file", true},
-    OptionSpec{"network", true},        OptionSpec{"to", true},
-    OptionSpec{"timestamp", true},      OptionSpec{"expire-after-send", true},
-    OptionSpec{"expire-after-read", true}, OptionSpec{"display-name", true},
-    OptionSpec{"legacy-padding", false}, OptionSpec{"last-hash", true},
-    OptionSpec{"interval", true},       OptionSpec{"count", true},
-    OptionSpec{"help", false},          OptionSpec{"version", false},
-    OptionSpec{"state", true},
-};
 
 // Spellings that would put the phrase on the command line, where every local user can read it
 // (/proc/PID/cmdline, ps) and the shell keeps it in its history.
@@ -70,12 +55,6 @@ bool looks_like_phrase(std::string_view arg) {
     return words >= mnemonic::kPhraseWords - 1;
 }
 
-const OptionSpec* find_option(std::string_view name) {
-    for (const auto& o : kOptions)
-        if (o.name == name) return &o;
-    return nullptr;
-}
-
 }  // namespace
 
 Expected<Args, Failure> parse_args(int argc, char** argv) {
@@ -88,7 +67,7 @@ Expected<Args, Failure> parse_args(int argc, char** argv) {
             return Unexpected<Failure>(usage(where + " looks like a recovery phrase; refusing to use it: " +
                                              std::string(kPhraseAlternatives) +
                                              ". (If it is message text, pass it on stdin instead.)"));
-        if (options_done || a.size() < 2 || a[0] != '-' || a == "-") {
+        if (options_done || a.size() < 2 || a[0] != '-') {
             if (args.verb.empty()) args.verb = std::string(a);
             else args.positional.emplace_back(a);
             continue;
@@ -99,31 +78,29 @@ Expected<Args, Failure> parse_args(int argc, char** argv) {
         }
         std::string name;
         std::optional<std::string> inline_value;
+        const OptionSpec* spec = nullptr;
         if (a.starts_with("--")) {
             std::string_view body = a.substr(2);
             auto eq = body.find('=');
             name = std::string(body.substr(0, eq));
             if (eq != std::string_view::npos) inline_value = std::string(body.substr(eq + 1));
-        } else if (a == "-o") {
-            name = "output";
-        } else if (a.starts_with("-o") && a.size() > 2) {
-            name = "output";
-            inline_value = std::string(a.substr(2));
-        } else if (a == "-h") {
-            name = "help";
+            if (std::find(kRefused.begin(), kRefused.end(), name) != kRefused.end())
+                return Unexpected<Failure>(usage("--" + name + " is not accepted: " + std::string(kPhraseAlternatives)));
+            spec = find_option(name);
+            if (!spec)
+                return Unexpected<Failure>(usage(where + ": unknown option --" + name.substr(0, 40) + " (see --help)"));
         } else {
-            // Only the part before any '=' is echoed: the value could be anything.
-            return Unexpected<Failure>(
-                usage(where + ": unknown option " + std::string(a.substr(0, std::min<std::size_t>(a.find('='), 40))) +
-                      " (see --help)"));
+            spec = find_short_option(a[1]);
+            if (!spec || (a.size() > 2 && !spec->takes_value()))
+                // Only the part before any '=' is echoed: the value could be anything.
+                return Unexpected<Failure>(usage(where + ": unknown option " +
+                                                 std::string(a.substr(0, std::min<std::size_t>(a.find('='), 40))) +
+                                                 " (see --help)"));
+            name = std::string(spec->name);
+            if (a.size() > 2) inline_value = std::string(a.substr(2));  // -ojson
         }
-        if (std::find(kRefused.begin(), kRefused.end(), name) != kRefused.end())
-            return Unexpected<Failure>(usage("--" + name + " is not accepted: " + std::string(kPhraseAlternatives)));
-        const OptionSpec* spec = find_option(name);
-        if (!spec)
-            return Unexpected<Failure>(usage(where + ": unknown option --" + name.substr(0, 40) + " (see --help)"));
         std::string value;
-        if (spec->takes_value) {
+        if (spec->takes_value()) {
             if (inline_value) {
                 value = std::move(*inline_value);
             } else {
@@ -137,18 +114,43 @@ Expected<Args, Failure> parse_args(int argc, char** argv) {
         } else if (inline_value) {
             return Unexpected<Failure>(usage("--" + name + " takes no value"));
         }
-        if (args.options.count(name))
-            return Unexpected<Failure>(usage("--" + name + " given twice"));
+        if (args.options.count(name)) return Unexpected<Failure>(usage("--" + name + " given twice"));
         if (name == "output") {
-            if (value == "json") args.format = Format::json;
-            else if (value == "text") args.format = Format::text;
-            else
-                return Unexpected<Failure>(
-                    usage("-o/--output: expected json or text, got \"" + value + "\""));
+            auto f = parse_format(value);
+            if (!f) return Unexpected<Failure>(usage("-o/--output: expected json or text, got \"" + value + "\""));
+            args.format = *f;
         }
+        if (name == "verbose" && args.verbosity == Verbosity::normal) args.verbosity = Verbosity::verbose;
+        if (name == "debug") args.verbosity = Verbosity::debug;
         args.options.emplace(std::move(name), std::move(value));
     }
     return args;
+}
+
+Expected<void, Failure> check_usage(const Args& args, const VerbSpec& verb) {
+    for (const auto& [name, value] : args.options) {
+        const OptionSpec* o = find_option(name);
+        if (!o || !verb_accepts(verb, *o))
+            return Unexpected<Failure>(usage(args.verb + " does not take --" + name + " (see session-cli " +
+                                             std::string(verb.name) + " --help)"));
+    }
+    const std::size_t n = args.positional.size();
+    if (n < verb.min_args || n > verb.max_args) {
+        std::string expect = verb.min_args == verb.max_args
+                                 ? std::to_string(verb.min_args)
+                                 : std::to_string(verb.min_args) + " to " + std::to_string(verb.max_args);
+        return Unexpected<Failure>(usage(args.verb + ": expected " + expect + " argument" +
+                                         (verb.max_args == 1 ? "" : "s") + ", got " + std::to_string(n) +
+                                         (verb.usage.empty() ? std::string() : " (" + std::string(verb.usage) + ")") +
+                                         " (see session-cli " + std::string(verb.name) + " --help)"));
+    }
+    return {};
+}
+
+std::optional<Format> parse_format(std::string_view value) {
+    if (value == "json") return Format::json;
+    if (value == "text") return Format::text;
+    return std::nullopt;
 }
 
 Expected<std::uint64_t, Failure> parse_uint_option(const Args& args, const std::string& name, std::uint64_t max) {

@@ -1,44 +1,49 @@
 #pragma once
-// cli.hpp: the pieces of session-cli shared by its verbs (argument model, exit codes, phrase input,
-// output). docs/cli.md is the user-facing reference; keep the two in step.
+// cli.hpp: the pieces of session-cli shared by its verbs (argument model, phrase input, output,
+// network feedback). The command line itself is data (spec.hpp, table.cpp); exit codes are in
+// exit_codes.hpp. docs/cli.md is the user-facing reference; keep them in step.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <iosfwd>
-#include <initializer_list>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "exit_codes.hpp"
+#include "detail/text.hpp"
 #include "session/bytes.hpp"
-#include "session/error.hpp"
 #include "session/envelope.hpp"
+#include "session/error.hpp"
 #include "session/keys.hpp"
+#include "session/network.hpp"
+#include "session/retrieve.hpp"
+#include "spec.hpp"
 
 namespace session::cli {
 
-/// Process exit codes (documented in docs/cli.md and --help).
-enum Exit : int {
-    kOk = 0,
-    kInternal = 1,  // a bug: an unexpected exception
-    kUsage = 2,     // bad command line or bad input (phrase, Session ID, file, number)
-    kCrypto = 3,    // a message that does not decrypt, verify or parse
-    kNetwork = 4,   // the network (or local network) could not complete the request
-};
-
-/// The exit code for a library error kind.
-int exit_code_for(Errc code) noexcept;
-
 enum class Format { text, json };
+enum class Verbosity { normal, verbose, debug };
 
-/// The parsed command line. Options are accepted before or after the verb.
+/// The parsed command line, with the defaults from the environment and the config file applied
+/// (resolve_settings). Options are accepted before or after the verb.
 struct Args {
     std::string verb;
     std::vector<std::string> positional;
-    std::map<std::string, std::string> options;  // long name without "--" → value ("" for flags)
-    std::optional<Format> format;                // -o / --output, when given
+    std::map<std::string, std::string> options;  // as given: long name without "--" → value ("" for flags)
+    /// -o/--output, else SESSION_OUTPUT, else the config file's `output`; nullopt = the verb's default.
+    std::optional<Format> format;
+    /// --network, else SESSION_NETWORK, else the config file's `network`; "" = mainnet.
+    std::string network;
+    /// Where `network` came from, for errors: "--network", "SESSION_NETWORK", "config file F line N".
+    std::string network_source;
+    Verbosity verbosity = Verbosity::normal;
+    /// stdin was closed when session-cli started (`<&-`); it now reads /dev/null.
+    bool stdin_closed = false;
 
     bool has(const std::string& name) const { return options.count(name) != 0; }
     const std::string* get(const std::string& name) const {
@@ -53,9 +58,24 @@ struct Failure {
     std::string message;
 };
 
-/// Parses argv. On failure returns a usage Failure naming the offending argument. Refuses
-/// --phrase/--mnemonic/--seed and any argument that looks like a 13-word phrase, without echoing it.
+/// Parses argv against the option table. On failure returns a usage Failure naming the offending
+/// argument. Refuses --phrase/--mnemonic/--seed and any argument that looks like a 13-word phrase,
+/// without echoing it. Does not check which verb takes which option (check_usage does).
 [[nodiscard]] Expected<Args, Failure> parse_args(int argc, char** argv);
+
+/// "json" or "text"; nullopt for anything else.
+std::optional<Format> parse_format(std::string_view value);
+
+/// Rejects options `verb` does not take and a wrong number of positional arguments.
+[[nodiscard]] Expected<void, Failure> check_usage(const Args& args, const VerbSpec& verb);
+
+/// Applies SESSION_NETWORK / SESSION_OUTPUT and the config file ($XDG_CONFIG_HOME/session-cli/config,
+/// else ~/.config/session-cli/config) below the flags: flag > environment > config file > default.
+/// A bad config file or value is a usage Failure naming the file and line (or the variable).
+[[nodiscard]] Expected<void, Failure> resolve_settings(Args& args);
+/// The config file that resolve_settings reads (it need not exist); "" when neither
+/// XDG_CONFIG_HOME (absolute) nor HOME is set.
+std::string config_file_path();
 
 /// Where a verb may read the recovery phrase from.
 enum class StdinUse {
@@ -71,11 +91,6 @@ enum class StdinUse {
 /// read_phrase + Identity::from_phrase; a bad phrase is a usage Failure naming the source and the
 /// word position (never a word).
 [[nodiscard]] Expected<Identity, Failure> load_identity(const Args& args, StdinUse use);
-
-/// Rejects options the verb does not take and a wrong number of positional arguments.
-/// The global options (--output, --help, --version) are always allowed.
-[[nodiscard]] Expected<void, Failure> check_usage(const Args& args, std::initializer_list<std::string_view> allowed,
-                                                  std::size_t min_positional, std::size_t max_positional);
 
 /// Parses a non-negative decimal integer option; Failure (usage) names the option.
 [[nodiscard]] Expected<std::uint64_t, Failure> parse_uint_option(const Args& args, const std::string& name,
@@ -94,13 +109,21 @@ void report(std::string_view message);
 
 /// Largest message text read from stdin or argv (far above what a swarm stores; see seal's warning).
 inline constexpr std::size_t kMaxTextBytes = 1024 * 1024;
-/// The storage server refuses a `data` longer than this many base64 characters (storage-server.md §5.3).
-inline constexpr std::size_t kMaxSwarmDataChars = 76'800;
+/// The storage server's limit on a stored message: 102,400 base64 characters of `data`, i.e.
+/// retrieve::kMaxMessageBytes = 76,800 bytes decoded (storage-server.md §5.3). Client::send refuses
+/// more (envelope_too_large); seal warns. (The library is to define this once, beside
+/// kMaxMessageBytes; until then it is derived from that constant here.)
+inline constexpr std::size_t kMaxSwarmDataChars = retrieve::kMaxMessageBytes / 3 * 4;
+static_assert(kMaxSwarmDataChars == 102'400);
 
-/// Offset of the first byte that is not valid UTF-8, or nullopt.
-std::optional<std::size_t> invalid_utf8_at(std::string_view s);
+/// Offset of the first byte that is not valid UTF-8, or nullopt (the library's check).
+using session::detail::invalid_utf8_at;
 /// All of `in` (at most kMaxTextBytes), minus one trailing newline; must be valid UTF-8.
 [[nodiscard]] Expected<std::string, Failure> read_message_text(std::istream& in);
+/// The message text of seal and send: TEXT (positional[text_index]) when given, else stdin. An
+/// empty message (an empty TEXT, or no TEXT and stdin empty or closed) is a usage Failure unless
+/// --allow-empty.
+[[nodiscard]] Expected<std::string, Failure> message_text(const Args& args, std::size_t text_index);
 
 /// --timestamp, --expire-after-send/--expire-after-read, --display-name, --legacy-padding.
 struct MessageSettings {
@@ -122,7 +145,61 @@ std::string_view expiry_json_name(ExpirationType type);
 /// The attachments array of the JSON output.
 std::string attachments_json(const std::vector<proto::AttachmentPointer>& list);
 
-// Verbs. Each returns the process exit code; output goes to stdout, diagnostics to stderr.
+// ---- network feedback (feedback.cpp) ----------------------------------------------------------
+
+/// What the network verbs tell a person while they wait, and the log lines --verbose asks for.
+///   --verbose / --debug: the library's log lines (info / debug and above) on stderr, as they come.
+///   otherwise, stderr a terminal: after a couple of seconds of waiting, one status line
+///     ("waiting for the network: sending to 05ab…: 6 s, 4 requests (2 failed); last: …"),
+///     redrawn each second and erased when the wait ends.
+///   otherwise (piped, redirected): nothing.
+class Feedback {
+    struct Impl;
+
+public:
+    explicit Feedback(const Args& args);
+    ~Feedback();
+    Feedback(const Feedback&) = delete;
+    Feedback& operator=(const Feedback&) = delete;
+
+    /// For ClientOptions::log. Thread-safe; never calls back into the network.
+    network::LogFn log_fn();
+
+    /// Marks a wait for the network, until the returned object is destroyed. `net` (may be null)
+    /// is asked for its request counters.
+    class Wait {
+    public:
+        Wait(Wait&&) noexcept;
+        ~Wait();
+
+    private:
+        friend class Feedback;
+        struct State;
+        Wait(std::shared_ptr<State> s, Impl* owner);
+        std::shared_ptr<State> state_;
+        Impl* owner_ = nullptr;  // set when a status line may be drawn
+    };
+    [[nodiscard]] Wait wait(std::string what, const network::Network* net);
+    /// Something arrived (a page was printed): the current wait starts counting again.
+    void progress();
+
+    /// The message for a failed network call, after "VERB: " (none when `verb` is empty): for an
+    /// "unreachable" error kind, a sentence that says so and what to check (the network file, the
+    /// connection), then the library's detail.
+    std::string describe_failure(std::string_view verb, const Error& error) const;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Serialises writes to stdout and stderr with the status line: emit and report hold it, erase a
+/// status line Feedback may have drawn, then write.
+std::mutex& output_mutex();
+/// Erases the status line, if one is drawn. Call with output_mutex() held.
+void clear_status_line_locked();
+
+// Verbs. Each returns the process exit code; output goes to stdout, diagnostics to stderr. They
+// are called with options and argument counts already checked against their VerbSpec.
 int cmd_id(const Args& args);
 int cmd_new(const Args& args);
 int cmd_seal(const Args& args);
@@ -130,5 +207,7 @@ int cmd_open(const Args& args);
 int cmd_send(const Args& args);
 int cmd_receive(const Args& args);
 int cmd_watch(const Args& args);
+int cmd_help(const Args& args);
+int cmd_version(const Args& args);
 
 }  // namespace session::cli

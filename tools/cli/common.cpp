@@ -1,4 +1,4 @@
-// common.cpp: exit codes, phrase input and output helpers shared by the session-cli verbs.
+// common.cpp: phrase input and output helpers shared by the session-cli verbs.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "detail/file_read.hpp"
 
 namespace session::cli {
 namespace {
@@ -73,35 +74,21 @@ private:
 
 }  // namespace
 
-int exit_code_for(Errc code) noexcept {
-    // Errc is grouped by module in error.hpp; the groups map onto the documented exit codes.
-    if (code == Errc::attachment_too_large || code == Errc::attachment_bad_url) return kUsage;
-    if (code >= Errc::attachment_too_large) return kCrypto;              // a blob that does not decrypt
-    if (code >= Errc::io_error) return kUsage;                          // local files, the store
-    if (code <= Errc::session_id_wrong_prefix) return kUsage;            // input, mnemonic, Session ID
-    if (code >= Errc::onion_bad_enc_type && code < Errc::io_error) return kNetwork;  // onion, network, retrieve
-    return kCrypto;                                                       // keys, proto, envelope
-}
-
 Expected<SecretBuffer, Failure> read_phrase(const Args& args, StdinUse use, std::string& source) {
     SecretBuffer phrase;
     std::string error;
     if (const std::string* path = args.get("phrase-file")) {
         source = "--phrase-file";
-        int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return Unexpected<Failure>(usage("--phrase-file " + *path + ": cannot open: " + std::strerror(errno)));
+        // A regular file or a pipe (--phrase-file <(pass show …)), at most kMaxPhraseBytes: the
+        // rule of every file the tools read (detail/file_read.hpp).
+        auto file = detail::InputFile::open(*path, {.max_bytes = kMaxPhraseBytes, .allow_pipe = true}, "--phrase-file");
+        if (!file) return Unexpected<Failure>(usage(file.error().message));
         struct stat st {};
-        if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-            ::close(fd);
-            return Unexpected<Failure>(usage("--phrase-file " + *path + ": is a directory"));
-        }
-        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)
+        if (::stat(path->c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)
             report("warning: --phrase-file " + *path +
                    " can be read by other users; restrict it with: chmod 600 " + *path);
-        bool ok = read_secret(fd, false, phrase, error);
-        ::close(fd);
-        if (!ok) return Unexpected<Failure>(usage("--phrase-file " + *path + ": " + error));
+        auto read = file->read_all([&](std::string_view chunk) { phrase.append(chunk); });
+        if (!read) return Unexpected<Failure>(usage(read.error().message));
         return phrase;
     }
     if (const char* env = std::getenv("SESSION_MNEMONIC")) {
@@ -147,37 +134,21 @@ Expected<Identity, Failure> load_identity(const Args& args, StdinUse use) {
     return std::move(*identity);
 }
 
-Expected<void, Failure> check_usage(const Args& args, std::initializer_list<std::string_view> allowed,
-                                    std::size_t min_positional, std::size_t max_positional) {
-    for (const auto& [name, value] : args.options) {
-        if (name == "output" || name == "help" || name == "version") continue;
-        bool ok = false;
-        for (auto a : allowed) ok = ok || a == name;
-        if (!ok) return Unexpected<Failure>(usage(args.verb + " does not take --" + name + " (see --help)"));
-    }
-    const std::size_t n = args.positional.size();
-    if (n < min_positional || n > max_positional) {
-        std::string expect = min_positional == max_positional
-                                 ? std::to_string(min_positional)
-                                 : std::to_string(min_positional) + " to " + std::to_string(max_positional);
-        return Unexpected<Failure>(usage(args.verb + ": expected " + expect + " argument" +
-                                         (max_positional == 1 ? "" : "s") + ", got " + std::to_string(n) +
-                                         " (see --help)"));
-    }
-    return {};
-}
-
 std::string json_string(std::string_view s) {
     return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void emit(std::string_view line) {
+    std::lock_guard lk(output_mutex());
+    clear_status_line_locked();
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
 }
 
 void report(std::string_view message) {
+    std::lock_guard lk(output_mutex());
+    clear_status_line_locked();
     std::fputs("session-cli: ", stderr);
     std::fwrite(message.data(), 1, message.size(), stderr);
     std::fputc('\n', stderr);

@@ -8,10 +8,6 @@
 namespace session::cli {
 
 int cmd_id(const Args& args) {
-    if (auto ok = check_usage(args, {"phrase-file"}, 0, 0); !ok) {
-        report(ok.error().message);
-        return ok.error().exit_code;
-    }
     auto identity = load_identity(args, StdinUse::free);
     if (!identity) {
         report(identity.error().message);
@@ -24,10 +20,6 @@ int cmd_id(const Args& args) {
 }
 
 int cmd_new(const Args& args) {
-    if (auto ok = check_usage(args, {}, 0, 0); !ok) {
-        report(ok.error().message);
-        return ok.error().exit_code;
-    }
     auto [identity, phrase] = Identity::generate(*system_rng());
     const std::string id = identity.session_id().hex();
     // The phrase goes straight from its wiping buffer to stdout: it never sits in a std::string.

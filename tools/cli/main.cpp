@@ -1,4 +1,9 @@
-// session-cli: Session 1:1 messaging from a shell. See docs/cli.md.
+// session-cli: Session 1:1 messaging from a shell. See docs/cli.md and `man session-cli`.
+// The verbs and options are data (table.cpp); this file only dispatches.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -7,86 +12,95 @@
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+using namespace session::cli;
 
-constexpr const char* kHelp = R"(usage: session-cli [options] VERB [arguments]
+// A closed stdin, stdout or stderr (`<&-`) would be handed out by the next open(): a state file
+// could become "stdout". Each is pointed at /dev/null instead. Returns whether stdin was closed.
+bool reopen_closed_standard_fds() {
+    bool stdin_closed = false;
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        if (fd == 0) stdin_closed = true;
+        const int got = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (got >= 0 && got != fd) {
+            ::dup2(got, fd);
+            ::close(got);
+        }
+    }
+    return stdin_closed;
+}
 
-Identity (offline)
-  new                         create an identity: prints its recovery phrase and Session ID
-  id                          print the Session ID of your recovery phrase
-Messages (offline)
-  seal --to SESSION_ID        message text on stdin -> one line: the base64 `data` a swarm stores
-  open                        base64 `data` lines on stdin -> one decoded message per line
-Network
-  send SESSION_ID [TEXT]      send TEXT (or stdin, when TEXT is absent) as a 1:1 message
-  receive                     print the messages waiting in your swarm
-  watch                       poll for messages until interrupted (SIGINT/SIGTERM)
-
-Options
-  -o, --output json|text      json: one JSON object per line (default text; open defaults to json)
-  --phrase-file PATH          read the recovery phrase from PATH (first choice)
-  --network FILE              use the local network described by FILE (from session-localnet);
-                              without it: the Session mainnet
-  --to SESSION_ID             seal: the recipient
-  --timestamp MS              seal/send: the message timestamp (default: now)
-  --expire-after-send SECS    seal/send: disappear SECS seconds after sending
-  --expire-after-read SECS    seal/send: disappear SECS seconds after reading
-  --display-name NAME         seal/send: the profile name sent with the message
-  --legacy-padding            seal/send: pad to 160k-1 bytes (old desktop) instead of 160k
-  --last-hash HASH            receive/watch: only messages after this hash
-  --state FILE                receive/watch: keep what was received in FILE (no message text), so
-                              a restarted run resumes where the last one stopped and never prints
-                              a message twice (without --last-hash it resumes from FILE)
-  --interval SECS             watch: seconds between polls (default 5)
-  --count N                   watch: stop after N polls (default: until interrupted)
-  -h, --help                  this text;   --version   the version
-
-The recovery phrase is read from --phrase-file PATH, else the SESSION_MNEMONIC environment
-variable, else typed at a prompt (echo off). It is never accepted on the command line: --phrase and
---mnemonic are refused, and so is any argument that looks like a 13-word phrase. seal, open and a
-send without TEXT read their data from stdin, so they need SESSION_MNEMONIC or --phrase-file.
-
-Exit codes
-  0  success
-  1  internal error (a bug; please report it)
-  2  usage error or bad input (option, phrase, Session ID, number, file)
-  3  crypto or parse failure (a message that does not decrypt, verify or parse)
-  4  network failure (no route, timeout, refused by the swarm)
-Errors go to stderr and never contain the phrase. Reference: docs/cli.md
-)";
+int usage_failure(const std::string& message) {
+    report(message);
+    return kUsage;
+}
 
 }  // namespace
 
+namespace session::cli {
+
+int cmd_help(const Args& args) {
+    if (args.positional.empty()) {
+        std::fputs(global_help().c_str(), stdout);
+        return kOk;
+    }
+    const VerbSpec* verb = find_verb(args.positional[0]);
+    if (!verb) return usage_failure("help: unknown verb \"" + args.positional[0].substr(0, 40) + "\"");
+    std::fputs(verb_help(*verb).c_str(), stdout);
+    return kOk;
+}
+
+int cmd_version(const Args&) {
+    std::printf("session-cli %.*s\n", static_cast<int>(kVersion.size()), kVersion.data());
+    return kOk;
+}
+
+}  // namespace session::cli
+
 int main(int argc, char** argv) {
-    using namespace session::cli;
     try {
+        const bool stdin_closed = reopen_closed_standard_fds();
         auto args = parse_args(argc, argv);
         if (!args) {
             report(args.error().message);
             return args.error().exit_code;
         }
-        if (args->has("help") || args->verb == "help") {
-            std::fputs(kHelp, stdout);
+        args->stdin_closed = stdin_closed;
+
+        // Hidden options, run by the build to generate the man page and the completions.
+        if (args->has("print-man")) {
+            std::fputs(man_page().c_str(), stdout);
             return kOk;
         }
-        if (args->has("version") || args->verb == "version") {
-            std::printf("session-cli %s\n", kVersion);
+        if (const std::string* shell = args->get("print-completion")) {
+            const std::string script = completion_script(*shell);
+            if (script.empty()) return usage_failure("--print-completion: expected bash or zsh, got \"" + shell->substr(0, 40) + "\"");
+            std::fputs(script.c_str(), stdout);
             return kOk;
         }
-        const std::string& verb = args->verb;
-        if (verb.empty()) {
-            std::fputs(kHelp, stderr);
+
+        if (args->verb.empty()) {
+            if (args->has("help")) return cmd_help(*args);
+            if (args->has("version")) return cmd_version(*args);
+            std::fputs(global_help().c_str(), stderr);
             return kUsage;
         }
-        if (verb == "id") return cmd_id(*args);
-        if (verb == "new") return cmd_new(*args);
-        if (verb == "seal") return cmd_seal(*args);
-        if (verb == "open") return cmd_open(*args);
-        if (verb == "send") return cmd_send(*args);
-        if (verb == "receive") return cmd_receive(*args);
-        if (verb == "watch") return cmd_watch(*args);
-        report("unknown verb \"" + verb.substr(0, 40) + "\" (verbs: new id seal open send receive watch; see --help)");
-        return kUsage;
+        const VerbSpec* verb = find_verb(args->verb);
+        if (!verb) {
+            std::string names;
+            for (const auto& v : all_verbs()) names += " " + std::string(v.name);
+            return usage_failure("unknown verb \"" + args->verb.substr(0, 40) + "\" (verbs:" + names + "; see --help)");
+        }
+        if (args->has("help")) {  // `VERB --help`, `VERB -h`: that verb's help, whatever else is given
+            std::fputs(verb_help(*verb).c_str(), stdout);
+            return kOk;
+        }
+        if (args->has("version")) return cmd_version(*args);
+        if (auto ok = check_usage(*args, *verb); !ok) return usage_failure(ok.error().message);
+        if (verb->run != cmd_help && verb->run != cmd_version) {
+            if (auto ok = resolve_settings(*args); !ok) return usage_failure(ok.error().message);
+        }
+        return verb->run(*args);
     } catch (const std::exception& e) {
         report(std::string("internal error: ") + e.what());
         return kInternal;

@@ -1,6 +1,8 @@
 // message_verbs.cpp: `session-cli seal` and `session-cli open` (offline): the exact bytes a swarm
 // stores for a 1:1 message, without a network. Both read their data from stdin, so the phrase comes
 // from SESSION_MNEMONIC or --phrase-file.
+#include <unistd.h>
+
 #include <cctype>
 #include <cstring>
 #include <memory>
@@ -13,6 +15,7 @@
 #include "cli.hpp"
 #include "session/envelope.hpp"
 #include "session/keys.hpp"
+#include "session/retrieve.hpp"
 #include "session/rng.hpp"
 
 namespace session::cli {
@@ -74,26 +77,6 @@ private:
 
 // ---- shared with the network verbs (declared in cli.hpp) -------------------------------------
 
-std::optional<std::size_t> invalid_utf8_at(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-        if (len == 0 || i + len > s.size()) return i;
-        std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc >> 6) != 0x2) return i;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
-        const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-        if (overlong || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
-        i += len;
-    }
-    return std::nullopt;
-}
-
 Expected<std::string, Failure> read_message_text(std::istream& in) {
     std::string text;
     char buf[65536];
@@ -109,6 +92,36 @@ Expected<std::string, Failure> read_message_text(std::istream& in) {
     if (auto at = invalid_utf8_at(text))
         return Unexpected<Failure>(
             Failure{kUsage, "message text is not valid UTF-8 (first bad byte at offset " + std::to_string(*at) + ")"});
+    return text;
+}
+
+Expected<std::string, Failure> message_text(const Args& args, std::size_t text_index) {
+    const bool allow_empty = args.has("allow-empty");
+    const std::string how = "; pass --allow-empty to allow an empty message (Session apps do not display it)";
+    if (args.positional.size() > text_index) {
+        const std::string& text = args.positional[text_index];
+        if (text.size() > kMaxTextBytes)
+            return Unexpected<Failure>(
+                Failure{kUsage, "message text is larger than " + std::to_string(kMaxTextBytes) + " bytes"});
+        if (auto at = invalid_utf8_at(text))
+            return Unexpected<Failure>(Failure{
+                kUsage, "message text is not valid UTF-8 (first bad byte at offset " + std::to_string(*at) + ")"});
+        if (text.empty() && !allow_empty)
+            return Unexpected<Failure>(Failure{kUsage, args.verb + ": the message TEXT is empty" + how});
+        return text;
+    }
+    // A job started without input (cron, `<&-`, `</dev/null`) must not send a blank message.
+    if (args.stdin_closed && !allow_empty)
+        return Unexpected<Failure>(Failure{kUsage, args.verb + ": no message: stdin is closed and no TEXT was given" + how});
+    if (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO))
+        report("type the message, then Ctrl-D at the start of a line");
+    auto text = read_message_text(std::cin);
+    if (!text) return Unexpected<Failure>(text.error());
+    if (text->empty() && !allow_empty)
+        return Unexpected<Failure>(Failure{kUsage, args.verb + ": no message: stdin is empty" +
+                                                       (args.verb == "send" ? std::string(" and no TEXT was given")
+                                                                            : std::string()) +
+                                                       how});
     return text;
 }
 
@@ -189,12 +202,6 @@ std::string attachments_json(const std::vector<proto::AttachmentPointer>& list) 
 // ---- seal --------------------------------------------------------------------------------------
 
 int cmd_seal(const Args& args) {
-    if (auto ok = check_usage(args,
-                              {"phrase-file", "to", "timestamp", "expire-after-send", "expire-after-read",
-                               "display-name", "legacy-padding"},
-                              0, 0);
-        !ok)
-        return fail(ok.error());
     const std::string* to_text = args.get("to");
     if (!to_text) return fail({kUsage, "seal needs --to SESSION_ID (the recipient)"});
     auto to = parse_recipient("--to", *to_text);
@@ -203,10 +210,9 @@ int cmd_seal(const Args& args) {
     if (!settings) return fail(settings.error());
     auto self = load_identity(args, StdinUse::data);
     if (!self) return fail(self.error());
-    auto text = read_message_text(std::cin);
+    auto text = message_text(args, 0);
     if (!text) return fail(text.error());
 
-    if (text->empty()) report("warning: the message text is empty; Session apps do not display an empty message");
     envelope::OutgoingMessage m;
     m.body = std::move(*text);
     m.timestamp_ms = settings->timestamp_ms.value_or(system_clock()->now_ms());
@@ -223,7 +229,8 @@ int cmd_seal(const Args& args) {
     const std::string data = envelope::to_swarm_data(*sealed);
     if (data.size() > kMaxSwarmDataChars)
         report("warning: the sealed message is " + std::to_string(data.size()) +
-               " base64 characters; a storage server refuses more than " + std::to_string(kMaxSwarmDataChars));
+               " base64 characters; a storage server refuses more than " + std::to_string(kMaxSwarmDataChars) +
+               " (" + std::to_string(retrieve::kMaxMessageBytes) + " bytes decoded), and send refuses it too");
     if (args.format == Format::json) {
         ojson o;
         o["to"] = to->hex();
@@ -257,7 +264,6 @@ std::string message_json(const envelope::Message& m) {
 }
 
 int cmd_open(const Args& args) {
-    if (auto ok = check_usage(args, {"phrase-file"}, 0, 0); !ok) return fail(ok.error());
     auto self = load_identity(args, StdinUse::data);
     if (!self) return fail(self.error());
     const bool json = args.format.value_or(Format::json) == Format::json;

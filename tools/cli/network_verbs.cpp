@@ -1,14 +1,24 @@
 // network_verbs.cpp: `session-cli send`, `receive` and `watch`: the Client facade from a shell.
 // Without --network they use the Session mainnet; with --network FILE, the local network that
 // session-localnet described in FILE.
+#include <pthread.h>
+#include <signal.h>
+
+#include <condition_variable>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
 #include "cli.hpp"
+#include "detail/file_read.hpp"
+#include "detail/receive_state.hpp"
 #include "session/client.hpp"
+#include "session/envelope.hpp"
+#include "session/rng.hpp"
 
 namespace session::cli {
 namespace {
@@ -20,27 +30,40 @@ int fail(const Failure& f) {
     return f.exit_code;
 }
 
-Expected<Client, Failure> make_client(const Args& args, Identity identity, std::string display_name = {}) {
+// A network file is a few KiB (seeds, a CA certificate, perhaps a node list); this is far above
+// any real one and keeps a wrong path from being read into memory.
+constexpr std::uint64_t kMaxNetworkFileBytes = 8 * 1024 * 1024;
+
+// How a wait for the network is named in the status line.
+std::string short_id(const SessionId& id) { return id.hex().substr(0, 10) + "…"; }
+
+Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Identity identity,
+                                      std::string display_name = {}) {
     ClientOptions options;
-    if (const std::string* file = args.get("network")) {
-        if (file->empty()) return Unexpected<Failure>(Failure{kUsage, "--network needs a file name"});
-        options.network = *file;
+    const std::string network_label =
+        args.network_source == "--network" ? std::string("--network") : "network file (from " + args.network_source + ")";
+    if (!args.network.empty()) {
+        // The rule of every file the tools read (detail/file_read.hpp), checked here because the
+        // library reads it with its own reader (NetworkConfig::from_file).
+        if (auto ok = detail::check_input_file(args.network, {.max_bytes = kMaxNetworkFileBytes}, network_label); !ok)
+            return Unexpected<Failure>(Failure{kUsage, ok.error().message});
+        options.network = args.network;
     }
     options.display_name = std::move(display_name);
+    options.log = feedback.log_fn();
     if (const std::string* state = args.get("state")) {
         if (state->empty()) return Unexpected<Failure>(Failure{kUsage, "--state needs a file name"});
         options.state_path = *state;
     }
     auto client = Client::create(std::move(identity), std::move(options));
     if (!client) {
-        const auto code = client.error().code;
-        // A missing or malformed network file is the user's input, not a network failure.
-        const int exit = (code == Errc::io_error || code == Errc::net_config || code == Errc::invalid_argument)
-                             ? kUsage
-                             : exit_code_for(code);
-        const bool state_file = client.error().message.rfind("client: state file", 0) == 0;  // names its file
-        std::string where = args.has("network") && !state_file ? "--network " + *args.get("network") + ": " : "";
-        return Unexpected<Failure>(Failure{exit, where + client.error().message});
+        const auto& e = client.error();
+        // The network file's own errors name the file through where it came from.
+        const bool about_network_file =
+            e.code == Errc::net_config || (e.code == Errc::io_error && e.message.rfind("network:", 0) == 0);
+        const int code = exit_code_for_create(e);
+        return Unexpected<Failure>(
+            Failure{code, (about_network_file ? network_label + " " + args.network + ": " : std::string()) + e.message});
     }
     return std::move(*client);
 }
@@ -108,12 +131,12 @@ struct Receiver {
     std::string since;
 };
 
-Expected<Receiver, Failure> open_receiver(const Args& args) {
+Expected<Receiver, Failure> open_receiver(const Args& args, Feedback& feedback) {
     auto last_hash = initial_last_hash(args);
     if (!last_hash) return Unexpected<Failure>(last_hash.error());
     auto self = load_identity(args, StdinUse::free);
     if (!self) return Unexpected<Failure>(self.error());
-    auto client = make_client(args, std::move(*self));
+    auto client = make_client(args, feedback, std::move(*self));
     if (!client) return Unexpected<Failure>(client.error());
     std::string since = std::move(*last_hash);
     if (!args.has("last-hash")) {
@@ -128,55 +151,64 @@ void print_page(const ReceivedPage& page, Format format) {
     for (const auto& s : page.skipped) print_skipped(s, format);
 }
 
-// Set by SIGINT/SIGTERM; watch finishes its current poll and exits. A second signal exits at once.
-volatile std::sig_atomic_t g_stop = 0;
-
-extern "C" void on_stop_signal(int sig) {
-    if (g_stop) {
-        std::signal(sig, SIG_DFL);
-        std::raise(sig);
-    }
-    g_stop = 1;
-}
+// After Ctrl-C, how long watch lets a poll finish by itself (it does at once when it is between
+// polls or printing a page) before it leaves a poll stuck in network I/O behind and exits.
+constexpr auto kStopGrace = std::chrono::milliseconds(500);
 
 }  // namespace
 
 int cmd_send(const Args& args) {
-    if (auto ok = check_usage(args, {"phrase-file", "network", "expire-after-send", "expire-after-read", "display-name"},
-                              1, 2);
-        !ok)
-        return fail(ok.error());
     auto to = parse_recipient("recipient", args.positional[0]);
     if (!to) return fail(to.error());
     auto settings = read_message_settings(args);
     if (!settings) return fail(settings.error());
-    const bool text_on_stdin = args.positional.size() == 1;
+    const bool text_given = args.positional.size() == 2;
     std::string text;
-    if (!text_on_stdin) {
-        text = args.positional[1];
-        if (text.size() > kMaxTextBytes)
-            return fail({kUsage, "message text is larger than " + std::to_string(kMaxTextBytes) + " bytes"});
-        if (auto at = invalid_utf8_at(text))
-            return fail({kUsage, "message text is not valid UTF-8 (first bad byte at offset " + std::to_string(*at) + ")"});
+    if (text_given) {  // checked before a phrase is asked for
+        auto t = message_text(args, 1);
+        if (!t) return fail(t.error());
+        text = std::move(*t);
     }
-    auto self = load_identity(args, text_on_stdin ? StdinUse::data : StdinUse::free);
+    auto self = load_identity(args, text_given ? StdinUse::free : StdinUse::data);
     if (!self) return fail(self.error());
-    if (text_on_stdin) {
-        auto read = read_message_text(std::cin);
-        if (!read) return fail(read.error());
-        text = std::move(*read);
+    if (!text_given) {
+        auto t = message_text(args, 1);
+        if (!t) return fail(t.error());
+        text = std::move(*t);
     }
-    if (text.empty()) report("warning: sending an empty message: Session apps do not display it");
-    auto client = make_client(args, std::move(*self), settings->display_name.value_or(""));
+    // Refused here, before any network traffic: Client::send checks the stored size only after
+    // it has asked the network for the time. The same sealing (padding, profile, timer) with a
+    // timestamp of the same length gives the same size.
+    {
+        envelope::OutgoingMessage m;
+        m.body = text;
+        m.timestamp_ms = system_clock()->now_ms();
+        if (settings->display_name && !settings->display_name->empty()) m.display_name = settings->display_name;
+        m.expiration_type = settings->expiration_type;
+        m.expiration_timer = settings->expiration_timer;
+        if (auto sealed = envelope::seal(*self, *to, m); sealed) {
+            const std::size_t chars = envelope::to_swarm_data(*sealed).size();
+            if (chars > kMaxSwarmDataChars)
+                return fail({kUsage, "send: message too large: a storage server takes at most " +
+                                         std::to_string(kMaxSwarmDataChars) + " base64 characters (" +
+                                         std::to_string(retrieve::kMaxMessageBytes) + " bytes), this one needs " +
+                                         std::to_string(chars) + " (text " + std::to_string(text.size()) + " bytes)"});
+        }
+    }
+    Feedback feedback(args);
+    auto client = make_client(args, feedback, std::move(*self), settings->display_name.value_or(""));
     if (!client) return fail(client.error());
 
     SendOptions options;
     options.expiration_type = settings->expiration_type;
     options.expiration_timer = settings->expiration_timer;
-    auto sent = client->send(*to, text, options);
+    auto sent = [&] {
+        auto waiting = feedback.wait("sending to " + short_id(*to), &client->network());
+        return client->send(*to, text, options);
+    }();
     if (!sent) {
         if (sent.error().code == Errc::key_invalid) return fail({kUsage, "recipient: " + sent.error().message});
-        return fail({exit_code_for(sent.error().code), "send: " + sent.error().message});
+        return fail({exit_code_for(sent.error().code), feedback.describe_failure("send", sent.error())});
     }
     if (args.format == Format::json) {
         ojson o;
@@ -196,18 +228,21 @@ int cmd_send(const Args& args) {
 }
 
 int cmd_receive(const Args& args) {
-    if (auto ok = check_usage(args, {"phrase-file", "network", "last-hash", "state"}, 0, 0); !ok)
-        return fail(ok.error());
-    auto rx = open_receiver(args);
+    Feedback feedback(args);
+    auto rx = open_receiver(args, feedback);
     if (!rx) return fail(rx.error());
     const Format format = args.format.value_or(Format::text);
     // A page at a time: output starts with the first page and memory stays at one page however
     // large the backlog.
-    auto got = rx->client.receive_pages(rx->since, [&](ReceivedPage& page) {
-        print_page(page, format);
-        return true;
-    });
-    if (!got) return fail({exit_code_for(got.error().code), "receive: " + got.error().message});
+    auto got = [&] {
+        auto waiting = feedback.wait("polling your swarm", &rx->client.network());
+        return rx->client.receive_pages(rx->since, [&](ReceivedPage& page) {
+            print_page(page, format);
+            feedback.progress();
+            return true;
+        });
+    }();
+    if (!got) return fail({exit_code_for(got.error().code), feedback.describe_failure("receive", got.error())});
     if (format == Format::text || got->skipped > 0)
         report("receive: " + std::to_string(got->messages) + " new message(s), " + std::to_string(got->skipped) +
                " skipped; next time pass --last-hash " +
@@ -215,9 +250,9 @@ int cmd_receive(const Args& args) {
     return kOk;
 }
 
+// watch: the polls run on a thread of their own while this thread waits for SIGINT/SIGTERM with
+// sigtimedwait, so a signal is answered at once even when a poll hangs in network I/O.
 int cmd_watch(const Args& args) {
-    if (auto ok = check_usage(args, {"phrase-file", "network", "last-hash", "interval", "count", "state"}, 0, 0); !ok)
-        return fail(ok.error());
     std::uint64_t interval_s = 5;
     if (args.has("interval")) {
         auto v = parse_uint_option(args, "interval", 86'400);
@@ -232,41 +267,120 @@ int cmd_watch(const Args& args) {
         if (*v == 0) return fail({kUsage, "--count: expected at least 1 poll, got 0"});
         count = *v;
     }
-    auto rx = open_receiver(args);
+    Feedback feedback(args);
+    auto rx = open_receiver(args, feedback);
     if (!rx) return fail(rx.error());
 
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: a signal interrupts the sleep at once
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    // Blocked here, before the poller starts: it and every thread the library starts from it
+    // inherit the mask, so only sigtimedwait below ever takes these signals.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     const Format format = args.format.value_or(Format::text);
-    std::string cursor = rx->since;
-    std::uint64_t polls = 0, failures = 0;
-    while (!g_stop && (!count || polls < *count)) {
-        ++polls;
-        auto got = rx->client.receive_pages(cursor, [&](ReceivedPage& page) {
-            print_page(page, format);
-            cursor = page.last_hash;  // printed: resume after it, even if a signal stops us here
-            return !g_stop;
-        });
-        if (!got) {
-            ++failures;
-            report("watch: poll " + std::to_string(polls) + " failed (will retry): " + got.error().message);
-        } else {
-            cursor = got->last_hash;
+    struct Shared {
+        std::mutex m;
+        std::condition_variable cv;
+        bool stop = false, done = false;
+        std::string cursor;                  // after the last page printed
+        std::uint64_t polls = 0, finished = 0, failed = 0;
+        std::optional<int> fatal;            // an exit code that ends watch (not a network failure)
+        std::mutex printing;                 // held while a page is printed: never cut in half
+    } sh;
+    sh.cursor = rx->since;
+
+    std::thread poller([&] {
+        Client& client = rx->client;
+        for (;;) {
+            std::string since;
+            {
+                std::lock_guard lk(sh.m);
+                if (sh.stop) break;
+                ++sh.polls;
+                since = sh.cursor;
+            }
+            auto got = [&] {
+                auto waiting = feedback.wait("polling your swarm", &client.network());
+                return client.receive_pages(since, [&](ReceivedPage& page) {
+                    // The library has recorded the page as handed out: print it whole, even when
+                    // a stop was asked for meanwhile, then stop.
+                    std::lock_guard pl(sh.printing);
+                    print_page(page, format);
+                    feedback.progress();
+                    std::lock_guard lk(sh.m);
+                    sh.cursor = page.last_hash;
+                    return !sh.stop;
+                });
+            }();
+            std::unique_lock lk(sh.m);
+            ++sh.finished;
+            if (got) {
+                sh.cursor = got->last_hash;
+            } else if (const int code = exit_code_for(got.error().code); code != kNetwork) {
+                // A local or input problem does not go away by polling again.
+                sh.fatal = code;
+                lk.unlock();
+                report(feedback.describe_failure("watch", got.error()));
+                lk.lock();
+                break;
+            } else {
+                ++sh.failed;
+                const std::string n = std::to_string(sh.polls);
+                lk.unlock();
+                report("watch: poll " + n + " failed (will retry): " + feedback.describe_failure("", got.error()));
+                lk.lock();
+            }
+            if (count && sh.polls >= *count) break;
+            if (sh.cv.wait_for(lk, std::chrono::seconds(interval_s), [&] { return sh.stop; })) break;
         }
-        if (count && polls >= *count) break;
-        // Sleep in short steps so a signal ends the wait promptly.
-        for (std::uint64_t waited = 0; waited < interval_s * 10 && !g_stop; ++waited)
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::lock_guard lk(sh.m);
+        sh.done = true;
+        sh.cv.notify_all();
+    });
+
+    const timespec tick{0, 100'000'000};  // how often the end of the poller is looked for
+    bool signalled = false;
+    for (;;) {
+        {
+            std::lock_guard lk(sh.m);
+            if (sh.done) break;
+        }
+        if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
+            signalled = true;
+            break;
+        }
     }
-    report("watch: stopped after " + std::to_string(polls) + " poll(s)" +
-           (cursor.empty() ? std::string() : "; resume with --last-hash " + cursor));
-    if (failures == polls && polls > 0) return kNetwork;  // not one poll reached the swarm
-    return kOk;
+    bool finished = true;
+    if (signalled) {
+        std::unique_lock lk(sh.m);
+        sh.stop = true;
+        sh.cv.notify_all();
+        finished = sh.cv.wait_for(lk, kStopGrace, [&] { return sh.done; });
+    }
+    auto outcome = [&] {
+        std::lock_guard lk(sh.m);
+        // Always where to go on from: the last message printed, or that there is none yet.
+        std::string hint = sh.cursor.empty() ? "nothing received yet" : "resume with --last-hash " + sh.cursor;
+        if (const std::string* state = args.get("state"))
+            hint += (sh.cursor.empty() ? "; " : ", or ") + std::string("--state ") + *state + " alone resumes where this run stopped";
+        report("watch: stopped after " + std::to_string(sh.polls) + " poll(s); " + hint);
+        if (sh.fatal) return *sh.fatal;
+        return sh.finished > 0 && sh.failed == sh.finished ? int(kNetwork) : int(kOk);  // not one poll reached the swarm
+    };
+    if (!finished) {
+        // A poll is stuck in network I/O: leave it. Wait for a page being printed to end, say
+        // where to resume, and end the process without unwinding the thread's stack.
+        std::lock_guard pl(sh.printing);
+        const int code = outcome();
+        std::fflush(stdout);
+        std::fflush(stderr);
+        detail::StateLock::remove_lock_files_before_exit();
+        std::_Exit(code);
+    }
+    poller.join();
+    return outcome();
 }
 
 }  // namespace session::cli

@@ -1,5 +1,7 @@
 // session-localnet: runs a local Session network (seeds + storage nodes on loopback, HTTPS) until
 // SIGINT/SIGTERM. See tools/localnet/localnet.hpp for what it serves and the control protocol.
+// The network file it writes (--network-file) is removed when it stops, so a stale file cannot
+// send clients to a network that no longer runs.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include <string_view>
 
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "localnet/localnet.hpp"
@@ -22,7 +25,8 @@ constexpr const char* kUsage =
     "  --seeds N            seed endpoints on 127.0.0.1 (default 1)\n"
     "  --port-base P        seeds on P.., nodes after them, then the control port (default: ephemeral)\n"
     "  --data-dir DIR       keep messages (SQLite) and node keys in DIR (default: in memory)\n"
-    "  --network-file PATH  write the network description (JSON) once every endpoint listens\n"
+    "  --network-file PATH  write the network description (JSON) once every endpoint listens;\n"
+    "                       removed again when session-localnet stops\n"
     "  --control-port P     port of the control endpoint on 127.0.0.1 (default: ephemeral)\n"
     "  --no-control         do not serve the control endpoint\n"
     "  --relay-timeout-ms N onion relay timeout towards a silent node (default 30000)\n"
@@ -34,6 +38,27 @@ constexpr const char* kUsage =
     "  --file-expiry-s N    lifetime of an upload in seconds (default 1814400, 3 weeks)\n"
     "  --quiet              print nothing but errors\n"
     "  --help               this text\n";
+
+// The network file this process wrote: removed at exit only if the path still names that very
+// file (another session-localnet may have written its own there since).
+struct WrittenFile {
+    std::string path;
+    dev_t dev = 0;
+    ino_t ino = 0;
+
+    void remember(const std::string& p) {
+        struct stat st {};
+        if (::stat(p.c_str(), &st) != 0) return;
+        path = p;
+        dev = st.st_dev;
+        ino = st.st_ino;
+    }
+    ~WrittenFile() {
+        struct stat st {};
+        if (!path.empty() && ::lstat(path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+            ::unlink(path.c_str());
+    }
+};
 
 bool parse_number(const char* s, unsigned long long max, unsigned long long& out) {
     if (!s || !*s) return false;
@@ -122,11 +147,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "session-localnet: %s\n", net.error().message.c_str());
         return 1;
     }
+    WrittenFile written;  // removed on every return below
     if (!network_file.empty()) {
         if (auto r = (*net)->write_network_file(network_file); !r) {
             std::fprintf(stderr, "session-localnet: %s\n", r.error().message.c_str());
             return 1;
         }
+        written.remember(network_file);
     }
     if (!quiet) {
         for (const auto& s : (*net)->seed_urls()) std::printf("seed     %s\n", s.c_str());
@@ -153,6 +180,7 @@ int main(int argc, char** argv) {
     }
     close(fd);
     (*net)->stop();
-    if (!quiet) std::printf("stopped (signal %u)\n", info.ssi_signo);
+    if (!quiet) std::printf("stopped (signal %u)%s\n", info.ssi_signo,
+                            network_file.empty() ? "" : ("; removed " + network_file).c_str());
     return 0;
 }

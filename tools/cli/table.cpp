@@ -1,0 +1,221 @@
+// table.cpp: every verb and option of session-cli, as data (see spec.hpp). The parser, the help,
+// the man page and the shell completions are all generated from these two tables.
+#include <stdexcept>
+
+#include "cli.hpp"
+
+namespace session::cli {
+namespace {
+
+constexpr OptionSpec kOptions[] = {
+    // ---- global: every verb accepts them (an alias may always add --network or -o) ----------
+    {.name = "output", .short_name = 'o', .metavar = "json|text", .kind = ValueKind::format,
+     .help = "json: one JSON object per line; text: for people (default text; open: json)",
+     .scope = Scope::global},
+    {.name = "network", .metavar = "FILE", .kind = ValueKind::file,
+     .help = "the network: a network file written by session-localnet, or mainnet (the default); "
+             "offline verbs accept and ignore it",
+     .scope = Scope::global},
+    {.name = "verbose", .help = "print the library's log lines (info and above) on stderr; never a secret",
+     .scope = Scope::global},
+    {.name = "debug", .help = "like --verbose, with the debug lines too", .scope = Scope::global},
+    {.name = "help", .short_name = 'h', .help = "print help (for the verb, when one is given) and exit",
+     .scope = Scope::global},
+    {.name = "version", .help = "print the version and exit", .scope = Scope::global},
+
+    // ---- taken by the verbs that list them --------------------------------------------------
+    {.name = "phrase-file", .metavar = "PATH", .kind = ValueKind::file,
+     .help = "read the recovery phrase from PATH (a regular file or a pipe, at most 4096 bytes)"},
+    {.name = "to", .metavar = "SESSION_ID", .kind = ValueKind::session_id, .help = "the recipient (required)"},
+    {.name = "timestamp", .metavar = "MS", .kind = ValueKind::number,
+     .help = "the message time in Unix milliseconds (default: now)"},
+    {.name = "expire-after-send", .metavar = "SECS", .kind = ValueKind::number,
+     .help = "a disappearing message, deleted SECS seconds after sending"},
+    {.name = "expire-after-read", .metavar = "SECS", .kind = ValueKind::number,
+     .help = "a disappearing message, deleted SECS seconds after reading"},
+    {.name = "display-name", .metavar = "NAME", .kind = ValueKind::text,
+     .help = "the profile name sent with the message"},
+    {.name = "legacy-padding", .help = "pad to 160k-1 bytes (old desktop) instead of multiples of 160"},
+    {.name = "allow-empty", .help = "allow an empty message (Session apps do not display one)"},
+    {.name = "last-hash", .metavar = "HASH", .kind = ValueKind::hash, .help = "only messages after this hash"},
+    {.name = "state", .metavar = "FILE", .kind = ValueKind::file,
+     .help = "keep what was received in FILE (no message text): a restarted run resumes there and never "
+             "prints a message twice"},
+    {.name = "interval", .metavar = "SECS", .kind = ValueKind::number,
+     .help = "seconds between polls, 1 to 86400 (default 5)"},
+    {.name = "count", .metavar = "N", .kind = ValueKind::number, .help = "stop after N polls (default: until stopped)"},
+
+    // ---- hidden: run by the build to generate the man page and completions -------------------
+    {.name = "print-man", .help = "print the man page (roff)", .scope = Scope::hidden},
+    {.name = "print-completion", .metavar = "SHELL", .kind = ValueKind::shell,
+     .help = "print the completion script for bash or zsh", .scope = Scope::hidden},
+};
+
+constexpr VerbSpec kVerbs[] = {
+    {.name = "new",
+     .group = kGroupIdentity,
+     .summary = "create an identity: print its recovery phrase and Session ID",
+     .description =
+         "Creates a random identity (16 bytes from libsodium's random generator) and prints its 13-word "
+         "recovery phrase (line 1) and its Session ID (line 2); with -o json, "
+         "{\"phrase\", \"session_id\"}. A reminder goes to stderr.\n\n"
+         "Keep the phrase secret: anyone who has it can read and send your messages, and it is the only way "
+         "to restore the account. Store it in a file only you can read (chmod 600) or a password manager.",
+     .run = cmd_new},
+    {.name = "id",
+     .group = kGroupIdentity,
+     .summary = "print the Session ID of your recovery phrase",
+     .description = "Prints the Session ID (05 and 64 hex digits) of your recovery phrase; with -o json, "
+                    "{\"session_id\"}. Offline.",
+     .options = "phrase-file",
+     .run = cmd_id},
+    {.name = "seal",
+     .group = kGroupMessages,
+     .usage = "--to SESSION_ID",
+     .summary = "message text on stdin -> one line: the base64 data a swarm stores",
+     .description =
+         "Reads the message text from stdin and prints, on one line, the base64 data a swarm would store "
+         "for the recipient: exactly what send stores. Offline: nothing is sent. The text is at most 1 MiB "
+         "of UTF-8; one trailing newline (the shell's) is dropped. An empty text needs --allow-empty.\n\n"
+         "A storage server refuses data longer than 102,400 base64 characters (76,800 bytes decoded); a "
+         "longer result is printed with a warning. With -o json: {\"to\", \"timestamp\", \"data\"}.",
+     .options = "phrase-file to timestamp expire-after-send expire-after-read display-name legacy-padding allow-empty",
+     .run = cmd_seal},
+    {.name = "open",
+     .group = kGroupMessages,
+     .summary = "base64 data lines on stdin -> one decoded message per line",
+     .description =
+         "Reads base64 data values, one per line, opens each as the recipient and prints one line per input "
+         "line (JSON by default): the sender, kind, body, timestamps, timer and attachments. A line that "
+         "cannot be opened prints {\"line\", \"error\"} and open continues with the next one; the exit code "
+         "is then 3.",
+     .options = "phrase-file",
+     .run = cmd_open},
+    {.name = "send",
+     .group = kGroupNetwork,
+     .usage = "SESSION_ID [TEXT]",
+     .min_args = 1,
+     .max_args = 2,
+     .arg_kinds = {ValueKind::session_id, ValueKind::text},
+     .summary = "send TEXT (or stdin, when TEXT is absent) as a 1:1 message",
+     .description =
+         "Sends TEXT, or stdin when TEXT is absent (the rules of seal), to SESSION_ID through an onion "
+         "request to the recipient's swarm. Sending to your own Session ID is Note to Self. An empty "
+         "message (an empty TEXT, or no TEXT and an empty or closed stdin) is refused unless --allow-empty, "
+         "so a job without input never sends a blank message.\n\n"
+         "Prints the stored message's hash (and the swarm's confirmation on stderr); with -o json, "
+         "{\"to\", \"hash\", \"timestamp\", \"expiry_ms\", \"confirmed\", \"swarm_members\"}. The timestamp "
+         "is the network's time.",
+     .options = "phrase-file expire-after-send expire-after-read display-name allow-empty",
+     .run = cmd_send},
+    {.name = "receive",
+     .group = kGroupNetwork,
+     .summary = "print the messages waiting in your swarm",
+     .description =
+         "Polls your swarm once and prints the messages stored after --last-hash (without it, all the swarm "
+         "holds, up to 14 days), page by page as they arrive. Items that cannot be opened are reported "
+         "(JSON {\"hash\", \"stored_timestamp\", \"error\"}; text: on stderr) and do not change the exit "
+         "code.\n\n"
+         "--state FILE keeps what was received (hashes, no message text) and, without --last-hash, resumes "
+         "where the last run with FILE stopped; a restarted run never prints a message twice. One run at a "
+         "time per FILE.",
+     .options = "phrase-file last-hash state",
+     .run = cmd_receive},
+    {.name = "watch",
+     .group = kGroupNetwork,
+     .summary = "poll for new messages until stopped (Ctrl-C, SIGTERM or --count)",
+     .description =
+         "Polls like receive every --interval seconds and prints each new message once. A poll that fails "
+         "for a network reason is reported and retried; any other failure (such as a --state file that "
+         "cannot be written) ends watch at once with its exit code.\n\n"
+         "Ctrl-C (SIGINT) or SIGTERM stops it at once, even in the middle of a poll, and prints where to "
+         "resume (--last-hash H).",
+     .options = "phrase-file last-hash state interval count",
+     .run = cmd_watch},
+    {.name = "help",
+     .group = kGroupOther,
+     .usage = "[VERB]",
+     .max_args = 1,
+     .arg_kinds = {ValueKind::verb, ValueKind::none},
+     .summary = "print help for session-cli, or for VERB",
+     .description = "Prints the overview, or the help of VERB (the same as session-cli VERB --help).",
+     .run = cmd_help},
+    {.name = "version",
+     .group = kGroupOther,
+     .summary = "print the version",
+     .description = "Prints \"session-cli VERSION\".",
+     .run = cmd_version},
+};
+
+constexpr SettingDoc kEnvironment[] = {
+    {"SESSION_MNEMONIC", "the recovery phrase, when --phrase-file is not given"},
+    {"SESSION_NETWORK", "the network when --network is not given: a network file, or mainnet"},
+    {"SESSION_OUTPUT", "the output format when -o is not given: json or text"},
+    {"XDG_CONFIG_HOME", "where the config file is looked for: $XDG_CONFIG_HOME/session-cli/config "
+                        "(default ~/.config/session-cli/config)"},
+};
+
+constexpr SettingDoc kConfigKeys[] = {
+    {"network", "a network file, or mainnet (a relative path is relative to the config file's directory; "
+                "~/ is your home directory)"},
+    {"output", "json or text"},
+};
+
+}  // namespace
+
+std::span<const OptionSpec> all_options() { return kOptions; }
+std::span<const VerbSpec> all_verbs() { return kVerbs; }
+std::span<const SettingDoc> environment_variables() { return kEnvironment; }
+std::span<const SettingDoc> config_keys() { return kConfigKeys; }
+
+const VerbSpec* find_verb(std::string_view name) {
+    for (const auto& v : kVerbs)
+        if (v.name == name) return &v;
+    return nullptr;
+}
+
+const OptionSpec* find_option(std::string_view long_name) {
+    for (const auto& o : kOptions)
+        if (o.name == long_name) return &o;
+    return nullptr;
+}
+
+const OptionSpec* find_short_option(char c) {
+    for (const auto& o : kOptions)
+        if (o.short_name != 0 && o.short_name == c) return &o;
+    return nullptr;
+}
+
+std::vector<const OptionSpec*> verb_options(const VerbSpec& verb) {
+    std::vector<const OptionSpec*> out;
+    std::string_view rest = verb.options;
+    while (!rest.empty()) {
+        const auto space = rest.find(' ');
+        const std::string_view name = rest.substr(0, space);
+        rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+        if (name.empty()) continue;
+        const OptionSpec* o = find_option(name);
+        if (!o || o->scope != Scope::verb)
+            throw std::logic_error("session-cli table: verb " + std::string(verb.name) + " lists unknown option " +
+                                   std::string(name));
+        out.push_back(o);
+    }
+    return out;
+}
+
+std::vector<const OptionSpec*> global_options() {
+    std::vector<const OptionSpec*> out;
+    for (const auto& o : kOptions)
+        if (o.scope == Scope::global) out.push_back(&o);
+    return out;
+}
+
+bool verb_accepts(const VerbSpec& verb, const OptionSpec& option) {
+    if (option.scope == Scope::global) return true;
+    if (option.scope == Scope::hidden) return false;
+    for (const OptionSpec* o : verb_options(verb))
+        if (o == &option) return true;
+    return false;
+}
+
+}  // namespace session::cli
