@@ -21,9 +21,9 @@
 #include <thread>
 #include <unordered_map>
 
-#include "detail/net_parse.hpp"
-#include "detail/net_paths.hpp"
-#include "detail/net_seeds.hpp"
+#include "network/parse.hpp"
+#include "network/paths.hpp"
+#include "network/seeds.hpp"
 #include "session/swarm.hpp"
 
 namespace session::network {

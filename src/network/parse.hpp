@@ -1,5 +1,5 @@
 #pragma once
-// net_parse.hpp: parsing node lists and RPC replies for the network module (private).
+// parse.hpp: parsing node lists and RPC replies for the network module (private).
 // Every function is pure: bytes in, a Result out; errors are net_bad_response or net_config with the
 // offending field and position named.
 #include <cstdint>

@@ -1,5 +1,5 @@
-// net_parse.cpp: node lists and RPC replies (see net_parse.hpp).
-#include "detail/net_parse.hpp"
+// parse.cpp: node lists and RPC replies (see parse.hpp).
+#include "network/parse.hpp"
 
 #include <charconv>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-// net_seeds.hpp: the pinned mainnet seed nodes (private to the network module).
+// seeds.hpp: the pinned mainnet seed nodes (private to the network module).
 #include <string_view>
 #include <vector>
 

@@ -1,5 +1,5 @@
-// net_paths.cpp: onion path selection rules (see net_paths.hpp).
-#include "detail/net_paths.hpp"
+// paths.cpp: onion path selection rules (see paths.hpp).
+#include "network/paths.hpp"
 
 #include <algorithm>
 #include <set>

@@ -1,5 +1,5 @@
 #pragma once
-// net_paths.hpp: onion path selection rules (private to the network module; pure functions so the
+// paths.hpp: onion path selection rules (private to the network module; pure functions so the
 // rules are unit-tested without a network).
 //   * one node per /24 subnet ("a.b.c") on public addresses, as session-desktop and libsession
 //     [ls-new] do; on loopback (127.0.0.0/8, a local network) one node per IP, as libquic does;
