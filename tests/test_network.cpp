@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "network/parse.hpp"
+#include "network/seeds.hpp"
 #include "test_network_support.hpp"
 
 using namespace session;

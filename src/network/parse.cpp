@@ -185,11 +185,6 @@ std::optional<std::int64_t> find_timestamp(std::string_view body) {
     return std::nullopt;
 }
 
-std::string seed_request_body() {
-    // Key order and spelling as session-desktop's SeedNodeAPI.ts (protocol.md §5.1).
-    return R"({"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"requested_unlock_height":true,"height":true}}})";
-}
-
 std::string pool_refresh_params() {
     return R"({"endpoint":"get_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"storage_server_version":true,"swarm_id":true}}})";
 }

@@ -39,8 +39,6 @@ bool node_usable(const Snode& n);
 /// The "t" field (ms) of a JSON body, if any (also looks into the first batch result).
 std::optional<std::int64_t> find_timestamp(std::string_view body);
 
-/// The body of the seed request, exactly as session-desktop sends it (protocol.md §5.1).
-std::string seed_request_body();
 /// The params of oxend_request get_service_nodes for a pool refresh through a snode (desktop's
 /// fields plus swarm_id, as libsession asks for it).
 std::string pool_refresh_params();
