@@ -5,7 +5,10 @@
 #include "session/network.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <thread>
 #include <unistd.h>
 
@@ -488,6 +491,61 @@ TEST_CASE("network: a log callback receives lines without secrets", "[network][l
         CHECK(l.rfind("network: ", 0) == 0);
         CHECK(l.find(kData) == std::string::npos);  // message data never logged
     }
+}
+
+TEST_CASE("network: the log callback may call back into the Network", "[network][log]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    auto o = fake_options(fake);
+    std::shared_ptr<Network> net;
+    std::atomic<int> lines{0};
+    o.log = [&](LogLevel, std::string_view) {
+        // Each of these takes a lock of the Network: the callback must not run under one.
+        (void)net->stats();
+        (void)net->snode_pool();
+        (void)net->paths();
+        ++lines;
+    };
+    net = std::make_shared<Network>(std::move(o));
+    // Work that logs from inside the pool, the paths and the swarm cache: bootstrap, paths built, a
+    // guard struck out, a relay replaced, a 421.
+    auto work = std::async(std::launch::async, [&] {
+        const auto acct = account(35);
+        if (!net->store(acct, 0, kData, 60'000)) return false;
+        fake->by_key(net->paths().at(0).at(0).ed25519())->down = true;
+        fake->by_key(net->paths().at(1).at(1).ed25519())->unknown = true;
+        for (int i = 0; i < 6; ++i)
+            if (!net->store(acct, 0, base64_encode(to_bytes("l" + std::to_string(i))), 60'000)) return false;
+        auto sw = net->get_swarm(acct);
+        if (!sw) return false;
+        fake->moved[acct.hex()] = *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+        return static_cast<bool>(net->store(acct, 0, base64_encode(to_bytes("moved")), 60'000));
+    });
+    if (work.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+        FAIL_CHECK("deadlock: the log callback ran under a lock of the Network");
+        std::quick_exit(1);  // the worker is stuck on a lock: nothing left to unwind
+    }
+    CHECK(work.get());
+    CHECK(lines > 5);
+}
+
+TEST_CASE("network: seed requests run on the injected executor, which executor() returns", "[network][threads]") {
+    struct Counting final : Executor {
+        std::shared_ptr<Executor> inner = make_thread_pool();
+        std::atomic<int> posted{0};
+        void post(std::function<void()> task) override {
+            ++posted;
+            inner->post(std::move(task));
+        }
+    };
+    auto exec = std::make_shared<Counting>();
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    auto o = fake_options(fake);
+    o.executor = exec;
+    Network net(std::move(o));
+    CHECK(&net.executor() == exec.get());
+    REQUIRE(net.bootstrap());
+    CHECK(exec->posted >= 1);
+    CHECK(static_cast<std::uint64_t>(exec->posted) >= net.stats().seed_requests);
 }
 
 TEST_CASE("network: a batch whose sub-requests all got 421 is handled as a 421", "[network][swarm]") {

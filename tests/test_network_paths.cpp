@@ -108,10 +108,3 @@ TEST_CASE("network: pick_replacement keeps the other hops and their subnets", "[
     std::vector<Snode> excl{pool[4]};
     CHECK_FALSE(nd::pick_replacement(pool, path, 1, excl, rng));
 }
-
-TEST_CASE("network: median takes the lower middle", "[network][clock]") {
-    CHECK(nd::median({5}) == 5);
-    CHECK(nd::median({3, 1, 2}) == 2);
-    CHECK(nd::median({-180000, -180100, 5000}) == -180000);
-    CHECK(nd::median({4, 1, 3, 2}) == 2);
-}

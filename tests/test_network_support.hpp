@@ -90,6 +90,7 @@ public:
     std::atomic<int> onion_posts{0};
     std::map<std::string, std::uint64_t> moved;  // account hex → swarm id
     std::string last_seed_body;
+    std::vector<std::pair<std::string, std::string>> last_onion_headers;  // of the last onion POST
     std::map<std::string, int> attempts_by_method;  // onion posts by the RPC inside, failed ones too
     std::mutex m;
 
@@ -152,6 +153,7 @@ public:
         REQUIRE(req.url.ends_with("/onion_req/v2"));
         CHECK_FALSE(req.tls.verify);
         ++onion_posts;
+        last_onion_headers = req.headers;
         ++attempts_by_method[final_method(*guard, req.body)];
         if (guard->down) return unexpected(Errc::net_connect, "fake: connection refused");
         ++guard->as_guard;

@@ -1,8 +1,11 @@
 // parse.cpp: node lists and RPC replies (see parse.hpp).
 #include "network/parse.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
+
+#include "session/keys.hpp"
 
 namespace session::network::detail {
 
@@ -199,6 +202,97 @@ std::optional<Ed25519PublicKey> next_node_not_found(std::string_view body) {
     Ed25519PublicKey k;
     k.bytes = *arr;
     return k;
+}
+
+std::optional<BatchFailure> uniform_batch_failure(std::string_view text) {
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    auto results = j.find("results");
+    if (results == j.end() || !results->is_array() || results->empty()) return std::nullopt;
+    std::optional<int> code;
+    for (const auto& r : *results) {
+        if (!r.is_object() || !r.contains("code") || !r["code"].is_number_integer()) return std::nullopt;
+        const int c = r["code"].get<int>();
+        if ((c >= 200 && c < 300) || (code && *code != c)) return std::nullopt;
+        code = c;
+    }
+    const json& body = (*results)[0].contains("body") ? (*results)[0]["body"] : json();
+    return BatchFailure{*code, body.is_string() ? body.get<std::string>() : body.dump()};
+}
+
+Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected, const Snode& entry) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return bad(Errc::net_bad_response, "store reply from " + entry.address() + ": not a JSON object");
+    StoreResult out;
+    out.hash = expected;
+    out.entry = entry;
+    if (auto sw = j.find("swarm"); sw != j.end() && sw->is_object()) {
+        for (const auto& [key, v] : sw->items()) {
+            auto ed = from_hex_array<32>(key);
+            if (!ed) continue;
+            StoreNodeResult nr;
+            nr.node.bytes = *ed;
+            if (!v.is_object()) {
+                nr.failure = "malformed entry";
+            } else if (v.value("failed", false)) {
+                if (v.value("timeout", false)) nr.failure = "timeout";
+                else if (v.contains("code"))
+                    nr.failure = "code " + (v["code"].is_string() ? v["code"].get<std::string>() : v["code"].dump()) +
+                                 ": " + quote(v.value("reason", std::string{}));
+                else if (v.value("bad_peer_response", false)) nr.failure = "bad peer response";
+                else if (v.value("query_failure", false)) nr.failure = "query failure";
+                else nr.failure = "failed";
+            } else {
+                nr.hash = v.value("hash", std::string{});
+                nr.signature = v.value("signature", std::string{});
+                if (auto e = v.find("expiry"); e != v.end() && e->is_number_integer()) nr.expiry_ms = e->get<std::int64_t>();
+                nr.already = v.value("already", false);
+                auto sig = base64_decode(nr.signature);
+                // The node signs the ASCII hash with its Ed25519 key (storage-server.md §4.6).
+                nr.signature_valid = sig && sig->size() == kEd25519SignatureBytes && verify(nr.node, as_bytes(nr.hash), *sig);
+                nr.ok = nr.signature_valid && nr.hash == expected;
+                if (!nr.signature_valid) nr.failure = "bad signature";
+                else if (nr.hash != expected) nr.failure = "hash mismatch: " + quote(nr.hash);
+            }
+            if (nr.node == entry.keys.ed25519 && nr.ok) out.expiry_ms = nr.expiry_ms;
+            out.nodes.push_back(std::move(nr));
+        }
+    }
+    if (out.confirmed() == 0)
+        return bad(Errc::net_bad_response, "store via " + entry.address() + ": no swarm member confirmed hash " + expected +
+                                               " (" + std::to_string(out.nodes.size()) + " entries)");
+    if (out.expiry_ms == 0)
+        for (const auto& n : out.nodes)
+            if (n.ok) out.expiry_ms = std::max(out.expiry_ms, n.expiry_ms);
+    return out;
+}
+
+Result<InfoResult> parse_info_reply(std::string_view body, const Snode& from) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return bad(Errc::net_bad_response, "info from " + from.address() + ": not a JSON object");
+    InfoResult out;
+    auto ints = [](const json& a) {
+        std::vector<int> v;
+        if (a.is_array())
+            for (const auto& e : a)
+                if (e.is_number_integer()) v.push_back(e.get<int>());
+        return v;
+    };
+    if (auto v = j.find("version"); v != j.end()) out.version = ints(*v);
+    if (auto h = j.find("hf"); h != j.end()) out.hardfork = ints(*h);
+    if (auto t = j.find("timestamp"); t != j.end() && t->is_number_integer()) out.timestamp_ms = t->get<std::int64_t>();
+    else if (auto t2 = find_timestamp(body)) out.timestamp_ms = *t2;
+    else return bad(Errc::net_bad_response, "info from " + from.address() + ": no timestamp");
+    return out;
+}
+
+std::string quote(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, kQuoteBytes)) out.push_back((c >= 0x20 && c < 0x7f) ? c : '?');
+    if (s.size() > kQuoteBytes) out += "…";
+    return out;
 }
 
 std::string pool_line(const Snode& n) {

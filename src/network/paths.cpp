@@ -79,9 +79,138 @@ std::optional<Snode> pick_replacement(std::span<const Snode> candidates, std::sp
     return ok[session::random_below(rng, ok.size())];
 }
 
-std::int64_t median(std::vector<std::int64_t> v) {
-    std::sort(v.begin(), v.end());
-    return v[(v.size() - 1) / 2];
+// ---- the path set ------------------------------------------------------------------------------
+
+PathSet::PathSet(const NetworkConfig& config, Rng& rng, const Logger& log) : cfg_(config), rng_(rng), log_(log) {}
+
+std::vector<Snode> PathSet::avoid_locked(std::span<const Snode> failing) const {
+    // Soft rule for new paths: avoid nodes of the other paths and nodes with recent failures (a dead
+    // relay is not re-used while healthy nodes remain).
+    std::vector<Snode> out;
+    for (const auto& p : paths_) out.insert(out.end(), p.nodes.begin(), p.nodes.end());
+    out.insert(out.end(), failing.begin(), failing.end());
+    return out;
+}
+
+PathSet::Choice PathSet::choose(const Snode& dest, const std::set<std::uint64_t>& failed, std::span<const Snode> suspects,
+                                std::span<const Snode> usable, std::span<const Snode> failing) {
+    Choice out;
+    Locked lock(m_);
+    while (paths_.size() < cfg_.path_count) {
+        auto p = pick_path(usable, cfg_.path_length, {}, avoid_locked(failing), rng_, suspects);
+        if (!p) break;
+        paths_.push_back(Path{next_id_++, std::move(*p), 0});
+        ++builds_;
+        std::string desc;
+        for (const auto& n : paths_.back().nodes) desc += (desc.empty() ? "" : " → ") + n.address();
+        log_(LogLevel::debug, "network: path " + std::to_string(paths_.back().id) + " built: " + desc);
+    }
+    auto suspect = [&](const Path& p) {
+        return std::any_of(p.nodes.begin(), p.nodes.end(), [&](const Snode& n) { return suspicion(suspects, n) > 0; });
+    };
+    std::vector<std::size_t> fresh, tried;
+    for (std::size_t i = 0; i < paths_.size(); ++i) {
+        if (path_touches(paths_[i].nodes, dest)) continue;
+        if (failed.count(paths_[i].id)) tried.push_back(i);
+        else if (!suspect(paths_[i])) fresh.push_back(i);
+        // else: untried but holding a suspect: not used in this call, not penalised either.
+    }
+    if (!fresh.empty()) {
+        out.path = paths_[fresh[random_below(rng_, fresh.size())]];
+        return out;
+    }
+
+    // The nodes of paths that failed during this call are suspects: a new path takes them only if
+    // the pool has nothing else.
+    const std::vector<Snode> excl{dest};
+    auto p = pick_path(usable, cfg_.path_length, excl, avoid_locked(failing), rng_, suspects);
+    if (!p) {
+        if (!tried.empty()) out.path = paths_[tried[random_below(rng_, tried.size())]];
+        return out;
+    }
+    ++builds_;
+    if (!tried.empty()) {
+        // Every kept path failed during this call: replace the worst one. Its nodes get a strike
+        // (cleared by their next success) so new paths avoid them.
+        std::size_t worst = tried[0];
+        for (auto i : tried)
+            if (paths_[i].strikes > paths_[worst].strikes) worst = i;
+        log_(LogLevel::debug, "network: path " + std::to_string(paths_[worst].id) + " replaced after failures");
+        out.demoted = std::move(paths_[worst].nodes);
+        paths_[worst] = Path{next_id_++, std::move(*p), 0};
+        out.path = paths_[worst];
+        return out;
+    }
+    // Every kept path touches the destination or a suspect: a one-off path that avoids them.
+    out.path = Path{0, std::move(*p), 0};
+    return out;
+}
+
+void PathSet::remove_node(const Ed25519PublicKey& key, std::span<const Snode> usable) {
+    Locked lock(m_);
+    for (std::size_t p = 0; p < paths_.size();) {
+        auto& nodes = paths_[p].nodes;
+        auto it = std::find_if(nodes.begin(), nodes.end(), [&](const Snode& n) { return n.keys.ed25519 == key; });
+        if (it == nodes.end()) {
+            ++p;
+            continue;
+        }
+        const auto idx = static_cast<std::size_t>(it - nodes.begin());
+        std::optional<Snode> repl;
+        if (idx != 0) {
+            std::vector<Snode> others;
+            for (std::size_t q = 0; q < paths_.size(); ++q)
+                if (q != p) others.insert(others.end(), paths_[q].nodes.begin(), paths_[q].nodes.end());
+            repl = pick_replacement(usable, nodes, idx, {}, rng_, others);
+        }
+        if (repl) {
+            log_(LogLevel::info, "network: path " + std::to_string(paths_[p].id) + ": replaced node " + it->address() +
+                                     " with " + repl->address());
+            *it = *repl;
+            ++p;
+        } else {
+            log_(LogLevel::info, "network: path " + std::to_string(paths_[p].id) + " dropped (node " + it->address() +
+                                     " failed)");
+            paths_.erase(paths_.begin() + static_cast<std::ptrdiff_t>(p));
+        }
+    }
+}
+
+std::optional<std::vector<Snode>> PathSet::strike(std::uint64_t id) {
+    Locked lock(m_);
+    auto it = std::find_if(paths_.begin(), paths_.end(), [&](const Path& p) { return p.id == id; });
+    if (it == paths_.end()) return std::nullopt;
+    if (++it->strikes < cfg_.strike_threshold) return std::nullopt;
+    auto nodes = std::move(it->nodes);
+    log_(LogLevel::info, "network: path " + std::to_string(id) + " failed " + std::to_string(it->strikes) + " times: dropped");
+    paths_.erase(it);
+    return nodes;
+}
+
+void PathSet::drop(std::uint64_t id) {
+    Locked lock(m_);
+    std::erase_if(paths_, [&](const Path& p) { return p.id == id; });
+}
+
+void PathSet::succeeded(std::uint64_t id) {
+    Locked lock(m_);
+    for (auto& p : paths_)
+        if (p.id == id) p.strikes = 0;
+}
+
+void PathSet::keep_only(std::span<const Snode> pool) {
+    Locked lock(m_);
+    std::erase_if(paths_, [&](const Path& p) {
+        return std::any_of(p.nodes.begin(), p.nodes.end(),
+                           [&](const Snode& n) { return std::find(pool.begin(), pool.end(), n) == pool.end(); });
+    });
+}
+
+std::vector<std::vector<Snode>> PathSet::snapshot() const {
+    Locked lock(m_);
+    std::vector<std::vector<Snode>> out;
+    for (const auto& p : paths_) out.push_back(p.nodes);
+    return out;
 }
 
 }  // namespace session::network::detail
