@@ -214,13 +214,15 @@ Result<Swarm> Network::get_swarm(const SessionId& account) {
 
 Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, std::string_view data_b64,
                                    std::int64_t ttl_ms) {
-    // The storage server's limit on `data` (storage-server.md §5.3): 102 400 base64 characters.
-    constexpr std::size_t kMaxStoreDataB64 = 102400;
-    if (data_b64.size() > kMaxStoreDataB64)
-        return unexpected(Errc::net_too_large, "network: store: data is " + std::to_string(data_b64.size()) +
-                                                   " base64 characters, the limit is " + std::to_string(kMaxStoreDataB64));
+    // The storage server's limits (storage-server.md §5.3), checked before any request.
+    if (data_b64.size() > kMaxStoreDataChars)
+        return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataChars) +
+                                                   " base64 characters, got " + std::to_string(data_b64.size()));
     auto raw = base64_decode(data_b64);
     if (!raw) return unexpected(Errc::invalid_argument, "network: store: data: " + raw.error().message);
+    if (raw->size() > kMaxStoreDataBytes)
+        return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataBytes) +
+                                                   " bytes decoded, got " + std::to_string(raw->size()));
     auto p = impl_->ensure_pool();
     if (!p) return unexpected(p.error());
     const std::string expected = swarm::message_hash(recipient.bytes(), ns, *raw);

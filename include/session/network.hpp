@@ -194,6 +194,13 @@ struct NetworkConfig {
     [[nodiscard]] static Result<NetworkConfig> from_json(std::string_view json_text);
 };
 
+// ---- protocol limits -------------------------------------------------------------------------
+
+/// The storage server's limit on a stored message (storage-server.md §5.3): `data` at most
+/// 102,400 base64 characters, i.e. 76,800 bytes decoded. Checked by Network::store before any I/O.
+inline constexpr std::size_t kMaxStoreDataChars = 102'400;
+inline constexpr std::size_t kMaxStoreDataBytes = 76'800;
+
 // ---- results ---------------------------------------------------------------------------------
 
 /// Builds the JSON text of an RPC's "params" object for the given network time (ms). It is called
@@ -291,10 +298,12 @@ public:
     /// onion to a random node. Errors: net_no_nodes, net_bad_response, transport errors.
     [[nodiscard]] Result<Swarm> get_swarm(const SessionId& account);
 
-    /// Stores `data_b64` (standard base64, <= 102400 chars) for `recipient` in namespace `ns`
-    /// (unauthenticated: public-inbox namespaces, e.g. 0) with the given TTL, via one swarm member.
+    /// Stores `data_b64` (standard base64, <= kMaxStoreDataChars characters, <= kMaxStoreDataBytes
+    /// decoded) for `recipient` in namespace `ns` (unauthenticated: public-inbox namespaces, e.g. 0)
+    /// with the given TTL, via one swarm member.
     /// Retries on other paths/members (421: adopts the new swarm; 406: resyncs time and rebuilds).
-    /// Errors: net_too_large, net_bad_response (no node confirmed the hash), net_clock_skew,
+    /// Errors: net_too_large (over either limit, before any request), invalid_argument (not base64),
+    /// net_bad_response (no node confirmed the hash), net_clock_skew,
     /// net_unauthorized (401/403), net_http_status (400/other), net_timeout, net_no_path, …
     [[nodiscard]] Result<StoreResult> store(const SessionId& recipient, std::int16_t ns,
                                             std::string_view data_b64, std::int64_t ttl_ms);
