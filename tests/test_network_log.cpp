@@ -3,7 +3,9 @@
 #include "network/log.hpp"
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -61,4 +63,30 @@ TEST_CASE("network: a failed try-lock defers nothing, and a throwing callback is
     nd::Logger silent;
     CHECK_FALSE(silent.enabled());
     silent(LogLevel::error, "network: nobody listens");
+}
+
+TEST_CASE("network: a SingleFlight runs once while others wait, then lets them decide again", "[network][log]") {
+    nd::SingleFlight flight;
+    std::atomic<int> runs{0};
+    std::atomic<bool> finished{false}, release{false};
+    auto worker = [&] {
+        auto turn = flight.begin([&] { return finished.load(); });
+        if (!turn) return;
+        ++runs;
+        while (!release) std::this_thread::yield();
+        finished = true;
+    };
+    std::vector<std::thread> ts;
+    for (int i = 0; i < 4; ++i) ts.emplace_back(worker);
+    while (runs == 0) std::this_thread::yield();
+    // While one runs, a caller that need not wait does not.
+    CHECK_FALSE(flight.begin([] { return false; }, [] { return true; }));
+    release = true;
+    for (auto& t : ts) t.join();
+    CHECK(runs == 1);
+    // Done: no turn. Not done and free: a turn, and a second begin from the same holder would wait,
+    // so the turn is released first.
+    CHECK_FALSE(flight.begin([] { return true; }));
+    { auto t = flight.begin([] { return false; }); CHECK(t); }
+    CHECK(flight.begin([] { return false; }));
 }

@@ -26,22 +26,9 @@ void NetworkClock::learn(std::int64_t t, std::int64_t sent, std::int64_t receive
 }
 
 Result<void> NetworkClock::resync_after(std::int64_t failed_at_ms, const Gather& gather) {
-    {
-        std::unique_lock lock(sync_m_);
-        sync_cv_.wait(lock, [&] { return !syncing_; });
-        if (last_sync_ms_.load() >= failed_at_ms) return {};  // another resync finished meanwhile
-        syncing_ = true;
-    }
-    struct Done {
-        NetworkClock& c;
-        ~Done() {
-            {
-                std::lock_guard lock(c.sync_m_);
-                c.syncing_ = false;
-            }
-            c.sync_cv_.notify_all();
-        }
-    } done{*this};
+    // Another resync that finished after the error makes this one unnecessary.
+    auto turn = resync_.begin([&] { return last_sync_ms_.load() >= failed_at_ms; });
+    if (!turn) return {};
     auto samples = gather();
     if (!samples) return unexpected(std::move(samples).error());
     if (samples->empty()) return unexpected(Errc::net_no_nodes, "network: clock sync: no answer");

@@ -12,7 +12,6 @@
 // that concurrent resyncs wait on (so concurrent 406s cost one resync).
 #include <atomic>
 #include <climits>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -68,9 +67,7 @@ private:
     mutable std::mutex m_;           // samples_ and offset_ writes
     std::deque<std::int64_t> samples_;
     std::atomic<std::int64_t> offset_{0};
-    std::mutex sync_m_;              // syncing_ (a plain lock: nothing logs under it)
-    std::condition_variable sync_cv_;
-    bool syncing_ = false;
+    SingleFlight resync_;
     std::atomic<std::int64_t> last_sync_ms_{LLONG_MIN / 2};
     std::atomic<std::uint64_t> syncs_{0};
 };

@@ -57,6 +57,28 @@ Locked::~Locked() {
     release_one();
 }
 
+SingleFlight::Turn::~Turn() {
+    if (!f_) return;
+    {
+        std::lock_guard lock(f_->m_);
+        f_->running_ = false;
+    }
+    f_->cv_.notify_all();
+}
+
+std::optional<SingleFlight::Turn> SingleFlight::begin(const std::function<bool()>& done,
+                                                     const std::function<bool()>& dont_wait) {
+    std::unique_lock lock(m_);
+    while (true) {
+        if (done()) return std::nullopt;
+        if (!running_) break;
+        if (dont_wait && dont_wait()) return std::nullopt;
+        cv_.wait(lock);
+    }
+    running_ = true;
+    return Turn(*this);
+}
+
 std::size_t deferred_log_lines() { return deferred.size(); }
 
 }  // namespace session::network::detail

@@ -122,32 +122,25 @@ Result<std::vector<Snode>> parse_node_list(const json& arr, std::size_t* skipped
 }
 
 namespace {
-Result<std::vector<Snode>> states_of(const json& result, std::string_view what) {
-    if (!result.is_object()) return bad(Errc::net_bad_response, std::string(what) + ": 'result' is not an object");
-    auto it = result.find("service_node_states");
-    if (it == result.end()) return bad(Errc::net_bad_response, std::string(what) + ": no result.service_node_states");
+// {"result": {"service_node_states": [node, …]}}: a seed's JSON-RPC reply, or oxend_request's body.
+Result<std::vector<Snode>> node_states(std::string_view body, const std::string& what) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, what + ": not a JSON object");
+    auto result = j.find("result");
+    if (result == j.end()) return bad(Errc::net_bad_response, what + ": no 'result'");
+    if (!result->is_object()) return bad(Errc::net_bad_response, what + ": 'result' is not an object");
+    auto it = result->find("service_node_states");
+    if (it == result->end()) return bad(Errc::net_bad_response, what + ": no result.service_node_states");
     auto list = parse_node_list(*it);
     if (!list) return list;
-    if (list->empty()) return bad(Errc::net_bad_response, std::string(what) + ": no usable node in service_node_states");
+    if (list->empty()) return bad(Errc::net_bad_response, what + ": no usable node in service_node_states");
     return list;
 }
 }  // namespace
 
-Result<std::vector<Snode>> parse_seed_reply(std::string_view body) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, "seed reply: not a JSON object");
-    auto r = j.find("result");
-    if (r == j.end()) return bad(Errc::net_bad_response, "seed reply: no 'result'");
-    return states_of(*r, "seed reply");
-}
+Result<std::vector<Snode>> parse_seed_reply(std::string_view body) { return node_states(body, "seed reply"); }
 
-Result<std::vector<Snode>> parse_oxend_reply(std::string_view body) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, "oxend_request reply: not a JSON object");
-    auto r = j.find("result");
-    if (r == j.end()) return bad(Errc::net_bad_response, "oxend_request reply: no 'result'");
-    return states_of(*r, "oxend_request reply");
-}
+Result<std::vector<Snode>> parse_oxend_reply(std::string_view body) { return node_states(body, "oxend_request reply"); }
 
 Result<Swarm> parse_swarm_reply(std::string_view body) {
     json j = json::parse(body, nullptr, false);

@@ -163,32 +163,18 @@ bool Pool::fresh_locked(std::int64_t now) const {
 }
 
 Result<bool> Pool::ensure(const AskNode& ask) {
-    {
-        std::unique_lock fetch_lock(fetch_m_);
-        while (true) {
-            bool routable;
-            {
-                Locked lock(m_);
-                if (fresh_locked(clock_.local_ms())) return false;
-                routable = !nodes_.empty() && usable_locked().size() >= routable_minimum();
-            }
-            if (!fetching_) break;
-            // A stale but routable pool keeps serving while another thread refreshes it.
-            if (routable) return false;
-            fetch_cv_.wait(fetch_lock);
-        }
-        fetching_ = true;
-    }
-    struct Done {
-        Pool& p;
-        ~Done() {
-            {
-                std::lock_guard lock(p.fetch_m_);
-                p.fetching_ = false;
-            }
-            p.fetch_cv_.notify_all();
-        }
-    } done{*this};
+    auto fresh = [&] {
+        Locked lock(m_);
+        return fresh_locked(clock_.local_ms());
+    };
+    // A stale but routable pool keeps serving while another thread refreshes it.
+    auto routable = [&] {
+        Locked lock(m_);
+        return !nodes_.empty() && usable_locked().size() >= routable_minimum();
+    };
+    if (fresh()) return false;
+    auto turn = fetch_.begin(fresh, routable);
+    if (!turn) return false;
     const std::int64_t now = clock_.local_ms();
     std::size_t usable;
     bool have_pool;

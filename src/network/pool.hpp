@@ -13,12 +13,10 @@
 // Network's executor; a request still running when the race is decided finishes in the background
 // (it keeps what it uses alive), and the executor of the Network joins it.
 //
-// Thread-safe. m_ guards the list and strikes; fetch_m_ guards `fetching_`, the flag that makes
-// fetches single-flight (a second caller waits on fetch_cv_ for the first fetch). Neither is held
-// across I/O. Order: fetch_m_ → m_.
+// Thread-safe. m_ guards the list and strikes and is never held across I/O; fetches are a
+// SingleFlight (a second caller waits for the first fetch, unless the pool still routes).
 #include <atomic>
 #include <climits>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -113,9 +111,7 @@ private:
     std::int64_t last_fetch_attempt_ms_ = LLONG_MIN / 2;
     std::unordered_map<std::string, std::size_t> strikes_;  // ed25519 hex → consecutive failures
 
-    std::mutex fetch_m_;  // a plain lock: nothing logs under it
-    std::condition_variable fetch_cv_;
-    bool fetching_ = false;
+    SingleFlight fetch_;
     std::atomic<std::uint64_t> seed_requests_{0};
     std::atomic<std::uint64_t> fetches_{0};
 };
