@@ -1,14 +1,14 @@
 // fuzz_net_parse.cpp: what the client parses from nodes and seeds it has not authenticated beyond
 // TLS: seed replies (get_n_service_nodes), oxend_request replies through a snode, get_swarm / 421
 // bodies, the "t" timestamp, a relay's "Next node not found" 502 body, the pool cache file line
-// (src/detail/net_parse.hpp), and a retrieve answer (retrieve::parse_response).
+// (src/network/parse.hpp), and a retrieve answer (retrieve::parse_response).
 // The first input byte picks the parser; the rest is the body.
 //   every failure        -> net_bad_response / net_config (net_parse) or retrieve_bad_response;
 //   parse_pool_line ok   -> pool_line(node) parses back to the same node;
 //   parse_response ok    -> every hash is 43 characters, every timestamp and expiry non-negative.
 // Seeds: fuzz/corpus/net_parse/.
-// fuzz-requires: network retrieve net_parse
-#include "detail/net_parse.hpp"
+// fuzz-requires: network retrieve
+#include "network/parse.hpp"
 #include "fuzz_common.hpp"
 #include "session/retrieve.hpp"
 

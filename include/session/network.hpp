@@ -13,6 +13,9 @@
 // * Storage nodes present self-signed certificates unrelated to their keys (storage-server.md §9):
 //   TLS verification is off for them; authenticity comes from the onion encryption to their X25519
 //   keys and from their Ed25519 signatures on results.
+// * Onion requests are POSTed to https://<guard>/onion_req/v2 with Content-Type:
+//   application/octet-stream (whatever Transport is injected), User-Agent and Accept-Language as
+//   session-desktop sends them.
 // * Paths (protocol.md §5.3): `path_length` relays (3), one per /24 (distinct IPs on 127.0.0.0/8),
 //   never containing the destination; `path_count` paths (2) reused; node strikes (3 → excluded
 //   until the next pool refresh), path strikes (3 → rebuilt), `502 Next node not found: X` → X struck
@@ -35,6 +38,18 @@
 //
 // Thread safety: a Network may be used from several threads at once. A Transport must be
 // thread-safe. Callbacks (log, ParamsBuilder) may be called from any calling thread.
+//
+// Threads: the Network starts none of its own. Work it runs off the calling thread (racing the seeds,
+// asking several nodes for their time at once) is posted to its Executor (Options::executor; by
+// default a thread pool the Network owns, shared with the Clients that use this Network through
+// executor()). A task keeps what it uses alive (shared_ptr), never the Network itself; a seed request
+// still running when the race is decided finishes in the background. The default pool joins every
+// thread before ~Network returns (a request still running may delay it by up to seed_timeout), so no
+// thread outlives the Network; an injected executor is the caller's to join.
+//
+// Source layout (src/network/): pool (node list, strikes, seeds, cache file), paths (path choice),
+// swarms (swarm cache), clock (network time), call (one RPC with retries), parse (replies), seeds,
+// config, curl_transport; network.cpp composes them.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +63,7 @@
 
 #include "session/bytes.hpp"
 #include "session/error.hpp"
+#include "session/executor.hpp"
 #include "session/keys.hpp"
 #include "session/onion.hpp"
 #include "session/rng.hpp"
@@ -58,8 +74,10 @@ namespace session::network {
 
 enum class LogLevel { debug, info, warning, error };
 /// Receives log lines (never a secret: no keys other than public node keys, no message data).
-/// Default: silent. It may be called from any thread, sometimes while the Network holds its
-/// internal lock: it must be thread-safe and must not call back into the Network.
+/// Default: silent. It may be called from any thread, and must be thread-safe. It is never called
+/// while the Network holds one of its locks (lines logged under a lock are emitted after it is
+/// released), so it may call back into the Network (stats(), snode_pool(), paths(), …). It should
+/// not throw (an exception from it is ignored).
 using LogFn = std::function<void(LogLevel, std::string_view)>;
 
 // ---- transport -------------------------------------------------------------------------------
@@ -176,6 +194,13 @@ struct NetworkConfig {
     [[nodiscard]] static Result<NetworkConfig> from_json(std::string_view json_text);
 };
 
+// ---- protocol limits -------------------------------------------------------------------------
+
+/// The storage server's limit on a stored message (storage-server.md §5.3): `data` at most
+/// 102,400 base64 characters, i.e. 76,800 bytes decoded. Checked by Network::store before any I/O.
+inline constexpr std::size_t kMaxStoreDataChars = 102'400;
+inline constexpr std::size_t kMaxStoreDataBytes = 76'800;
+
 // ---- results ---------------------------------------------------------------------------------
 
 /// Builds the JSON text of an RPC's "params" object for the given network time (ms). It is called
@@ -243,6 +268,9 @@ struct Options {
     /// If set, the snode pool is persisted here (one node per line) and used when the seeds are
     /// unreachable. Default: in memory only.
     std::string pool_cache_path;
+    /// Where the Network runs work off the calling thread (see "Threads" above). Default: a thread
+    /// pool owned by the Network (make_thread_pool()).
+    std::shared_ptr<Executor> executor;
 };
 
 class Network {
@@ -270,10 +298,12 @@ public:
     /// onion to a random node. Errors: net_no_nodes, net_bad_response, transport errors.
     [[nodiscard]] Result<Swarm> get_swarm(const SessionId& account);
 
-    /// Stores `data_b64` (standard base64, <= 102400 chars) for `recipient` in namespace `ns`
-    /// (unauthenticated: public-inbox namespaces, e.g. 0) with the given TTL, via one swarm member.
+    /// Stores `data_b64` (standard base64, <= kMaxStoreDataChars characters, <= kMaxStoreDataBytes
+    /// decoded) for `recipient` in namespace `ns` (unauthenticated: public-inbox namespaces, e.g. 0)
+    /// with the given TTL, via one swarm member.
     /// Retries on other paths/members (421: adopts the new swarm; 406: resyncs time and rebuilds).
-    /// Errors: net_too_large, net_bad_response (no node confirmed the hash), net_clock_skew,
+    /// Errors: net_too_large (over either limit, before any request), invalid_argument (not base64),
+    /// net_bad_response (no node confirmed the hash), net_clock_skew,
     /// net_unauthorized (401/403), net_http_status (400/other), net_timeout, net_no_path, …
     [[nodiscard]] Result<StoreResult> store(const SessionId& recipient, std::int16_t ns,
                                             std::string_view data_b64, std::int64_t ttl_ms);
@@ -305,6 +335,10 @@ public:
     std::vector<std::vector<Snode>> paths() const;
     Stats stats() const;
     const NetworkConfig& config() const;
+
+    /// The executor this Network posts its work to (Options::executor or its own pool), for the
+    /// Clients that share it. Lives as long as the Network.
+    Executor& executor();
 
 private:
     struct Impl;

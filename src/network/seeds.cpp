@@ -1,9 +1,9 @@
-// net_seeds.cpp: the mainnet seed nodes and their pins, verbatim from session-desktop
+// seeds.cpp: the mainnet seed nodes and their pins, verbatim from session-desktop
 // ts/session/apis/seed_node_api/SeedNodeAPI.ts (protocol.md §5.1). The certificates are the 10-year
 // self-signed ones served on port 4443 (2023-04-05 → 2033-04-05). Each pin was recomputed with
 //   openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64
 //   openssl x509 -noout -fingerprint -sha256
-#include "detail/net_seeds.hpp"
+#include "network/seeds.hpp"
 
 namespace session::network::detail {
 
@@ -89,6 +89,11 @@ LDpU7zGjcD/A19tfdfMFTOmETuq40I8xxtlR2NENFOAL
 )PEM"},
     };
     return seeds;
+}
+
+std::string seed_request_body() {
+    // Key order and spelling as session-desktop's SeedNodeAPI.ts (protocol.md §5.1).
+    return R"({"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"requested_unlock_height":true,"height":true}}})";
 }
 
 }  // namespace session::network::detail

@@ -1,8 +1,11 @@
-// net_parse.cpp: node lists and RPC replies (see net_parse.hpp).
-#include "detail/net_parse.hpp"
+// parse.cpp: node lists and RPC replies (see parse.hpp).
+#include "network/parse.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
+
+#include "session/keys.hpp"
 
 namespace session::network::detail {
 
@@ -119,32 +122,25 @@ Result<std::vector<Snode>> parse_node_list(const json& arr, std::size_t* skipped
 }
 
 namespace {
-Result<std::vector<Snode>> states_of(const json& result, std::string_view what) {
-    if (!result.is_object()) return bad(Errc::net_bad_response, std::string(what) + ": 'result' is not an object");
-    auto it = result.find("service_node_states");
-    if (it == result.end()) return bad(Errc::net_bad_response, std::string(what) + ": no result.service_node_states");
+// {"result": {"service_node_states": [node, …]}}: a seed's JSON-RPC reply, or oxend_request's body.
+Result<std::vector<Snode>> node_states(std::string_view body, const std::string& what) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, what + ": not a JSON object");
+    auto result = j.find("result");
+    if (result == j.end()) return bad(Errc::net_bad_response, what + ": no 'result'");
+    if (!result->is_object()) return bad(Errc::net_bad_response, what + ": 'result' is not an object");
+    auto it = result->find("service_node_states");
+    if (it == result->end()) return bad(Errc::net_bad_response, what + ": no result.service_node_states");
     auto list = parse_node_list(*it);
     if (!list) return list;
-    if (list->empty()) return bad(Errc::net_bad_response, std::string(what) + ": no usable node in service_node_states");
+    if (list->empty()) return bad(Errc::net_bad_response, what + ": no usable node in service_node_states");
     return list;
 }
 }  // namespace
 
-Result<std::vector<Snode>> parse_seed_reply(std::string_view body) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, "seed reply: not a JSON object");
-    auto r = j.find("result");
-    if (r == j.end()) return bad(Errc::net_bad_response, "seed reply: no 'result'");
-    return states_of(*r, "seed reply");
-}
+Result<std::vector<Snode>> parse_seed_reply(std::string_view body) { return node_states(body, "seed reply"); }
 
-Result<std::vector<Snode>> parse_oxend_reply(std::string_view body) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, "oxend_request reply: not a JSON object");
-    auto r = j.find("result");
-    if (r == j.end()) return bad(Errc::net_bad_response, "oxend_request reply: no 'result'");
-    return states_of(*r, "oxend_request reply");
-}
+Result<std::vector<Snode>> parse_oxend_reply(std::string_view body) { return node_states(body, "oxend_request reply"); }
 
 Result<Swarm> parse_swarm_reply(std::string_view body) {
     json j = json::parse(body, nullptr, false);
@@ -185,11 +181,6 @@ std::optional<std::int64_t> find_timestamp(std::string_view body) {
     return std::nullopt;
 }
 
-std::string seed_request_body() {
-    // Key order and spelling as session-desktop's SeedNodeAPI.ts (protocol.md §5.1).
-    return R"({"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"requested_unlock_height":true,"height":true}}})";
-}
-
 std::string pool_refresh_params() {
     return R"({"endpoint":"get_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"storage_server_version":true,"swarm_id":true}}})";
 }
@@ -204,6 +195,97 @@ std::optional<Ed25519PublicKey> next_node_not_found(std::string_view body) {
     Ed25519PublicKey k;
     k.bytes = *arr;
     return k;
+}
+
+std::optional<BatchFailure> uniform_batch_failure(std::string_view text) {
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    auto results = j.find("results");
+    if (results == j.end() || !results->is_array() || results->empty()) return std::nullopt;
+    std::optional<int> code;
+    for (const auto& r : *results) {
+        if (!r.is_object() || !r.contains("code") || !r["code"].is_number_integer()) return std::nullopt;
+        const int c = r["code"].get<int>();
+        if ((c >= 200 && c < 300) || (code && *code != c)) return std::nullopt;
+        code = c;
+    }
+    const json& body = (*results)[0].contains("body") ? (*results)[0]["body"] : json();
+    return BatchFailure{*code, body.is_string() ? body.get<std::string>() : body.dump()};
+}
+
+Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected, const Snode& entry) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return bad(Errc::net_bad_response, "store reply from " + entry.address() + ": not a JSON object");
+    StoreResult out;
+    out.hash = expected;
+    out.entry = entry;
+    if (auto sw = j.find("swarm"); sw != j.end() && sw->is_object()) {
+        for (const auto& [key, v] : sw->items()) {
+            auto ed = from_hex_array<32>(key);
+            if (!ed) continue;
+            StoreNodeResult nr;
+            nr.node.bytes = *ed;
+            if (!v.is_object()) {
+                nr.failure = "malformed entry";
+            } else if (v.value("failed", false)) {
+                if (v.value("timeout", false)) nr.failure = "timeout";
+                else if (v.contains("code"))
+                    nr.failure = "code " + (v["code"].is_string() ? v["code"].get<std::string>() : v["code"].dump()) +
+                                 ": " + quote(v.value("reason", std::string{}));
+                else if (v.value("bad_peer_response", false)) nr.failure = "bad peer response";
+                else if (v.value("query_failure", false)) nr.failure = "query failure";
+                else nr.failure = "failed";
+            } else {
+                nr.hash = v.value("hash", std::string{});
+                nr.signature = v.value("signature", std::string{});
+                if (auto e = v.find("expiry"); e != v.end() && e->is_number_integer()) nr.expiry_ms = e->get<std::int64_t>();
+                nr.already = v.value("already", false);
+                auto sig = base64_decode(nr.signature);
+                // The node signs the ASCII hash with its Ed25519 key (storage-server.md §4.6).
+                nr.signature_valid = sig && sig->size() == kEd25519SignatureBytes && verify(nr.node, as_bytes(nr.hash), *sig);
+                nr.ok = nr.signature_valid && nr.hash == expected;
+                if (!nr.signature_valid) nr.failure = "bad signature";
+                else if (nr.hash != expected) nr.failure = "hash mismatch: " + quote(nr.hash);
+            }
+            if (nr.node == entry.keys.ed25519 && nr.ok) out.expiry_ms = nr.expiry_ms;
+            out.nodes.push_back(std::move(nr));
+        }
+    }
+    if (out.confirmed() == 0)
+        return bad(Errc::net_bad_response, "store via " + entry.address() + ": no swarm member confirmed hash " + expected +
+                                               " (" + std::to_string(out.nodes.size()) + " entries)");
+    if (out.expiry_ms == 0)
+        for (const auto& n : out.nodes)
+            if (n.ok) out.expiry_ms = std::max(out.expiry_ms, n.expiry_ms);
+    return out;
+}
+
+Result<InfoResult> parse_info_reply(std::string_view body, const Snode& from) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return bad(Errc::net_bad_response, "info from " + from.address() + ": not a JSON object");
+    InfoResult out;
+    auto ints = [](const json& a) {
+        std::vector<int> v;
+        if (a.is_array())
+            for (const auto& e : a)
+                if (e.is_number_integer()) v.push_back(e.get<int>());
+        return v;
+    };
+    if (auto v = j.find("version"); v != j.end()) out.version = ints(*v);
+    if (auto h = j.find("hf"); h != j.end()) out.hardfork = ints(*h);
+    if (auto t = j.find("timestamp"); t != j.end() && t->is_number_integer()) out.timestamp_ms = t->get<std::int64_t>();
+    else if (auto t2 = find_timestamp(body)) out.timestamp_ms = *t2;
+    else return bad(Errc::net_bad_response, "info from " + from.address() + ": no timestamp");
+    return out;
+}
+
+std::string quote(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, kQuoteBytes)) out.push_back((c >= 0x20 && c < 0x7f) ? c : '?');
+    if (s.size() > kQuoteBytes) out += "…";
+    return out;
 }
 
 std::string pool_line(const Snode& n) {

@@ -1,8 +1,10 @@
 #pragma once
-// net_parse.hpp: parsing node lists and RPC replies for the network module (private).
+// parse.hpp: parsing what seeds and nodes answer — node lists, swarms, store results, info, batch
+// results, relay errors — and the pool cache file (private to the network module).
 // Every function is pure: bytes in, a Result out; errors are net_bad_response or net_config with the
-// offending field and position named.
+// offending field and position named. Text a node sent reaches an error message only through quote().
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,14 +41,35 @@ bool node_usable(const Snode& n);
 /// The "t" field (ms) of a JSON body, if any (also looks into the first batch result).
 std::optional<std::int64_t> find_timestamp(std::string_view body);
 
-/// The body of the seed request, exactly as session-desktop sends it (protocol.md §5.1).
-std::string seed_request_body();
 /// The params of oxend_request get_service_nodes for a pool refresh through a snode (desktop's
 /// fields plus swarm_id, as libsession asks for it).
 std::string pool_refresh_params();
 
 /// "Next node not found: <ed25519 hex>" in a 502 body → the key; otherwise nullopt.
 std::optional<Ed25519PublicKey> next_node_not_found(std::string_view body);
+
+/// A batch/sequence reply whose sub-requests all failed with one status (libquic handles it as that
+/// status): the status and the first sub-request's body as text. nullopt for anything else.
+struct BatchFailure {
+    int status = 0;
+    std::string body;
+};
+std::optional<BatchFailure> uniform_batch_failure(std::string_view body);
+
+/// A `store` reply from `entry` (storage-server.md §5.3): {"hash", "swarm": {ed25519 hex: {hash,
+/// signature, expiry, already?} | {failed, timeout?, code?, reason?, …}}}. Each member's signature
+/// (Ed25519 over the ASCII hash, storage-server.md §4.6) is checked and its hash compared with
+/// `expected_hash`. Errors: net_bad_response (not an object; no member confirmed the hash).
+[[nodiscard]] Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected_hash,
+                                                    const Snode& entry);
+
+/// An `info` reply: {"version": [..], "hf": [..], "timestamp" | "t": ms}. Errors: net_bad_response.
+[[nodiscard]] Result<InfoResult> parse_info_reply(std::string_view body, const Snode& from);
+
+/// Bytes of a peer's text quoted in an error or log message.
+inline constexpr std::size_t kQuoteBytes = 160;
+/// At most kQuoteBytes of a peer's text for an error or log message, non-printable bytes as '?'.
+std::string quote(std::string_view text);
 
 /// One line of the pool cache file: ed25519|x25519|ip|port|swarm_id (swarm_id may be empty).
 std::string pool_line(const Snode& n);

@@ -1,5 +1,7 @@
 #pragma once
-// net_seeds.hpp: the pinned mainnet seed nodes (private to the network module).
+// seeds.hpp: the seed nodes the snode pool is bootstrapped from (private to the network module):
+// mainnet's three, pinned as session-desktop pins them, and the request every seed is sent.
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,5 +15,9 @@ struct MainnetSeed {
 };
 
 const std::vector<MainnetSeed>& mainnet_seeds();
+
+/// The body of the seed request (POST <seed>/json_rpc), exactly as session-desktop sends it
+/// (protocol.md §5.1).
+std::string seed_request_body();
 
 }  // namespace session::network::detail

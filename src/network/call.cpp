@@ -1,0 +1,393 @@
+// call.cpp: the retrying RPC call (see call.hpp).
+#include "network/call.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "network/parse.hpp"
+
+namespace session::network::detail {
+
+using nlohmann::json;
+
+namespace {
+
+bool is_2xx(int s) { return s >= 200 && s < 300; }
+
+}  // namespace
+
+// ---- pure steps ------------------------------------------------------------------------------------
+
+FailureVerdict classify_failure(const Result<HttpResponse>& resp, const Snode& guard, const Snode& dest) {
+    FailureVerdict v;
+    if (!resp) {
+        v.error = resp.error();
+        if (resp.error().code == Errc::net_connect) {
+            v.blame = FailureVerdict::Blame::guard;
+        } else {
+            v.blame = FailureVerdict::Blame::path;
+            v.suspects_from = 0;
+        }
+        return v;
+    }
+    // Plain-text path errors from the guard or relayed from a deeper hop (storage-server.md §3.9).
+    const std::string text = to_string(resp->body);
+    const std::string msg = "network: onion request via " + guard.address() + ": HTTP " + std::to_string(resp->status) +
+                            ": " + quote(text);
+    if (auto gone = next_node_not_found(text); resp->status == 502 && gone) {
+        v.blame = FailureVerdict::Blame::named_node;
+        v.named = *gone;
+        v.fail = *gone == dest.keys.ed25519 ? Fail::dest : Fail::path;
+        v.error = Error{Errc::net_node_not_found, msg};
+        return v;
+    }
+    v.error = Error{resp->status == 504 ? Errc::net_timeout : Errc::net_path_failed, msg};
+    v.blame = FailureVerdict::Blame::path;
+    v.suspects_from = resp->status == 502 || resp->status == 504 ? 1 : 0;
+    return v;
+}
+
+Result<std::string> rpc_payload(std::string_view method, std::string_view params) {
+    json p = json::parse(params, nullptr, false);
+    if (p.is_discarded() || !p.is_object())
+        return unexpected(Errc::invalid_argument, "network: " + std::string(method) + ": params must be a JSON object");
+    json body = {{"method", std::string(method)}, {"params", std::move(p)}};
+    return body.dump();
+}
+
+Error status_error(std::string_view method, const RpcReply& r) {
+    Errc code = Errc::net_http_status;
+    if (r.status == 401 || r.status == 403) code = Errc::net_unauthorized;
+    else if (r.status == 406 || r.status == 425) code = Errc::net_clock_skew;
+    else if (r.status == 421) code = Errc::net_swarm_moved;
+    return Error{code, "network: " + std::string(method) + " at " + r.node.address() + ": status " +
+                           std::to_string(r.status) + ": " + quote(r.body)};
+}
+
+std::chrono::milliseconds backoff(const NetworkConfig& cfg, std::size_t failures) {
+    std::chrono::milliseconds d{cfg.retry_base_delay.count() << std::min<std::size_t>(failures > 0 ? failures - 1 : 0, 20)};
+    return std::min(d, cfg.retry_max_delay);
+}
+
+// ---- one attempt -----------------------------------------------------------------------------------
+
+Caller::Caller(Deps d)
+        : cfg_(d.config),
+          transport_(d.transport),
+          pool_(d.pool),
+          paths_(d.paths),
+          clock_(d.clock),
+          rng_(d.rng),
+          log_(d.log),
+          hooks_(d.hooks) {}
+
+void Caller::strike(const Snode& node, std::size_t by) {
+    if (pool_.strike(node, by)) paths_.remove_node(node.keys.ed25519, pool_.usable());
+}
+
+void Caller::strike_out(const Ed25519PublicKey& key) {
+    if (pool_.strike_out(key)) paths_.remove_node(key, pool_.usable());
+}
+
+std::optional<Path> Caller::choose_path(const Snode& dest, AttemptMemory& memory) {
+    const auto usable = pool_.usable();
+    const auto failing = pool_.failing();
+    auto choice = paths_.choose(dest, memory.failed_paths, memory.suspects, usable, failing);
+    for (const auto& n : choice.demoted) strike(n, 1);
+    return std::move(choice.path);
+}
+
+Result<HttpResponse> Caller::post(const Snode& guard, Bytes body, std::chrono::milliseconds timeout) {
+    HttpRequest req;
+    req.url = "https://" + guard.ip + ":" + std::to_string(guard.https_port) + "/onion_req/v2";
+    req.body = std::move(body);
+    // As session-desktop sends them (storage-server.md §3.2), plus an explicit binary Content-Type:
+    // without one libcurl labels the body application/x-www-form-urlencoded, and an HTTP server may
+    // cap such bodies (cpp-httplib at 8 KiB: a local network answered 413 to messages over ~5 KB).
+    // Storage servers ignore it. One rule for every onion body, whatever transport is injected.
+    req.headers = {{"User-Agent", "WhatsApp"}, {"Accept-Language", "en-us"}, {"Content-Type", "application/octet-stream"}};
+    req.tls.verify = false;  // self-signed snode certificates (storage-server.md §9)
+    req.timeout = timeout;
+    req.connect_timeout = std::min(cfg_.connect_timeout, timeout);
+    ++onion_requests_;
+    return transport_.post(req);
+}
+
+void Caller::apply(const FailureVerdict& v, const Path& path, const Snode& dest, Attempt& a, AttemptMemory& memory) {
+    ++failed_attempts_;
+    a.fail = v.fail;
+    a.error = v.error;
+    switch (v.blame) {
+        case FailureVerdict::Blame::guard:
+            memory.failed_paths.insert(path.id);
+            log_(LogLevel::info, "network: guard " + path.nodes.front().address() + " unreachable");
+            paths_.drop(path.id);
+            strike(path.nodes.front(), cfg_.strike_threshold);
+            break;
+        case FailureVerdict::Blame::path:
+            memory.failed_paths.insert(path.id);
+            if (v.suspects_from) {
+                const auto first = std::min(*v.suspects_from, path.nodes.size());
+                memory.suspects.insert(memory.suspects.end(), path.nodes.begin() + static_cast<std::ptrdiff_t>(first),
+                                       path.nodes.end());
+                memory.suspects.push_back(dest);
+            }
+            if (auto dropped = paths_.strike(path.id))
+                for (std::size_t i = 0; i < dropped->size(); ++i)
+                    strike((*dropped)[i], i == 0 ? cfg_.strike_threshold : 1);
+            break;
+        case FailureVerdict::Blame::named_node:
+            // A relay is replaced in place in every path: the repaired path stays eligible.
+            a.relay_blamed = v.fail == Fail::path;
+            strike_out(*v.named);
+            break;
+    }
+}
+
+Attempt Caller::attempt(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
+                        AttemptMemory& memory) {
+    Attempt a;
+    auto path = choose_path(dest, memory);
+    if (!path) {
+        a.fail = Fail::fatal;
+        a.error = Error{Errc::net_no_path, "network: no onion path: " + std::to_string(pool_.usable().size()) +
+                                               " usable nodes for " + std::to_string(cfg_.path_length) +
+                                               " relays (one per subnet) plus the destination"};
+        return a;
+    }
+    std::vector<onion::NodeKeys> keys;
+    for (const auto& n : path->nodes) keys.push_back(n.keys);
+    auto built = onion::build(keys, onion::SnodeDestination{dest.keys}, as_bytes(payload), cfg_.enc_type, rng_);
+    if (!built) {
+        a.fail = Fail::fatal;
+        a.error = built.error();
+        return a;
+    }
+    const Snode& guard = path->nodes.front();
+    log_(LogLevel::debug, "network: onion request via path " + std::to_string(path->id) + " to " + dest.address());
+    a.sent_ms = clock_.local_ms();
+    auto resp = post(guard, std::move(built->body), timeout);
+    a.received_ms = clock_.local_ms();
+
+    if (!resp || resp->status != 200) {
+        const auto verdict = classify_failure(resp, guard, dest);
+        log_(LogLevel::debug, !resp ? "network: onion request via " + guard.address() + " failed: " + verdict.error.message
+                                    : verdict.error.message);
+        apply(verdict, *path, dest, a, memory);
+        return a;
+    }
+    auto decoded = onion::decode_node_response(built->response_key, to_string(resp->body));
+    if (!decoded) {
+        FailureVerdict v;
+        v.error = Error{Errc::net_bad_response, "network: onion reply via " + guard.address() + ": " + decoded.error().message};
+        v.suspects_from = 0;
+        log_(LogLevel::debug, v.error.message);
+        apply(v, *path, dest, a, memory);
+        return a;
+    }
+    // Strikes count consecutive failures: a success clears them for the path and its nodes.
+    paths_.succeeded(path->id);
+    std::vector<Snode> through = path->nodes;
+    through.push_back(dest);
+    pool_.clear_strikes(through);
+    if (auto t = find_timestamp(decoded->body)) clock_.learn(*t, a.sent_ms, a.received_ms);
+    a.reply = std::move(*decoded);
+    return a;
+}
+
+// ---- the call --------------------------------------------------------------------------------------
+
+/// A call's loop state.
+struct Caller::CallState {
+    AttemptMemory memory;
+    std::vector<Snode> tried;  // destinations tried in this call
+    int redirects = 0;         // 421s followed
+    bool resynced = false;     // the clock was resynchronised for this call
+    bool refetched = false;    // the swarm was asked of the network again
+    bool blamed_clock = false; // a member's 406 right after a resync was blamed on its clock
+    std::size_t failures = 0;
+    std::size_t node_path_failures = 0;  // path failures towards a ToNode target
+    std::size_t used = 0;                // attempts charged to max_attempts
+    std::optional<Error> last_error;
+    std::optional<RpcReply> last_reply;
+
+    bool not_tried(const Snode& n) const {
+        return std::none_of(tried.begin(), tried.end(), [&](const Snode& t) { return t.keys.ed25519 == n.keys.ed25519; });
+    }
+};
+
+Result<Snode> Caller::pick_destination(const Target& target, CallState& st) {
+    if (const auto* to = std::get_if<ToNode>(&target)) return to->node;
+    // Nodes not tried in this call first; among those, the least suspected (a member that was a hop
+    // of an ambiguously failed attempt may be the dead one).
+    auto least_suspected = [&](const std::vector<Snode>& c) {
+        std::size_t best = SIZE_MAX;
+        for (const auto& n : c) best = std::min(best, suspicion(st.memory.suspects, n));
+        std::vector<Snode> out;
+        for (const auto& n : c)
+            if (suspicion(st.memory.suspects, n) == best) out.push_back(n);
+        return out[random_below(rng_, out.size())];
+    };
+    if (std::holds_alternative<ToAnyNode>(target)) {
+        const auto usable = pool_.usable();
+        std::vector<Snode> c;
+        for (const auto& n : usable)
+            if (st.not_tried(n)) c.push_back(n);
+        if (c.empty()) c = usable;
+        if (c.empty()) return unexpected(Errc::net_no_nodes, "network: no usable node in the pool");
+        return least_suspected(c);
+    }
+    const auto& account = std::get<ToSwarm>(target).account;
+    for (int round = 0; round < 2; ++round) {
+        auto sw = hooks_.swarm_for(account, round == 1);
+        if (!sw) return unexpected(sw.error());
+        std::vector<Snode> c, usable;
+        for (const auto& n : sw->nodes) {
+            if (!pool_.is_usable(n)) continue;
+            usable.push_back(n);
+            if (st.not_tried(n)) c.push_back(n);
+        }
+        if (!c.empty()) return least_suspected(c);
+        // Every usable member was tried in this call: try one again (a path may have been the
+        // problem). With none usable, ask the network for the swarm once.
+        if (!usable.empty()) return least_suspected(usable);
+        if (round == 0 && !st.refetched) {
+            st.refetched = true;
+            continue;
+        }
+        break;
+    }
+    return unexpected(Errc::net_no_nodes, "network: no usable member in the swarm of " + account.hex().substr(0, 10) + "…");
+}
+
+std::optional<Result<RpcReply>> Caller::after_failure(Attempt& a, const Target& target, const Snode& dest,
+                                                      CallState& st) {
+    const bool fixed = std::holds_alternative<ToNode>(target);
+    st.last_error = std::move(a.error);
+    ++st.failures;
+    if (a.fail == Fail::dest) {
+        if (fixed) return unexpected(std::move(*st.last_error));
+        st.tried.push_back(dest);
+        return std::nullopt;
+    }
+    if (!a.relay_blamed) {
+        // A timeout or 5xx on the way cannot tell a dead destination from a dead relay: both the
+        // path and the destination get a strike (a success clears them), so a dead member stops
+        // being chosen after strike_threshold failures.
+        strike(dest, 1);
+    }
+    if (fixed) {
+        if (++st.node_path_failures >= kFixedNodePathFailures) {
+            st.last_error->message += " (" + std::to_string(st.node_path_failures) + " paths failed to reach " +
+                                      dest.address() + ")";
+            return unexpected(std::move(*st.last_error));
+        }
+    } else if (!a.relay_blamed) {
+        // Change the destination too: the failure may be the member, not the path.
+        st.tried.push_back(dest);
+    }
+    return std::nullopt;
+}
+
+std::optional<Result<RpcReply>> Caller::after_reply(RpcReply reply, std::int64_t received_ms, const Target& target,
+                                                    std::string_view method, bool resync_allowed, CallState& st) {
+    const bool fixed = std::holds_alternative<ToNode>(target);
+    const Snode dest = reply.node;
+    // This member answered badly (its clock, or a 5xx): a strike, and another member next.
+    auto strike_and_move_on = [&] {
+        strike(dest, 1);
+        ++st.failures;
+        st.tried.push_back(dest);
+        st.last_reply = std::move(reply);
+    };
+    if (is_2xx(reply.status) && (method == "batch" || method == "sequence")) {
+        if (auto failure = uniform_batch_failure(reply.body)) {
+            reply.status = failure->status;
+            reply.body = std::move(failure->body);
+        }
+    }
+    if (is_2xx(reply.status)) return reply;
+    log_(LogLevel::debug, "network: " + std::string(method) + " at " + dest.address() + ": status " +
+                              std::to_string(reply.status) + ": " + quote(reply.body));
+    if (reply.status == 406 || reply.status == 425) {
+        // Clock out of sync (storage-server.md §4.7): resync, then rebuild (re-sign) and resend.
+        // Just resynchronised (another call did)? Then a 406 from one swarm member says more about
+        // its clock than ours: strike it and ask another member first.
+        const bool recent_sync = clock_.local_ms() - clock_.last_sync_ms() < kRecentSyncMs;
+        if (resync_allowed && !st.resynced && recent_sync && !fixed && !st.blamed_clock) {
+            st.blamed_clock = true;
+            strike_and_move_on();
+            return std::nullopt;
+        }
+        if (resync_allowed && !st.resynced) {
+            st.resynced = true;
+            --st.used;  // the resynchronised retry is not charged to the attempt budget
+            log_(LogLevel::info, "network: " + std::string(method) + ": " + std::to_string(reply.status) + " from " +
+                                     dest.address() + ": resynchronising the network time");
+            if (auto s = hooks_.resync_clock(received_ms); !s) log_(LogLevel::warning, s.error().message);
+            return std::nullopt;
+        }
+        if (!fixed) {
+            // Still out of sync with the network's median time: this member's clock is off (a
+            // strike, so it stops costing a resync per request).
+            strike_and_move_on();
+            return std::nullopt;
+        }
+        return reply;
+    }
+    if (reply.status == 421) {
+        if (const auto* sw = std::get_if<ToSwarm>(&target)) hooks_.swarm_moved(sw->account, dest, reply.body);
+        else if (const auto* to = std::get_if<ToNode>(&target); to && to->account)
+            hooks_.swarm_moved(*to->account, dest, reply.body);
+        if (std::holds_alternative<ToSwarm>(target) && st.redirects < kMaxSwarmRedirects) {
+            ++st.redirects;
+            st.tried.clear();
+            st.last_reply = std::move(reply);
+            return std::nullopt;
+        }
+        return reply;
+    }
+    if (reply.status >= 500) {
+        if (!fixed) {
+            strike_and_move_on();
+            return std::nullopt;
+        }
+        strike(dest, 1);
+        return reply;
+    }
+    return reply;  // 400, 401, 403, 404, …: the caller's problem, no strikes
+}
+
+Result<RpcReply> Caller::call(const Target& target, std::string_view method, const ParamsBuilder& build,
+                              std::chrono::milliseconds timeout, bool resync_allowed) {
+    CallState st;
+    while (st.used < cfg_.max_attempts) {
+        if (st.failures > 0) std::this_thread::sleep_for(backoff(cfg_, st.failures));
+        auto dest = pick_destination(target, st);
+        if (!dest) return unexpected(dest.error());
+        auto params = build(clock_.now_ms());
+        if (!params) return unexpected(params.error());
+        auto payload = rpc_payload(method, *params);
+        if (!payload) return unexpected(payload.error());
+        ++st.used;
+        Attempt a = attempt(*dest, *payload, timeout, st.memory);
+        if (a.fail == Fail::fatal) return unexpected(std::move(a.error));
+        std::optional<Result<RpcReply>> done;
+        if (a.fail != Fail::none)
+            done = after_failure(a, target, *dest, st);
+        else
+            done = after_reply(RpcReply{a.reply.status, std::move(a.reply.body), *dest}, a.received_ms, target, method,
+                               resync_allowed, st);
+        if (done) return std::move(*done);
+    }
+    if (st.last_reply) return std::move(*st.last_reply);
+    if (st.last_error) {
+        st.last_error->message += " (gave up after " + std::to_string(st.used) + " attempts)";
+        return unexpected(std::move(*st.last_error));
+    }
+    return unexpected(Errc::net_path_failed, "network: " + std::string(method) + ": no attempt possible");
+}
+
+}  // namespace session::network::detail

@@ -1,0 +1,184 @@
+#pragma once
+// call.hpp: the retrying RPC call: one storage RPC sent as onion requests until it gets an answer
+// (protocol.md §4.4, §5.5; storage-server.md §3.9, §4.7).
+//
+// One attempt is five steps, each a function below:
+//   1. path choice     (PathSet::choose with the pool's usable nodes and this call's suspects)
+//   2. onion building  (onion::build: path keys, destination key, the JSON-RPC payload)
+//   3. HTTP            (POST https://<guard>/onion_req/v2 through the Transport)
+//   4. classification  (classify_failure: which failure, whom it blames, which hops are suspects)
+//   5. strikes         (to the pool's nodes and the path set's paths, as the classification says)
+// The call loops over attempts (CallState) until an answer that is final for its target:
+//   * path failures retry on another path with backoff min(retry_max_delay, retry_base_delay·2^n);
+//     ambiguous ones (timeouts, 504) also strike the destination, and make its hops suspects;
+//   * 406/425 resynchronise the network clock, then the params are rebuilt (re-signed) and resent;
+//     a member that still disagrees, or disagrees right after a resync, is struck and another asked;
+//   * 421 adopts the swarm of the reply and retries there (kMaxSwarmRedirects);
+//   * a 5xx from a swarm member strikes it and asks another;
+//   * 2xx and other 4xx are the caller's answer.
+// A batch whose sub-requests all failed with one status is handled as that status.
+//
+// Thread-safe: a call keeps its state on its own stack; the units it uses lock themselves.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "network/clock.hpp"
+#include "network/log.hpp"
+#include "network/paths.hpp"
+#include "network/pool.hpp"
+#include "session/network.hpp"
+
+namespace session::network::detail {
+
+/// 421 redirects followed per call (libquic: retry once, then refresh; desktop: retry with new swarm).
+inline constexpr int kMaxSwarmRedirects = 2;
+/// Path failures to one fixed destination before the destination itself is blamed.
+inline constexpr std::size_t kFixedNodePathFailures = 3;
+/// A clock sync younger than this makes a 406 from one member that member's fault first.
+inline constexpr std::int64_t kRecentSyncMs = 60'000;
+
+// ---- targets ---------------------------------------------------------------------------------------
+
+/// One given node. A 421 from it updates the cached swarm of `account`, when given.
+struct ToNode {
+    Snode node;
+    std::optional<SessionId> account;
+};
+/// Some member of the account's swarm (members are retried; 421s followed).
+struct ToSwarm {
+    SessionId account;
+};
+/// Any usable node of the pool.
+struct ToAnyNode {};
+using Target = std::variant<ToNode, ToSwarm, ToAnyNode>;
+
+/// What the call needs from the Network it serves (swarm lookups and clock resyncs are calls too).
+class CallHooks {
+public:
+    virtual ~CallHooks() = default;
+    /// The account's swarm (cached unless `refetch`).
+    [[nodiscard]] virtual Result<Swarm> swarm_for(const SessionId& account, bool refetch) = 0;
+    /// A clock error was seen at local time `failed_at_ms`: resynchronise unless done since.
+    [[nodiscard]] virtual Result<void> resync_clock(std::int64_t failed_at_ms) = 0;
+    /// `from` answered 421 for `account` with `body`.
+    virtual void swarm_moved(const SessionId& account, const Snode& from, std::string_view body) = 0;
+};
+
+// ---- one attempt -----------------------------------------------------------------------------------
+
+enum class Fail { none, path, dest, fatal };
+
+/// What one call remembers between its attempts about paths and hops.
+struct AttemptMemory {
+    std::set<std::uint64_t> failed_paths;
+    /// The hops of ambiguously failed attempts, once per failure (see PathSet::choose).
+    std::vector<Snode> suspects;
+};
+
+struct Attempt {
+    Fail fail = Fail::none;
+    bool relay_blamed = false;  // a path failure pinned on a named relay (the destination is not suspect)
+    Error error{};
+    onion::NodeResponse reply;
+    std::int64_t sent_ms = 0;  // local time
+    std::int64_t received_ms = 0;
+};
+
+/// What a failed onion POST says (step 4): protocol.md §4.4, storage-server.md §3.9.
+struct FailureVerdict {
+    Fail fail = Fail::path;
+    Error error{};
+    enum class Blame {
+        guard,       // the guard refused the connection: struck out, its path dropped
+        path,        // one path strike (the hops are not told apart)
+        named_node,  // "502 Next node not found: X": X struck out (relay replaced in place)
+    } blame = Blame::path;
+    std::optional<Ed25519PublicKey> named;
+    /// The first path hop that may be the dead one (that hop, the later ones and the destination
+    /// become suspects); nullopt: no suspects.
+    std::optional<std::size_t> suspects_from;
+};
+
+/// Classifies a transport error or a non-200 HTTP status from the guard. `guard` and `dest` name
+/// the request. A refused connection names the guard; a 502/504 text came back through the guard,
+/// so the guard is alive and the fault lies past it; a timeout may be any hop, the guard included.
+FailureVerdict classify_failure(const Result<HttpResponse>& response, const Snode& guard, const Snode& dest);
+
+/// The JSON-RPC body {"method": method, "params": params}. Errors: invalid_argument (params is not a
+/// JSON object).
+[[nodiscard]] Result<std::string> rpc_payload(std::string_view method, std::string_view params);
+
+/// The error for a final non-2xx reply: net_unauthorized (401/403), net_clock_skew (406/425),
+/// net_swarm_moved (421), net_http_status (others), with the node and the (quoted) body.
+Error status_error(std::string_view method, const RpcReply& reply);
+
+/// The retry delay after `failures` failures: min(retry_max_delay, retry_base_delay · 2^(failures−1)).
+std::chrono::milliseconds backoff(const NetworkConfig& config, std::size_t failures);
+
+// ---- the call --------------------------------------------------------------------------------------
+
+class Caller {
+public:
+    struct Deps {
+        const NetworkConfig& config;
+        Transport& transport;
+        Pool& pool;
+        PathSet& paths;
+        NetworkClock& clock;
+        Rng& rng;
+        const Logger& log;
+        CallHooks& hooks;
+    };
+    explicit Caller(Deps deps);
+
+    /// `method` with params from `build` (called again for every attempt, with the network time) to
+    /// `target`. Final statuses (2xx, 4xx other than 406/425, and 421 or 5xx once retries are
+    /// exhausted) are returned as values; transport and path failures as errors.
+    [[nodiscard]] Result<RpcReply> call(const Target& target, std::string_view method, const ParamsBuilder& build,
+                                        std::chrono::milliseconds timeout, bool resync_allowed);
+
+    /// One onion request (steps 1-5) to `dest`; `memory` is the calling loop's.
+    Attempt attempt(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
+                    AttemptMemory& memory);
+
+    std::uint64_t onion_requests() const { return onion_requests_.load(); }
+    std::uint64_t failed_attempts() const { return failed_attempts_.load(); }
+
+private:
+    struct CallState;
+
+    Result<Snode> pick_destination(const Target& target, CallState& state);
+    std::optional<Path> choose_path(const Snode& dest, AttemptMemory& memory);
+    Result<HttpResponse> post(const Snode& guard, Bytes body, std::chrono::milliseconds timeout);
+    void apply(const FailureVerdict& verdict, const Path& path, const Snode& dest, Attempt& attempt,
+               AttemptMemory& memory);
+    void strike(const Snode& node, std::size_t by);
+    void strike_out(const Ed25519PublicKey& key);
+
+    /// Handles one failed attempt; a value ends the call.
+    std::optional<Result<RpcReply>> after_failure(Attempt& a, const Target& target, const Snode& dest, CallState& state);
+    /// Handles one answer; a value ends the call.
+    std::optional<Result<RpcReply>> after_reply(RpcReply reply, std::int64_t received_ms, const Target& target,
+                                                std::string_view method, bool resync_allowed, CallState& state);
+
+    const NetworkConfig& cfg_;
+    Transport& transport_;
+    Pool& pool_;
+    PathSet& paths_;
+    NetworkClock& clock_;
+    Rng& rng_;
+    const Logger& log_;
+    CallHooks& hooks_;
+    std::atomic<std::uint64_t> onion_requests_{0};
+    std::atomic<std::uint64_t> failed_attempts_{0};
+};
+
+}  // namespace session::network::detail

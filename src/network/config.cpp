@@ -1,0 +1,93 @@
+// config.cpp: NetworkConfig: the pinned mainnet seeds, and a local network's file (see network.hpp).
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "network/parse.hpp"
+#include "network/seeds.hpp"
+#include "session/network.hpp"
+
+namespace session::network {
+
+using nlohmann::json;
+
+NetworkConfig NetworkConfig::mainnet() {
+    NetworkConfig c;
+    c.name = "mainnet";
+    for (const auto& s : detail::mainnet_seeds()) {
+        SeedNode seed;
+        seed.url = std::string(s.url);
+        seed.tls.verify = true;
+        seed.tls.ca_pem = std::string(s.cert_pem);
+        seed.tls.pinned_public_key = std::string(s.pinned_public_key);
+        auto fp = from_hex_array<32>(s.cert_sha256_hex);
+        if (!fp) throw std::logic_error("network: bad built-in seed fingerprint");
+        seed.tls.cert_sha256 = *fp;
+        c.seeds.push_back(std::move(seed));
+    }
+    return c;
+}
+
+Result<NetworkConfig> NetworkConfig::from_json(std::string_view text) {
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return unexpected(Errc::net_config, "network: network file: expected a JSON object");
+    NetworkConfig c;
+    c.name = "localnet";
+    if (auto n = j.find("name"); n != j.end()) {
+        if (!n->is_string()) return unexpected(Errc::net_config, "network: network file: 'name': expected a string");
+        c.name = n->get<std::string>();
+    }
+    std::string ca;
+    if (auto it = j.find("ca_pem"); it != j.end() && !it->is_null()) {
+        if (!it->is_string() || it->get<std::string>().find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+            return unexpected(Errc::net_config, "network: network file: 'ca_pem': expected a PEM certificate");
+        ca = it->get<std::string>();
+    }
+    auto seeds = j.find("seeds");
+    if (seeds == j.end() || !seeds->is_array())
+        return unexpected(Errc::net_config, "network: network file: 'seeds': expected an array of URLs");
+    std::size_t i = 0;
+    for (const auto& s : *seeds) {
+        if (!s.is_string())
+            return unexpected(Errc::net_config, "network: network file: seeds[" + std::to_string(i) + "]: expected a string");
+        std::string url = s.get<std::string>();
+        bool https = url.rfind("https://", 0) == 0;
+        if (!https && url.rfind("http://", 0) != 0)
+            return unexpected(Errc::net_config, "network: network file: seeds[" + std::to_string(i) + "]: expected an http(s) URL");
+        while (!url.empty() && url.back() == '/') url.pop_back();
+        if (url.size() > 9 && url.substr(url.size() - 9) == "/json_rpc") url.resize(url.size() - 9);
+        if (https && ca.empty())
+            return unexpected(Errc::net_config, "network: network file: 'ca_pem' is required for https seeds");
+        SeedNode seed;
+        seed.url = url;
+        seed.tls.verify = https;  // chain + host/IP against the network's CA only
+        seed.tls.ca_pem = ca;
+        c.seeds.push_back(std::move(seed));
+        ++i;
+    }
+    if (c.seeds.empty()) return unexpected(Errc::net_config, "network: network file: 'seeds' is empty");
+    if (auto nodes = j.find("nodes"); nodes != j.end() && !nodes->is_null()) {
+        if (!nodes->is_array()) return unexpected(Errc::net_config, "network: network file: 'nodes': expected an array");
+        std::size_t k = 0;
+        for (const auto& n : *nodes) {
+            auto node = detail::parse_node(n, Errc::net_config);
+            if (!node) return unexpected(Errc::net_config, node.error().message + " (nodes[" + std::to_string(k) + "])");
+            if (detail::node_usable(*node)) c.bootstrap_nodes.push_back(std::move(*node));
+            ++k;
+        }
+    }
+    return c;
+}
+
+Result<NetworkConfig> NetworkConfig::from_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return unexpected(Errc::io_error, "network: cannot read network file " + path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto c = from_json(ss.str());
+    if (!c) return unexpected(c.error().code, c.error().message + " (" + path + ")");
+    return c;
+}
+
+}  // namespace session::network

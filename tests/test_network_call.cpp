@@ -1,0 +1,173 @@
+// test_network_call.cpp: the retrying RPC call (src/network/call.hpp): how a failed onion POST is
+// classified, the payload and status errors, backoff, and one call's attempts against the fake
+// onion network (headers, targets, retries).
+#include "network/call.hpp"
+
+#include "test_network_support.hpp"
+
+using namespace session;
+using namespace session::network;
+using namespace fakenet;
+namespace nd = session::network::detail;
+
+namespace {
+
+Result<HttpResponse> status(int code, std::string body) { return HttpResponse{code, "text/plain", to_bytes(body)}; }
+
+/// A Pool, PathSet, clock and Caller over a FakeNet, with hooks that count what the call asked.
+struct CallRig final : nd::CallHooks {
+    std::shared_ptr<FakeNet> fake;
+    NetworkConfig cfg = fake_config();
+    std::shared_ptr<Rng> rng = deterministic_rng(3);
+    nd::Logger log;
+    nd::NetworkClock clock{system_clock(), log};
+    nd::Pool pool;
+    nd::PathSet paths{cfg, *rng, log};
+    nd::Caller caller;
+    int swarm_lookups = 0, resyncs = 0, moves = 0;
+
+    explicit CallRig(std::size_t nodes = 10)
+            : fake(std::make_shared<FakeNet>(loopback_ips(nodes), 2)),
+              pool({cfg, fake, make_thread_pool(), *rng, clock, "", log}),
+              caller({cfg, *fake, pool, paths, clock, *rng, log, *this}) {
+        REQUIRE(pool.ensure([](const Snode&) { return std::optional<std::vector<Snode>>(); }));
+    }
+    Result<Swarm> swarm_for(const SessionId& account, bool) override {
+        ++swarm_lookups;
+        const auto id = fake->swarm_of(account.hex());
+        Swarm s{id, {}};
+        for (auto& n : fake->nodes())
+            if (n->info.swarm_id == id) s.nodes.push_back(n->info);
+        return s;
+    }
+    Result<void> resync_clock(std::int64_t) override {
+        ++resyncs;
+        return {};
+    }
+    void swarm_moved(const SessionId&, const Snode&, std::string_view) override { ++moves; }
+};
+
+const ParamsBuilder kEmpty = [](std::int64_t) -> Result<std::string> { return std::string("{}"); };
+
+}  // namespace
+
+TEST_CASE("network: classify_failure: who a failed onion POST blames", "[network][call]") {
+    FakeNet net(loopback_ips(2), 1);
+    const auto guard = net.node(0).info, dest = net.node(1).info;
+    using Blame = nd::FailureVerdict::Blame;
+
+    auto refused = nd::classify_failure(unexpected(Errc::net_connect, "refused"), guard, dest);
+    CHECK(refused.fail == nd::Fail::path);
+    CHECK(refused.blame == Blame::guard);
+    CHECK_FALSE(refused.suspects_from);  // the guard is known: no suspects
+
+    auto timeout = nd::classify_failure(unexpected(Errc::net_timeout, "slow"), guard, dest);
+    CHECK(timeout.blame == Blame::path);
+    CHECK(timeout.error.code == Errc::net_timeout);
+    CHECK(timeout.suspects_from == 0u);  // any hop, the guard included
+
+    auto relayed = nd::classify_failure(status(504, "Request time out"), guard, dest);
+    CHECK(relayed.error.code == Errc::net_timeout);
+    CHECK(relayed.suspects_from == 1u);  // the guard answered: the fault lies past it
+
+    auto other = nd::classify_failure(status(500, "Internal Server Error"), guard, dest);
+    CHECK(other.error.code == Errc::net_path_failed);
+    CHECK(other.suspects_from == 0u);
+
+    auto gone_dest = nd::classify_failure(status(502, "Next node not found: " + dest.ed25519_hex()), guard, dest);
+    CHECK(gone_dest.fail == nd::Fail::dest);
+    CHECK(gone_dest.blame == Blame::named_node);
+    CHECK(gone_dest.named == dest.ed25519());
+    CHECK(gone_dest.error.code == Errc::net_node_not_found);
+
+    auto gone_relay = nd::classify_failure(status(502, "Next node not found: " + guard.ed25519_hex()), guard, dest);
+    CHECK(gone_relay.fail == nd::Fail::path);
+    CHECK(gone_relay.named == guard.ed25519());
+
+    // The peer's text is quoted: bounded and without control characters.
+    auto noisy = nd::classify_failure(status(500, "\x1b[31m" + std::string(5000, 'x')), guard, dest);
+    CHECK(noisy.error.message.find('\x1b') == std::string::npos);
+    CHECK(noisy.error.message.size() < 400);
+}
+
+TEST_CASE("network: rpc_payload, status_error and backoff", "[network][call]") {
+    auto p = nd::rpc_payload("store", R"({"a":1})");
+    REQUIRE(p);
+    CHECK(json::parse(*p) == json{{"method", "store"}, {"params", {{"a", 1}}}});
+    CHECK(nd::rpc_payload("store", "[1]").error().code == Errc::invalid_argument);
+    CHECK(nd::rpc_payload("store", "{").error().code == Errc::invalid_argument);
+
+    FakeNet net(loopback_ips(1), 1);
+    auto code = [&](int s) { return nd::status_error("m", RpcReply{s, "x", net.node(0).info}).code; };
+    CHECK(code(401) == Errc::net_unauthorized);
+    CHECK(code(403) == Errc::net_unauthorized);
+    CHECK(code(406) == Errc::net_clock_skew);
+    CHECK(code(425) == Errc::net_clock_skew);
+    CHECK(code(421) == Errc::net_swarm_moved);
+    CHECK(code(500) == Errc::net_http_status);
+
+    NetworkConfig cfg;
+    cfg.retry_base_delay = std::chrono::milliseconds(100);
+    cfg.retry_max_delay = std::chrono::milliseconds(5000);
+    CHECK(nd::backoff(cfg, 1) == std::chrono::milliseconds(100));
+    CHECK(nd::backoff(cfg, 3) == std::chrono::milliseconds(400));
+    CHECK(nd::backoff(cfg, 10) == std::chrono::milliseconds(5000));
+    CHECK(nd::backoff(cfg, 1000) == std::chrono::milliseconds(5000));  // no shift overflow
+}
+
+TEST_CASE("network: an onion POST is binary, with desktop's headers", "[network][call]") {
+    CallRig rig;
+    auto r = rig.caller.call(nd::ToAnyNode{}, "info", kEmpty, std::chrono::seconds(5), false);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    std::map<std::string, std::string> h(rig.fake->last_onion_headers.begin(), rig.fake->last_onion_headers.end());
+    CHECK(h["Content-Type"] == "application/octet-stream");
+    CHECK(h["User-Agent"] == "WhatsApp");
+    CHECK(rig.caller.onion_requests() == 1);
+}
+
+TEST_CASE("network: a call to one node retries other paths, never other nodes", "[network][call]") {
+    CallRig rig;
+    const auto node = rig.fake->node(0).info;
+    rig.fake->node(0).dest_status = 503;
+    auto r = rig.caller.call(nd::ToNode{node, std::nullopt}, "info", kEmpty, std::chrono::seconds(5), false);
+    REQUIRE(r);
+    CHECK(r->status == 503);  // a fixed node's 5xx is its answer (and a strike)
+    CHECK(r->node == node);
+    CHECK(rig.caller.onion_requests() == 1);
+    rig.fake->node(0).dest_status = 0;
+
+    // A destination unknown to the relays: struck out, and the call ends (it cannot move).
+    rig.fake->node(1).unknown = true;
+    auto gone = rig.caller.call(nd::ToNode{rig.fake->node(1).info, std::nullopt}, "info", kEmpty, std::chrono::seconds(5), false);
+    REQUIRE_FALSE(gone);
+    CHECK(gone.error().code == Errc::net_node_not_found);
+    CHECK_FALSE(rig.pool.is_usable(rig.fake->node(1).info));
+}
+
+TEST_CASE("network: a call to a swarm moves to another member after a 5xx and follows a 421", "[network][call]") {
+    CallRig rig;
+    const auto acct = account(9);
+    auto sw = rig.swarm_for(acct, false);
+    REQUIRE(sw);
+    rig.swarm_lookups = 0;
+    rig.fake->by_key(sw->nodes[0].ed25519())->dest_status = 500;
+    rig.fake->by_key(sw->nodes[1].ed25519())->dest_status = 500;
+    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
+        return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
+    };
+    auto r = rig.caller.call(nd::ToSwarm{acct}, "retrieve", b, std::chrono::seconds(5), true);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(rig.fake->by_key(r->node.ed25519())->dest_status == 0);
+    CHECK(rig.caller.onion_requests() <= 3);
+
+    // Every member says 421: the call tells the hooks and gives up after kMaxSwarmRedirects.
+    const std::uint64_t other = *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    for (auto& n : rig.fake->nodes()) n->dest_status = 0;
+    rig.fake->moved[acct.hex()] = other;
+    auto moved = rig.caller.call(nd::ToNode{sw->nodes[0], acct}, "retrieve", b, std::chrono::seconds(5), true);
+    REQUIRE(moved);
+    CHECK(moved->status == 421);
+    CHECK(rig.moves == 1);
+}
