@@ -357,16 +357,4 @@ Result<StreamResult> poll_pages(const Identity& self, std::span<const std::strin
     return StreamResult{std::move(driven->nodes), driven->server_time_ms, driven->stopped};
 }
 
-bool SeenHashes::insert(std::string_view hash, std::int64_t expiry_ms) {
-    auto [it, fresh] = expiry_.try_emplace(HashKey(hash), expiry_ms);
-    if (!fresh) it->second = std::max(it->second, expiry_ms);
-    return fresh;
-}
-
-bool SeenHashes::contains(std::string_view hash) const { return expiry_.contains(HashKey(hash)); }
-
-void SeenHashes::prune(std::int64_t now_ms) {
-    std::erase_if(expiry_, [now_ms](const auto& kv) { return kv.second < now_ms; });
-}
-
 }  // namespace session::retrieve

@@ -520,17 +520,3 @@ TEST_CASE("retrieve: poll stops a node that always says more", "[retrieve][poll]
     REQUIRE(e);
     CHECK(calls == 1);
 }
-
-TEST_CASE("retrieve: SeenHashes remembers until expiry", "[retrieve]") {
-    retrieve::SeenHashes seen;
-    CHECK(seen.insert("a", 100));
-    CHECK_FALSE(seen.insert("a", 200));
-    CHECK(seen.insert("b", 50));
-    CHECK(seen.contains("a"));
-    seen.prune(150);  // b expired; a's expiry was raised to 200
-    CHECK(seen.contains("a"));
-    CHECK_FALSE(seen.contains("b"));
-    CHECK(seen.size() == 1);
-    seen.prune(201);
-    CHECK(seen.size() == 0);
-}

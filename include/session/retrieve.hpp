@@ -26,7 +26,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "session/bytes.hpp"
@@ -205,20 +204,5 @@ struct StreamResult {
                                               NodeCursor& cursor, std::string_view fallback_last_hash,
                                               const Fetch& fetch, const PageSink& sink,
                                               const PollOptions& options = {});
-
-/// Hashes already handed to a consumer, each kept until its message expires (the swarm forgets it
-/// then, so it cannot come back). Not thread-safe: guard it with the owner's lock.
-class SeenHashes {
-public:
-    /// Records `hash` (expiring at expiry_ms); returns false if it was already recorded.
-    bool insert(std::string_view hash, std::int64_t expiry_ms);
-    bool contains(std::string_view hash) const;
-    /// Forgets hashes whose expiry is before now_ms.
-    void prune(std::int64_t now_ms);
-    std::size_t size() const { return expiry_.size(); }
-
-private:
-    std::unordered_map<HashKey, std::int64_t, HashKey::Hasher> expiry_;
-};
 
 }  // namespace session::retrieve
