@@ -18,6 +18,7 @@
 #include "detail/receive_state.hpp"
 #include "detail/text.hpp"
 #include "session/envelope.hpp"
+#include "session/executor.hpp"
 
 namespace session {
 
@@ -28,9 +29,6 @@ constexpr std::size_t kMaxStoreDataChars = 102'400;
 // Resume points (per returned last_hash) kept for callers that pass a last_hash back. Each is a few
 // node keys; 256 covers any realistic number of independent consumers of one Client.
 constexpr std::size_t kMaxCursors = 256;
-// Rounds of (get_swarm, poll) when every polled member says the swarm moved (421): the first 421
-// updates the swarm cache from the reply; a second round uses it.
-constexpr int kSwarmRounds = 2;
 // Delivered hashes are forgotten this long after their message expires: nodes purge expired
 // messages only every 10 s (storage-server.md §5.4), so one may still be returned just after expiry.
 constexpr std::int64_t kForgetAfterExpiryMs = 5 * 60 * 1000;
@@ -65,6 +63,10 @@ struct Client::Impl {
     network::LogFn log;
     std::shared_ptr<Rng> rng;
     std::shared_ptr<network::Network> net;
+    // Receiving reaches the network through this (our swarm; one retrieve to one member).
+    retrieve::NetworkReader reader;
+    // Runs receive()'s concurrent member polls. (To become the Network's executor once it has one.)
+    std::shared_ptr<Executor> pool = make_thread_pool();
     // The last sent timestamp. A message's timestamp is its id in the protocol (quotes, reactions,
     // unsend and read receipts name messages by sender + timestamp), so ours strictly increase even
     // when sends race or the learned clock offset moves backwards by a few ms.
@@ -118,7 +120,8 @@ struct Client::Impl {
               page_size(o.retrieve_page_size),
               log(o.log),
               rng(o.rng ? o.rng : system_rng()),
-              net(std::move(network)) {}
+              net(std::move(network)),
+              reader(*net) {}
 
     void say(network::LogLevel level, const std::string& line) const {
         if (log) log(level, line);
@@ -157,7 +160,7 @@ struct Client::Impl {
         std::sort(st.delivered.begin(), st.delivered.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
         for (const auto& hash : cursor_order) {
             const auto& r = cursors.at(hash);
-            st.cursors.push_back({hash, r.base, r.nodes.last_hash});
+            st.cursors.push_back({hash, r.base, r.nodes});
         }
         auto saved = detail::save_receive_state(state_path, st);
         if (saved) dirty = false;
@@ -180,7 +183,7 @@ struct Client::Impl {
         for (auto& d : st.delivered) delivered.insert_or_assign(retrieve::HashKey(d.hash), Delivered{d.seq, d.expiry_ms});
         for (auto& c : st.cursors) {
             Resume r;
-            r.nodes.last_hash = std::move(c.nodes);
+            r.nodes = std::move(c.nodes);
             r.base = std::move(c.base);
             remember_cursor(c.last_hash, std::move(r));
         }
@@ -194,15 +197,11 @@ struct Client::Impl {
         o.ns = retrieve::kDefaultNamespace;
         o.limits.max_count = page_size;
         o.want_answers = poll_nodes;
+        o.rng = rng.get();  // random members (desktop samples 2), the rest spares
         return o;
     }
     struct Start;
     Result<Start> begin_receive(std::string_view last_hash);
-    // Runs `run(members in random order, fetch)` against our swarm; asks again once after a 421.
-    // Appends the members' outcomes to `outcomes`.
-    template <class Polled>
-    Result<Polled> on_swarm(const std::function<Result<Polled>(std::span<const std::string>, const retrieve::Fetch&)>& run,
-                            std::vector<retrieve::NodeOutcome>& outcomes);
     // Filters out what the caller already has, opens the rest (in parallel), records them as
     // delivered and remembers `cursor` as the resume point of the newest one (`newest`).
     ReceivedPage deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
@@ -463,55 +462,6 @@ Result<Client::Impl::Start> Client::Impl::begin_receive(std::string_view last_ha
     return st;
 }
 
-template <class Polled>
-Result<Polled> Client::Impl::on_swarm(
-    const std::function<Result<Polled>(std::span<const std::string>, const retrieve::Fetch&)>& run,
-    std::vector<retrieve::NodeOutcome>& outcomes) {
-    std::optional<Error> last_error;
-    for (int round = 0; round < kSwarmRounds; ++round) {
-        auto swarm = net->get_swarm(id);
-        if (!swarm) return unexpected(std::move(swarm).error());
-        if (swarm->nodes.empty())
-            return unexpected(Errc::net_no_nodes, "client: receive: the swarm for our account has no members");
-
-        // Random order (desktop samples 2 random members); the rest are spares for failures.
-        auto members = swarm->nodes;
-        shuffle(members, *rng);
-        std::vector<std::string> order;
-        std::map<std::string, network::Snode, std::less<>> by_hex;
-        for (auto& n : members) {
-            order.push_back(n.ed25519_hex());
-            by_hex.emplace(order.back(), std::move(n));
-        }
-
-        std::atomic<bool> moved = false;  // receive() asks members concurrently
-        const retrieve::Fetch fetch = [&](std::string_view node, const retrieve::RequestBuilder& build)
-            -> Result<std::string> {
-            // After one 421 the other members of this (stale) swarm would only say the same.
-            if (moved) return unexpected(Errc::net_swarm_moved, "client: swarm moved; member not asked");
-            auto it = by_hex.find(node);
-            if (it == by_hex.end()) return unexpected(Errc::invalid_argument, "client: unknown swarm member");
-            auto body = net->retrieve(id, it->second, [&](std::int64_t now) -> Result<std::string> {
-                auto req = build(now);
-                if (!req) return unexpected(std::move(req).error());
-                return req->params_json();
-            });
-            if (!body && body.error().code == Errc::net_swarm_moved) moved = true;
-            return body;
-        };
-
-        auto r = run(order, fetch);
-        if (r) {
-            for (auto& n : r->nodes) outcomes.push_back(n);
-            return r;
-        }
-        if (r.error().code != Errc::net_swarm_moved) return unexpected(std::move(r).error());
-        say(network::LogLevel::info, "client: receive: swarm moved, asking again");
-        last_error = std::move(r).error();
-    }
-    return unexpected(std::move(*last_error));
-}
-
 ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
                                    const retrieve::NodeCursor& cursor, std::string& newest) {
     // Open outside the lock (pure crypto, in parallel), then number and record under it.
@@ -571,16 +521,13 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     if (!st) return unexpected(std::move(st).error());
 
     auto popts = im.poll_options();
-    popts.concurrent = true;  // both members in one round trip; the merge is the same
+    popts.executor = im.pool.get();  // both members in one round trip; the merge is the same
 
     ReceiveResult result;
     retrieve::NodeCursor cursor = st->cursor;
-    auto polled = im.on_swarm<retrieve::PollResult>(
-        [&](std::span<const std::string> order, const retrieve::Fetch& fetch) {
-            return retrieve::poll(im.self, order, cursor, st->fallback, fetch, popts);
-        },
-        result.nodes);
+    auto polled = retrieve::poll(im.self, im.reader, cursor, st->fallback, popts);
     if (!polled) return unexpected(std::move(polled).error());
+    result.nodes = std::move(polled->nodes);
 
     std::string newest = st->since;
     auto page = im.deliver(polled->messages, *st, cursor, newest);
@@ -609,7 +556,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     std::optional<Error> save_error;
     std::string newest = st->since;
     retrieve::NodeCursor cursor = st->cursor;
-    const retrieve::PageSink sink = [&](std::string_view, std::vector<retrieve::StoredMessage>& fresh,
+    const retrieve::PageSink sink = [&](const Ed25519PublicKey&, std::vector<retrieve::StoredMessage>& fresh,
                                         const retrieve::NodeCursor& now) {
         auto page = im.deliver(fresh, *st, now, newest);
         fresh.clear();
@@ -629,12 +576,9 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
         ++summary.pages;
         return on_page(page);  // no lock held: the handler may send, or receive with another Client
     };
-    auto polled = im.on_swarm<retrieve::StreamResult>(
-        [&](std::span<const std::string> order, const retrieve::Fetch& fetch) {
-            return retrieve::poll_pages(im.self, order, cursor, st->fallback, fetch, sink, popts);
-        },
-        summary.nodes);
+    auto polled = retrieve::poll_pages(im.self, im.reader, cursor, st->fallback, sink, popts);
     if (!polled) return unexpected(std::move(polled).error());
+    summary.nodes = std::move(polled->nodes);
     summary.stopped = polled->stopped;
     summary.last_hash = newest;
     std::lock_guard lock(im.mu);

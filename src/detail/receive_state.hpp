@@ -11,7 +11,6 @@
 // (cursors oldest first). Written to a temporary file beside the target, flushed to disk and
 // renamed over it, so a crash leaves either the old or the new state, never half of one.
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "session/error.hpp"
+#include "session/retrieve.hpp"
 
 namespace session::detail {
 
@@ -34,7 +34,7 @@ struct ReceiveState {
     struct Cursor {
         std::string last_hash;
         std::string base;
-        std::map<std::string, std::string, std::less<>> nodes;
+        retrieve::NodeCursor nodes;  // on disk: {member Ed25519 key hex: hash}
     };
     std::vector<Cursor> cursors;  // oldest first
     std::string latest;           // the last_hash of the most recent receive (or page); "" = none
