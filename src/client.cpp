@@ -65,7 +65,8 @@ struct Client::Impl {
     std::shared_ptr<network::Network> net;
     // Receiving reaches the network through this (our swarm; one retrieve to one member).
     retrieve::NetworkReader reader;
-    // Runs receive()'s concurrent member polls. (To become the Network's executor once it has one.)
+    // Runs receive()'s concurrent member polls and the opening of large pages. (To become the
+    // Network's executor once it has one.)
     std::shared_ptr<Executor> pool = make_thread_pool();
     // The last sent timestamp. A message's timestamp is its id in the protocol (quotes, reactions,
     // unsend and read receipts name messages by sender + timestamp), so ours strictly increase even
@@ -405,24 +406,23 @@ struct Opened {
 };
 
 // Opens every item, in input order. Opening is pure CPU (sealed box, Ed25519 verify, key
-// conversion), so a large page is spread over one thread per core; a small one stays on the
-// caller's thread, where starting threads would cost more than it saves.
-std::vector<Opened> open_all(const Identity& self, const std::vector<retrieve::StoredMessage*>& items) {
-    constexpr std::size_t kItemsPerThread = 32;
+// conversion), so a large page is spread over the executor in chunks of kItemsPerTask, at most one
+// task per core; a small one stays on the caller's thread, where handing work over would cost more
+// than it saves.
+std::vector<Opened> open_all(const Identity& self, const std::vector<retrieve::StoredMessage*>& items,
+                             Executor& executor) {
+    constexpr std::size_t kItemsPerTask = 32;
     const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t threads = std::min(cores, (items.size() + kItemsPerThread - 1) / kItemsPerThread);
+    const std::size_t tasks = (items.size() + kItemsPerTask - 1) / kItemsPerTask;
     std::vector<std::optional<Result<envelope::Message>>> slots(items.size());
-    auto work = [&](std::size_t first, std::size_t step) {
-        for (std::size_t i = first; i < items.size(); i += step) slots[i].emplace(envelope::open(self, items[i]->data));
+    auto work = [&](std::size_t task) {
+        const std::size_t end = std::min(items.size(), (task + 1) * kItemsPerTask);
+        for (std::size_t i = task * kItemsPerTask; i < end; ++i) slots[i].emplace(envelope::open(self, items[i]->data));
     };
-    if (threads <= 1) {
-        work(0, 1);
+    if (tasks <= 1 || cores == 1) {
+        for (std::size_t t = 0; t < tasks; ++t) work(t);
     } else {
-        std::vector<std::thread> pool;
-        pool.reserve(threads - 1);
-        for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
-        work(0, threads);
-        for (auto& th : pool) th.join();
+        parallel_for(executor, tasks, work, cores);
     }
     std::vector<Opened> out;
     out.reserve(items.size());
@@ -479,7 +479,7 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
             fresh.push_back(&s);
         }
     }
-    std::vector<Opened> opened = open_all(self, fresh);
+    std::vector<Opened> opened = open_all(self, fresh, *pool);
 
     ReceivedPage page;
     std::lock_guard lock(mu);
