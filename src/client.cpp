@@ -4,20 +4,19 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <deque>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 
+#include "detail/delivery_ledger.hpp"
 #include "detail/receive_state.hpp"
 #include "detail/text.hpp"
 #include "session/envelope.hpp"
+#include "session/executor.hpp"
 
 namespace session {
 
@@ -25,15 +24,6 @@ namespace {
 
 // The storage server's cap on `data`: 102 400 base64 characters (storage-server.md §5.3).
 constexpr std::size_t kMaxStoreDataChars = 102'400;
-// Resume points (per returned last_hash) kept for callers that pass a last_hash back. Each is a few
-// node keys; 256 covers any realistic number of independent consumers of one Client.
-constexpr std::size_t kMaxCursors = 256;
-// Rounds of (get_swarm, poll) when every polled member says the swarm moved (421): the first 421
-// updates the swarm cache from the reply; a second round uses it.
-constexpr int kSwarmRounds = 2;
-// Delivered hashes are forgotten this long after their message expires: nodes purge expired
-// messages only every 10 s (storage-server.md §5.4), so one may still be returned just after expiry.
-constexpr std::int64_t kForgetAfterExpiryMs = 5 * 60 * 1000;
 
 // Gives onion requests an explicit binary Content-Type when the layer below set none. Without one,
 // libcurl labels a POST body application/x-www-form-urlencoded, and an HTTP server may cap such
@@ -65,6 +55,11 @@ struct Client::Impl {
     network::LogFn log;
     std::shared_ptr<Rng> rng;
     std::shared_ptr<network::Network> net;
+    // Receiving reaches the network through this (our swarm; one retrieve to one member).
+    retrieve::NetworkReader reader;
+    // Runs receive()'s concurrent member polls and the opening of large pages. (To become the
+    // Network's executor once it has one.)
+    std::shared_ptr<Executor> pool = make_thread_pool();
     // The last sent timestamp. A message's timestamp is its id in the protocol (quotes, reactions,
     // unsend and read receipts name messages by sender + timestamp), so ours strictly increase even
     // when sends race or the learned clock offset moves backwards by a few ms.
@@ -80,35 +75,12 @@ struct Client::Impl {
         return next;
     }
 
-    // Receive bookkeeping, guarded by mu (never held across network I/O).
+    // Receive bookkeeping (the exactly-once ledger), guarded by mu (never held across network I/O).
     std::mutex mu;
-    struct Delivered {
-        std::uint64_t seq;        // order in which this Client handed the item out (latest time)
-        std::int64_t expiry_ms;   // forgotten after this: the swarm no longer holds it
-    };
-    std::unordered_map<retrieve::HashKey, Delivered, retrieve::HashKey::Hasher> delivered;
-    std::uint64_t next_seq = 1;
-    // A resume point, per last_hash this Client returned: where each polled member stopped, and where
-    // a member never polled before starts (`base`): "" (its whole history, as session-desktop asks a
-    // node it has no last hash for) when the caller's chain of last_hashes began with "", or the
-    // foreign last_hash the chain began with. Items already handed out are filtered by `delivered`.
-    struct Resume {
-        retrieve::NodeCursor nodes;
-        std::string base;
-    };
-    std::map<std::string, Resume, std::less<>> cursors;
-    std::deque<std::string> cursor_order;
-    // ClientOptions::state_path, and whether the bookkeeping changed since it was last written.
+    detail::DeliveryLedger ledger;
+    // ClientOptions::state_path and its lock, held for the Client's life.
     std::string state_path;
-    std::optional<detail::StateLock> state_lock;  // held for the Client's life
-    bool dirty = false;
-    // The last_hash the most recent receive (or receive_pages page) returned: resume_hash().
-    std::string latest;
-    void set_latest(const std::string& hash) {
-        if (hash.empty() || hash == latest) return;
-        latest = hash;
-        dirty = true;
-    }
+    std::optional<detail::StateLock> state_lock;
 
     Impl(Identity identity, std::shared_ptr<network::Network> network, const ClientOptions& o)
             : self(std::move(identity)),
@@ -118,73 +90,33 @@ struct Client::Impl {
               page_size(o.retrieve_page_size),
               log(o.log),
               rng(o.rng ? o.rng : system_rng()),
-              net(std::move(network)) {}
+              net(std::move(network)),
+              reader(*net) {}
 
     void say(network::LogLevel level, const std::string& line) const {
         if (log) log(level, line);
     }
 
-    void remember_cursor(const std::string& hash, Resume resume) {
-        if (auto it = cursors.find(hash); it != cursors.end() && it->second.nodes == resume.nodes &&
-                                          it->second.base == resume.base)
-            return;
-        dirty = true;
-        auto [it, fresh] = cursors.insert_or_assign(hash, std::move(resume));
-        (void)it;
-        if (fresh) cursor_order.push_back(hash);
-        while (cursor_order.size() > kMaxCursors) {
-            cursors.erase(cursor_order.front());
-            cursor_order.pop_front();
-        }
-    }
-
-    void prune(std::int64_t now_ms) {
-        if (std::erase_if(delivered, [now_ms](const auto& kv) {
-                return kv.second.expiry_ms + kForgetAfterExpiryMs < now_ms;
-            }) > 0)
-            dirty = true;
-    }
-
-    // Writes the bookkeeping to state_path if it changed. Called with mu held.
+    // Writes the ledger to state_path if it changed. Called with mu held.
     Result<void> save_state() {
-        if (state_path.empty() || !dirty) return {};
-        detail::ReceiveState st;
-        st.account = id.hex();
-        st.next_seq = next_seq;
-        st.latest = latest;
-        st.delivered.reserve(delivered.size());
-        for (const auto& [key, d] : delivered) st.delivered.push_back({std::string(key.view()), d.seq, d.expiry_ms});
-        std::sort(st.delivered.begin(), st.delivered.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
-        for (const auto& hash : cursor_order) {
-            const auto& r = cursors.at(hash);
-            st.cursors.push_back({hash, r.base, r.nodes.last_hash});
-        }
-        auto saved = detail::save_receive_state(state_path, st);
-        if (saved) dirty = false;
+        if (state_path.empty() || !ledger.dirty()) return {};
+        auto saved = detail::save_receive_state(state_path, ledger.to_state(id.hex()));
+        if (saved) ledger.mark_saved();
         return saved;
     }
 
-    // Reads state_path (if it exists) into the bookkeeping. Called once, before any receive.
+    // Reads state_path (if it exists) into the ledger. Called once, before any receive.
     Result<void> load_state() {
         auto loaded = detail::load_receive_state(state_path);
         if (!loaded) return unexpected(std::move(loaded).error());
         if (!*loaded) return {};
-        auto& st = **loaded;
+        const auto& st = **loaded;
         if (st.account != id.hex())
             return unexpected(Errc::invalid_argument, "client: state file " + state_path +
                                                           ": written for another account (" +
                                                           st.account.substr(0, 10) + "…), not " +
                                                           id.hex().substr(0, 10) + "…");
-        next_seq = st.next_seq;
-        latest = st.latest;
-        for (auto& d : st.delivered) delivered.insert_or_assign(retrieve::HashKey(d.hash), Delivered{d.seq, d.expiry_ms});
-        for (auto& c : st.cursors) {
-            Resume r;
-            r.nodes.last_hash = std::move(c.nodes);
-            r.base = std::move(c.base);
-            remember_cursor(c.last_hash, std::move(r));
-        }
-        dirty = false;
+        ledger = detail::DeliveryLedger::from_state(st);
         return {};
     }
 
@@ -194,15 +126,11 @@ struct Client::Impl {
         o.ns = retrieve::kDefaultNamespace;
         o.limits.max_count = page_size;
         o.want_answers = poll_nodes;
+        o.rng = rng.get();  // random members (desktop samples 2), the rest spares
         return o;
     }
-    struct Start;
+    using Start = detail::DeliveryLedger::Start;
     Result<Start> begin_receive(std::string_view last_hash);
-    // Runs `run(members in random order, fetch)` against our swarm; asks again once after a 421.
-    // Appends the members' outcomes to `outcomes`.
-    template <class Polled>
-    Result<Polled> on_swarm(const std::function<Result<Polled>(std::span<const std::string>, const retrieve::Fetch&)>& run,
-                            std::vector<retrieve::NodeOutcome>& outcomes);
     // Filters out what the caller already has, opens the rest (in parallel), records them as
     // delivered and remembers `cursor` as the resume point of the newest one (`newest`).
     ReceivedPage deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
@@ -292,7 +220,7 @@ SessionId Client::session_id() const {
 std::string Client::resume_hash() const {
     if (!impl_) throw std::logic_error("client: used after move");
     std::lock_guard lock(impl_->mu);
-    return impl_->latest;
+    return impl_->ledger.latest();
 }
 
 network::Network& Client::network() {
@@ -406,24 +334,23 @@ struct Opened {
 };
 
 // Opens every item, in input order. Opening is pure CPU (sealed box, Ed25519 verify, key
-// conversion), so a large page is spread over one thread per core; a small one stays on the
-// caller's thread, where starting threads would cost more than it saves.
-std::vector<Opened> open_all(const Identity& self, const std::vector<retrieve::StoredMessage*>& items) {
-    constexpr std::size_t kItemsPerThread = 32;
+// conversion), so a large page is spread over the executor in chunks of kItemsPerTask, at most one
+// task per core; a small one stays on the caller's thread, where handing work over would cost more
+// than it saves.
+std::vector<Opened> open_all(const Identity& self, const std::vector<retrieve::StoredMessage*>& items,
+                             Executor& executor) {
+    constexpr std::size_t kItemsPerTask = 32;
     const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t threads = std::min(cores, (items.size() + kItemsPerThread - 1) / kItemsPerThread);
+    const std::size_t tasks = (items.size() + kItemsPerTask - 1) / kItemsPerTask;
     std::vector<std::optional<Result<envelope::Message>>> slots(items.size());
-    auto work = [&](std::size_t first, std::size_t step) {
-        for (std::size_t i = first; i < items.size(); i += step) slots[i].emplace(envelope::open(self, items[i]->data));
+    auto work = [&](std::size_t task) {
+        const std::size_t end = std::min(items.size(), (task + 1) * kItemsPerTask);
+        for (std::size_t i = task * kItemsPerTask; i < end; ++i) slots[i].emplace(envelope::open(self, items[i]->data));
     };
-    if (threads <= 1) {
-        work(0, 1);
+    if (tasks <= 1 || cores == 1) {
+        for (std::size_t t = 0; t < tasks; ++t) work(t);
     } else {
-        std::vector<std::thread> pool;
-        pool.reserve(threads - 1);
-        for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
-        work(0, threads);
-        for (auto& th : pool) th.join();
+        parallel_for(executor, tasks, work, cores);
     }
     std::vector<Opened> out;
     out.reserve(items.size());
@@ -433,83 +360,12 @@ std::vector<Opened> open_all(const Identity& self, const std::vector<retrieve::S
 
 }  // namespace
 
-// Where one receive call starts, from the caller's last_hash.
-struct Client::Impl::Start {
-    std::string since;
-    retrieve::NodeCursor cursor;
-    std::optional<std::uint64_t> since_seq;  // `since` was handed out by us, as item number since_seq
-    std::string base;      // where members without a cursor entry start
-    std::string fallback;  // what poll uses for them
-};
-
 Result<Client::Impl::Start> Client::Impl::begin_receive(std::string_view last_hash) {
-    Start st;
-    st.since = std::string(last_hash);
-    if (!st.since.empty() && !retrieve::is_message_hash(st.since))
+    if (!last_hash.empty() && !retrieve::is_message_hash(last_hash))
         return unexpected(Errc::invalid_argument, "client: last_hash: expected empty or 43 base64 characters, got " +
-                                                      std::to_string(st.since.size()) + " characters");
-    // Where to resume, and what was already handed out up to `since`.
-    st.base = st.since;  // a foreign since: itself
-    if (!st.since.empty()) {
-        std::lock_guard lock(mu);
-        if (auto it = cursors.find(st.since); it != cursors.end()) {
-            st.cursor = it->second.nodes;
-            st.base = it->second.base;
-        }
-        if (auto it = delivered.find(retrieve::HashKey(st.since)); it != delivered.end()) st.since_seq = it->second.seq;
-    }
-    // Without the filter a member's whole history would come back as new: start it from `since`.
-    st.fallback = st.since_seq ? st.base : st.since;
-    return st;
-}
-
-template <class Polled>
-Result<Polled> Client::Impl::on_swarm(
-    const std::function<Result<Polled>(std::span<const std::string>, const retrieve::Fetch&)>& run,
-    std::vector<retrieve::NodeOutcome>& outcomes) {
-    std::optional<Error> last_error;
-    for (int round = 0; round < kSwarmRounds; ++round) {
-        auto swarm = net->get_swarm(id);
-        if (!swarm) return unexpected(std::move(swarm).error());
-        if (swarm->nodes.empty())
-            return unexpected(Errc::net_no_nodes, "client: receive: the swarm for our account has no members");
-
-        // Random order (desktop samples 2 random members); the rest are spares for failures.
-        auto members = swarm->nodes;
-        shuffle(members, *rng);
-        std::vector<std::string> order;
-        std::map<std::string, network::Snode, std::less<>> by_hex;
-        for (auto& n : members) {
-            order.push_back(n.ed25519_hex());
-            by_hex.emplace(order.back(), std::move(n));
-        }
-
-        std::atomic<bool> moved = false;  // receive() asks members concurrently
-        const retrieve::Fetch fetch = [&](std::string_view node, const retrieve::RequestBuilder& build)
-            -> Result<std::string> {
-            // After one 421 the other members of this (stale) swarm would only say the same.
-            if (moved) return unexpected(Errc::net_swarm_moved, "client: swarm moved; member not asked");
-            auto it = by_hex.find(node);
-            if (it == by_hex.end()) return unexpected(Errc::invalid_argument, "client: unknown swarm member");
-            auto body = net->retrieve(id, it->second, [&](std::int64_t now) -> Result<std::string> {
-                auto req = build(now);
-                if (!req) return unexpected(std::move(req).error());
-                return req->params_json();
-            });
-            if (!body && body.error().code == Errc::net_swarm_moved) moved = true;
-            return body;
-        };
-
-        auto r = run(order, fetch);
-        if (r) {
-            for (auto& n : r->nodes) outcomes.push_back(n);
-            return r;
-        }
-        if (r.error().code != Errc::net_swarm_moved) return unexpected(std::move(r).error());
-        say(network::LogLevel::info, "client: receive: swarm moved, asking again");
-        last_error = std::move(r).error();
-    }
-    return unexpected(std::move(*last_error));
+                                                      std::to_string(last_hash.size()) + " characters");
+    std::lock_guard lock(mu);
+    return ledger.start(last_hash);
 }
 
 ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
@@ -518,25 +374,17 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
     std::vector<retrieve::StoredMessage*> fresh;
     {
         std::lock_guard lock(mu);
-        for (auto& s : items) {
-            if (s.hash == st.since) continue;  // a node that ignores last_hash semantics
-            // Handed out at or before the call that returned `since`: the caller has it. (Rewound
-            // members return such items; they are not even opened.)
-            if (st.since_seq) {
-                if (auto it = delivered.find(retrieve::HashKey(s.hash)); it != delivered.end() && it->second.seq <= *st.since_seq)
-                    continue;
-            }
-            fresh.push_back(&s);
-        }
+        // What the caller already has is not even opened.
+        for (auto& s : items)
+            if (ledger.is_new(st, s.hash)) fresh.push_back(&s);
     }
-    std::vector<Opened> opened = open_all(self, fresh);
+    std::vector<Opened> opened = open_all(self, fresh, *pool);
 
     ReceivedPage page;
     std::lock_guard lock(mu);
     for (auto& o : opened) {
         auto& s = *o.stored;
-        delivered.insert_or_assign(retrieve::HashKey(s.hash), Delivered{next_seq++, s.expiry_ms});
-        dirty = true;
+        ledger.record(s.hash, s.expiry_ms);
         newest = s.hash;
         if (!o.msg) {
             say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);
@@ -559,7 +407,7 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
             .content = std::move(m.content),
         });
     }
-    if (!newest.empty()) remember_cursor(newest, Resume{cursor, st.fallback});
+    if (!newest.empty()) ledger.remember(newest, st, cursor);
     page.last_hash = newest;
     return page;
 }
@@ -571,16 +419,13 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     if (!st) return unexpected(std::move(st).error());
 
     auto popts = im.poll_options();
-    popts.concurrent = true;  // both members in one round trip; the merge is the same
+    popts.executor = im.pool.get();  // both members in one round trip; the merge is the same
 
     ReceiveResult result;
     retrieve::NodeCursor cursor = st->cursor;
-    auto polled = im.on_swarm<retrieve::PollResult>(
-        [&](std::span<const std::string> order, const retrieve::Fetch& fetch) {
-            return retrieve::poll(im.self, order, cursor, st->fallback, fetch, popts);
-        },
-        result.nodes);
+    auto polled = retrieve::poll(im.self, im.reader, cursor, st->fallback, popts);
     if (!polled) return unexpected(std::move(polled).error());
+    result.nodes = std::move(polled->nodes);
 
     std::string newest = st->since;
     auto page = im.deliver(polled->messages, *st, cursor, newest);
@@ -588,8 +433,8 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     result.skipped = std::move(page.skipped);
     result.last_hash = newest;
     std::lock_guard lock(im.mu);
-    im.set_latest(newest);
-    im.prune(im.net->now_ms());
+    im.ledger.set_latest(newest);
+    im.ledger.prune(im.net->now_ms());
     // Not written: the items stay recorded in memory with numbers after the caller's last_hash, so
     // passing that last_hash again hands them out again. Nothing is lost.
     if (auto saved = im.save_state(); !saved) return unexpected(saved.error());
@@ -609,7 +454,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     std::optional<Error> save_error;
     std::string newest = st->since;
     retrieve::NodeCursor cursor = st->cursor;
-    const retrieve::PageSink sink = [&](std::string_view, std::vector<retrieve::StoredMessage>& fresh,
+    const retrieve::PageSink sink = [&](const Ed25519PublicKey&, std::vector<retrieve::StoredMessage>& fresh,
                                         const retrieve::NodeCursor& now) {
         auto page = im.deliver(fresh, *st, now, newest);
         fresh.clear();
@@ -618,7 +463,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
             // Written before the handler sees the page; if it cannot be, the page is not handed
             // out (it comes again after the previous page's last_hash).
             std::lock_guard lock(im.mu);
-            im.set_latest(page.last_hash);
+            im.ledger.set_latest(page.last_hash);
             if (auto saved = im.save_state(); !saved) {
                 save_error = saved.error();
                 return false;
@@ -629,19 +474,16 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
         ++summary.pages;
         return on_page(page);  // no lock held: the handler may send, or receive with another Client
     };
-    auto polled = im.on_swarm<retrieve::StreamResult>(
-        [&](std::span<const std::string> order, const retrieve::Fetch& fetch) {
-            return retrieve::poll_pages(im.self, order, cursor, st->fallback, fetch, sink, popts);
-        },
-        summary.nodes);
+    auto polled = retrieve::poll_pages(im.self, im.reader, cursor, st->fallback, sink, popts);
     if (!polled) return unexpected(std::move(polled).error());
+    summary.nodes = std::move(polled->nodes);
     summary.stopped = polled->stopped;
     summary.last_hash = newest;
     std::lock_guard lock(im.mu);
     if (save_error) return unexpected(std::move(*save_error));
     // Where every member stopped, for the next call (pages with nothing new moved cursors too).
-    if (!newest.empty() && !summary.stopped) im.remember_cursor(newest, Impl::Resume{cursor, st->fallback});
-    im.prune(im.net->now_ms());
+    if (!newest.empty() && !summary.stopped) im.ledger.remember(newest, *st, cursor);
+    im.ledger.prune(im.net->now_ms());
     if (auto saved = im.save_state(); !saved) return unexpected(saved.error());
     return summary;
 }

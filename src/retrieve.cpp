@@ -1,13 +1,14 @@
-// retrieve.cpp: signed retrieve requests, bounds-checked answers, multi-node polling.
+// retrieve.cpp: signed retrieve requests, bounds-checked answers, polling the swarm.
 #include "session/retrieve.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <functional>
 #include <list>
+#include <unordered_map>
 #include <unordered_set>
 #include <stdexcept>
-#include <thread>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -151,29 +152,44 @@ Result<Page> parse_response(std::string_view body) {
     return page;
 }
 
+Result<network::Swarm> NetworkReader::get_swarm(const SessionId& account) { return net_.get_swarm(account); }
+
+Result<std::string> NetworkReader::retrieve(const SessionId& account, const network::Snode& member,
+                                            const RequestBuilder& build) {
+    return net_.retrieve(account, member, [&](std::int64_t now) -> Result<std::string> {
+        auto req = build(now);
+        if (!req) return unexpected(std::move(req).error());
+        return req->params_json();
+    });
+}
+
 namespace {
 
-// The page loop both polls share: for each node, a signed retrieve resuming after its cursor entry
-// (or the fallback), re-issued while it says `more`; `on_page(node, page)` sees every answered page
-// after the cursor has moved past it and returns false to stop the whole poll.
+// The page loop both polls share: for each member, a signed retrieve resuming after its cursor
+// entry (or the fallback), re-issued while it says `more`; `on_page(member, page)` sees every
+// answered page after the cursor has moved past it and returns false to stop the whole poll.
 struct Driven {
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;
     bool stopped = false;
 };
-using OnPage = std::function<bool(const std::string& node, Page& page)>;
+using OnPage = std::function<bool(const Ed25519PublicKey& node, Page& page)>;
+// Sends one retrieve to one member (the reader, plus the round's "swarm moved" short cut).
+using SendOne = std::function<Result<std::string>(const network::Snode& member, const RequestBuilder& build)>;
 
-// One node's page loop. `last` is where it starts and, after, the last hash it returned (or the
+std::string short_hex(const Ed25519PublicKey& key) { return to_hex(ByteView(key.bytes).first(4)) + "…"; }
+
+// One member's page loop. `last` is where it starts and, after, the last hash it returned (or the
 // one it accepted); `take(page)` gets each answered page and returns false to stop.
-NodeOutcome run_node(const Identity& self, const std::string& node, std::string& last, const Fetch& fetch,
+NodeOutcome run_node(const Identity& self, const network::Snode& member, std::string& last, const SendOne& send,
                      const PollOptions& options, const std::function<bool(Page&)>& take) {
     NodeOutcome outcome;
-    outcome.node = node;
+    outcome.node = member.ed25519();
     for (std::size_t page_no = 0; page_no < options.max_pages_per_node; ++page_no) {
         const RequestBuilder build = [&](std::int64_t now) {
             return sign_request(self, options.ns, now, last, options.limits);
         };
-        auto body = fetch(node, build);
+        auto body = send(member, build);
         if (!body) {
             outcome.error = std::move(body).error();
             break;
@@ -184,7 +200,7 @@ NodeOutcome run_node(const Identity& self, const std::string& node, std::string&
         body->shrink_to_fit();
         if (!page) {
             outcome.error = std::move(page).error();
-            outcome.error->message += " (from node " + node.substr(0, 8) + "…)";
+            outcome.error->message += " (from node " + short_hex(outcome.node) + ")";
             break;
         }
         outcome.error.reset();
@@ -197,19 +213,15 @@ NodeOutcome run_node(const Identity& self, const std::string& node, std::string&
     return outcome;
 }
 
-std::string start_of(const NodeCursor& cursor, const std::string& node, std::string_view fallback) {
+std::string start_of(const NodeCursor& cursor, const Ed25519PublicKey& node, std::string_view fallback) {
     if (auto it = cursor.last_hash.find(node); it != cursor.last_hash.end()) return it->second;
     return std::string(fallback);
 }
 
-Result<Driven> drive(const Identity& self, std::span<const std::string> nodes, NodeCursor& cursor,
-                     std::string_view fallback_last_hash, const Fetch& fetch, const PollOptions& options,
-                     const OnPage& on_page) {
-    if (nodes.empty()) return unexpected(Errc::invalid_argument, "retrieve: poll: expected at least one node, got 0");
-    if (!fetch) throw std::invalid_argument("retrieve::poll: fetch must be set");
-    if (!fallback_last_hash.empty() && !is_message_hash(fallback_last_hash))
-        return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
-                                                      std::to_string(fallback_last_hash.size()) + " characters");
+// One round: asks `members` in order until options.want_answers answered.
+Result<Driven> drive_members(const Identity& self, std::span<const network::Snode> members, NodeCursor& cursor,
+                             std::string_view fallback_last_hash, const SendOne& send, const PollOptions& options,
+                             const OnPage& on_page) {
     Driven out;
     std::optional<Error> first_error;
     std::size_t answered = 0;
@@ -221,54 +233,51 @@ Result<Driven> drive(const Identity& self, std::span<const std::string> nodes, N
     auto note_time = [&](const Page& page) {
         if (page.server_time_ms) out.server_time_ms = std::max(out.server_time_ms.value_or(0), *page.server_time_ms);
     };
-    const std::size_t want = options.want_answers == 0 ? nodes.size() : options.want_answers;
+    const std::size_t want = options.want_answers == 0 ? members.size() : options.want_answers;
 
-    if (!options.concurrent || want < 2) {
-        for (const auto& node : nodes) {
-            std::string last = start_of(cursor, node, fallback_last_hash);
-            finish_node(run_node(self, node, last, fetch, options, [&](Page& page) {
+    if (options.executor == nullptr || want < 2) {
+        for (const auto& member : members) {
+            std::string last = start_of(cursor, member.ed25519(), fallback_last_hash);
+            finish_node(run_node(self, member, last, send, options, [&](Page& page) {
                 note_time(page);
-                // Resume point for this node: the last hash it returned (or the one it accepted).
-                if (!last.empty()) cursor.last_hash.insert_or_assign(node, last);
-                if (!on_page(node, page)) out.stopped = true;
+                // Resume point for this member: the last hash it returned (or the one it accepted).
+                if (!last.empty()) cursor.last_hash.insert_or_assign(member.ed25519(), last);
+                if (!on_page(member.ed25519(), page)) out.stopped = true;
                 return !out.stopped;
             }));
             if (out.stopped || answered >= want) break;
         }
     } else {
-        // Waves of concurrent node loops, as many as answers are still wanted; a node that fails
-        // is replaced by the next spare in the following wave. Pages are handed on afterwards in
-        // the order of `nodes`, so the result is the same as the one-after-the-other poll's.
+        // Waves of concurrent member loops, as many as answers are still wanted; a member that
+        // fails is replaced by the next spare in the following wave. Pages are handed on afterwards
+        // in the order of `members`, so the result is the same as the one-after-the-other poll's.
         struct Run {
-            std::string node;
+            const network::Snode* member = nullptr;
             std::string last;
             std::vector<Page> pages;
             NodeOutcome outcome;
         };
         std::size_t next = 0;
-        while (answered < want && next < nodes.size()) {
-            const std::size_t wave = std::min(want - answered, nodes.size() - next);
+        while (answered < want && next < members.size()) {
+            const std::size_t wave = std::min(want - answered, members.size() - next);
             std::vector<Run> runs(wave);
-            std::vector<std::thread> threads;
-            auto work = [&](Run& r) {
-                r.outcome = run_node(self, r.node, r.last, fetch, options, [&](Page& page) {
+            for (std::size_t i = 0; i < wave; ++i) {
+                runs[i].member = &members[next + i];
+                runs[i].last = start_of(cursor, runs[i].member->ed25519(), fallback_last_hash);
+            }
+            next += wave;
+            parallel_for(*options.executor, wave, [&](std::size_t i) {
+                Run& r = runs[i];
+                r.outcome = run_node(self, *r.member, r.last, send, options, [&](Page& page) {
                     r.pages.push_back(std::move(page));
                     return true;
                 });
-            };
-            for (std::size_t i = 0; i < wave; ++i) {
-                runs[i].node = nodes[next + i];
-                runs[i].last = start_of(cursor, runs[i].node, fallback_last_hash);
-            }
-            next += wave;
-            for (std::size_t i = 1; i < wave; ++i) threads.emplace_back(work, std::ref(runs[i]));
-            work(runs[0]);
-            for (auto& t : threads) t.join();
+            });
             for (auto& r : runs) {
-                if (!r.last.empty()) cursor.last_hash.insert_or_assign(r.node, r.last);
+                if (!r.last.empty()) cursor.last_hash.insert_or_assign(r.member->ed25519(), r.last);
                 for (auto& page : r.pages) {
                     note_time(page);
-                    if (!out.stopped && !on_page(r.node, page)) out.stopped = true;
+                    if (!out.stopped && !on_page(r.member->ed25519(), page)) out.stopped = true;
                 }
                 finish_node(std::move(r.outcome));
             }
@@ -282,10 +291,41 @@ Result<Driven> drive(const Identity& self, std::span<const std::string> nodes, N
     return out;
 }
 
+// The rounds: get the swarm, order it, poll it; once more after a round every member answered 421.
+Result<Driven> drive(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
+                     std::string_view fallback_last_hash, const PollOptions& options, const OnPage& on_page) {
+    if (!fallback_last_hash.empty() && !is_message_hash(fallback_last_hash))
+        return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
+                                                      std::to_string(fallback_last_hash.size()) + " characters");
+    const SessionId account = self.session_id();
+    std::optional<Error> moved_error;
+    for (std::size_t round = 0; round < kSwarmRounds; ++round) {
+        auto swarm = reader.get_swarm(account);
+        if (!swarm) return unexpected(std::move(swarm).error());
+        if (swarm->nodes.empty())
+            return unexpected(Errc::net_no_nodes, "retrieve: the swarm of our account has no members");
+        std::vector<network::Snode> members = std::move(swarm->nodes);
+        if (options.rng) shuffle(members, *options.rng);
+
+        // After one 421 the other members of this (stale) swarm would only say the same.
+        std::atomic<bool> moved = false;  // members may be asked concurrently
+        const SendOne send = [&](const network::Snode& member, const RequestBuilder& build) -> Result<std::string> {
+            if (moved) return unexpected(Errc::net_swarm_moved, "retrieve: swarm moved; member not asked");
+            auto body = reader.retrieve(account, member, build);
+            if (!body && body.error().code == Errc::net_swarm_moved) moved = true;
+            return body;
+        };
+        auto r = drive_members(self, members, cursor, fallback_last_hash, send, options, on_page);
+        if (r || r.error().code != Errc::net_swarm_moved) return r;
+        moved_error = std::move(r).error();
+    }
+    return unexpected(std::move(*moved_error));
+}
+
 }  // namespace
 
-Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes, NodeCursor& cursor,
-                        std::string_view fallback_last_hash, const Fetch& fetch, const PollOptions& options) {
+Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
+                        std::string_view fallback_last_hash, const PollOptions& options) {
     // The merged stream in storage order: the first answering node's order, with every item another
     // node adds placed next to its neighbours in that node's order (after its nearest predecessor
     // already merged, else before its nearest successor, else at the end). Nodes append in arrival
@@ -293,11 +333,11 @@ Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes
     std::list<StoredMessage> merged;
     std::unordered_map<std::string, std::list<StoredMessage>::iterator> index;  // hash -> item in merged
     // The current node's previous item in the merged stream (across its pages).
-    std::string current_node;
+    std::optional<Ed25519PublicKey> current_node;
     std::optional<std::list<StoredMessage>::iterator> predecessor;
 
-    auto driven = drive(self, nodes, cursor, fallback_last_hash, fetch, options,
-                        [&](const std::string& node, Page& page) {
+    auto driven = drive(self, reader, cursor, fallback_last_hash, options,
+                        [&](const Ed25519PublicKey& node, Page& page) {
                             if (node != current_node) {
                                 current_node = node;
                                 predecessor.reset();
@@ -334,17 +374,17 @@ Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes
     return out;
 }
 
-Result<StreamResult> poll_pages(const Identity& self, std::span<const std::string> nodes, NodeCursor& cursor,
-                                std::string_view fallback_last_hash, const Fetch& fetch, const PageSink& sink,
+Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
+                                std::string_view fallback_last_hash, const PageSink& sink,
                                 const PollOptions& options) {
     if (!sink) throw std::invalid_argument("retrieve::poll_pages: sink must be set");
     // Only the hashes are kept across pages (to drop what an earlier node already gave), never the
     // messages: memory stays at one page plus ~60 bytes per message.
     std::unordered_set<HashKey, HashKey::Hasher> seen;
     PollOptions one_by_one = options;
-    one_by_one.concurrent = false;
-    auto driven = drive(self, nodes, cursor, fallback_last_hash, fetch, one_by_one,
-                        [&](const std::string& node, Page& page) {
+    one_by_one.executor = nullptr;
+    auto driven = drive(self, reader, cursor, fallback_last_hash, one_by_one,
+                        [&](const Ed25519PublicKey& node, Page& page) {
                             std::vector<StoredMessage> fresh;
                             fresh.reserve(page.messages.size());
                             for (auto& m : page.messages)
@@ -355,18 +395,6 @@ Result<StreamResult> poll_pages(const Identity& self, std::span<const std::strin
                         });
     if (!driven) return unexpected(std::move(driven).error());
     return StreamResult{std::move(driven->nodes), driven->server_time_ms, driven->stopped};
-}
-
-bool SeenHashes::insert(std::string_view hash, std::int64_t expiry_ms) {
-    auto [it, fresh] = expiry_.try_emplace(HashKey(hash), expiry_ms);
-    if (!fresh) it->second = std::max(it->second, expiry_ms);
-    return fresh;
-}
-
-bool SeenHashes::contains(std::string_view hash) const { return expiry_.contains(HashKey(hash)); }
-
-void SeenHashes::prune(std::int64_t now_ms) {
-    std::erase_if(expiry_, [now_ms](const auto& kv) { return kv.second < now_ms; });
 }
 
 }  // namespace session::retrieve

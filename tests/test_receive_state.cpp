@@ -37,7 +37,10 @@ detail::ReceiveState sample() {
     st.account = "05" + std::string(64, 'a');
     st.next_seq = 4;
     st.delivered = {{hash('a'), 1, 1700000000000}, {hash('b'), 3, 1700000000001}};
-    st.cursors = {{hash('b'), "", {{std::string(64, '1'), hash('b')}, {std::string(64, '2'), hash('a')}}}};
+    Ed25519PublicKey one, two;
+    one.bytes.fill(0x11);
+    two.bytes.fill(0x22);
+    st.cursors = {{hash('b'), "", {{{one, hash('b')}, {two, hash('a')}}}}};
     return st;
 }
 
@@ -67,6 +70,9 @@ TEST_CASE("receive_state: save then load gives the same state; a missing file is
     REQUIRE(b.cursors.size() == 1);
     CHECK(b.cursors[0].last_hash == hash('b'));
     CHECK(b.cursors[0].nodes == st.cursors[0].nodes);
+    // Member keys are spelled as 64 lowercase hex digits on disk.
+    CHECK(detail::dump_receive_state(st).find("\"" + std::string(64, '1') + "\":\"" + hash('b') + "\"") !=
+          std::string::npos);
 
     // Saving again replaces the whole file.
     auto smaller = st;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "support/vectors.hpp"
 
@@ -77,17 +78,69 @@ struct FakeNode {
     }
 };
 
-struct FakeSwarm {
-    std::map<std::string, FakeNode, std::less<>> nodes;
+Ed25519PublicKey key(std::uint8_t fill) {
+    Ed25519PublicKey k;
+    k.bytes.fill(fill);
+    return k;
+}
+
+network::Snode member(std::uint8_t fill) {
+    network::Snode n;
+    n.ip = "127.0.0." + std::to_string(fill);
+    n.https_port = 22000;
+    n.keys.ed25519 = key(fill);
+    return n;
+}
+
+// The swarm as a SwarmReader: get_swarm returns `order`'s members (in that order); each member's
+// retrieve is answered by its FakeNode. `moved_to` makes every member answer 421 and get_swarm
+// return the swarm `moved_to` from the next lookup on.
+struct FakeSwarm final : retrieve::SwarmReader {
+    std::map<Ed25519PublicKey, FakeNode, retrieve::NodeKeyLess> nodes;
+    std::vector<std::uint8_t> order;
     std::int64_t now = 1700000000000;
-    retrieve::Fetch fetch() {
-        return [this](std::string_view node, const retrieve::RequestBuilder& build) -> Result<std::string> {
-            auto req = build(now);
-            if (!req) return unexpected(std::move(req).error());
-            auto it = nodes.find(node);
-            REQUIRE(it != nodes.end());
-            return it->second.answer_request(*req);
-        };
+    int lookups = 0;
+    std::optional<Error> swarm_error;
+    std::optional<std::vector<std::uint8_t>> moved_to;
+    bool always_moved = false;  // every member answers 421
+    std::vector<std::uint8_t> asked;  // members asked, in order (moved ones included)
+
+    FakeNode& operator[](std::uint8_t n) { return nodes[key(n)]; }
+
+    Result<network::Swarm> get_swarm(const SessionId&) override {
+        ++lookups;
+        if (swarm_error) return unexpected(*swarm_error);
+        network::Swarm s;
+        for (auto n : order) s.nodes.push_back(member(n));
+        return s;
+    }
+    Result<std::string> retrieve(const SessionId& account, const network::Snode& m,
+                                 const retrieve::RequestBuilder& build) override {
+        auto req = build(now);
+        if (!req) return unexpected(std::move(req).error());
+        REQUIRE(req->pubkey == account.hex());
+        asked.push_back(m.ed25519().bytes[0]);
+        if (always_moved) return unexpected(Errc::net_swarm_moved, "network: retrieve: 421");
+        if (moved_to && std::find(moved_to->begin(), moved_to->end(), m.ed25519().bytes[0]) == moved_to->end()) {
+            order = *moved_to;
+            return unexpected(Errc::net_swarm_moved, "network: retrieve: 421");
+        }
+        auto it = nodes.find(m.ed25519());
+        REQUIRE(it != nodes.end());
+        return it->second.answer_request(*req);
+    }
+};
+
+// Wraps another reader; `hook` may answer in its place (nullopt = ask the inner reader).
+struct HookedReader final : retrieve::SwarmReader {
+    retrieve::SwarmReader& inner;
+    std::function<std::optional<Result<std::string>>(const Ed25519PublicKey&)> hook;
+    HookedReader(retrieve::SwarmReader& r, decltype(hook) h) : inner(r), hook(std::move(h)) {}
+    Result<network::Swarm> get_swarm(const SessionId& a) override { return inner.get_swarm(a); }
+    Result<std::string> retrieve(const SessionId& a, const network::Snode& m,
+                                 const retrieve::RequestBuilder& b) override {
+        if (auto answer = hook(m.ed25519())) return std::move(*answer);
+        return inner.retrieve(a, m, b);
     }
 };
 
@@ -226,59 +279,60 @@ TEST_CASE("retrieve: poll re-issues while more and tracks last_hash per node", "
     FakeSwarm swarm;
     std::vector<retrieve::StoredMessage> all;
     for (int i = 0; i < 25; ++i) all.push_back(fake_message(i, 1700000000000 + i));
-    swarm.nodes["aa"].stored = all;
-    swarm.nodes["aa"].page = 10;
-    swarm.nodes["bb"].stored = all;
-    swarm.nodes["bb"].page = 7;
-    const std::vector<std::string> nodes{"aa", "bb"};
+    swarm[0xaa].stored = all;
+    swarm[0xaa].page = 10;
+    swarm[0xbb].stored = all;
+    swarm[0xbb].page = 7;
+    swarm.order = {0xaa, 0xbb};
 
     retrieve::NodeCursor cursor;
-    auto r = retrieve::poll(self, nodes, cursor, "", swarm.fetch());
+    auto r = retrieve::poll(self, swarm, cursor, "");
     REQUIRE(r);
     CHECK(hashes(r->messages) == hashes(all));  // merged and de-duplicated, in order
-    CHECK(swarm.nodes["aa"].requests == 3);      // 10 + 10 + 5
-    CHECK(swarm.nodes["bb"].requests == 4);      // 7 + 7 + 7 + 4
+    CHECK(swarm[0xaa].requests == 3);            // 10 + 10 + 5
+    CHECK(swarm[0xbb].requests == 4);            // 7 + 7 + 7 + 4
+    CHECK(swarm.lookups == 1);
     REQUIRE(r->nodes.size() == 2);
+    CHECK(r->nodes[0].node == key(0xaa));
     CHECK(r->nodes[0].pages == 3);
     CHECK(r->nodes[0].messages == 25);
     CHECK(r->nodes[1].messages == 25);
     CHECK(r->server_time_ms == 1700000000123);
-    CHECK(cursor.last_hash.at("aa") == all.back().hash);
-    CHECK(cursor.last_hash.at("bb") == all.back().hash);
+    CHECK(cursor.last_hash.at(key(0xaa)) == all.back().hash);
+    CHECK(cursor.last_hash.at(key(0xbb)) == all.back().hash);
     // Every page after the first resumed after the previous page's last hash.
-    CHECK(swarm.nodes["aa"].last_hashes_seen ==
-          std::vector<std::string>{"", all[9].hash, all[19].hash});
+    CHECK(swarm[0xaa].last_hashes_seen == std::vector<std::string>{"", all[9].hash, all[19].hash});
 
     // Nothing new: each node is asked once, from its own last hash.
-    auto again = retrieve::poll(self, nodes, cursor, "", swarm.fetch());
+    auto again = retrieve::poll(self, swarm, cursor, "");
     REQUIRE(again);
     CHECK(again->messages.empty());
-    CHECK(swarm.nodes["aa"].last_hashes_seen.back() == all.back().hash);
+    CHECK(swarm[0xaa].last_hashes_seen.back() == all.back().hash);
 
     // One new message on one node only (replication lag): still delivered once.
     auto extra = fake_message(100, 1700000000100);
-    swarm.nodes["bb"].stored.push_back(extra);
-    auto third = retrieve::poll(self, nodes, cursor, "", swarm.fetch());
+    swarm[0xbb].stored.push_back(extra);
+    auto third = retrieve::poll(self, swarm, cursor, "");
     REQUIRE(third);
     CHECK(hashes(third->messages) == std::vector<std::string>{extra.hash});
-    CHECK(cursor.last_hash.at("aa") == all.back().hash);
-    CHECK(cursor.last_hash.at("bb") == extra.hash);
+    CHECK(cursor.last_hash.at(key(0xaa)) == all.back().hash);
+    CHECK(cursor.last_hash.at(key(0xbb)) == extra.hash);
 }
 
 TEST_CASE("retrieve: poll merges out-of-sync nodes in storage order", "[retrieve][poll]") {
     const auto self = test_identity(9);
     FakeSwarm swarm;
     auto m1 = fake_message(1, 1700000000001), m2 = fake_message(2, 1700000000002), m3 = fake_message(3, 1700000000003);
-    swarm.nodes["aa"].stored = {m1, m3};
-    swarm.nodes["bb"].stored = {m2, m1};
-    const std::vector<std::string> nodes{"aa", "bb"};
+    swarm[0xaa].stored = {m1, m3};
+    swarm[0xbb].stored = {m2, m1};
+    swarm.order = {0xaa, 0xbb};
     retrieve::NodeCursor cursor;
-    auto r = retrieve::poll(self, nodes, cursor, "", swarm.fetch());
+    auto r = retrieve::poll(self, swarm, cursor, "");
     REQUIRE(r);
     // bb stored m2 before m1: m2 goes before m1, not after m3 (and timestamps do not reorder).
     CHECK(hashes(r->messages) == std::vector<std::string>{m2.hash, m1.hash, m3.hash});
-    CHECK(cursor.last_hash.at("aa") == m3.hash);
-    CHECK(cursor.last_hash.at("bb") == m1.hash);
+    CHECK(cursor.last_hash.at(key(0xaa)) == m3.hash);
+    CHECK(cursor.last_hash.at(key(0xbb)) == m1.hash);
 }
 
 TEST_CASE("retrieve: poll keeps storage order when timestamps go backwards", "[retrieve][poll]") {
@@ -286,10 +340,11 @@ TEST_CASE("retrieve: poll keeps storage order when timestamps go backwards", "[r
     FakeSwarm swarm;
     auto m1 = fake_message(1, 1700000000005), m2 = fake_message(2, 1700000000003), m3 = fake_message(3, 1700000000004);
     auto m4 = fake_message(4, 1700000000001);
-    swarm.nodes["aa"].stored = {m1, m2, m4};
-    swarm.nodes["bb"].stored = {m1, m2, m3, m4};  // aa missed m3
+    swarm[0xaa].stored = {m1, m2, m4};
+    swarm[0xbb].stored = {m1, m2, m3, m4};  // aa missed m3
+    swarm.order = {0xaa, 0xbb};
     retrieve::NodeCursor cursor;
-    auto r = retrieve::poll(self, std::vector<std::string>{"aa", "bb"}, cursor, "", swarm.fetch());
+    auto r = retrieve::poll(self, swarm, cursor, "");
     REQUIRE(r);
     CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash, m2.hash, m3.hash, m4.hash});
 }
@@ -300,53 +355,63 @@ TEST_CASE("retrieve: a concurrent poll asks the nodes at once and merges as the 
     FakeSwarm swarm;
     std::vector<retrieve::StoredMessage> all;
     for (int i = 0; i < 30; ++i) all.push_back(fake_message(i, 1700000000000 + i));
-    swarm.nodes["aa"].stored = std::vector(all.begin(), all.begin() + 20);        // missed the last 10
-    swarm.nodes["bb"].stored = all;
-    std::swap(swarm.nodes["bb"].stored[3], swarm.nodes["bb"].stored[4]);          // another arrival order
-    swarm.nodes["bb"].stored.erase(swarm.nodes["bb"].stored.begin() + 7);        // and missed one
-    swarm.nodes["aa"].page = 6;
-    swarm.nodes["bb"].page = 4;
-    swarm.nodes["cc"].fail = Error{Errc::net_timeout, "timeout"};
-    const std::vector<std::string> nodes{"aa", "bb"};
+    swarm[0xaa].stored = std::vector(all.begin(), all.begin() + 20);  // missed the last 10
+    swarm[0xbb].stored = all;
+    std::swap(swarm[0xbb].stored[3], swarm[0xbb].stored[4]);    // another arrival order
+    swarm[0xbb].stored.erase(swarm[0xbb].stored.begin() + 7);  // and missed one
+    swarm[0xaa].page = 6;
+    swarm[0xbb].page = 4;
+    swarm[0xcc].fail = Error{Errc::net_timeout, "timeout"};
+    swarm.order = {0xaa, 0xbb};
 
     retrieve::NodeCursor seq_cursor;
-    auto seq = retrieve::poll(self, nodes, seq_cursor, "", swarm.fetch(), {.want_answers = 2});
+    auto seq = retrieve::poll(self, swarm, seq_cursor, "", {.want_answers = 2});
     REQUIRE(seq);
 
     // Each node's first request waits (up to 5 s) until the other node's first request has come:
     // only a concurrent poll lets both through at once.
+    auto pool = make_thread_pool();
     std::mutex mu;
     std::condition_variable cv;
-    std::map<std::string, int, std::less<>> calls;
+    std::map<Ed25519PublicKey, int, retrieve::NodeKeyLess> calls;
     int first_requests = 0;
     bool waited_out = false;
-    const auto inner = swarm.fetch();
-    const retrieve::Fetch fetch = [&](std::string_view node, const retrieve::RequestBuilder& build) {
-        std::unique_lock lock(mu);
-        if (calls[std::string(node)]++ == 0) {
+    struct Gated final : retrieve::SwarmReader {
+        FakeSwarm& inner;
+        std::function<void(std::unique_lock<std::mutex>&, const Ed25519PublicKey&)> gate;
+        std::mutex& mu;
+        Gated(FakeSwarm& s, std::mutex& m, decltype(gate) g) : inner(s), gate(std::move(g)), mu(m) {}
+        Result<network::Swarm> get_swarm(const SessionId& a) override { return inner.get_swarm(a); }
+        Result<std::string> retrieve(const SessionId& a, const network::Snode& m,
+                                     const retrieve::RequestBuilder& b) override {
+            std::unique_lock lock(mu);
+            gate(lock, m.ed25519());
+            return inner.retrieve(a, m, b);  // the fake swarm is not thread-safe: under the lock
+        }
+    } gated(swarm, mu, [&](std::unique_lock<std::mutex>& lock, const Ed25519PublicKey& node) {
+        if (calls[node]++ == 0) {
             ++first_requests;
             cv.notify_all();
             if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return first_requests >= 2; })) waited_out = true;
         }
-        return inner(node, build);  // the fake swarm is not thread-safe: under the lock
-    };
+    });
     retrieve::NodeCursor cursor;
-    auto con = retrieve::poll(self, nodes, cursor, "", fetch, {.want_answers = 2, .concurrent = true});
+    auto con = retrieve::poll(self, gated, cursor, "", {.want_answers = 2, .executor = pool.get()});
     REQUIRE(con);
     CHECK_FALSE(waited_out);
     CHECK(hashes(con->messages) == hashes(seq->messages));
     CHECK(hashes(con->messages).size() == 30);
     CHECK(cursor == seq_cursor);
     REQUIRE(con->nodes.size() == 2);
-    CHECK(con->nodes[0].node == "aa");
+    CHECK(con->nodes[0].node == key(0xaa));
     CHECK(con->nodes[0].pages == 4);  // 6 + 6 + 6 + 2
     CHECK(con->nodes[1].pages == 8);  // 29 in pages of 4
     CHECK(con->server_time_ms == seq->server_time_ms);
 
     // A failing node is replaced by the next spare; the poll still wants 2 answers.
+    swarm.order = {0xcc, 0xaa, 0xbb};
     retrieve::NodeCursor c2;
-    auto spare = retrieve::poll(self, std::vector<std::string>{"cc", "aa", "bb"}, c2, "", swarm.fetch(),
-                                {.want_answers = 2, .concurrent = true});
+    auto spare = retrieve::poll(self, swarm, c2, "", {.want_answers = 2, .executor = pool.get()});
     REQUIRE(spare);
     REQUIRE(spare->nodes.size() == 3);
     CHECK(spare->nodes[0].error);
@@ -354,13 +419,13 @@ TEST_CASE("retrieve: a concurrent poll asks the nodes at once and merges as the 
     CHECK_FALSE(spare->nodes[1].error);
     CHECK_FALSE(spare->nodes[2].error);
     CHECK(hashes(spare->messages).size() == 30);
-    CHECK_FALSE(c2.last_hash.contains("cc"));
+    CHECK_FALSE(c2.last_hash.contains(key(0xcc)));
 
     // Every node failing: the first node's error, as in the sequential poll.
     retrieve::NodeCursor c3;
-    swarm.nodes["dd"].fail = Error{Errc::net_path_failed, "no path"};
-    auto none = retrieve::poll(self, std::vector<std::string>{"cc", "dd"}, c3, "", swarm.fetch(),
-                               {.want_answers = 2, .concurrent = true});
+    swarm[0xdd].fail = Error{Errc::net_path_failed, "no path"};
+    swarm.order = {0xcc, 0xdd};
+    auto none = retrieve::poll(self, swarm, c3, "", {.want_answers = 2, .executor = pool.get()});
     REQUIRE_FALSE(none);
     CHECK(none.error().code == Errc::net_timeout);
 }
@@ -371,26 +436,26 @@ TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicate
     std::vector<retrieve::StoredMessage> all;
     for (int i = 0; i < 25; ++i) all.push_back(fake_message(i, 1700000000000 + i));
     auto only_bb = fake_message(100, 1700000000100);
-    swarm.nodes["aa"].stored = all;
-    swarm.nodes["aa"].page = 10;
-    swarm.nodes["bb"].stored = all;
-    swarm.nodes["bb"].stored.insert(swarm.nodes["bb"].stored.begin() + 3, only_bb);
-    swarm.nodes["bb"].page = 7;
-    const std::vector<std::string> nodes{"aa", "bb"};
+    swarm[0xaa].stored = all;
+    swarm[0xaa].page = 10;
+    swarm[0xbb].stored = all;
+    swarm[0xbb].stored.insert(swarm[0xbb].stored.begin() + 3, only_bb);
+    swarm[0xbb].page = 7;
+    swarm.order = {0xaa, 0xbb};
 
     struct Seen {
-        std::string node;
+        Ed25519PublicKey node;
         std::vector<std::string> hashes;
         std::string cursor_for_node;
     };
     std::vector<Seen> pages;
-    const retrieve::PageSink sink = [&](std::string_view node, std::vector<retrieve::StoredMessage>& fresh,
+    const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, std::vector<retrieve::StoredMessage>& fresh,
                                         const retrieve::NodeCursor& cursor) {
-        pages.push_back(Seen{std::string(node), hashes(fresh), cursor.last_hash.at(std::string(node))});
+        pages.push_back(Seen{node, hashes(fresh), cursor.last_hash.at(node)});
         return true;
     };
     retrieve::NodeCursor cursor;
-    auto r = retrieve::poll_pages(self, nodes, cursor, "", swarm.fetch(), sink);
+    auto r = retrieve::poll_pages(self, swarm, cursor, "", sink);
     REQUIRE(r);
     CHECK_FALSE(r->stopped);
     // aa: 10 + 10 + 5; bb: 4 pages of which only the first holds something new (only_bb).
@@ -398,31 +463,31 @@ TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicate
     CHECK(pages[0].hashes == hashes(std::vector(all.begin(), all.begin() + 10)));
     CHECK(pages[0].cursor_for_node == all[9].hash);  // the sink sees the cursor past its page
     CHECK(pages[2].hashes == hashes(std::vector(all.begin() + 20, all.end())));
-    CHECK(pages[3].node == "bb");
+    CHECK(pages[3].node == key(0xbb));
     CHECK(pages[3].hashes == std::vector<std::string>{only_bb.hash});  // after aa's items, not beside them
     REQUIRE(r->nodes.size() == 2);
     CHECK(r->nodes[1].pages == 4);
     CHECK(r->server_time_ms == 1700000000123);
-    CHECK(cursor.last_hash.at("bb") == all.back().hash);
+    CHECK(cursor.last_hash.at(key(0xbb)) == all.back().hash);
 
     // A sink that says stop ends the poll after that page; the cursor covers exactly what was seen.
     retrieve::NodeCursor c2;
     std::size_t calls = 0;
-    auto stop = retrieve::poll_pages(self, nodes, c2, "", swarm.fetch(),
-                                     [&](std::string_view, std::vector<retrieve::StoredMessage>&,
+    auto stop = retrieve::poll_pages(self, swarm, c2, "",
+                                     [&](const Ed25519PublicKey&, std::vector<retrieve::StoredMessage>&,
                                          const retrieve::NodeCursor&) { return ++calls < 2; });
     REQUIRE(stop);
     CHECK(stop->stopped);
     CHECK(calls == 2);
     CHECK(stop->nodes.size() == 1);  // bb never asked
-    CHECK(c2.last_hash.at("aa") == all[19].hash);
-    CHECK_FALSE(c2.last_hash.contains("bb"));
+    CHECK(c2.last_hash.at(key(0xaa)) == all[19].hash);
+    CHECK_FALSE(c2.last_hash.contains(key(0xbb)));
 
     // Same errors as poll.
     retrieve::NodeCursor c3;
-    CHECK(retrieve::poll_pages(self, std::vector<std::string>{}, c3, "", swarm.fetch(), sink).error().code ==
-          Errc::invalid_argument);
-    CHECK(retrieve::poll_pages(self, nodes, c3, "short", swarm.fetch(), sink).error().code == Errc::invalid_argument);
+    CHECK(retrieve::poll_pages(self, swarm, c3, "short", sink).error().code == Errc::invalid_argument);
+    swarm.order.clear();
+    CHECK(retrieve::poll_pages(self, swarm, c3, "", sink).error().code == Errc::net_no_nodes);
 }
 
 TEST_CASE("retrieve: poll uses the fallback hash for nodes without a cursor entry", "[retrieve][poll]") {
@@ -430,18 +495,18 @@ TEST_CASE("retrieve: poll uses the fallback hash for nodes without a cursor entr
     FakeSwarm swarm;
     std::vector<retrieve::StoredMessage> all;
     for (int i = 0; i < 5; ++i) all.push_back(fake_message(i, 1700000000000 + i));
-    swarm.nodes["aa"].stored = all;
-    swarm.nodes["bb"].stored = all;
+    swarm[0xaa].stored = all;
+    swarm[0xbb].stored = all;
+    swarm.order = {0xaa, 0xbb};
     retrieve::NodeCursor cursor;
-    cursor.last_hash["bb"] = all[3].hash;
-    const std::vector<std::string> nodes{"aa", "bb"};
-    auto r = retrieve::poll(self, nodes, cursor, all[1].hash, swarm.fetch());
+    cursor.last_hash[key(0xbb)] = all[3].hash;
+    auto r = retrieve::poll(self, swarm, cursor, all[1].hash);
     REQUIRE(r);
-    CHECK(swarm.nodes["aa"].last_hashes_seen.front() == all[1].hash);
-    CHECK(swarm.nodes["bb"].last_hashes_seen.front() == all[3].hash);
+    CHECK(swarm[0xaa].last_hashes_seen.front() == all[1].hash);
+    CHECK(swarm[0xbb].last_hashes_seen.front() == all[3].hash);
     CHECK(hashes(r->messages) == std::vector<std::string>{all[2].hash, all[3].hash, all[4].hash});
 
-    auto bad = retrieve::poll(self, nodes, cursor, "short", swarm.fetch());
+    auto bad = retrieve::poll(self, swarm, cursor, "short");
     REQUIRE_FALSE(bad);
     CHECK(bad.error().code == Errc::invalid_argument);
 }
@@ -450,87 +515,148 @@ TEST_CASE("retrieve: poll tolerates one failing node and reports it", "[retrieve
     const auto self = test_identity(9);
     FakeSwarm swarm;
     auto m1 = fake_message(1, 1700000000001);
-    swarm.nodes["aa"].fail = Error{Errc::net_timeout, "network: timeout"};
-    swarm.nodes["bb"].stored = {m1};
-    swarm.nodes["cc"].stored = {m1};
-    const std::vector<std::string> nodes{"aa", "bb", "cc"};
+    swarm[0xaa].fail = Error{Errc::net_timeout, "network: timeout"};
+    swarm[0xbb].stored = {m1};
+    swarm[0xcc].stored = {m1};
+    swarm.order = {0xaa, 0xbb, 0xcc};
     retrieve::NodeCursor cursor;
-    auto r = retrieve::poll(self, nodes, cursor, "", swarm.fetch(), {.want_answers = 1});
+    auto r = retrieve::poll(self, swarm, cursor, "", {.want_answers = 1});
     REQUIRE(r);
     CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash});
     REQUIRE(r->nodes.size() == 2);  // stopped after one answer: cc was a spare
     REQUIRE(r->nodes[0].error);
     CHECK(r->nodes[0].error->code == Errc::net_timeout);
     CHECK_FALSE(r->nodes[1].error);
-    CHECK(swarm.nodes["cc"].requests == 0);
-    CHECK_FALSE(cursor.last_hash.contains("aa"));
+    CHECK(swarm[0xcc].requests == 0);
+    CHECK_FALSE(cursor.last_hash.contains(key(0xaa)));
 
-    // A node answering garbage counts as failed, with the parse error.
-    swarm.nodes["aa"].fail.reset();
-    swarm.nodes["aa"].stored = {m1};
-    auto garbage = [&](std::string_view node, const retrieve::RequestBuilder& b) -> Result<std::string> {
-        if (node == "aa") return std::string(R"({"messages":[{"hash":"x"}]})");
-        return swarm.fetch()(node, b);
-    };
+    // A node answering garbage counts as failed, with the parse error and the node named.
+    swarm[0xaa].fail.reset();
+    swarm[0xaa].stored = {m1};
+    HookedReader garbage(swarm, [](const Ed25519PublicKey& node) -> std::optional<Result<std::string>> {
+        if (node == key(0xaa)) return Result<std::string>(std::string(R"({"messages":[{"hash":"x"}]})"));
+        return std::nullopt;
+    });
+    swarm.order = {0xaa, 0xbb};
     retrieve::NodeCursor c2;
-    auto g = retrieve::poll(self, std::vector<std::string>{"aa", "bb"}, c2, "", garbage);
+    auto g = retrieve::poll(self, garbage, c2, "");
     REQUIRE(g);
     REQUIRE(g->nodes[0].error);
     CHECK(g->nodes[0].error->code == Errc::retrieve_bad_response);
+    CHECK(g->nodes[0].error->message.find("(from node aaaaaaaa") != std::string::npos);
     CHECK(hashes(g->messages) == std::vector<std::string>{m1.hash});
 }
 
 TEST_CASE("retrieve: poll fails with the first error when no node answers", "[retrieve][poll][reject]") {
     const auto self = test_identity(9);
     FakeSwarm swarm;
-    swarm.nodes["aa"].fail = Error{Errc::net_swarm_moved, "network: 421"};
-    swarm.nodes["bb"].fail = Error{Errc::net_timeout, "network: timeout"};
+    swarm[0xaa].fail = Error{Errc::net_path_failed, "network: no path"};
+    swarm[0xbb].fail = Error{Errc::net_timeout, "network: timeout"};
+    swarm.order = {0xaa, 0xbb};
     retrieve::NodeCursor cursor;
-    auto r = retrieve::poll(self, std::vector<std::string>{"aa", "bb"}, cursor, "", swarm.fetch());
+    auto r = retrieve::poll(self, swarm, cursor, "");
     REQUIRE_FALSE(r);
-    CHECK(r.error().code == Errc::net_swarm_moved);
-    auto none = retrieve::poll(self, std::vector<std::string>{}, cursor, "", swarm.fetch());
+    CHECK(r.error().code == Errc::net_path_failed);
+    CHECK(swarm.lookups == 1);  // not a moved swarm: no second round
+
+    // An empty swarm, and a failed swarm lookup, are errors too.
+    swarm.order.clear();
+    auto none = retrieve::poll(self, swarm, cursor, "");
     REQUIRE_FALSE(none);
-    CHECK(none.error().code == Errc::invalid_argument);
+    CHECK(none.error().code == Errc::net_no_nodes);
+    swarm.swarm_error = Error{Errc::net_no_nodes, "network: no seed answered"};
+    auto lookup = retrieve::poll(self, swarm, cursor, "");
+    REQUIRE_FALSE(lookup);
+    CHECK(lookup.error().message == "network: no seed answered");
+}
+
+TEST_CASE("retrieve: a moved swarm (421) is asked again once, with its new members", "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    auto pool = make_thread_pool();
+    for (bool concurrent : {false, true}) {
+        DYNAMIC_SECTION((concurrent ? "concurrent" : "one after the other")) {
+            FakeSwarm swarm;
+            auto m1 = fake_message(1, 1700000000001);
+            for (std::uint8_t n : {0x01, 0x02, 0x03, 0xdd, 0xee}) swarm[n].stored = {m1};
+            swarm.order = {0x01, 0x02, 0x03};
+            swarm.moved_to = std::vector<std::uint8_t>{0xdd, 0xee};
+            retrieve::NodeCursor cursor;
+            retrieve::PollOptions o{.want_answers = 2, .executor = concurrent ? pool.get() : nullptr};
+            auto r = retrieve::poll(self, swarm, cursor, "", o);
+            REQUIRE(r);
+            CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash});
+            CHECK(swarm.lookups == 2);
+            // The stale swarm: after the first 421 its other members are not asked (a concurrent
+            // wave asks up to 2 at once, so at most those 2 answered 421).
+            const auto stale = std::count_if(swarm.asked.begin(), swarm.asked.end(), [](auto n) { return n < 0x10; });
+            CHECK(stale >= 1);
+            CHECK(stale <= (concurrent ? 2 : 1));
+            REQUIRE(r->nodes.size() == 2);  // the new swarm's members; the failed round is not reported
+            CHECK(r->nodes[0].node == key(0xdd));
+            CHECK(r->nodes[1].node == key(0xee));
+            CHECK(cursor.last_hash.size() == 2);
+
+            // A swarm that keeps moving: net_swarm_moved after kSwarmRounds lookups.
+            swarm.always_moved = true;
+            swarm.lookups = 0;
+            auto moving = retrieve::poll(self, swarm, cursor, "", o);
+            REQUIRE_FALSE(moving);
+            CHECK(moving.error().code == Errc::net_swarm_moved);
+            CHECK(swarm.lookups == static_cast<int>(retrieve::kSwarmRounds));
+        }
+    }
+}
+
+TEST_CASE("retrieve: poll asks members in the order drawn from its rng", "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    swarm.order = {0x01, 0x02, 0x03, 0x04, 0x05};
+    for (auto n : swarm.order) swarm[n].stored = {fake_message(n, 1700000000000 + n)};
+    std::set<std::vector<std::uint8_t>> orders;
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        DeterministicRng rng(seed);
+        swarm.asked.clear();
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, swarm, cursor, "", {.want_answers = 2, .rng = &rng});
+        REQUIRE(r);
+        REQUIRE(swarm.asked.size() == 2);
+        CHECK(r->messages.size() == 2);
+        orders.insert(swarm.asked);
+        // The same seed draws the same members.
+        const auto first = swarm.asked;
+        DeterministicRng again(seed);
+        swarm.asked.clear();
+        retrieve::NodeCursor c2;
+        REQUIRE(retrieve::poll(self, swarm, c2, "", {.want_answers = 2, .rng = &again}));
+        CHECK(swarm.asked == first);
+    }
+    CHECK(orders.size() > 5);  // not always the first two of the swarm
 }
 
 TEST_CASE("retrieve: poll stops a node that always says more", "[retrieve][poll][reject]") {
     const auto self = test_identity(9);
+    FakeSwarm swarm;
+    swarm.order = {0xaa};
     int calls = 0;
     int n = 0;
-    auto endless = [&](std::string_view, const retrieve::RequestBuilder& b) -> Result<std::string> {
-        REQUIRE(b(1700000000000));
+    HookedReader endless(swarm, [&](const Ed25519PublicKey&) -> std::optional<Result<std::string>> {
         ++calls;
         ++n;
-        return answer({fake_message(n, 1700000000000 + n)}, true).dump();
-    };
+        return Result<std::string>(answer({fake_message(n, 1700000000000 + n)}, true).dump());
+    });
     retrieve::NodeCursor cursor;
-    auto r = retrieve::poll(self, std::vector<std::string>{"aa"}, cursor, "", endless, {.max_pages_per_node = 50});
+    auto r = retrieve::poll(self, endless, cursor, "", {.max_pages_per_node = 50});
     REQUIRE(r);
     CHECK(calls == 50);
     CHECK(r->messages.size() == 50);
 
     // `more` with an empty page must not loop.
     calls = 0;
-    auto empty_more = [&](std::string_view, const retrieve::RequestBuilder&) -> Result<std::string> {
+    HookedReader empty_more(swarm, [&](const Ed25519PublicKey&) -> std::optional<Result<std::string>> {
         ++calls;
-        return std::string(R"({"messages":[],"more":true})");
-    };
-    auto e = retrieve::poll(self, std::vector<std::string>{"aa"}, cursor, "", empty_more);
+        return Result<std::string>(std::string(R"({"messages":[],"more":true})"));
+    });
+    auto e = retrieve::poll(self, empty_more, cursor, "");
     REQUIRE(e);
     CHECK(calls == 1);
-}
-
-TEST_CASE("retrieve: SeenHashes remembers until expiry", "[retrieve]") {
-    retrieve::SeenHashes seen;
-    CHECK(seen.insert("a", 100));
-    CHECK_FALSE(seen.insert("a", 200));
-    CHECK(seen.insert("b", 50));
-    CHECK(seen.contains("a"));
-    seen.prune(150);  // b expired; a's expiry was raised to 200
-    CHECK(seen.contains("a"));
-    CHECK_FALSE(seen.contains("b"));
-    CHECK(seen.size() == 1);
-    seen.prune(201);
-    CHECK(seen.size() == 0);
 }

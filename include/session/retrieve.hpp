@@ -9,13 +9,17 @@
 // Sources: storage-server.md §4.4, §4.5, §5.4 (oxenss/rpc/request_handler.cpp, client_rpc_endpoints.cpp);
 // protocol.md §5.7 (session-desktop ts/session/apis/snode_api/swarmPolling.ts, retrieveRequest.ts).
 //
+// This module owns receiving from the swarm: which members are asked (random order, spares for
+// failures), the pages, the rounds after a moved swarm (421) and the signing of every request.
+// It reaches the network through a SwarmReader with two calls (the account's swarm; one signed
+// retrieve to one member): NetworkReader adapts network::Network, tests pass a fake.
+//
 // Polling follows session-desktop and goes further where desktop relies on the next 5 s poll:
 //   * ask kPollNodes (2) swarm members, because single snodes are often out of sync;
-//   * keep `last_hash` per (node, namespace): each node orders messages by its own insertion order,
-//     so a hash is only a valid resume point for the node that returned it;
-//   * re-issue the request while the node answers `more: true` (desktop does not);
-//   * merge the nodes' answers and de-duplicate by message hash.
-// This module only builds, signs and parses; the caller supplies the transport (a Fetch).
+//   * keep `last_hash` per (member, namespace): each member orders messages by its own insertion
+//     order, so a hash is only a valid resume point for the member that returned it;
+//   * re-issue the request while the member answers `more: true` (desktop does not);
+//   * merge the members' answers and de-duplicate by message hash.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -26,12 +30,14 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "session/bytes.hpp"
 #include "session/error.hpp"
+#include "session/executor.hpp"
 #include "session/keys.hpp"
+#include "session/network.hpp"
+#include "session/rng.hpp"
 
 namespace session::retrieve {
 
@@ -49,6 +55,10 @@ inline constexpr std::size_t kMaxMessageBytes = 76'800;
 /// Re-issues per node per poll before giving up on `more` (a node that always says `more` must not
 /// hold the caller forever; at the server's smallest page of one message this is 10 000 messages).
 inline constexpr std::size_t kMaxPagesPerNode = 10'000;
+/// Rounds of (get_swarm, poll) when every asked member says the swarm moved (421): the first 421
+/// updates the reader's swarm (network::Network adopts the swarm the 421 names), the second round
+/// asks the new members. A swarm that moves again within one poll is left to the next poll.
+inline constexpr std::size_t kSwarmRounds = 2;
 
 /// A message hash held without a heap allocation (43 characters in place), for the sets of hashes
 /// that grow with the number of messages: ~60 bytes per entry in a hash set instead of ~140.
@@ -123,37 +133,65 @@ struct Page {
 /// ("retrieve: messages[3].hash: expected 43 base64 characters, got 12").
 [[nodiscard]] Result<Page> parse_response(std::string_view body);
 
-/// Signs the request of one page for a given network time (ms). The transport calls it for every
+/// Signs the request of one page for a given network time (ms). The reader calls it for every
 /// attempt, so a retry after a 406 (clock skew) carries a fresh timestamp and signature.
 using RequestBuilder = std::function<Result<Request>(std::int64_t network_now_ms)>;
-/// Sends one retrieve to the swarm member `node` (its Ed25519 key, 64 hex) and returns the answer body
-/// of a 200 response. Errors are passed through to the caller (net_swarm_moved for a 421,
-/// net_clock_skew, net_timeout, …). Called from the polling thread only, unless
-/// PollOptions::concurrent is set.
-/// Client adapts network::Network::retrieve to this; tests pass a fake.
-using Fetch = std::function<Result<std::string>(std::string_view node, const RequestBuilder& build)>;
 
-/// Where each node stopped: node Ed25519 hex -> the last hash that node returned (per namespace:
-/// keep one NodeCursor per namespace). A plain value: copy it to keep a resume point.
+/// What receiving needs from the network: the account's swarm, and one signed retrieve sent to one
+/// member. Implementations must be safe to call from several threads at once when a poll is given
+/// an executor (PollOptions::executor).
+class SwarmReader {
+public:
+    virtual ~SwarmReader() = default;
+    /// The members of `account`'s swarm. Errors: net_* (as network::Network::get_swarm).
+    [[nodiscard]] virtual Result<network::Swarm> get_swarm(const SessionId& account) = 0;
+    /// Sends one retrieve for `account` to `member` (no other member: a last_hash is per member),
+    /// built by `build` for the network time of each attempt, and returns the body of a 200 answer.
+    /// Errors are passed through: net_swarm_moved (421: get_swarm then returns the new swarm),
+    /// net_clock_skew, net_timeout, net_node_not_found, …
+    [[nodiscard]] virtual Result<std::string> retrieve(const SessionId& account, const network::Snode& member,
+                                                       const RequestBuilder& build) = 0;
+};
+
+/// The SwarmReader of a network::Network: its get_swarm and retrieve, the request sent as its
+/// params_json(). Keeps a reference: the Network must outlive the reader. Thread-safe.
+class NetworkReader final : public SwarmReader {
+public:
+    explicit NetworkReader(network::Network& net) : net_(net) {}
+    [[nodiscard]] Result<network::Swarm> get_swarm(const SessionId& account) override;
+    [[nodiscard]] Result<std::string> retrieve(const SessionId& account, const network::Snode& member,
+                                               const RequestBuilder& build) override;
+
+private:
+    network::Network& net_;
+};
+
+/// Orders node keys by their bytes (for maps keyed by node).
+struct NodeKeyLess {
+    bool operator()(const Ed25519PublicKey& a, const Ed25519PublicKey& b) const { return a.bytes < b.bytes; }
+};
+
+/// Where each member stopped: member Ed25519 key -> the last hash that member returned (per
+/// namespace: keep one NodeCursor per namespace). A plain value: copy it to keep a resume point.
 struct NodeCursor {
-    std::map<std::string, std::string, std::less<>> last_hash;
+    std::map<Ed25519PublicKey, std::string, NodeKeyLess> last_hash;
     bool operator==(const NodeCursor&) const = default;
 };
 
-/// What happened at one node during a poll.
+/// What happened at one member during a poll.
 struct NodeOutcome {
-    std::string node;
-    std::size_t pages = 0;      ///< requests answered by this node
+    Ed25519PublicKey node;      ///< the member's Ed25519 key (network::Snode::ed25519())
+    std::size_t pages = 0;      ///< requests answered by this member
     std::size_t messages = 0;   ///< messages it returned (before de-duplication)
-    std::optional<Error> error; ///< set when the node's last request failed
+    std::optional<Error> error; ///< set when the member's last request failed
 };
 
 /// The merged result of one poll.
 struct PollResult {
-    /// New messages, de-duplicated by hash across nodes, in storage order: the first answering
-    /// node's insertion order, with items only another node had placed next to their neighbours in
-    /// that node's order. (Not sorted by timestamp: a sender's clock offset may wobble by a few ms
-    /// between messages, but nodes store a sender's messages in the order they were sent.)
+    /// New messages, de-duplicated by hash across members, in storage order: the first answering
+    /// member's insertion order, with items only another member had placed next to their neighbours
+    /// in that member's order. (Not sorted by timestamp: a sender's clock offset may wobble by a few
+    /// ms between messages, but members store a sender's messages in the order they were sent.)
     std::vector<StoredMessage> messages;
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;  ///< the newest `t` seen
@@ -163,33 +201,42 @@ struct PollOptions {
     std::int16_t ns = kDefaultNamespace;
     PageLimits limits{};
     std::size_t max_pages_per_node = kMaxPagesPerNode;
-    /// Stop after this many nodes answered (the rest of `nodes` are spares for failures);
-    /// 0 = ask every node.
+    /// Stop after this many members answered (the rest of the swarm are spares for failures);
+    /// 0 = ask every member.
     std::size_t want_answers = 0;
-    /// poll() only: ask the wanted nodes at the same time (one thread each) instead of one after
-    /// the other, so a poll of 2 nodes costs one round trip, not two. The result is the same; `fetch`
-    /// must then be safe to call from several threads at once. poll_pages ignores it (it hands pages
-    /// on as they arrive, one node after the other, to keep memory at one page).
-    bool concurrent = false;
+    /// Members are asked in an order drawn from this (desktop samples random members), so the load
+    /// spreads and an out-of-sync member is not always the first. nullptr = the order get_swarm
+    /// returned (for tests that need a fixed order).
+    Rng* rng = nullptr;
+    /// poll() only: ask the wanted members at the same time on this executor (and the calling
+    /// thread) instead of one after the other, so a poll of 2 members costs one round trip, not two.
+    /// The result is the same; the reader must then be thread-safe. nullptr = one after the other.
+    /// poll_pages ignores it (it hands pages on as they arrive, one member after the other, to keep
+    /// memory at one page).
+    Executor* executor = nullptr;
 };
 
-/// Polls `nodes` one after the other, or in concurrent waves (options.concurrent), until
-/// options.want_answers answered: for each node, a signed retrieve resuming after
-/// cursor.last_hash[node] (or after `fallback_last_hash` when the cursor has no entry for it),
-/// re-issued while the node answers `more`. The cursor is updated with every page a node answers,
-/// so a node that fails half-way resumes where it stopped. Messages are merged and de-duplicated.
-/// Succeeds if at least one node answered (the others' errors are in PollResult::nodes); fails with
-/// the first node's error if none did; invalid_argument if `nodes` is empty or fallback_last_hash
-/// is not a hash.
-[[nodiscard]] Result<PollResult> poll(const Identity& self, std::span<const std::string> nodes,
-                                      NodeCursor& cursor, std::string_view fallback_last_hash,
-                                      const Fetch& fetch, const PollOptions& options = {});
+/// Polls our own swarm: gets it from `reader`, orders the members (options.rng), and asks them one
+/// after the other, or in concurrent waves (options.executor), until options.want_answers answered:
+/// for each member, a signed retrieve resuming after cursor.last_hash[member] (or after
+/// `fallback_last_hash` when the cursor has no entry for it), re-issued while the member answers
+/// `more`. The cursor is updated with every page a member answers, so a member that fails half-way
+/// resumes where it stopped. Messages are merged and de-duplicated.
+/// When every asked member answers 421, the swarm is fetched again and the poll repeated, up to
+/// kSwarmRounds rounds; within a round, members not yet asked after a 421 are skipped (they belong
+/// to the same stale swarm).
+/// Succeeds if at least one member answered (the others' errors are in PollResult::nodes); fails
+/// with the first member's error if none did (net_swarm_moved only if the swarm moved in every
+/// round); net_no_nodes if the swarm is empty; get_swarm's error; invalid_argument if
+/// fallback_last_hash is not a hash.
+[[nodiscard]] Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
+                                      std::string_view fallback_last_hash, const PollOptions& options = {});
 
 /// Receives one answered page of poll_pages: the page's messages that no earlier page of this poll
-/// held (by hash), in the node's order; `cursor` already includes the page. Return false to stop
+/// held (by hash), in the member's order; `cursor` already includes the page. Return false to stop
 /// the poll after this page. May move the messages out.
-using PageSink =
-    std::function<bool(std::string_view node, std::vector<StoredMessage>& fresh, const NodeCursor& cursor)>;
+using PageSink = std::function<bool(const Ed25519PublicKey& node, std::vector<StoredMessage>& fresh,
+                                    const NodeCursor& cursor)>;
 
 struct StreamResult {
     std::vector<NodeOutcome> nodes;
@@ -199,26 +246,10 @@ struct StreamResult {
 
 /// As poll, but hands each page to `sink` as it arrives instead of merging everything first, so
 /// memory is bounded by one page (plus the hashes seen in this poll), not by the backlog. The order
-/// is each node's own: items that only a later node holds come after the earlier nodes' items
-/// (poll() instead slots them in beside their neighbours). Same errors as poll.
-[[nodiscard]] Result<StreamResult> poll_pages(const Identity& self, std::span<const std::string> nodes,
-                                              NodeCursor& cursor, std::string_view fallback_last_hash,
-                                              const Fetch& fetch, const PageSink& sink,
+/// is each member's own: items that only a later member holds come after the earlier members'
+/// items (poll() instead slots them in beside their neighbours). Same errors as poll.
+[[nodiscard]] Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
+                                              std::string_view fallback_last_hash, const PageSink& sink,
                                               const PollOptions& options = {});
-
-/// Hashes already handed to a consumer, each kept until its message expires (the swarm forgets it
-/// then, so it cannot come back). Not thread-safe: guard it with the owner's lock.
-class SeenHashes {
-public:
-    /// Records `hash` (expiring at expiry_ms); returns false if it was already recorded.
-    bool insert(std::string_view hash, std::int64_t expiry_ms);
-    bool contains(std::string_view hash) const;
-    /// Forgets hashes whose expiry is before now_ms.
-    void prune(std::int64_t now_ms);
-    std::size_t size() const { return expiry_.size(); }
-
-private:
-    std::unordered_map<HashKey, std::int64_t, HashKey::Hasher> expiry_;
-};
 
 }  // namespace session::retrieve

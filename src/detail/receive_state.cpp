@@ -105,10 +105,11 @@ Result<ReceiveState> parse_receive_state(std::string_view text, std::string_view
         if (!retrieve::is_message_hash(cur.last_hash)) return bad(where + ".last_hash: expected 43 base64 characters");
         if (!cur.base.empty() && !retrieve::is_message_hash(cur.base)) return bad(where + ".base: expected empty or a hash");
         for (const auto& [node, hash] : c["nodes"].items()) {
-            if (!is_hex(node, 64)) return bad(where + ".nodes: expected 64-hex node keys");
+            auto key = from_hex_array<32>(node);
+            if (!is_hex(node, 64) || !key) return bad(where + ".nodes: expected 64-hex node keys");
             if (!hash.is_string() || !retrieve::is_message_hash(hash.get<std::string>()))
                 return bad(where + ".nodes." + node.substr(0, 8) + "…: expected a hash");
-            cur.nodes.emplace(node, hash.get<std::string>());
+            cur.nodes.last_hash.emplace(Ed25519PublicKey{*key}, hash.get<std::string>());
         }
         st.cursors.push_back(std::move(cur));
     }
@@ -133,7 +134,7 @@ std::string dump_receive_state(const ReceiveState& state) {
     json cursors = json::array();
     for (const auto& c : state.cursors) {
         json nodes = json::object();
-        for (const auto& [node, hash] : c.nodes) nodes[node] = hash;
+        for (const auto& [node, hash] : c.nodes.last_hash) nodes[to_hex(node.bytes)] = hash;
         cursors.push_back({{"last_hash", c.last_hash}, {"base", c.base}, {"nodes", std::move(nodes)}});
     }
     j["cursors"] = std::move(cursors);

@@ -19,7 +19,6 @@
 // Reading follows detail/file_read.hpp: a regular file only, at most kMaxStateFileBytes, checked
 // before a byte is read. An empty file counts as a first run (so `--state "$(mktemp)"` works).
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +26,7 @@
 #include <vector>
 
 #include "session/error.hpp"
+#include "session/retrieve.hpp"
 
 namespace session::detail {
 
@@ -49,7 +49,7 @@ struct ReceiveState {
     struct Cursor {
         std::string last_hash;
         std::string base;
-        std::map<std::string, std::string, std::less<>> nodes;
+        retrieve::NodeCursor nodes;  // on disk: {member Ed25519 key hex: hash}
     };
     std::vector<Cursor> cursors;  // oldest first
     std::string latest;           // the last_hash of the most recent receive (or page); "" = none
