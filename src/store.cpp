@@ -832,12 +832,7 @@ struct Store::Impl {
     void validate(const LedgerCursor& c) {
         need_hash(c.last_hash, "ledger: cursor last_hash");
         if (!c.base.empty()) need_hash(c.base, "ledger: cursor base");
-        for (const auto& [node, hash] : c.nodes) {
-            if (!is_hex64(node))
-                fail(Errc::invalid_argument, "store: ledger: cursor node: expected 64 lower-case hex digits, got " +
-                                                 std::to_string(node.size()) + " characters");
-            need_hash(hash, "ledger: cursor node hash");
-        }
+        for (const auto& [node, hash] : c.nodes.last_hash) need_hash(hash, "ledger: cursor node hash");
     }
 
     void ensure_ledger() { q("INSERT INTO ledger(id, next_seq, latest) VALUES (1, 1, '') ON CONFLICT(id) DO NOTHING").run(); }
@@ -850,8 +845,24 @@ struct Store::Impl {
     }
 
     void insert_cursor_nodes(const LedgerCursor& c) {
-        for (const auto& [node, hash] : c.nodes)
-            q("INSERT INTO ledger_cursor_nodes(last_hash, node, hash) VALUES (?, ?, ?)").bind(c.last_hash, node, hash).run();
+        for (const auto& [node, hash] : c.nodes.last_hash)
+            q("INSERT INTO ledger_cursor_nodes(last_hash, node, hash) VALUES (?, ?, ?)")
+                .bind(c.last_hash, to_hex(node.bytes), hash)
+                .run();
+    }
+
+    // The member → hash rows of one cursor (member keys are 64 hex digits on disk).
+    retrieve::NodeCursor cursor_nodes(const std::string& last_hash) {
+        retrieve::NodeCursor nodes;
+        auto n = q("SELECT node, hash FROM ledger_cursor_nodes WHERE last_hash = ?");
+        n.bind(last_hash);
+        while (n.step()) {
+            const std::string hex = n.text(0);
+            auto key = is_hex64(hex) ? from_hex_array<32>(hex) : Result<ByteArray<32>>(unexpected(Errc::hex_invalid, ""));
+            if (!key) fail(Errc::store_corrupt, "store: ledger_cursor_nodes.node: expected 64 lower-case hex digits");
+            nodes.last_hash.insert_or_assign(Ed25519PublicKey{*key}, n.text(1));
+        }
+        return nodes;
     }
 
     void put_cursor(const LedgerCursor& c, std::size_t max_cursors) {
@@ -860,11 +871,7 @@ struct Store::Impl {
         existing.bind(c.last_hash);
         if (existing.step()) {
             const std::string base = existing.text(0);
-            std::map<std::string, std::string, std::less<>> nodes;
-            auto n = q("SELECT node, hash FROM ledger_cursor_nodes WHERE last_hash = ?");
-            n.bind(c.last_hash);
-            while (n.step()) nodes.emplace(n.text(0), n.text(1));
-            if (base == c.base && nodes == c.nodes) return;
+            if (base == c.base && cursor_nodes(c.last_hash) == c.nodes) return;
             q("UPDATE ledger_cursors SET base = ? WHERE last_hash = ?").bind(c.base, c.last_hash).run();
             q("DELETE FROM ledger_cursor_nodes WHERE last_hash = ?").bind(c.last_hash).run();
             insert_cursor_nodes(c);
@@ -1331,11 +1338,7 @@ Result<std::optional<detail::ReceiveState>> Store::load_receive_state() const {
             auto r = im.q("SELECT last_hash, base FROM ledger_cursors ORDER BY age");
             while (r.step()) st.cursors.push_back({r.text(0), r.text(1), {}});
         }
-        for (auto& c : st.cursors) {
-            auto n = im.q("SELECT node, hash FROM ledger_cursor_nodes WHERE last_hash = ?");
-            n.bind(c.last_hash);
-            while (n.step()) c.nodes.emplace(n.text(0), n.text(1));
-        }
+        for (auto& c : st.cursors) c.nodes = im.cursor_nodes(c.last_hash);
         return st;
     });
 }

@@ -106,8 +106,11 @@ detail::ReceiveState sample_state() {
     st.next_seq = 5;
     st.latest = hash(3);
     st.delivered = {{hash(1), 1, kNow + 1000}, {hash(2), 2, kNow + 2000}, {hash(3), 4, kNow + 3000}};
-    st.cursors = {{hash(2), "", {{std::string(64, '1'), hash(2)}, {std::string(64, '2'), hash(1)}}},
-                  {hash(3), hash(1), {{std::string(64, '1'), hash(3)}}}};
+    Ed25519PublicKey n1, n2;
+    n1.bytes.fill(0x11);
+    n2.bytes.fill(0x22);
+    st.cursors = {{hash(2), "", retrieve::NodeCursor{{{n1, hash(2)}, {n2, hash(1)}}}},
+                  {hash(3), hash(1), retrieve::NodeCursor{{{n1, hash(3)}}}}};
     return st;
 }
 
@@ -870,31 +873,34 @@ TEST_CASE("store: incremental ledger updates give the state the Client would sav
     // The same operations on an in-memory ReceiveState (what the Client keeps) and on the store.
     detail::ReceiveState mem;
     mem.account = kMe.hex();
-    const std::string n1(64, '1'), n2(64, '2');
+    Ed25519PublicKey n1, n2;
+    n1.bytes.fill(0x11);
+    n2.bytes.fill(0x22);
+    using Nodes = retrieve::NodeCursor;
 
     LedgerPage p1{.delivered = {{hash(1), 1, kNow + 10}, {hash(2), 2, kNow + 20}}, .next_seq = 3,
-                  .cursor = LedgerCursor{hash(2), "", {{n1, hash(2)}}}, .latest = hash(2), .max_cursors = 2};
+                  .cursor = LedgerCursor{hash(2), "", Nodes{{{n1, hash(2)}}}}, .latest = hash(2), .max_cursors = 2};
     REQUIRE(s.record_receive_page(p1));
     mem.delivered = {{hash(1), 1, kNow + 10}, {hash(2), 2, kNow + 20}};
     mem.next_seq = 3;
-    mem.cursors = {{hash(2), "", {{n1, hash(2)}}}};
+    mem.cursors = {{hash(2), "", Nodes{{{n1, hash(2)}}}}};
     mem.latest = hash(2);
     CHECK(detail::dump_receive_state(**s.load_receive_state()) == detail::dump_receive_state(mem));
 
     // A second page: one more hash; its cursor; then the first cursor updated in place (keeps its age).
     LedgerPage p2{.delivered = {{hash(3), 3, kNow + 30}}, .next_seq = 4,
-                  .cursor = LedgerCursor{hash(3), hash(2), {{n1, hash(3)}, {n2, hash(3)}}}, .latest = hash(3),
+                  .cursor = LedgerCursor{hash(3), hash(2), Nodes{{{n1, hash(3)}, {n2, hash(3)}}}}, .latest = hash(3),
                   .max_cursors = 2};
     REQUIRE(s.record_receive_page(p2));
-    REQUIRE(s.put_cursor(LedgerCursor{hash(2), "", {{n2, hash(1)}}}, 2));
+    REQUIRE(s.put_cursor(LedgerCursor{hash(2), "", Nodes{{{n2, hash(1)}}}}, 2));
     mem.delivered.push_back({hash(3), 3, kNow + 30});
     mem.next_seq = 4;
-    mem.cursors = {{hash(2), "", {{n2, hash(1)}}}, {hash(3), hash(2), {{n1, hash(3)}, {n2, hash(3)}}}};
+    mem.cursors = {{hash(2), "", Nodes{{{n2, hash(1)}}}}, {hash(3), hash(2), Nodes{{{n1, hash(3)}, {n2, hash(3)}}}}};
     mem.latest = hash(3);
     CHECK(detail::dump_receive_state(**s.load_receive_state()) == detail::dump_receive_state(mem));
 
     // A third cursor with max 2 drops the oldest; a page without latest keeps the latest.
-    REQUIRE(s.record_receive_page({.delivered = {}, .next_seq = 4, .cursor = LedgerCursor{hash(4), "", {}},
+    REQUIRE(s.record_receive_page({.delivered = {}, .next_seq = 4, .cursor = LedgerCursor{hash(4), "", Nodes{}},
                                    .latest = "", .max_cursors = 2}));
     mem.cursors.erase(mem.cursors.begin());
     mem.cursors.push_back({hash(4), "", {}});
@@ -907,7 +913,7 @@ TEST_CASE("store: incremental ledger updates give the state the Client would sav
 
     CHECK(s.record_receive_page({.delivered = {{"short", 9, 0}}, .next_seq = 10}).error().code == Errc::invalid_argument);
     CHECK(s.record_receive_page({.delivered = {{hash(9), 10, 0}}, .next_seq = 10}).error().code == Errc::invalid_argument);
-    CHECK(s.put_cursor(LedgerCursor{hash(5), "", {{"XYZ", hash(5)}}}, 2).error().code == Errc::invalid_argument);
+    CHECK(s.put_cursor(LedgerCursor{hash(5), "", Nodes{{{n1, "not a hash"}}}}, 2).error().code == Errc::invalid_argument);
     CHECK(detail::dump_receive_state(**s.load_receive_state()) == detail::dump_receive_state(mem));
 }
 

@@ -40,6 +40,7 @@
 #include "session/envelope.hpp"
 #include "session/error.hpp"
 #include "session/keys.hpp"
+#include "session/retrieve.hpp"
 
 namespace session {
 namespace detail {
@@ -239,7 +240,7 @@ struct LedgerItem {
 struct LedgerCursor {
     std::string last_hash{};
     std::string base{};
-    std::map<std::string, std::string, std::less<>> nodes{};  ///< swarm member (64 hex) → its last hash
+    retrieve::NodeCursor nodes{};  ///< swarm member → its last hash (the member key as hex on disk)
 };
 /// What one receive page changes, written in one transaction (cost proportional to the page).
 struct LedgerPage {
