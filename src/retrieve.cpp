@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "detail/json_limited.hpp"
+
 namespace session::retrieve {
 
 namespace {
@@ -96,8 +98,14 @@ Result<Request> sign_request(const Identity& self, std::int16_t ns, std::int64_t
 }
 
 Result<Page> parse_response(std::string_view body) {
-    json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return bad("answer is not valid JSON (" + std::to_string(body.size()) + " bytes)");
+    if (body.size() > kMaxPageBytes)
+        return bad("answer: expected at most " + std::to_string(kMaxPageBytes) + " bytes, got " +
+                   std::to_string(body.size()));
+    // Depth-checked before anything walks it (STYLE.md §12): a page is 3 levels deep.
+    auto parsed = detail::parse_limited(body, Errc::retrieve_bad_response,
+                                        "retrieve: answer (" + std::to_string(body.size()) + " bytes)");
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const json& j = *parsed;
     if (!j.is_object()) return bad("answer: expected a JSON object, got " + type_name(j));
 
     Page page;

@@ -274,6 +274,38 @@ TEST_CASE("retrieve: parse_response rejects each malformed field with its positi
     }
 }
 
+TEST_CASE("retrieve: parse_response refuses deep JSON before walking it", "[retrieve][reject]") {
+    // A hostile member answers a page whose extra field nests 300,000 arrays: copying or dumping
+    // such a value recurses once per level. Refused by the depth scan, whatever else the page holds.
+    const std::size_t depth = 300'000;
+    std::string deep = answer({fake_message(1, 1700000000001)}, false).dump();
+    deep.pop_back();
+    deep += ",\"x\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+    auto r = retrieve::parse_response(deep);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::retrieve_bad_response);
+    CHECK(r.error().message.find("nested deeper than 64 levels") != std::string::npos);
+    // Deep but unbalanced, as a stream of '[' with nothing else: refused the same way.
+    auto open_only = retrieve::parse_response(std::string(depth, '['));
+    REQUIRE_FALSE(open_only);
+    CHECK(open_only.error().message.find("nested deeper") != std::string::npos);
+    // 64 levels (the limit) is still parsed.
+    std::string ok = answer({}, false).dump();
+    ok.pop_back();
+    ok += ",\"x\":" + std::string(62, '[') + std::string(62, ']') + "}";
+    CHECK(retrieve::parse_response(ok));
+}
+
+TEST_CASE("retrieve: parse_response refuses a page larger than kMaxPageBytes before parsing", "[retrieve][reject]") {
+    // Whitespace is valid JSON padding: without the size check this page would parse.
+    std::string huge = answer({fake_message(1, 1700000000001)}, false).dump();
+    huge.insert(1, retrieve::kMaxPageBytes, ' ');
+    auto r = retrieve::parse_response(huge);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::retrieve_bad_response);
+    CHECK(r.error().message.find("expected at most 10485760 bytes") != std::string::npos);
+}
+
 TEST_CASE("retrieve: poll re-issues while more and tracks last_hash per node", "[retrieve][poll]") {
     const auto self = test_identity(9);
     FakeSwarm swarm;

@@ -52,6 +52,11 @@ inline constexpr std::size_t kHashLength = 43;
 bool is_message_hash(std::string_view h);
 /// Largest message the storage server accepts (76 800 bytes decoded, storage-server.md §5.3).
 inline constexpr std::size_t kMaxMessageBytes = 76'800;
+/// Largest retrieve answer accepted from a member, checked before it is parsed. The server fills a
+/// page up to 7,800,000 bytes by its own accounting (base64 length + 100 + hash length per message,
+/// and always at least one message, storage-server.md §5.4), about 7.9 MB of JSON with one oversized
+/// message; 10 MiB leaves room for key names and escapes and still bounds what one page can cost.
+inline constexpr std::size_t kMaxPageBytes = 10 * 1024 * 1024;
 /// Re-issues per node per poll before giving up on `more` (a node that always says `more` must not
 /// hold the caller forever; at the server's smallest page of one message this is 10 000 messages).
 inline constexpr std::size_t kMaxPagesPerNode = 10'000;
@@ -127,10 +132,12 @@ struct Page {
     std::optional<std::int64_t> server_time_ms;  ///< `t`, for the network clock offset
 };
 
-/// Parses a retrieve answer body. Every field is type- and bounds-checked: hashes must be 43 base64
-/// characters, data valid base64 of at most kMaxMessageBytes, timestamps non-negative integers,
-/// `more` a boolean. Errors: retrieve_bad_response naming the field and item index
-/// ("retrieve: messages[3].hash: expected 43 base64 characters, got 12").
+/// Parses a retrieve answer body. The body is at most kMaxPageBytes and nested at most
+/// detail::kMaxJsonDepth (64) levels, both checked before the JSON is parsed; every field is type-
+/// and bounds-checked: hashes must be 43 base64 characters, data valid base64 of at most
+/// kMaxMessageBytes, timestamps non-negative integers, `more` a boolean. Errors:
+/// retrieve_bad_response naming the field and item index ("retrieve: messages[3].hash: expected 43
+/// base64 characters, got 12"), the size, or the depth.
 [[nodiscard]] Result<Page> parse_response(std::string_view body);
 
 /// Signs the request of one page for a given network time (ms). The reader calls it for every
