@@ -132,8 +132,11 @@ struct Client::Impl {
     using Start = detail::DeliveryLedger::Start;
     Result<Start> begin_receive(std::string_view last_hash);
     // Filters out what the caller already has, opens the rest (in parallel), records them as
-    // delivered and remembers `cursor` as the resume point of the newest one (`newest`).
-    ReceivedPage deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
+    // delivered and remembers `cursor` as the resume point of the newest one (`newest`). Forged
+    // items (`rejected`) are reported as skipped unless the caller has the hash they claim; they
+    // are not recorded (a forger must not be able to mark a genuine hash as handed out).
+    ReceivedPage deliver(std::vector<retrieve::StoredMessage>& items, std::vector<retrieve::RejectedItem>& rejected,
+                         const Start& st,
                          const retrieve::NodeCursor& cursor, std::string& newest);
 };
 
@@ -368,7 +371,8 @@ Result<Client::Impl::Start> Client::Impl::begin_receive(std::string_view last_ha
     return ledger.start(last_hash);
 }
 
-ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
+ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
+                                   std::vector<retrieve::RejectedItem>& rejected, const Start& st,
                                    const retrieve::NodeCursor& cursor, std::string& newest) {
     // Open outside the lock (pure crypto, in parallel), then number and record under it.
     std::vector<retrieve::StoredMessage*> fresh;
@@ -407,6 +411,11 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
             .content = std::move(m.content),
         });
     }
+    for (auto& r : rejected) {
+        if (!ledger.is_new(st, r.hash)) continue;  // the caller has the genuine item of that hash
+        say(network::LogLevel::warning, "client: receive: skipped " + r.hash + ": " + r.reason.message);
+        page.skipped.push_back(SkippedItem{std::move(r.hash), r.timestamp_ms, std::move(r.reason)});
+    }
     if (!newest.empty()) ledger.remember(newest, st, cursor);
     page.last_hash = newest;
     return page;
@@ -428,7 +437,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     result.nodes = std::move(polled->nodes);
 
     std::string newest = st->since;
-    auto page = im.deliver(polled->messages, *st, cursor, newest);
+    auto page = im.deliver(polled->messages, polled->rejected, *st, cursor, newest);
     result.messages = std::move(page.messages);
     result.skipped = std::move(page.skipped);
     result.last_hash = newest;
@@ -454,10 +463,10 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     std::optional<Error> save_error;
     std::string newest = st->since;
     retrieve::NodeCursor cursor = st->cursor;
-    const retrieve::PageSink sink = [&](const Ed25519PublicKey&, std::vector<retrieve::StoredMessage>& fresh,
+    const retrieve::PageSink sink = [&](const Ed25519PublicKey&, retrieve::FreshPage& fresh,
                                         const retrieve::NodeCursor& now) {
-        auto page = im.deliver(fresh, *st, now, newest);
-        fresh.clear();
+        auto page = im.deliver(fresh.messages, fresh.rejected, *st, now, newest);
+        fresh = {};
         if (page.messages.empty() && page.skipped.empty()) return true;
         {
             // Written before the handler sees the page; if it cannot be, the page is not handed

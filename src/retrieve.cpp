@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "detail/json_limited.hpp"
+#include "session/swarm.hpp"
 
 namespace session::retrieve {
 
@@ -181,16 +182,38 @@ struct Driven {
     std::optional<std::int64_t> server_time_ms;
     bool stopped = false;
 };
-using OnPage = std::function<bool(const Ed25519PublicKey& node, Page& page)>;
+// One answered page: the items whose hash matches their data, and the others.
+struct Answered {
+    Page page;
+    std::vector<RejectedItem> forged;
+};
+using OnPage = std::function<bool(const Ed25519PublicKey& node, Answered& answered)>;
 // Sends one retrieve to one member (the reader, plus the round's "swarm moved" short cut).
 using SendOne = std::function<Result<std::string>(const network::Snode& member, const RequestBuilder& build)>;
 
 std::string short_hex(const Ed25519PublicKey& key) { return to_hex(ByteView(key.bytes).first(4)) + "…"; }
 
+// Moves the items of `page` whose hash is not message_hash(account, ns, data) out, as rejected.
+std::vector<RejectedItem> take_forged(Page& page, const ByteArray<33>& account, std::int16_t ns,
+                                      const Ed25519PublicKey& node) {
+    std::vector<RejectedItem> forged;
+    std::erase_if(page.messages, [&](StoredMessage& m) {
+        const auto actual = swarm::message_hash(account, ns, m.data);
+        if (actual == m.hash) return false;
+        forged.push_back(RejectedItem{m.hash, m.timestamp_ms,
+                                      Error{Errc::retrieve_hash_mismatch,
+                                            "retrieve: item from node " + short_hex(node) + ": hash " + m.hash +
+                                                " does not match its data (expected " + actual + ")"}});
+        return true;
+    });
+    return forged;
+}
+
 // One member's page loop. `last` is where it starts and, after, the last hash it returned (or the
-// one it accepted); `take(page)` gets each answered page and returns false to stop.
+// one it accepted); `take(answered)` gets each answered page and returns false to stop.
 NodeOutcome run_node(const Identity& self, const network::Snode& member, std::string& last, const SendOne& send,
-                     const PollOptions& options, const std::function<bool(Page&)>& take) {
+                     const PollOptions& options, const std::function<bool(Answered&)>& take) {
+    const auto account = self.session_id().bytes();
     NodeOutcome outcome;
     outcome.node = member.ed25519();
     for (std::size_t page_no = 0; page_no < options.max_pages_per_node; ++page_no) {
@@ -214,9 +237,13 @@ NodeOutcome run_node(const Identity& self, const network::Snode& member, std::st
         outcome.error.reset();
         ++outcome.pages;
         outcome.messages += page->messages.size();
+        // The member's own order goes on after its last item, whatever that item holds.
         if (!page->messages.empty()) last = page->messages.back().hash;
         const bool more = page->more && !page->messages.empty();
-        if (!take(*page) || !more) break;
+        Answered answered{std::move(*page), {}};
+        answered.forged = take_forged(answered.page, account, options.ns, outcome.node);
+        outcome.rejected += answered.forged.size();
+        if (!take(answered) || !more) break;
     }
     return outcome;
 }
@@ -246,11 +273,11 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
     if (options.executor == nullptr || want < 2) {
         for (const auto& member : members) {
             std::string last = start_of(cursor, member.ed25519(), fallback_last_hash);
-            finish_node(run_node(self, member, last, send, options, [&](Page& page) {
-                note_time(page);
+            finish_node(run_node(self, member, last, send, options, [&](Answered& answered) {
+                note_time(answered.page);
                 // Resume point for this member: the last hash it returned (or the one it accepted).
                 if (!last.empty()) cursor.last_hash.insert_or_assign(member.ed25519(), last);
-                if (!on_page(member.ed25519(), page)) out.stopped = true;
+                if (!on_page(member.ed25519(), answered)) out.stopped = true;
                 return !out.stopped;
             }));
             if (out.stopped || answered >= want) break;
@@ -262,7 +289,7 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
         struct Run {
             const network::Snode* member = nullptr;
             std::string last;
-            std::vector<Page> pages;
+            std::vector<Answered> pages;
             NodeOutcome outcome;
         };
         std::size_t next = 0;
@@ -276,16 +303,16 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
             next += wave;
             parallel_for(*options.executor, wave, [&](std::size_t i) {
                 Run& r = runs[i];
-                r.outcome = run_node(self, *r.member, r.last, send, options, [&](Page& page) {
-                    r.pages.push_back(std::move(page));
+                r.outcome = run_node(self, *r.member, r.last, send, options, [&](Answered& answered) {
+                    r.pages.push_back(std::move(answered));
                     return true;
                 });
             });
             for (auto& r : runs) {
                 if (!r.last.empty()) cursor.last_hash.insert_or_assign(r.member->ed25519(), r.last);
-                for (auto& page : r.pages) {
-                    note_time(page);
-                    if (!out.stopped && !on_page(r.member->ed25519(), page)) out.stopped = true;
+                for (auto& answered : r.pages) {
+                    note_time(answered.page);
+                    if (!out.stopped && !on_page(r.member->ed25519(), answered)) out.stopped = true;
                 }
                 finish_node(std::move(r.outcome));
             }
@@ -343,14 +370,18 @@ Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& c
     // The current node's previous item in the merged stream (across its pages).
     std::optional<Ed25519PublicKey> current_node;
     std::optional<std::list<StoredMessage>::iterator> predecessor;
+    std::vector<RejectedItem> rejected;
+    std::unordered_set<HashKey, HashKey::Hasher> rejected_seen;
 
     auto driven = drive(self, reader, cursor, fallback_last_hash, options,
-                        [&](const Ed25519PublicKey& node, Page& page) {
+                        [&](const Ed25519PublicKey& node, Answered& answered) {
+                            for (auto& f : answered.forged)
+                                if (rejected_seen.insert(HashKey(f.hash)).second) rejected.push_back(std::move(f));
                             if (node != current_node) {
                                 current_node = node;
                                 predecessor.reset();
                             }
-                            auto& items = page.messages;
+                            auto& items = answered.page.messages;
                             for (std::size_t k = 0; k < items.size(); ++k) {
                                 if (auto it = index.find(items[k].hash); it != index.end()) {
                                     predecessor = it->second;
@@ -375,6 +406,7 @@ Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& c
     if (!driven) return unexpected(std::move(driven).error());
 
     PollResult out;
+    out.rejected = std::move(rejected);
     out.nodes = std::move(driven->nodes);
     out.server_time_ms = driven->server_time_ms;
     out.messages.reserve(merged.size());
@@ -388,17 +420,19 @@ Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeC
     if (!sink) throw std::invalid_argument("retrieve::poll_pages: sink must be set");
     // Only the hashes are kept across pages (to drop what an earlier node already gave), never the
     // messages: memory stays at one page plus ~60 bytes per message.
-    std::unordered_set<HashKey, HashKey::Hasher> seen;
+    std::unordered_set<HashKey, HashKey::Hasher> seen, rejected_seen;
     PollOptions one_by_one = options;
     one_by_one.executor = nullptr;
     auto driven = drive(self, reader, cursor, fallback_last_hash, one_by_one,
-                        [&](const Ed25519PublicKey& node, Page& page) {
-                            std::vector<StoredMessage> fresh;
-                            fresh.reserve(page.messages.size());
-                            for (auto& m : page.messages)
-                                if (seen.insert(HashKey(m.hash)).second) fresh.push_back(std::move(m));
-                            page.messages.clear();
-                            if (fresh.empty()) return true;
+                        [&](const Ed25519PublicKey& node, Answered& answered) {
+                            FreshPage fresh;
+                            fresh.messages.reserve(answered.page.messages.size());
+                            for (auto& m : answered.page.messages)
+                                if (seen.insert(HashKey(m.hash)).second) fresh.messages.push_back(std::move(m));
+                            answered.page.messages.clear();
+                            for (auto& f : answered.forged)
+                                if (rejected_seen.insert(HashKey(f.hash)).second) fresh.rejected.push_back(std::move(f));
+                            if (fresh.messages.empty() && fresh.rejected.empty()) return true;
                             return sink(node, fresh, cursor);
                         });
     if (!driven) return unexpected(std::move(driven).error());

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <set>
 
+#include "session/swarm.hpp"
 #include "support/vectors.hpp"
 
 using namespace session;
@@ -38,8 +39,15 @@ std::string fake_hash(int n) {
     return base64_encode_unpadded(b);
 }
 
+// The account the polls read (test_identity(9)): stored items carry their real hash for it.
+const SessionId& account() {
+    static const SessionId id = test_identity(9).session_id();
+    return id;
+}
+
 retrieve::StoredMessage fake_message(int n, std::int64_t ts) {
-    return {fake_hash(n), Bytes{static_cast<std::uint8_t>(n), 1, 2, 3}, ts, ts + 1000};
+    Bytes data{static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(n >> 8), 1, 2, 3};
+    return {swarm::message_hash(account().bytes(), 0, data), data, ts, ts + 1000};
 }
 
 json answer(const std::vector<retrieve::StoredMessage>& msgs, bool more, std::int64_t t = 1700000000123) {
@@ -481,9 +489,10 @@ TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicate
         std::string cursor_for_node;
     };
     std::vector<Seen> pages;
-    const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, std::vector<retrieve::StoredMessage>& fresh,
+    const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, retrieve::FreshPage& fresh,
                                         const retrieve::NodeCursor& cursor) {
-        pages.push_back(Seen{node, hashes(fresh), cursor.last_hash.at(node)});
+        CHECK(fresh.rejected.empty());
+        pages.push_back(Seen{node, hashes(fresh.messages), cursor.last_hash.at(node)});
         return true;
     };
     retrieve::NodeCursor cursor;
@@ -506,7 +515,7 @@ TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicate
     retrieve::NodeCursor c2;
     std::size_t calls = 0;
     auto stop = retrieve::poll_pages(self, swarm, c2, "",
-                                     [&](const Ed25519PublicKey&, std::vector<retrieve::StoredMessage>&,
+                                     [&](const Ed25519PublicKey&, retrieve::FreshPage&,
                                          const retrieve::NodeCursor&) { return ++calls < 2; });
     REQUIRE(stop);
     CHECK(stop->stopped);
@@ -663,6 +672,59 @@ TEST_CASE("retrieve: poll asks members in the order drawn from its rng", "[retri
         CHECK(swarm.asked == first);
     }
     CHECK(orders.size() > 5);  // not always the first two of the swarm
+}
+
+TEST_CASE("retrieve: an item whose hash does not match its data is rejected, never merged", "[retrieve][poll][reject]") {
+    const auto self = test_identity(9);
+    auto pool = make_thread_pool();
+    auto m1 = fake_message(1, 1700000000001), m2 = fake_message(2, 1700000000002), m3 = fake_message(3, 1700000000003);
+    // The first member forges: it claims m2's hash for junk data (front-running the genuine copy)
+    // and adds junk under a made-up hash.
+    auto forged_m2 = m2;
+    forged_m2.data = Bytes{0xde, 0xad};
+    auto junk = m3;
+    junk.hash = fake_hash(77);
+    for (bool concurrent : {false, true}) {
+        DYNAMIC_SECTION((concurrent ? "concurrent" : "one after the other")) {
+            FakeSwarm swarm;
+            swarm[0xaa].stored = {m1, forged_m2, junk};
+            swarm[0xbb].stored = {m1, m2, m3};
+            swarm.order = {0xaa, 0xbb};
+            retrieve::NodeCursor cursor;
+            auto r = retrieve::poll(self, swarm, cursor, "", {.executor = concurrent ? pool.get() : nullptr});
+            REQUIRE(r);
+            // The genuine m2 (from bb) is delivered; the forgeries are reported, once each.
+            CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash, m2.hash, m3.hash});
+            CHECK(r->messages[1].data == m2.data);
+            REQUIRE(r->rejected.size() == 2);
+            CHECK(r->rejected[0].hash == m2.hash);
+            CHECK(r->rejected[1].hash == junk.hash);
+            for (const auto& x : r->rejected) {
+                CHECK(x.reason.code == Errc::retrieve_hash_mismatch);
+                CHECK(x.reason.message.find("from node aaaaaaaa") != std::string::npos);
+            }
+            CHECK(r->nodes[0].rejected == 2);
+            CHECK(r->nodes[1].rejected == 0);
+            // The forging member's cursor still moves past what it returned.
+            CHECK(cursor.last_hash.at(key(0xaa)) == junk.hash);
+        }
+    }
+    // poll_pages: the same split, page by page; the genuine copy is fresh on the second member.
+    FakeSwarm swarm;
+    swarm[0xaa].stored = {m1, forged_m2};
+    swarm[0xbb].stored = {m1, m2};
+    swarm.order = {0xaa, 0xbb};
+    std::vector<std::string> fresh, rejected;
+    retrieve::NodeCursor cursor;
+    auto r = retrieve::poll_pages(self, swarm, cursor, "",
+                                  [&](const Ed25519PublicKey&, retrieve::FreshPage& page, const retrieve::NodeCursor&) {
+                                      for (auto& m : page.messages) fresh.push_back(m.hash);
+                                      for (auto& x : page.rejected) rejected.push_back(x.hash);
+                                      return true;
+                                  });
+    REQUIRE(r);
+    CHECK(fresh == std::vector<std::string>{m1.hash, m2.hash});
+    CHECK(rejected == std::vector<std::string>{m2.hash});
 }
 
 TEST_CASE("retrieve: poll stops a node that always says more", "[retrieve][poll][reject]") {

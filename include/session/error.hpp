@@ -83,6 +83,7 @@ enum class Errc {
     net_config,
     // retrieve / client
     retrieve_bad_response,
+    retrieve_hash_mismatch,  // an item's hash is not message_hash(account, namespace, data)
     client_closed,
     // local storage / I/O
     io_error,

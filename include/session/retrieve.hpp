@@ -125,6 +125,16 @@ struct StoredMessage {
     bool operator==(const StoredMessage&) const = default;
 };
 
+/// An item a member returned that is not what it claims to be: its hash is not
+/// swarm::message_hash(account, namespace, data) (storage-server.md §7). A member that returns one
+/// is either broken or forging; such an item never enters the de-duplication by hash, so it cannot
+/// hide the genuine message whose hash it claims.
+struct RejectedItem {
+    std::string hash;           ///< the hash the member claimed
+    std::int64_t timestamp_ms;  ///< the `timestamp` it claimed
+    Error reason;               ///< retrieve_hash_mismatch, naming the member
+};
+
 /// One decoded retrieve answer.
 struct Page {
     std::vector<StoredMessage> messages;  ///< in the answering node's insertion order
@@ -189,7 +199,8 @@ struct NodeCursor {
 struct NodeOutcome {
     Ed25519PublicKey node;      ///< the member's Ed25519 key (network::Snode::ed25519())
     std::size_t pages = 0;      ///< requests answered by this member
-    std::size_t messages = 0;   ///< messages it returned (before de-duplication)
+    std::size_t messages = 0;   ///< messages it returned (before de-duplication), forged ones included
+    std::size_t rejected = 0;   ///< of those, items whose hash did not match their data
     std::optional<Error> error; ///< set when the member's last request failed
 };
 
@@ -200,6 +211,8 @@ struct PollResult {
     /// in that member's order. (Not sorted by timestamp: a sender's clock offset may wobble by a few
     /// ms between messages, but members store a sender's messages in the order they were sent.)
     std::vector<StoredMessage> messages;
+    /// Items whose hash did not match their data, once per claimed hash (not in `messages`).
+    std::vector<RejectedItem> rejected;
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;  ///< the newest `t` seen
 };
@@ -228,7 +241,9 @@ struct PollOptions {
 /// for each member, a signed retrieve resuming after cursor.last_hash[member] (or after
 /// `fallback_last_hash` when the cursor has no entry for it), re-issued while the member answers
 /// `more`. The cursor is updated with every page a member answers, so a member that fails half-way
-/// resumes where it stopped. Messages are merged and de-duplicated.
+/// resumes where it stopped. Every item's hash is checked against its data (message_hash of our
+/// account, options.ns and the data): a mismatch goes to PollResult::rejected, never to `messages`.
+/// Messages are merged and de-duplicated.
 /// When every asked member answers 421, the swarm is fetched again and the poll repeated, up to
 /// kSwarmRounds rounds; within a round, members not yet asked after a 421 are skipped (they belong
 /// to the same stale swarm).
@@ -239,11 +254,14 @@ struct PollOptions {
 [[nodiscard]] Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
                                       std::string_view fallback_last_hash, const PollOptions& options = {});
 
-/// Receives one answered page of poll_pages: the page's messages that no earlier page of this poll
-/// held (by hash), in the member's order; `cursor` already includes the page. Return false to stop
-/// the poll after this page. May move the messages out.
-using PageSink = std::function<bool(const Ed25519PublicKey& node, std::vector<StoredMessage>& fresh,
-                                    const NodeCursor& cursor)>;
+/// What one answered page brought that no earlier page of this poll held.
+struct FreshPage {
+    std::vector<StoredMessage> messages;  ///< new by hash, in the member's order (hashes verified)
+    std::vector<RejectedItem> rejected;   ///< forged items not reported earlier in this poll
+};
+/// Receives one answered page of poll_pages with something fresh; `cursor` already includes the
+/// page. Return false to stop the poll after this page. May move the items out.
+using PageSink = std::function<bool(const Ed25519PublicKey& node, FreshPage& fresh, const NodeCursor& cursor)>;
 
 struct StreamResult {
     std::vector<NodeOutcome> nodes;
