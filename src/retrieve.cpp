@@ -214,6 +214,7 @@ std::vector<RejectedItem> take_forged(Page& page, const ByteArray<33>& account, 
 NodeOutcome run_node(const Identity& self, const network::Snode& member, std::string& last, const SendOne& send,
                      const PollOptions& options, const std::function<bool(Answered&)>& take) {
     const auto account = self.session_id().bytes();
+    std::unordered_set<HashKey, HashKey::Hasher> returned;  // every hash this member returned in this poll
     NodeOutcome outcome;
     outcome.node = member.ed25519();
     for (std::size_t page_no = 0; page_no < options.max_pages_per_node; ++page_no) {
@@ -239,7 +240,11 @@ NodeOutcome run_node(const Identity& self, const network::Snode& member, std::st
         outcome.messages += page->messages.size();
         // The member's own order goes on after its last item, whatever that item holds.
         if (!page->messages.empty()) last = page->messages.back().hash;
-        const bool more = page->more && !page->messages.empty();
+        // A page that brings nothing this member had not already returned in this poll (it ignores
+        // last_hash, or loops) ends its loop, whatever `more` says.
+        bool brought_new = false;
+        for (const auto& m : page->messages) brought_new |= returned.insert(HashKey(m.hash)).second;
+        const bool more = page->more && brought_new;
         Answered answered{std::move(*page), {}};
         answered.forged = take_forged(answered.page, account, options.ns, outcome.node);
         outcome.rejected += answered.forged.size();

@@ -744,6 +744,32 @@ TEST_CASE("retrieve: poll stops a node that always says more", "[retrieve][poll]
     CHECK(calls == 50);
     CHECK(r->messages.size() == 50);
 
+    // A member that ignores last_hash and repeats the same page with `more` is followed once more
+    // (the second page shows it brought nothing new), then no longer.
+    calls = 0;
+    const auto same = answer({fake_message(1, 1700000000001), fake_message(2, 1700000000002)}, true).dump();
+    HookedReader repeating(swarm, [&](const Ed25519PublicKey&) -> std::optional<Result<std::string>> {
+        ++calls;
+        return Result<std::string>(same);
+    });
+    retrieve::NodeCursor c2;
+    auto rep = retrieve::poll(self, repeating, c2, "", {.max_pages_per_node = 50});
+    REQUIRE(rep);
+    CHECK(calls == 2);
+    CHECK(rep->messages.size() == 2);
+    CHECK(rep->nodes[0].pages == 2);
+    // The same through poll_pages, whose sink sees the first page only (the second holds nothing fresh).
+    calls = 0;
+    int sunk = 0;
+    retrieve::NodeCursor c3;
+    auto rep_pages = retrieve::poll_pages(self, repeating, c3, "",
+                                          [&](const Ed25519PublicKey&, retrieve::FreshPage&,
+                                              const retrieve::NodeCursor&) { return ++sunk > 0; },
+                                          {.max_pages_per_node = 50});
+    REQUIRE(rep_pages);
+    CHECK(calls == 2);
+    CHECK(sunk == 1);
+
     // `more` with an empty page must not loop.
     calls = 0;
     HookedReader empty_more(swarm, [&](const Ed25519PublicKey&) -> std::optional<Result<std::string>> {

@@ -240,7 +240,8 @@ struct PollOptions {
 /// after the other, or in concurrent waves (options.executor), until options.want_answers answered:
 /// for each member, a signed retrieve resuming after cursor.last_hash[member] (or after
 /// `fallback_last_hash` when the cursor has no entry for it), re-issued while the member answers
-/// `more`. The cursor is updated with every page a member answers, so a member that fails half-way
+/// `more` with items it had not returned earlier in this poll (a member whose page repeats only what
+/// it already returned is not followed further: it ignores last_hash or loops). The cursor is updated with every page a member answers, so a member that fails half-way
 /// resumes where it stopped. Every item's hash is checked against its data (message_hash of our
 /// account, options.ns and the data): a mismatch goes to PollResult::rejected, never to `messages`.
 /// Messages are merged and de-duplicated.
