@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cctype>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -54,6 +55,10 @@ struct Client::Impl {
     std::int64_t page_size;
     network::LogFn log;
     std::shared_ptr<Rng> rng;
+    std::shared_ptr<Clock> clock;  // local time, for receive_timeout
+    std::size_t receive_max_bytes;
+    std::size_t receive_max_items;
+    std::chrono::milliseconds receive_timeout;
     std::shared_ptr<network::Network> net;
     // Receiving reaches the network through this (our swarm; one retrieve to one member).
     retrieve::NetworkReader reader;
@@ -90,6 +95,10 @@ struct Client::Impl {
               page_size(o.retrieve_page_size),
               log(o.log),
               rng(o.rng ? o.rng : system_rng()),
+              clock(o.clock ? o.clock : system_clock()),
+              receive_max_bytes(o.receive_max_bytes),
+              receive_max_items(o.receive_max_items),
+              receive_timeout(o.receive_timeout),
               net(std::move(network)),
               reader(*net) {}
 
@@ -121,12 +130,19 @@ struct Client::Impl {
     }
 
     // The steps receive() and receive_pages() share (defined with them below).
+    // The poll of one call, with the call's budget starting now.
     retrieve::PollOptions poll_options() const {
         retrieve::PollOptions o;
         o.ns = retrieve::kDefaultNamespace;
         o.limits.max_count = page_size;
         o.want_answers = poll_nodes;
         o.rng = rng.get();  // random members (desktop samples 2), the rest spares
+        o.budget.max_bytes = receive_max_bytes;
+        o.budget.max_items = receive_max_items;
+        o.budget.clock = clock.get();
+        const std::int64_t now = clock->now_ms();
+        const std::int64_t room = std::numeric_limits<std::int64_t>::max() - std::max<std::int64_t>(now, 0);
+        o.budget.deadline_ms = now + std::min<std::int64_t>(receive_timeout.count(), room);  // saturating
         return o;
     }
     using Start = detail::DeliveryLedger::Start;
@@ -145,6 +161,12 @@ struct Client::Impl {
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Client> Client::create(Identity identity, ClientOptions options) {
+    if (options.receive_max_bytes == 0 || options.receive_max_items == 0 || options.receive_timeout.count() <= 0)
+        return unexpected(Errc::invalid_argument,
+                          "client: receive_max_bytes, receive_max_items, receive_timeout: expected each > 0, got " +
+                              std::to_string(options.receive_max_bytes) + ", " +
+                              std::to_string(options.receive_max_items) + ", " +
+                              std::to_string(options.receive_timeout.count()) + " ms");
     std::shared_ptr<network::Network> net = options.shared_network;
     if (!net) {
         network::NetworkConfig config;
@@ -435,6 +457,11 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     auto polled = retrieve::poll(im.self, im.reader, cursor, st->fallback, popts);
     if (!polled) return unexpected(std::move(polled).error());
     result.nodes = std::move(polled->nodes);
+    result.truncated = polled->truncated;
+    if (result.truncated != retrieve::Truncation::none)
+        im.say(network::LogLevel::info, "client: receive: stopped at the call's " +
+                                            std::string(retrieve::to_string(result.truncated)) +
+                                            "; more may be waiting after the returned last_hash");
 
     std::string newest = st->since;
     auto page = im.deliver(polled->messages, polled->rejected, *st, cursor, newest);
@@ -486,6 +513,11 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     auto polled = retrieve::poll_pages(im.self, im.reader, cursor, st->fallback, sink, popts);
     if (!polled) return unexpected(std::move(polled).error());
     summary.nodes = std::move(polled->nodes);
+    summary.truncated = polled->truncated;
+    if (summary.truncated != retrieve::Truncation::none)
+        im.say(network::LogLevel::info, "client: receive_pages: stopped at the call's " +
+                                            std::string(retrieve::to_string(summary.truncated)) +
+                                            "; more may be waiting after the returned last_hash");
     summary.stopped = polled->stopped;
     summary.last_hash = newest;
     std::lock_guard lock(im.mu);

@@ -52,6 +52,16 @@ Result<std::int64_t> non_negative(const json& obj, const char* key, const std::s
 
 }  // namespace
 
+std::string_view to_string(Truncation t) noexcept {
+    switch (t) {
+        case Truncation::none: return "none";
+        case Truncation::byte_budget: return "byte_budget";
+        case Truncation::item_budget: return "item_budget";
+        case Truncation::deadline: return "deadline";
+    }
+    return "unknown";
+}
+
 bool is_message_hash(std::string_view h) {
     return h.size() == kHashLength && std::all_of(h.begin(), h.end(), is_b64_char);
 }
@@ -181,7 +191,53 @@ struct Driven {
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;
     bool stopped = false;
+    Truncation truncated = Truncation::none;
 };
+
+// What a poll has used of its Budget, shared by members asked at the same time. The byte and item
+// limits stop the following of `more`; a member's first request is still made (so every wanted
+// member is read a little in every call, and a call always makes progress); the deadline stops
+// every request. The poll is truncated if a request was refused; the first limit reached is
+// reported.
+class Gauge {
+public:
+    explicit Gauge(const Budget& b) : budget_(b) {
+        if (b.deadline_ms != 0 && b.clock == nullptr)
+            throw std::invalid_argument("retrieve: Budget::deadline_ms needs Budget::clock");
+    }
+    // Whether a member's first request may start.
+    bool may_start() { return allow(past_deadline()); }
+    // Whether a member's next page (it said `more`) may be asked for.
+    bool may_continue() { return allow(past_deadline() || reason_.load() != Truncation::none); }
+    void add_bytes(std::size_t n) {
+        if (budget_.max_bytes != 0 && (bytes_ += n) >= budget_.max_bytes) reach(Truncation::byte_budget);
+    }
+    void add_items(std::size_t n) {
+        if (budget_.max_items != 0 && (items_ += n) >= budget_.max_items) reach(Truncation::item_budget);
+    }
+    // The limit that cut the poll short, or none.
+    Truncation truncated() const { return refused_.load() ? reason_.load() : Truncation::none; }
+
+private:
+    bool past_deadline() {
+        if (budget_.deadline_ms == 0 || budget_.clock->now_ms() < budget_.deadline_ms) return false;
+        reach(Truncation::deadline);
+        return true;
+    }
+    bool allow(bool refuse) {
+        if (refuse) refused_ = true;
+        return !refuse;
+    }
+    void reach(Truncation why) {
+        Truncation none = Truncation::none;
+        reason_.compare_exchange_strong(none, why);
+    }
+    const Budget& budget_;
+    std::atomic<std::size_t> bytes_{0}, items_{0};
+    std::atomic<Truncation> reason_{Truncation::none};
+    std::atomic<bool> refused_{false};
+};
+
 // One answered page: the items whose hash matches their data, and the others.
 struct Answered {
     Page page;
@@ -212,7 +268,7 @@ std::vector<RejectedItem> take_forged(Page& page, const ByteArray<33>& account, 
 // One member's page loop. `last` is where it starts and, after, the last hash it returned (or the
 // one it accepted); `take(answered)` gets each answered page and returns false to stop.
 NodeOutcome run_node(const Identity& self, const network::Snode& member, std::string& last, const SendOne& send,
-                     const PollOptions& options, const std::function<bool(Answered&)>& take) {
+                     const PollOptions& options, Gauge& gauge, const std::function<bool(Answered&)>& take) {
     const auto account = self.session_id().bytes();
     std::unordered_set<HashKey, HashKey::Hasher> returned;  // every hash this member returned in this poll
     NodeOutcome outcome;
@@ -221,11 +277,13 @@ NodeOutcome run_node(const Identity& self, const network::Snode& member, std::st
         const RequestBuilder build = [&](std::int64_t now) {
             return sign_request(self, options.ns, now, last, options.limits);
         };
+        if (!(page_no == 0 ? gauge.may_start() : gauge.may_continue())) break;
         auto body = send(member, build);
         if (!body) {
             outcome.error = std::move(body).error();
             break;
         }
+        gauge.add_bytes(body->size());
         auto page = parse_response(*body);
         // The raw answer is not needed once parsed: hold one copy of a page, not two.
         body->clear();
@@ -245,6 +303,7 @@ NodeOutcome run_node(const Identity& self, const network::Snode& member, std::st
         bool brought_new = false;
         for (const auto& m : page->messages) brought_new |= returned.insert(HashKey(m.hash)).second;
         const bool more = page->more && brought_new;
+        gauge.add_items(page->messages.size());
         Answered answered{std::move(*page), {}};
         answered.forged = take_forged(answered.page, account, options.ns, outcome.node);
         outcome.rejected += answered.forged.size();
@@ -261,7 +320,7 @@ std::string start_of(const NodeCursor& cursor, const Ed25519PublicKey& node, std
 // One round: asks `members` in order until options.want_answers answered.
 Result<Driven> drive_members(const Identity& self, std::span<const network::Snode> members, NodeCursor& cursor,
                              std::string_view fallback_last_hash, const SendOne& send, const PollOptions& options,
-                             const OnPage& on_page) {
+                             Gauge& gauge, const OnPage& on_page) {
     Driven out;
     std::optional<Error> first_error;
     std::size_t answered = 0;
@@ -278,7 +337,7 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
     if (options.executor == nullptr || want < 2) {
         for (const auto& member : members) {
             std::string last = start_of(cursor, member.ed25519(), fallback_last_hash);
-            finish_node(run_node(self, member, last, send, options, [&](Answered& answered) {
+            finish_node(run_node(self, member, last, send, options, gauge, [&](Answered& answered) {
                 note_time(answered.page);
                 // Resume point for this member: the last hash it returned (or the one it accepted).
                 if (!last.empty()) cursor.last_hash.insert_or_assign(member.ed25519(), last);
@@ -308,7 +367,7 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
             next += wave;
             parallel_for(*options.executor, wave, [&](std::size_t i) {
                 Run& r = runs[i];
-                r.outcome = run_node(self, *r.member, r.last, send, options, [&](Answered& answered) {
+                r.outcome = run_node(self, *r.member, r.last, send, options, gauge, [&](Answered& answered) {
                     r.pages.push_back(std::move(answered));
                     return true;
                 });
@@ -324,7 +383,8 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
             if (out.stopped) break;
         }
     }
-    if (answered == 0) {
+    out.truncated = gauge.truncated();
+    if (answered == 0 && out.truncated == Truncation::none) {
         if (first_error) return unexpected(std::move(*first_error));
         return unexpected(Errc::invalid_argument, "retrieve: poll: max_pages_per_node is 0");
     }
@@ -338,6 +398,7 @@ Result<Driven> drive(const Identity& self, SwarmReader& reader, NodeCursor& curs
         return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
                                                       std::to_string(fallback_last_hash.size()) + " characters");
     const SessionId account = self.session_id();
+    Gauge gauge(options.budget);
     std::optional<Error> moved_error;
     for (std::size_t round = 0; round < kSwarmRounds; ++round) {
         auto swarm = reader.get_swarm(account);
@@ -355,7 +416,7 @@ Result<Driven> drive(const Identity& self, SwarmReader& reader, NodeCursor& curs
             if (!body && body.error().code == Errc::net_swarm_moved) moved = true;
             return body;
         };
-        auto r = drive_members(self, members, cursor, fallback_last_hash, send, options, on_page);
+        auto r = drive_members(self, members, cursor, fallback_last_hash, send, options, gauge, on_page);
         if (r || r.error().code != Errc::net_swarm_moved) return r;
         moved_error = std::move(r).error();
     }
@@ -411,6 +472,7 @@ Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& c
     if (!driven) return unexpected(std::move(driven).error());
 
     PollResult out;
+    out.truncated = driven->truncated;
     out.rejected = std::move(rejected);
     out.nodes = std::move(driven->nodes);
     out.server_time_ms = driven->server_time_ms;
@@ -441,7 +503,7 @@ Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeC
                             return sink(node, fresh, cursor);
                         });
     if (!driven) return unexpected(std::move(driven).error());
-    return StreamResult{std::move(driven->nodes), driven->server_time_ms, driven->stopped};
+    return StreamResult{std::move(driven->nodes), driven->server_time_ms, driven->stopped, driven->truncated};
 }
 
 }  // namespace session::retrieve

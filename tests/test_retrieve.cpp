@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -725,6 +726,116 @@ TEST_CASE("retrieve: an item whose hash does not match its data is rejected, nev
     REQUIRE(r);
     CHECK(fresh == std::vector<std::string>{m1.hash, m2.hash});
     CHECK(rejected == std::vector<std::string>{m2.hash});
+}
+
+TEST_CASE("retrieve: endless `more` with fresh junk ends at the poll's budget", "[retrieve][poll][reject]") {
+    const auto self = test_identity(9);
+    // Anyone can compute a storage hash, so the junk passes the hash check: only the budget stops it.
+    struct ManualClock final : Clock {
+        std::atomic<std::int64_t> now{1'000'000};
+        std::int64_t now_ms() const override { return now.load(); }
+    } clock;
+    FakeSwarm swarm;
+    swarm.order = {0xaa, 0xbb};
+    std::atomic<int> calls{0}, next{0};
+    std::mutex mu;
+    std::vector<Ed25519PublicKey> asked;
+    HookedReader endless(swarm, [&](const Ed25519PublicKey& node) -> std::optional<Result<std::string>> {
+        std::vector<retrieve::StoredMessage> page;
+        for (int i = 0; i < 10; ++i) {
+            const int n = 1000 + next++;
+            page.push_back(fake_message(n, 1700000000000 + n));
+        }
+        ++calls;
+        clock.now += 1000;  // each answer takes a second
+        std::lock_guard lock(mu);
+        asked.push_back(node);
+        return Result<std::string>(answer(page, true).dump());
+    });
+    const std::size_t page_bytes = answer(std::vector<retrieve::StoredMessage>(10, fake_message(1000, 1700000001000)), true)
+                                       .dump()
+                                       .size();
+
+    SECTION("items") {
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, endless, cursor, "", {.want_answers = 2, .budget = {.max_items = 95}});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::item_budget);
+        // aa is not followed past the 100th item; bb still gets its first request (every wanted
+        // member is read a little in every call), and is not followed either.
+        CHECK(calls == 11);
+        CHECK(r->messages.size() == 110);
+        auto expected = std::vector<Ed25519PublicKey>(10, key(0xaa));
+        expected.push_back(key(0xbb));
+        CHECK(asked == expected);
+        // The cursor covers what was kept: the next poll continues after it.
+        CHECK(cursor.last_hash.at(key(0xaa)) == r->messages[99].hash);
+        CHECK(cursor.last_hash.at(key(0xbb)) == r->messages.back().hash);
+        CHECK(to_string(r->truncated) == "item_budget");
+    }
+    SECTION("bytes") {
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, endless, cursor, "", {.budget = {.max_bytes = 5 * page_bytes}});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::byte_budget);
+        CHECK(calls == 6);  // aa: 5 pages; bb: its first
+        CHECK(r->messages.size() == 60);
+    }
+    SECTION("deadline") {
+        retrieve::NodeCursor cursor;
+        std::size_t sunk = 0;
+        auto r = retrieve::poll_pages(
+            self, endless, cursor, "",
+            [&](const Ed25519PublicKey&, retrieve::FreshPage& page, const retrieve::NodeCursor&) {
+                sunk += page.messages.size();
+                return true;
+            },
+            {.budget = {.deadline_ms = clock.now + 7'500, .clock = &clock}});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::deadline);
+        CHECK(calls == 8);  // started at +0 s … +7 s; none at +8 s, not even bb's first
+        CHECK(sunk == 80);
+        CHECK_FALSE(r->stopped);
+        // A deadline already past: no request at all, an empty (not failed) poll.
+        calls = 0;
+        retrieve::NodeCursor c2;
+        auto late = retrieve::poll(self, endless, c2, "", {.budget = {.deadline_ms = clock.now, .clock = &clock}});
+        REQUIRE(late);
+        CHECK(late->truncated == retrieve::Truncation::deadline);
+        CHECK(calls == 0);
+        CHECK(late->messages.empty());
+        CHECK_THROWS_AS(retrieve::poll(self, endless, c2, "", {.budget = {.deadline_ms = 5}}), std::invalid_argument);
+    }
+    SECTION("members asked at once share the budget") {
+        auto pool = make_thread_pool();
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, endless, cursor, "",
+                                {.want_answers = 2, .executor = pool.get(), .budget = {.max_items = 100}});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::item_budget);
+        CHECK(calls >= 10);
+        CHECK(calls <= 11);  // at most one page in flight on the other member when the limit is reached
+        CHECK(r->messages.size() == static_cast<std::size_t>(calls) * 10);
+    }
+    SECTION("a limit reached on a member's last page cuts nothing") {
+        int pages = 0;
+        HookedReader finite(swarm, [&](const Ed25519PublicKey&) -> std::optional<Result<std::string>> {
+            ++pages;
+            return Result<std::string>(answer({fake_message(pages, 1700000000000 + pages)}, false).dump());
+        });
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, finite, cursor, "", {.budget = {.max_items = 1}});
+        REQUIRE(r);
+        CHECK(pages == 2);
+        CHECK(r->truncated == retrieve::Truncation::none);
+    }
+    SECTION("no budget: the per-member page cap still ends it") {
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, endless, cursor, "", {.max_pages_per_node = 30, .want_answers = 1});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::none);
+        CHECK(calls == 30);
+    }
 }
 
 TEST_CASE("retrieve: poll stops a node that always says more", "[retrieve][poll][reject]") {

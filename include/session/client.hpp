@@ -41,6 +41,19 @@ inline constexpr std::chrono::milliseconds kDefaultMessageTtl{14LL * 24 * 60 * 6
 /// The smallest TTL the storage server accepts (storage-server.md §4.7).
 inline constexpr std::chrono::milliseconds kMinMessageTtl{10'000};
 
+/// Default ClientOptions::receive_max_bytes: 64 MiB of retrieve answers per call. About eight of
+/// the server's fullest pages (7.8 MB), so a normal backlog is read in one call, while a hostile
+/// member cannot make one receive() hold more than this (plus one page per member asked at once).
+inline constexpr std::size_t kDefaultReceiveMaxBytes = 64 * 1024 * 1024;
+/// Default ClientOptions::receive_max_items: 20,000 items per call, i.e. a 10,000-message backlog
+/// read from each of the 2 polled members. Each item costs a hash check, an envelope opening (about
+/// 0.1 ms of CPU) and ~100 bytes of exactly-once bookkeeping until it expires.
+inline constexpr std::size_t kDefaultReceiveMaxItems = 20'000;
+/// Default ClientOptions::receive_timeout: 60 s per call, six retrieve timeouts (desktop polls with
+/// 10 s requests every 5 s): enough for a large backlog over onion paths, short enough that a bot's
+/// loop is never held by a member that answers slowly page after page.
+inline constexpr std::chrono::milliseconds kDefaultReceiveTimeout{60'000};
+
 struct ClientOptions {
     /// Which network: "mainnet" (or "") = the pinned mainnet seeds; anything else is the path of a
     /// network file, as written by session-localnet (see network::NetworkConfig::from_file).
@@ -69,6 +82,23 @@ struct ClientOptions {
     /// `max_count` per retrieve page; 0 = the server's default byte budget. receive() re-issues
     /// while a node says `more`, so this only changes how many requests a large backlog takes.
     std::int64_t retrieve_page_size = 0;
+    /// Limits of one receive() or receive_pages() call, so that no swarm member (broken or
+    /// hostile: endless pages of fresh junk, huge pages, slow answers) can make a call hold
+    /// unbounded memory, work or time. Once the bytes or items reach their limit, no member's
+    /// `more` is followed further (a member not asked yet still gets one request, so each call
+    /// makes progress); after the timeout no request starts. The call then returns what was
+    /// gathered: ReceiveResult::truncated (ReceiveSummary::truncated) says which limit, and its
+    /// last_hash continues exactly after it (nothing lost, nothing repeated). Each must be > 0
+    /// (invalid_argument at create()).
+    /// Bytes of retrieve answers received per call: at most this plus one page (10 MiB,
+    /// retrieve::kMaxPageBytes) per member asked.
+    std::size_t receive_max_bytes = kDefaultReceiveMaxBytes;
+    /// Items the members returned per call (forged and repeated ones included): at most this plus
+    /// one page per member asked.
+    std::size_t receive_max_items = kDefaultReceiveMaxItems;
+    /// No retrieve is started later than this after the call began (one already started runs to
+    /// retrieve_timeout). Measured with `clock` (also when shared_network is set).
+    std::chrono::milliseconds receive_timeout = kDefaultReceiveTimeout;
     /// Keep receive()'s exactly-once bookkeeping in this file, so a restarted process that passes
     /// its saved last_hash never gets an item twice, even from a member that missed that message.
     /// Holds message hashes, swarm member keys and our Session ID, never content or keys; written
@@ -149,6 +179,10 @@ struct ReceiveResult {
     std::string last_hash;
     /// What each polled swarm member did (pages, messages, error) — for diagnostics.
     std::vector<retrieve::NodeOutcome> nodes;
+    /// Not `none` when the call stopped at one of its limits (ClientOptions::receive_max_bytes,
+    /// receive_max_items, receive_timeout) before every polled member was read to its end: more may
+    /// be waiting; call receive(last_hash) again to continue.
+    retrieve::Truncation truncated = retrieve::Truncation::none;
 };
 
 /// One page of Client::receive_pages: what one retrieve answer held that was new.
@@ -171,6 +205,8 @@ struct ReceiveSummary {
     /// The newest item handed out (the last page's last_hash), or the last_hash passed in.
     std::string last_hash;
     std::vector<retrieve::NodeOutcome> nodes;
+    /// As ReceiveResult::truncated: call receive_pages(last_hash, …) again to continue.
+    retrieve::Truncation truncated = retrieve::Truncation::none;
 };
 
 class Client {

@@ -204,6 +204,35 @@ struct NodeOutcome {
     std::optional<Error> error; ///< set when the member's last request failed
 };
 
+/// Why a poll ended before every wanted member was read to its end.
+enum class Truncation {
+    none,
+    byte_budget,  ///< the answers received reached Budget::max_bytes
+    item_budget,  ///< the items returned reached Budget::max_items
+    deadline,     ///< Budget::deadline_ms passed
+};
+/// "none", "byte_budget", "item_budget", "deadline".
+std::string_view to_string(Truncation t) noexcept;
+
+/// Limits of one poll, across all its members and rounds, so that no member (broken or hostile:
+/// endless `more` with fresh junk, huge pages, slow answers) can make a poll hold unbounded memory,
+/// work or time. Once the bytes or items reach their limit, no member's `more` is followed any
+/// further (a member not asked yet still gets its first request, so every poll makes progress);
+/// once the deadline passes, no request starts. What was gathered is returned, the cursor covers
+/// it, and PollResult::truncated names the limit when a request was left out because of it.
+/// A zero field is no limit.
+struct Budget {
+    /// Answer bytes received. A poll holds at most this plus one page (kMaxPageBytes) per member
+    /// it asks.
+    std::size_t max_bytes = 0;
+    /// Items returned (forged and repeated ones included): at most this plus one page per member.
+    std::size_t max_items = 0;
+    /// No request is started at or after this time of `clock` (ms). A request already started
+    /// runs to its own timeout (the reader's, e.g. ClientOptions::retrieve_timeout).
+    std::int64_t deadline_ms = 0;
+    const Clock* clock = nullptr;  ///< required when deadline_ms is set
+};
+
 /// The merged result of one poll.
 struct PollResult {
     /// New messages, de-duplicated by hash across members, in storage order: the first answering
@@ -215,6 +244,9 @@ struct PollResult {
     std::vector<RejectedItem> rejected;
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;  ///< the newest `t` seen
+    /// Set when the poll stopped at a limit of PollOptions::budget; poll again from the cursor to
+    /// continue.
+    Truncation truncated = Truncation::none;
 };
 
 struct PollOptions {
@@ -234,6 +266,8 @@ struct PollOptions {
     /// poll_pages ignores it (it hands pages on as they arrive, one member after the other, to keep
     /// memory at one page).
     Executor* executor = nullptr;
+    /// Limits of the whole poll (default: none).
+    Budget budget{};
 };
 
 /// Polls our own swarm: gets it from `reader`, orders the members (options.rng), and asks them one
@@ -248,10 +282,11 @@ struct PollOptions {
 /// When every asked member answers 421, the swarm is fetched again and the poll repeated, up to
 /// kSwarmRounds rounds; within a round, members not yet asked after a 421 are skipped (they belong
 /// to the same stale swarm).
-/// Succeeds if at least one member answered (the others' errors are in PollResult::nodes); fails
-/// with the first member's error if none did (net_swarm_moved only if the swarm moved in every
-/// round); net_no_nodes if the swarm is empty; get_swarm's error; invalid_argument if
-/// fallback_last_hash is not a hash.
+/// Succeeds if at least one member answered, or the budget ended the poll (the others' errors are in
+/// PollResult::nodes); fails with the first member's error if none did (net_swarm_moved only if the
+/// swarm moved in every round); net_no_nodes if the swarm is empty; get_swarm's error;
+/// invalid_argument if fallback_last_hash is not a hash. Throws std::invalid_argument for a
+/// deadline without a clock (a caller's bug).
 [[nodiscard]] Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
                                       std::string_view fallback_last_hash, const PollOptions& options = {});
 
@@ -268,6 +303,7 @@ struct StreamResult {
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;  ///< the newest `t` seen
     bool stopped = false;                        ///< the sink returned false
+    Truncation truncated = Truncation::none;     ///< as PollResult::truncated
 };
 
 /// As poll, but hands each page to `sink` as it arrives instead of merging everything first, so

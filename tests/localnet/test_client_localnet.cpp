@@ -253,6 +253,83 @@ TEST_CASE("client: 500 messages come back in order across pages; last_hash retur
     CHECK(no_handler.error().code == Errc::invalid_argument);
 }
 
+TEST_CASE("client: a call that reaches a receive limit is truncated; its last_hash continues exactly once",
+          "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln);
+    auto [bob_id, bob_phrase] = Identity::generate(*system_rng());
+    auto opts = ln.options();
+    opts.retrieve_page_size = 5;
+    opts.receive_max_items = 10;  // two members' first pages
+    auto bob = Client::create(std::move(bob_id), opts);
+    REQUIRE_OK(bob);
+    constexpr int kCount = 23;
+    std::vector<std::string> expected;
+    for (int i = 0; i < kCount; ++i) {
+        expected.push_back("limited " + std::to_string(i));
+        REQUIRE_OK(alice.send(bob->session_id(), expected.back()));
+    }
+
+    // receive(): each call stops at its item limit; passing its last_hash back continues.
+    std::vector<std::string> got;
+    std::string cursor;
+    int truncated_calls = 0;
+    bool finished = false;
+    for (int call = 0; call < 30 && !finished; ++call) {
+        auto r = bob->receive(cursor);
+        REQUIRE_OK(r);
+        for (const auto& m : r->messages) got.push_back(m.body);
+        cursor = r->last_hash;
+        if (r->truncated == retrieve::Truncation::none) finished = true;
+        else {
+            CHECK(r->truncated == retrieve::Truncation::item_budget);
+            ++truncated_calls;
+        }
+    }
+    CHECK(finished);
+    CHECK(truncated_calls >= 2);
+    CHECK(got == expected);
+
+    // receive_pages() with a byte limit below one page: every page ends its call; continuing from
+    // each call's last_hash hands out every message once, in order.
+    auto small = ln.options();
+    small.retrieve_page_size = 5;
+    small.receive_max_bytes = 1;
+    auto bob2 = Client::create(bob_phrase.view(), small);
+    REQUIRE_OK(bob2);
+    std::vector<std::string> streamed;
+    cursor.clear();
+    finished = false;
+    truncated_calls = 0;
+    for (int call = 0; call < 40 && !finished; ++call) {
+        auto r = bob2->receive_pages(cursor, [&](ReceivedPage& page) {
+            for (auto& m : page.messages) streamed.push_back(m.body);
+            return true;
+        });
+        REQUIRE_OK(r);
+        cursor = r->last_hash;
+        if (r->truncated == retrieve::Truncation::none) finished = true;
+        else {
+            CHECK(r->truncated == retrieve::Truncation::byte_budget);
+            ++truncated_calls;
+        }
+    }
+    CHECK(finished);
+    CHECK(truncated_calls >= 4);  // 23 messages in pages of 5
+    CHECK(streamed == expected);
+
+    // Zero limits are refused at create().
+    for (int which = 0; which < 3; ++which) {
+        auto bad = ln.options();
+        if (which == 0) bad.receive_max_bytes = 0;
+        if (which == 1) bad.receive_max_items = 0;
+        if (which == 2) bad.receive_timeout = std::chrono::milliseconds(0);
+        auto refused = Client::create(new_identity(), bad);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().code == Errc::invalid_argument);
+    }
+}
+
 TEST_CASE("client: note to self arrives in our own swarm", "[client][localnet]") {
     LocalNet ln;
     auto me = new_client(ln, "Me");
