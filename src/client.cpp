@@ -407,10 +407,11 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
     std::vector<Opened> opened = open_all(self, fresh, *pool);
 
     ReceivedPage page;
+    const std::int64_t now = net->now_ms();
     std::lock_guard lock(mu);
     for (auto& o : opened) {
         auto& s = *o.stored;
-        ledger.record(s.hash, s.expiry_ms);
+        ledger.record(s.hash, s.expiry_ms, now);
         newest = s.hash;
         if (!o.msg) {
             say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);

@@ -2,6 +2,7 @@
 #include "detail/delivery_ledger.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace session::detail {
@@ -34,8 +35,10 @@ bool DeliveryLedger::is_new(const Start& start, std::string_view hash) const {
     return true;
 }
 
-void DeliveryLedger::record(std::string_view hash, std::int64_t expiry_ms) {
-    delivered_.insert_or_assign(retrieve::HashKey(hash), Delivered{next_seq_++, expiry_ms});
+void DeliveryLedger::record(std::string_view hash, std::int64_t expiry_ms, std::int64_t now_ms) {
+    const std::int64_t latest =
+        now_ms > std::numeric_limits<std::int64_t>::max() - kMaxExpiryAheadMs ? now_ms : now_ms + kMaxExpiryAheadMs;
+    delivered_.insert_or_assign(retrieve::HashKey(hash), Delivered{next_seq_++, std::min(expiry_ms, latest)});
     dirty_ = true;
 }
 

@@ -32,6 +32,11 @@ namespace session::detail {
 /// Resume points kept (one per last_hash handed out, oldest dropped first). Each is a few member
 /// keys; 256 covers any realistic number of independent consumers of one Client.
 inline constexpr std::size_t kMaxResumePoints = 256;
+/// A recorded expiry is at most this far after the time it is recorded: the longest TTL of a 1:1
+/// message (14 days, storage-server.md §4.7) plus a day for clocks that disagree. A node chooses
+/// the `expiration` it reports; without the clamp a hostile one could make the ledger (and the
+/// state file) keep its junk forever.
+inline constexpr std::int64_t kMaxExpiryAheadMs = (14LL + 1) * 24 * 60 * 60 * 1000;
 /// Delivered hashes are forgotten this long after their message expires: nodes purge expired
 /// messages only every 10 s (storage-server.md §5.4), so one may still be returned just after expiry.
 inline constexpr std::int64_t kForgetAfterExpiryMs = 5 * 60 * 1000;
@@ -57,8 +62,9 @@ public:
     /// ignores last_hash semantics), and not handed out at or before `since`.
     bool is_new(const Start& start, std::string_view hash) const;
 
-    /// Records `hash` as handed out now (the next number), kept until expiry_ms + kForgetAfterExpiryMs.
-    void record(std::string_view hash, std::int64_t expiry_ms);
+    /// Records `hash` as handed out now (the next number), kept until expiry_ms + kForgetAfterExpiryMs,
+    /// with expiry_ms clamped to now_ms + kMaxExpiryAheadMs.
+    void record(std::string_view hash, std::int64_t expiry_ms, std::int64_t now_ms);
 
     /// Remembers, for a caller that passes `last_hash` back, where each member stopped (`cursor`)
     /// and where new members start (start.fallback). Keeps the newest kMaxResumePoints.
