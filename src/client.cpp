@@ -145,6 +145,9 @@ struct Client::Impl {
         o.budget.deadline_ms = now + std::min<std::int64_t>(receive_timeout.count(), room);  // saturating
         return o;
     }
+    // Why an opened message is refused for its signed send time (nullopt: accepted). Called with mu
+    // held, in delivery order.
+    std::optional<Error> check_signed_time(const envelope::Message& m, const std::string& hash, std::int64_t now);
     using Start = detail::DeliveryLedger::Start;
     Result<Start> begin_receive(std::string_view last_hash);
     // Filters out what the caller already has, opens the rest (in parallel), records them as
@@ -353,6 +356,32 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
 
 namespace {
 
+static_assert(detail::kReplayWindowMs >= kMaxSignedAge.count(),
+              "the ledger must keep (sender, signed time) pairs as long as such messages are accepted");
+
+// The send time the sender signed: Content.sigTimestamp (open() checked it equals the envelope's),
+// else the legacy DataMessage.timestamp, which sits in the same signed Content (pysession-client
+// sends only that one). nullopt when neither is there (or above 2^63-1): the unsigned
+// Envelope.timestamp is never used alone, since anyone relaying the message can change it.
+std::optional<std::int64_t> signed_time(const envelope::Message& m) {
+    std::optional<std::uint64_t> t;
+    if (m.content.sig_timestamp && *m.content.sig_timestamp != 0) t = m.content.sig_timestamp;
+    else if (m.content.data_message && m.content.data_message->timestamp && *m.content.data_message->timestamp != 0)
+        t = m.content.data_message->timestamp;
+    if (!t || *t > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+    return static_cast<std::int64_t>(*t);
+}
+
+std::string days(std::chrono::milliseconds d) { return std::to_string(d.count() / (24 * 60 * 60 * 1000)); }
+
+// now ± d without overflow, whatever the clock says (d >= 0).
+std::int64_t plus_sat(std::int64_t now, std::int64_t d) {
+    return now > std::numeric_limits<std::int64_t>::max() - d ? std::numeric_limits<std::int64_t>::max() : now + d;
+}
+std::int64_t minus_sat(std::int64_t now, std::int64_t d) {
+    return now < std::numeric_limits<std::int64_t>::min() + d ? std::numeric_limits<std::int64_t>::min() : now - d;
+}
+
 struct Opened {
     retrieve::StoredMessage* stored;
     Result<envelope::Message> msg;
@@ -393,6 +422,29 @@ Result<Client::Impl::Start> Client::Impl::begin_receive(std::string_view last_ha
     return ledger.start(last_hash);
 }
 
+std::optional<Error> Client::Impl::check_signed_time(const envelope::Message& m, const std::string& hash,
+                                                     std::int64_t now) {
+    const auto sent = signed_time(m);
+    if (!sent)
+        return Error{Errc::receive_no_signed_time,
+                     "client: receive: no signed send time (neither Content.sigTimestamp nor the legacy "
+                     "DataMessage.timestamp): its time and uniqueness cannot be checked"};
+    if (*sent < minus_sat(now, kMaxSignedAge.count()))
+        return Error{Errc::receive_too_old, "client: receive: signed at " + std::to_string(*sent) + ", more than " +
+                                                days(kMaxSignedAge) + " days before network time " +
+                                                std::to_string(now) +
+                                                ": older than any message the swarm still holds (a replay)"};
+    if (*sent > plus_sat(now, kMaxSignedAhead.count()))
+        return Error{Errc::receive_too_new, "client: receive: signed at " + std::to_string(*sent) + ", more than " +
+                                                days(kMaxSignedAhead) + " days after network time " +
+                                                std::to_string(now)};
+    if (ledger.is_replay(m.sender, *sent, hash))
+        return Error{Errc::receive_replayed, "client: receive: " + m.sender.hex().substr(0, 10) + "… signed at " +
+                                                 std::to_string(*sent) +
+                                                 " was already received under another hash (a replay)"};
+    return std::nullopt;
+}
+
 ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
                                    std::vector<retrieve::RejectedItem>& rejected, const Start& st,
                                    const retrieve::NodeCursor& cursor, std::string& newest) {
@@ -413,18 +465,24 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
         auto& s = *o.stored;
         ledger.record(s.hash, s.expiry_ms, now);
         newest = s.hash;
+        if (o.msg) {
+            // The signed send time: checked, and with the sender it names the message once.
+            if (auto refused = check_signed_time(*o.msg, s.hash, now)) o.msg = unexpected(std::move(*refused));
+        }
         if (!o.msg) {
             say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);
             page.skipped.push_back(SkippedItem{s.hash, s.timestamp_ms, o.msg.error()});
             continue;
         }
         auto& m = *o.msg;
+        const std::int64_t sent = *signed_time(m);
+        ledger.record_signed(m.sender, sent, s.hash);
         page.messages.push_back(ReceivedMessage{
             .sender = m.sender,
             .kind = m.kind,
             .body = std::move(m.body),
             .hash = s.hash,
-            .sent_timestamp_ms = m.envelope_timestamp_ms,
+            .sent_timestamp_ms = sent,
             .stored_timestamp_ms = s.timestamp_ms,
             .expiry_ms = s.expiry_ms,
             .expiration_type = m.expiration_type,

@@ -164,9 +164,49 @@ TEST_CASE("delivery_ledger: a node-chosen expiry is clamped to now + 14 days + a
     CHECK(st.delivered[2].expiry_ms == kNow + 1000);
     l.prune(kNow + detail::kMaxExpiryAheadMs + detail::kForgetAfterExpiryMs + 1);
     CHECK(l.delivered_count() == 0);
+    // An expiry restored from a file written before the clamp is clamped by the next prune.
+    detail::ReceiveState old_file;
+    old_file.next_seq = 2;
+    old_file.delivered = {{h(9), 1, std::numeric_limits<std::int64_t>::max()}};
+    auto restored = DeliveryLedger::from_state(old_file);
+    restored.prune(kNow);
+    CHECK(restored.dirty());
+    CHECK(restored.to_state("05").delivered[0].expiry_ms == kNow + detail::kMaxExpiryAheadMs);
     // A clock at the end of time does not overflow.
     l.record(h(4), 5, std::numeric_limits<std::int64_t>::max());
     CHECK(l.to_state("05").delivered.back().expiry_ms == 5);
+}
+
+TEST_CASE("delivery_ledger: the same sender and signed time under another hash is a replay", "[delivery_ledger]") {
+    DeliveryLedger l;
+    const auto alice = SessionId::of(X25519PublicKey{ByteArray<32>{1}});
+    const auto bob = SessionId::of(X25519PublicKey{ByteArray<32>{2}});
+    CHECK_FALSE(l.is_replay(alice, kNow, h(1)));
+    l.record_signed(alice, kNow, h(1));
+    CHECK(l.dirty());
+    CHECK_FALSE(l.is_replay(alice, kNow, h(1)));  // the same stored item again: not a replay
+    CHECK(l.is_replay(alice, kNow, h(2)));         // re-wrapped under a new hash: a replay
+    CHECK_FALSE(l.is_replay(alice, kNow + 1, h(2)));
+    CHECK_FALSE(l.is_replay(bob, kNow, h(2)));
+    // The first hash recorded for a pair stays its hash.
+    l.record_signed(alice, kNow, h(3));
+    CHECK(l.is_replay(alice, kNow, h(3)));
+    CHECK(l.signed_count() == 1);
+
+    // Kept for kReplayWindowMs after the signed time, then forgotten (such messages are refused
+    // as too old by then).
+    l.record_signed(bob, kNow + 1000, h(4));
+    l.prune(kNow + detail::kReplayWindowMs);
+    CHECK(l.signed_count() == 2);
+    l.prune(kNow + detail::kReplayWindowMs + 1);
+    CHECK(l.signed_count() == 1);
+    CHECK_FALSE(l.is_replay(alice, kNow, h(2)));
+    CHECK(l.is_replay(bob, kNow + 1000, h(5)));
+    // A clock at either end of time does not overflow.
+    l.prune(std::numeric_limits<std::int64_t>::min());
+    CHECK(l.signed_count() == 1);
+    l.prune(std::numeric_limits<std::int64_t>::max());
+    CHECK(l.signed_count() == 0);
 }
 
 TEST_CASE("delivery_ledger: the oldest resume points are dropped beyond the cap", "[delivery_ledger]") {
@@ -201,8 +241,15 @@ TEST_CASE("delivery_ledger: a ledger restored from its saved state behaves the s
     l.record(h(7), kExpiry + 7, kNow);
     l.remember(h(7), foreign, cursor({{0xc, h(7)}}));
     const std::string account = "05" + std::string(64, 'c');
+    const auto alice = SessionId::of(X25519PublicKey{ByteArray<32>{1}});
+    l.record_signed(alice, kNow + 5, h(7));
+    l.record_signed(alice, kNow + 2, h(3));
 
     const auto state = l.to_state(account);
+    REQUIRE(state.signed_messages.size() == 2);
+    CHECK(state.signed_messages[0].signed_ms == kNow + 2);  // by signed time
+    CHECK(state.signed_messages[0].sender == alice);
+    CHECK(state.signed_messages[1].hash == h(7));
     CHECK(state.account == account);
     CHECK(state.next_seq == 5);
     CHECK(state.latest == h(3));
@@ -228,6 +275,9 @@ TEST_CASE("delivery_ledger: a ledger restored from its saved state behaves the s
         CHECK(a.fallback == b.fallback);
         for (int i : {1, 2, 3, 4, 7, 900}) CHECK(l.is_new(a, h(i)) == back.is_new(b, h(i)));
     }
+    CHECK(back.is_replay(alice, kNow + 5, h(8)));
+    CHECK_FALSE(back.is_replay(alice, kNow + 5, h(7)));
+    CHECK(back.signed_count() == 2);
     // Numbering continues after the saved items.
     auto more = back;
     more.record(h(8), kExpiry, kNow);

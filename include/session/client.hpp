@@ -41,6 +41,17 @@ inline constexpr std::chrono::milliseconds kDefaultMessageTtl{14LL * 24 * 60 * 6
 /// The smallest TTL the storage server accepts (storage-server.md §4.7).
 inline constexpr std::chrono::milliseconds kMinMessageTtl{10'000};
 
+/// How far clocks may disagree about a signed send time, either way: a sender's clock, and our
+/// network time (the median of nodes' clocks, bounded by the network layer).
+inline constexpr std::chrono::milliseconds kSignedTimeSlack{24LL * 60 * 60 * 1000};
+/// receive() refuses a message signed longer ago than this (the longest time a swarm keeps a 1:1
+/// message, kDefaultMessageTtl = 14 days, plus kSignedTimeSlack): it cannot be a message the
+/// swarm still holds, only an old one replayed under a new hash (SkippedItem: receive_too_old).
+inline constexpr std::chrono::milliseconds kMaxSignedAge = kDefaultMessageTtl + kSignedTimeSlack;
+/// receive() refuses a message signed further ahead of our network time than this: a day for a
+/// sender whose clock is wrong, plus kSignedTimeSlack for ours (SkippedItem: receive_too_new).
+inline constexpr std::chrono::milliseconds kMaxSignedAhead = std::chrono::milliseconds{24LL * 60 * 60 * 1000} + kSignedTimeSlack;
+
 /// Default ClientOptions::receive_max_bytes: 64 MiB of retrieve answers per call. About eight of
 /// the server's fullest pages (7.8 MB), so a normal backlog is read in one call, while a hostile
 /// member cannot make one receive() hold more than this (plus one page per member asked at once).
@@ -149,7 +160,14 @@ struct ReceivedMessage {
     MessageKind kind;
     std::string body;             ///< DataMessage.body ("" if absent)
     std::string hash;             ///< storage hash: a stable identity for de-duplication
-    std::int64_t sent_timestamp_ms;    ///< Envelope.timestamp (checked against Content.sigTimestamp)
+    /// When the sender sent it (its network time), from signed data only: Content.sigTimestamp
+    /// (envelope::open checks it equals Envelope.timestamp). A legacy sender without one (e.g.
+    /// pysession-client) is read from DataMessage.timestamp, which sits in the same signed Content.
+    /// The unsigned Envelope.timestamp is never used alone: anyone relaying a message can change
+    /// it, so a message with no signed time is skipped (receive_no_signed_time) rather than given
+    /// a time, and identity, that a node chose. (sender, sent_timestamp_ms) names the message in
+    /// the protocol (quotes, reactions, receipts, unsend); receive() hands each pair out once.
+    std::int64_t sent_timestamp_ms;
     std::int64_t stored_timestamp_ms;  ///< the `timestamp` the sender gave to `store`
     std::int64_t expiry_ms;            ///< when the swarm drops it
     ExpirationType expiration_type;    ///< disappearing mode the sender set
@@ -164,7 +182,19 @@ struct ReceivedMessage {
 struct SkippedItem {
     std::string hash;
     std::int64_t stored_timestamp_ms;
-    Error reason;  ///< envelope_decrypt_failed (not for us / corrupt), envelope_bad_signature, proto_*, …
+    /// Why (Error::code; the message says more):
+    ///   envelope_* (envelope::open): envelope_decrypt_failed (not for us, or corrupt),
+    ///     envelope_bad_signature, envelope_timestamp_mismatch, envelope_bad_content, …;
+    ///   retrieve_hash_mismatch: a member returned data that does not hash to the hash it claimed
+    ///     (broken or forging). Not recorded as handed out, so the genuine item of that hash is
+    ///     still delivered; reported again if another member serves the same forgery;
+    ///   receive_no_signed_time: no Content.sigTimestamp nor legacy DataMessage.timestamp;
+    ///   receive_too_old: signed more than kMaxSignedAge before our network time (an old message
+    ///     replayed under a new hash);
+    ///   receive_too_new: signed more than kMaxSignedAhead after it;
+    ///   receive_replayed: the same sender and signed time as a message already handed out under
+    ///     another hash (its envelope was re-wrapped: same content, new storage hash).
+    Error reason;
 };
 
 struct ReceiveResult {

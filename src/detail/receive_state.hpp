@@ -7,8 +7,9 @@
 // No message content, no key: hashes, swarm member keys and the account's Session ID only.
 //
 // Format: one JSON object, {"version":1,"account":"05…","next_seq":N,"latest":hash-or-"",
-//   "delivered":[[hash, seq, expiry_ms], …], "cursors":[{"last_hash", "base", "nodes":{hex: hash}}, …]}
-// (cursors oldest first). Written to a temporary file beside the target, flushed to disk and
+//   "delivered":[[hash, seq, expiry_ms], …], "cursors":[{"last_hash", "base", "nodes":{hex: hash}}, …],
+//   "signed":[[sender "05…", signed_ms, hash], …]} (cursors oldest first). "signed" was added later
+// and is optional when reading, so older files still load (older readers ignore it). Written to a temporary file beside the target, flushed to disk and
 // renamed over it, so a crash leaves either the old or the new state, never half of one.
 #include <cstdint>
 #include <optional>
@@ -38,6 +39,12 @@ struct ReceiveState {
     };
     std::vector<Cursor> cursors;  // oldest first
     std::string latest;           // the last_hash of the most recent receive (or page); "" = none
+    struct Signed {
+        SessionId sender;        // on disk: "05…"
+        std::int64_t signed_ms;  // the signed send time
+        std::string hash;        // the item first handed out as that message
+    };
+    std::vector<Signed> signed_messages;  // absent from files written before replays were tracked
 };
 
 /// Parses the text of a state file; `name` (the path) is used in error messages only.
