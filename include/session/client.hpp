@@ -4,8 +4,9 @@
 //
 //   send:    Content{DataMessage{body, attachments, profile}, expiration, sigTimestamp = t}
 //            → envelope::seal → store(recipient swarm, namespace 0, ttl) via one onion request
-//   receive: signed retrieve of namespace 0 from 2 swarm members (re-issued while `more`), merged,
-//            de-duplicated by hash → envelope::open each → messages + skipped items with reasons
+//   receive: signed retrieve of namespace 0 from 2 swarm members (re-issued while `more`), hashes
+//            checked, merged, de-duplicated by hash → envelope::open each → signed time checked →
+//            messages + skipped items with reasons; bounded in bytes, items and time per call
 //
 // Modelled on pysession-client's Client(mnemonic).send/.receive(last_hash) and session.js's
 // Session.sendMessage (clients.md §1.2, §2), with session-desktop's robustness (clients.md §3):
@@ -86,7 +87,7 @@ struct ClientOptions {
     std::string pool_cache_path{};
     /// Share one Network (pool, paths, clock offset) between several Clients, e.g. many bots in one
     /// process. When set, network/timeouts/path_count/transport/clock/pool_cache_path above are
-    /// ignored (the Network already has them).
+    /// ignored (the Network already has them), except that `clock` still measures receive_timeout.
     std::shared_ptr<network::Network> shared_network{};
     /// Swarm members whose answers each receive() merges (desktop: 2).
     std::size_t poll_nodes = retrieve::kPollNodes;
@@ -297,9 +298,15 @@ public:
     /// ClientOptions::state_path to keep the guarantee across restarts, or de-duplicate by `hash`.
     ///
     /// Asks ClientOptions::poll_nodes (2) random swarm members at the same time (a failed one is
-    /// replaced by a spare), re-issuing while they say `more`, and succeeds if at least one
-    /// answered. Cost per call: one onion request per member per page; wall time: the slowest
-    /// member's pages, not the sum.
+    /// replaced by a spare), re-issuing while they say `more` with something new, and succeeds if
+    /// at least one answered. Cost per call: one onion request per member per page; wall time: the
+    /// slowest member's pages, not the sum.
+    /// Hostile members: every item's hash is checked against its data, every answer's size and
+    /// depth before it is parsed, every message's signed send time (too old, too far ahead, or a
+    /// replay under a new hash); such items are SkippedItems with reasons (see SkippedItem). The
+    /// call is bounded by ClientOptions::receive_max_bytes, receive_max_items and receive_timeout:
+    /// reaching one returns what was gathered with ReceiveResult::truncated set; call again with
+    /// its last_hash to continue.
     /// Errors: invalid_argument (last_hash is not empty and not a 43-character hash), net_* when no
     /// member answered (the last one's error; net_swarm_moved only if the swarm moved twice).
     [[nodiscard]] Result<ReceiveResult> receive(std::string_view last_hash = "");
