@@ -266,8 +266,9 @@ std::vector<RejectedItem> take_forged(Page& page, const ByteArray<33>& account, 
 }
 
 // One member's page loop. `last` is where it starts and, after, the last hash it returned (or the
-// one it accepted); `take(answered)` gets each answered page and returns false to stop.
-NodeOutcome run_node(const Identity& self, const network::Snode& member, std::string& last, const SendOne& send,
+// one it accepted); `take(answered)` gets each answered page and returns false to stop. nullopt
+// when the budget did not let it ask at all.
+std::optional<NodeOutcome> run_node(const Identity& self, const network::Snode& member, std::string& last, const SendOne& send,
                      const PollOptions& options, Gauge& gauge, const std::function<bool(Answered&)>& take) {
     const auto account = self.session_id().bytes();
     std::unordered_set<HashKey, HashKey::Hasher> returned;  // every hash this member returned in this poll
@@ -277,7 +278,8 @@ NodeOutcome run_node(const Identity& self, const network::Snode& member, std::st
         const RequestBuilder build = [&](std::int64_t now) {
             return sign_request(self, options.ns, now, last, options.limits);
         };
-        if (!(page_no == 0 ? gauge.may_start() : gauge.may_continue())) break;
+        if (page_no == 0 && !gauge.may_start()) return std::nullopt;
+        if (page_no > 0 && !gauge.may_continue()) break;
         auto body = send(member, build);
         if (!body) {
             outcome.error = std::move(body).error();
@@ -324,10 +326,11 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
     Driven out;
     std::optional<Error> first_error;
     std::size_t answered = 0;
-    auto finish_node = [&](NodeOutcome outcome) {
-        if (outcome.pages > 0) ++answered;
-        if (outcome.error && !first_error) first_error = *outcome.error;
-        out.nodes.push_back(std::move(outcome));
+    auto finish_node = [&](std::optional<NodeOutcome> outcome) {
+        if (!outcome) return;  // not asked: the budget ran out first
+        if (outcome->pages > 0) ++answered;
+        if (outcome->error && !first_error) first_error = *outcome->error;
+        out.nodes.push_back(std::move(*outcome));
     };
     auto note_time = [&](const Page& page) {
         if (page.server_time_ms) out.server_time_ms = std::max(out.server_time_ms.value_or(0), *page.server_time_ms);
@@ -354,7 +357,7 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
             const network::Snode* member = nullptr;
             std::string last;
             std::vector<Answered> pages;
-            NodeOutcome outcome;
+            std::optional<NodeOutcome> outcome;
         };
         std::size_t next = 0;
         while (answered < want && next < members.size()) {

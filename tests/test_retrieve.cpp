@@ -796,6 +796,8 @@ TEST_CASE("retrieve: endless `more` with fresh junk ends at the poll's budget", 
         CHECK(calls == 8);  // started at +0 s … +7 s; none at +8 s, not even bb's first
         CHECK(sunk == 80);
         CHECK_FALSE(r->stopped);
+        REQUIRE(r->nodes.size() == 1);  // bb was not asked, so it has no outcome
+        CHECK(r->nodes[0].pages == 8);
         // A deadline already past: no request at all, an empty (not failed) poll.
         calls = 0;
         retrieve::NodeCursor c2;
@@ -804,6 +806,7 @@ TEST_CASE("retrieve: endless `more` with fresh junk ends at the poll's budget", 
         CHECK(late->truncated == retrieve::Truncation::deadline);
         CHECK(calls == 0);
         CHECK(late->messages.empty());
+        CHECK(late->nodes.empty());
         CHECK_THROWS_AS(retrieve::poll(self, endless, c2, "", {.budget = {.deadline_ms = 5}}), std::invalid_argument);
     }
     SECTION("members asked at once share the budget") {
