@@ -105,6 +105,12 @@ struct Client::Impl {
     void say(network::LogLevel level, const std::string& line) const {
         if (log) log(level, line);
     }
+    void note_truncation(std::string_view call, retrieve::Truncation why) const {
+        if (why == retrieve::Truncation::none) return;
+        say(network::LogLevel::info, "client: " + std::string(call) + ": stopped at the call's " +
+                                         std::string(retrieve::to_string(why)) +
+                                         "; more may be waiting after the returned last_hash");
+    }
 
     // Writes the ledger to state_path if it changed. Called with mu held.
     Result<void> save_state() {
@@ -517,10 +523,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     if (!polled) return unexpected(std::move(polled).error());
     result.nodes = std::move(polled->nodes);
     result.truncated = polled->truncated;
-    if (result.truncated != retrieve::Truncation::none)
-        im.say(network::LogLevel::info, "client: receive: stopped at the call's " +
-                                            std::string(retrieve::to_string(result.truncated)) +
-                                            "; more may be waiting after the returned last_hash");
+    im.note_truncation("receive", result.truncated);
 
     std::string newest = st->since;
     auto page = im.deliver(polled->messages, polled->rejected, *st, cursor, newest);
@@ -573,10 +576,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     if (!polled) return unexpected(std::move(polled).error());
     summary.nodes = std::move(polled->nodes);
     summary.truncated = polled->truncated;
-    if (summary.truncated != retrieve::Truncation::none)
-        im.say(network::LogLevel::info, "client: receive_pages: stopped at the call's " +
-                                            std::string(retrieve::to_string(summary.truncated)) +
-                                            "; more may be waiting after the returned last_hash");
+    im.note_truncation("receive_pages", summary.truncated);
     summary.stopped = polled->stopped;
     summary.last_hash = newest;
     std::lock_guard lock(im.mu);
