@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cctype>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -54,6 +55,10 @@ struct Client::Impl {
     std::int64_t page_size;
     network::LogFn log;
     std::shared_ptr<Rng> rng;
+    std::shared_ptr<Clock> clock;  // local time, for receive_timeout
+    std::size_t receive_max_bytes;
+    std::size_t receive_max_items;
+    std::chrono::milliseconds receive_timeout;
     std::shared_ptr<network::Network> net;
     // Receiving reaches the network through this (our swarm; one retrieve to one member).
     retrieve::NetworkReader reader;
@@ -90,11 +95,21 @@ struct Client::Impl {
               page_size(o.retrieve_page_size),
               log(o.log),
               rng(o.rng ? o.rng : system_rng()),
+              clock(o.clock ? o.clock : system_clock()),
+              receive_max_bytes(o.receive_max_bytes),
+              receive_max_items(o.receive_max_items),
+              receive_timeout(o.receive_timeout),
               net(std::move(network)),
               reader(*net) {}
 
     void say(network::LogLevel level, const std::string& line) const {
         if (log) log(level, line);
+    }
+    void note_truncation(std::string_view call, retrieve::Truncation why) const {
+        if (why == retrieve::Truncation::none) return;
+        say(network::LogLevel::info, "client: " + std::string(call) + ": stopped at the call's " +
+                                         std::string(retrieve::to_string(why)) +
+                                         "; more may be waiting after the returned last_hash");
     }
 
     // Writes the ledger to state_path if it changed. Called with mu held.
@@ -121,19 +136,32 @@ struct Client::Impl {
     }
 
     // The steps receive() and receive_pages() share (defined with them below).
+    // The poll of one call, with the call's budget starting now.
     retrieve::PollOptions poll_options() const {
         retrieve::PollOptions o;
         o.ns = retrieve::kDefaultNamespace;
         o.limits.max_count = page_size;
         o.want_answers = poll_nodes;
         o.rng = rng.get();  // random members (desktop samples 2), the rest spares
+        o.budget.max_bytes = receive_max_bytes;
+        o.budget.max_items = receive_max_items;
+        o.budget.clock = clock.get();
+        const std::int64_t now = clock->now_ms();
+        const std::int64_t room = std::numeric_limits<std::int64_t>::max() - std::max<std::int64_t>(now, 0);
+        o.budget.deadline_ms = now + std::min<std::int64_t>(receive_timeout.count(), room);  // saturating
         return o;
     }
+    // Why an opened message is refused for its signed send time (nullopt: accepted). Called with mu
+    // held, in delivery order.
+    std::optional<Error> check_signed_time(const envelope::Message& m, const std::string& hash, std::int64_t now);
     using Start = detail::DeliveryLedger::Start;
     Result<Start> begin_receive(std::string_view last_hash);
     // Filters out what the caller already has, opens the rest (in parallel), records them as
-    // delivered and remembers `cursor` as the resume point of the newest one (`newest`).
-    ReceivedPage deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
+    // delivered and remembers `cursor` as the resume point of the newest one (`newest`). Forged
+    // items (`rejected`) are reported as skipped unless the caller has the hash they claim; they
+    // are not recorded (a forger must not be able to mark a genuine hash as handed out).
+    ReceivedPage deliver(std::vector<retrieve::StoredMessage>& items, std::vector<retrieve::RejectedItem>& rejected,
+                         const Start& st,
                          const retrieve::NodeCursor& cursor, std::string& newest);
 };
 
@@ -142,6 +170,12 @@ struct Client::Impl {
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Client> Client::create(Identity identity, ClientOptions options) {
+    if (options.receive_max_bytes == 0 || options.receive_max_items == 0 || options.receive_timeout.count() <= 0)
+        return unexpected(Errc::invalid_argument,
+                          "client: receive_max_bytes, receive_max_items, receive_timeout: expected each > 0, got " +
+                              std::to_string(options.receive_max_bytes) + ", " +
+                              std::to_string(options.receive_max_items) + ", " +
+                              std::to_string(options.receive_timeout.count()) + " ms");
     std::shared_ptr<network::Network> net = options.shared_network;
     if (!net) {
         network::NetworkConfig config;
@@ -328,6 +362,32 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
 
 namespace {
 
+static_assert(detail::kReplayWindowMs >= kMaxSignedAge.count(),
+              "the ledger must keep (sender, signed time) pairs as long as such messages are accepted");
+
+// The send time the sender signed: Content.sigTimestamp (open() checked it equals the envelope's),
+// else the legacy DataMessage.timestamp, which sits in the same signed Content (pysession-client
+// sends only that one). nullopt when neither is there (or above 2^63-1): the unsigned
+// Envelope.timestamp is never used alone, since anyone relaying the message can change it.
+std::optional<std::int64_t> signed_time(const envelope::Message& m) {
+    std::optional<std::uint64_t> t;
+    if (m.content.sig_timestamp && *m.content.sig_timestamp != 0) t = m.content.sig_timestamp;
+    else if (m.content.data_message && m.content.data_message->timestamp && *m.content.data_message->timestamp != 0)
+        t = m.content.data_message->timestamp;
+    if (!t || *t > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+    return static_cast<std::int64_t>(*t);
+}
+
+std::string days(std::chrono::milliseconds d) { return std::to_string(d.count() / (24 * 60 * 60 * 1000)); }
+
+// now ± d without overflow, whatever the clock says (d >= 0).
+std::int64_t plus_sat(std::int64_t now, std::int64_t d) {
+    return now > std::numeric_limits<std::int64_t>::max() - d ? std::numeric_limits<std::int64_t>::max() : now + d;
+}
+std::int64_t minus_sat(std::int64_t now, std::int64_t d) {
+    return now < std::numeric_limits<std::int64_t>::min() + d ? std::numeric_limits<std::int64_t>::min() : now - d;
+}
+
 struct Opened {
     retrieve::StoredMessage* stored;
     Result<envelope::Message> msg;
@@ -368,7 +428,31 @@ Result<Client::Impl::Start> Client::Impl::begin_receive(std::string_view last_ha
     return ledger.start(last_hash);
 }
 
-ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, const Start& st,
+std::optional<Error> Client::Impl::check_signed_time(const envelope::Message& m, const std::string& hash,
+                                                     std::int64_t now) {
+    const auto sent = signed_time(m);
+    if (!sent)
+        return Error{Errc::receive_no_signed_time,
+                     "client: receive: no signed send time (neither Content.sigTimestamp nor the legacy "
+                     "DataMessage.timestamp): its time and uniqueness cannot be checked"};
+    if (*sent < minus_sat(now, kMaxSignedAge.count()))
+        return Error{Errc::receive_too_old, "client: receive: signed at " + std::to_string(*sent) + ", more than " +
+                                                days(kMaxSignedAge) + " days before network time " +
+                                                std::to_string(now) +
+                                                ": older than any message the swarm still holds (a replay)"};
+    if (*sent > plus_sat(now, kMaxSignedAhead.count()))
+        return Error{Errc::receive_too_new, "client: receive: signed at " + std::to_string(*sent) + ", more than " +
+                                                days(kMaxSignedAhead) + " days after network time " +
+                                                std::to_string(now)};
+    if (ledger.is_replay(m.sender, *sent, hash))
+        return Error{Errc::receive_replayed, "client: receive: " + m.sender.hex().substr(0, 10) + "… signed at " +
+                                                 std::to_string(*sent) +
+                                                 " was already received under another hash (a replay)"};
+    return std::nullopt;
+}
+
+ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
+                                   std::vector<retrieve::RejectedItem>& rejected, const Start& st,
                                    const retrieve::NodeCursor& cursor, std::string& newest) {
     // Open outside the lock (pure crypto, in parallel), then number and record under it.
     std::vector<retrieve::StoredMessage*> fresh;
@@ -381,23 +465,30 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
     std::vector<Opened> opened = open_all(self, fresh, *pool);
 
     ReceivedPage page;
+    const std::int64_t now = net->now_ms();
     std::lock_guard lock(mu);
     for (auto& o : opened) {
         auto& s = *o.stored;
-        ledger.record(s.hash, s.expiry_ms);
+        ledger.record(s.hash, s.expiry_ms, now);
         newest = s.hash;
+        if (o.msg) {
+            // The signed send time: checked, and with the sender it names the message once.
+            if (auto refused = check_signed_time(*o.msg, s.hash, now)) o.msg = unexpected(std::move(*refused));
+        }
         if (!o.msg) {
             say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + o.msg.error().message);
             page.skipped.push_back(SkippedItem{s.hash, s.timestamp_ms, o.msg.error()});
             continue;
         }
         auto& m = *o.msg;
+        const std::int64_t sent = *signed_time(m);
+        ledger.record_signed(m.sender, sent, s.hash);
         page.messages.push_back(ReceivedMessage{
             .sender = m.sender,
             .kind = m.kind,
             .body = std::move(m.body),
             .hash = s.hash,
-            .sent_timestamp_ms = m.envelope_timestamp_ms,
+            .sent_timestamp_ms = sent,
             .stored_timestamp_ms = s.timestamp_ms,
             .expiry_ms = s.expiry_ms,
             .expiration_type = m.expiration_type,
@@ -406,6 +497,11 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items, 
             .display_name = std::move(m.display_name),
             .content = std::move(m.content),
         });
+    }
+    for (auto& r : rejected) {
+        if (!ledger.is_new(st, r.hash)) continue;  // the caller has the genuine item of that hash
+        say(network::LogLevel::warning, "client: receive: skipped " + r.hash + ": " + r.reason.message);
+        page.skipped.push_back(SkippedItem{std::move(r.hash), r.timestamp_ms, std::move(r.reason)});
     }
     if (!newest.empty()) ledger.remember(newest, st, cursor);
     page.last_hash = newest;
@@ -426,9 +522,11 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     auto polled = retrieve::poll(im.self, im.reader, cursor, st->fallback, popts);
     if (!polled) return unexpected(std::move(polled).error());
     result.nodes = std::move(polled->nodes);
+    result.truncated = polled->truncated;
+    im.note_truncation("receive", result.truncated);
 
     std::string newest = st->since;
-    auto page = im.deliver(polled->messages, *st, cursor, newest);
+    auto page = im.deliver(polled->messages, polled->rejected, *st, cursor, newest);
     result.messages = std::move(page.messages);
     result.skipped = std::move(page.skipped);
     result.last_hash = newest;
@@ -454,10 +552,10 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     std::optional<Error> save_error;
     std::string newest = st->since;
     retrieve::NodeCursor cursor = st->cursor;
-    const retrieve::PageSink sink = [&](const Ed25519PublicKey&, std::vector<retrieve::StoredMessage>& fresh,
+    const retrieve::PageSink sink = [&](const Ed25519PublicKey&, retrieve::FreshPage& fresh,
                                         const retrieve::NodeCursor& now) {
-        auto page = im.deliver(fresh, *st, now, newest);
-        fresh.clear();
+        auto page = im.deliver(fresh.messages, fresh.rejected, *st, now, newest);
+        fresh = {};
         if (page.messages.empty() && page.skipped.empty()) return true;
         {
             // Written before the handler sees the page; if it cannot be, the page is not handed
@@ -477,6 +575,8 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     auto polled = retrieve::poll_pages(im.self, im.reader, cursor, st->fallback, sink, popts);
     if (!polled) return unexpected(std::move(polled).error());
     summary.nodes = std::move(polled->nodes);
+    summary.truncated = polled->truncated;
+    im.note_truncation("receive_pages", summary.truncated);
     summary.stopped = polled->stopped;
     summary.last_hash = newest;
     std::lock_guard lock(im.mu);

@@ -424,9 +424,10 @@ Result<Message> open(const Identity& self, ByteView data) {
 
     // session-desktop shouldProcessContentMessage (ts/receiver/common.ts): a 1:1 message whose
     // signed sigTimestamp differs from the envelope timestamp is dropped; a zero/absent one is a
-    // legacy client and accepted.
+    // legacy client and accepted. An envelope timestamp of 0 is no exception: the envelope is not
+    // signed, so anyone relaying the message could zero it to skip this check.
     const std::uint64_t sig_ts = content->sig_timestamp.value_or(0);
-    if (sig_ts != 0 && env->timestamp != 0 && sig_ts != env->timestamp)
+    if (sig_ts != 0 && sig_ts != env->timestamp)
         return unexpected(Errc::envelope_timestamp_mismatch, "envelope: Content.sigTimestamp " + std::to_string(sig_ts) +
                                                                  " != Envelope.timestamp " +
                                                                  std::to_string(env->timestamp));

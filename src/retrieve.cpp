@@ -12,6 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "detail/json_limited.hpp"
+#include "session/swarm.hpp"
+
 namespace session::retrieve {
 
 namespace {
@@ -48,6 +51,16 @@ Result<std::int64_t> non_negative(const json& obj, const char* key, const std::s
 }
 
 }  // namespace
+
+std::string_view to_string(Truncation t) noexcept {
+    switch (t) {
+        case Truncation::none: return "none";
+        case Truncation::byte_budget: return "byte_budget";
+        case Truncation::item_budget: return "item_budget";
+        case Truncation::deadline: return "deadline";
+    }
+    return "unknown";
+}
 
 bool is_message_hash(std::string_view h) {
     return h.size() == kHashLength && std::all_of(h.begin(), h.end(), is_b64_char);
@@ -96,8 +109,14 @@ Result<Request> sign_request(const Identity& self, std::int16_t ns, std::int64_t
 }
 
 Result<Page> parse_response(std::string_view body) {
-    json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return bad("answer is not valid JSON (" + std::to_string(body.size()) + " bytes)");
+    if (body.size() > kMaxPageBytes)
+        return bad("answer: expected at most " + std::to_string(kMaxPageBytes) + " bytes, got " +
+                   std::to_string(body.size()));
+    // Depth-checked before anything walks it (STYLE.md §12): a page is 3 levels deep.
+    auto parsed = detail::parse_limited(body, Errc::retrieve_bad_response,
+                                        "retrieve: answer (" + std::to_string(body.size()) + " bytes)");
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const json& j = *parsed;
     if (!j.is_object()) return bad("answer: expected a JSON object, got " + type_name(j));
 
     Page page;
@@ -172,28 +191,101 @@ struct Driven {
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;
     bool stopped = false;
+    Truncation truncated = Truncation::none;
 };
-using OnPage = std::function<bool(const Ed25519PublicKey& node, Page& page)>;
+
+// What a poll has used of its Budget, shared by members asked at the same time. The byte and item
+// limits stop the following of `more`; a member's first request is still made (so every wanted
+// member is read a little in every call, and a call always makes progress); the deadline stops
+// every request. The poll is truncated if a request was refused; the first limit reached is
+// reported.
+class Gauge {
+public:
+    explicit Gauge(const Budget& b) : budget_(b) {
+        if (b.deadline_ms != 0 && b.clock == nullptr)
+            throw std::invalid_argument("retrieve: Budget::deadline_ms needs Budget::clock");
+    }
+    // Whether a member's first request may start.
+    bool may_start() { return allow(past_deadline()); }
+    // Whether a member's next page (it said `more`) may be asked for.
+    bool may_continue() { return allow(past_deadline() || reason_.load() != Truncation::none); }
+    void add_bytes(std::size_t n) {
+        if (budget_.max_bytes != 0 && (bytes_ += n) >= budget_.max_bytes) reach(Truncation::byte_budget);
+    }
+    void add_items(std::size_t n) {
+        if (budget_.max_items != 0 && (items_ += n) >= budget_.max_items) reach(Truncation::item_budget);
+    }
+    // The limit that cut the poll short, or none.
+    Truncation truncated() const { return refused_.load() ? reason_.load() : Truncation::none; }
+
+private:
+    bool past_deadline() {
+        if (budget_.deadline_ms == 0 || budget_.clock->now_ms() < budget_.deadline_ms) return false;
+        reach(Truncation::deadline);
+        return true;
+    }
+    bool allow(bool refuse) {
+        if (refuse) refused_ = true;
+        return !refuse;
+    }
+    void reach(Truncation why) {
+        Truncation none = Truncation::none;
+        reason_.compare_exchange_strong(none, why);
+    }
+    const Budget& budget_;
+    std::atomic<std::size_t> bytes_{0}, items_{0};
+    std::atomic<Truncation> reason_{Truncation::none};
+    std::atomic<bool> refused_{false};
+};
+
+// One answered page: the items whose hash matches their data, and the others.
+struct Answered {
+    Page page;
+    std::vector<RejectedItem> forged;
+};
+using OnPage = std::function<bool(const Ed25519PublicKey& node, Answered& answered)>;
 // Sends one retrieve to one member (the reader, plus the round's "swarm moved" short cut).
 using SendOne = std::function<Result<std::string>(const network::Snode& member, const RequestBuilder& build)>;
 
 std::string short_hex(const Ed25519PublicKey& key) { return to_hex(ByteView(key.bytes).first(4)) + "…"; }
 
+// Moves the items of `page` whose hash is not message_hash(account, ns, data) out, as rejected.
+std::vector<RejectedItem> take_forged(Page& page, const ByteArray<33>& account, std::int16_t ns,
+                                      const Ed25519PublicKey& node) {
+    std::vector<RejectedItem> forged;
+    std::erase_if(page.messages, [&](StoredMessage& m) {
+        const auto actual = swarm::message_hash(account, ns, m.data);
+        if (actual == m.hash) return false;
+        forged.push_back(RejectedItem{m.hash, m.timestamp_ms,
+                                      Error{Errc::retrieve_hash_mismatch,
+                                            "retrieve: item from node " + short_hex(node) + ": hash " + m.hash +
+                                                " does not match its data (expected " + actual + ")"}});
+        return true;
+    });
+    return forged;
+}
+
 // One member's page loop. `last` is where it starts and, after, the last hash it returned (or the
-// one it accepted); `take(page)` gets each answered page and returns false to stop.
-NodeOutcome run_node(const Identity& self, const network::Snode& member, std::string& last, const SendOne& send,
-                     const PollOptions& options, const std::function<bool(Page&)>& take) {
+// one it accepted); `take(answered)` gets each answered page and returns false to stop. nullopt
+// when the budget did not let it ask at all.
+std::optional<NodeOutcome> run_node(const Identity& self, const network::Snode& member, std::string& last, const SendOne& send,
+                     const PollOptions& options, Gauge& gauge, const std::function<bool(Answered&)>& take) {
+    const auto account = self.session_id().bytes();
+    std::unordered_set<HashKey, HashKey::Hasher> returned;  // every hash this member returned in this poll
     NodeOutcome outcome;
     outcome.node = member.ed25519();
     for (std::size_t page_no = 0; page_no < options.max_pages_per_node; ++page_no) {
         const RequestBuilder build = [&](std::int64_t now) {
             return sign_request(self, options.ns, now, last, options.limits);
         };
+        if (page_no == 0 && !gauge.may_start()) return std::nullopt;
+        if (page_no > 0 && !gauge.may_continue()) break;
         auto body = send(member, build);
         if (!body) {
             outcome.error = std::move(body).error();
             break;
         }
+        gauge.add_bytes(body->size());
         auto page = parse_response(*body);
         // The raw answer is not needed once parsed: hold one copy of a page, not two.
         body->clear();
@@ -206,9 +298,18 @@ NodeOutcome run_node(const Identity& self, const network::Snode& member, std::st
         outcome.error.reset();
         ++outcome.pages;
         outcome.messages += page->messages.size();
+        // The member's own order goes on after its last item, whatever that item holds.
         if (!page->messages.empty()) last = page->messages.back().hash;
-        const bool more = page->more && !page->messages.empty();
-        if (!take(*page) || !more) break;
+        // A page that brings nothing this member had not already returned in this poll (it ignores
+        // last_hash, or loops) ends its loop, whatever `more` says.
+        bool brought_new = false;
+        for (const auto& m : page->messages) brought_new |= returned.insert(HashKey(m.hash)).second;
+        const bool more = page->more && brought_new;
+        gauge.add_items(page->messages.size());
+        Answered answered{std::move(*page), {}};
+        answered.forged = take_forged(answered.page, account, options.ns, outcome.node);
+        outcome.rejected += answered.forged.size();
+        if (!take(answered) || !more) break;
     }
     return outcome;
 }
@@ -221,14 +322,15 @@ std::string start_of(const NodeCursor& cursor, const Ed25519PublicKey& node, std
 // One round: asks `members` in order until options.want_answers answered.
 Result<Driven> drive_members(const Identity& self, std::span<const network::Snode> members, NodeCursor& cursor,
                              std::string_view fallback_last_hash, const SendOne& send, const PollOptions& options,
-                             const OnPage& on_page) {
+                             Gauge& gauge, const OnPage& on_page) {
     Driven out;
     std::optional<Error> first_error;
     std::size_t answered = 0;
-    auto finish_node = [&](NodeOutcome outcome) {
-        if (outcome.pages > 0) ++answered;
-        if (outcome.error && !first_error) first_error = *outcome.error;
-        out.nodes.push_back(std::move(outcome));
+    auto finish_node = [&](std::optional<NodeOutcome> outcome) {
+        if (!outcome) return;  // not asked: the budget ran out first
+        if (outcome->pages > 0) ++answered;
+        if (outcome->error && !first_error) first_error = *outcome->error;
+        out.nodes.push_back(std::move(*outcome));
     };
     auto note_time = [&](const Page& page) {
         if (page.server_time_ms) out.server_time_ms = std::max(out.server_time_ms.value_or(0), *page.server_time_ms);
@@ -238,11 +340,11 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
     if (options.executor == nullptr || want < 2) {
         for (const auto& member : members) {
             std::string last = start_of(cursor, member.ed25519(), fallback_last_hash);
-            finish_node(run_node(self, member, last, send, options, [&](Page& page) {
-                note_time(page);
+            finish_node(run_node(self, member, last, send, options, gauge, [&](Answered& answered) {
+                note_time(answered.page);
                 // Resume point for this member: the last hash it returned (or the one it accepted).
                 if (!last.empty()) cursor.last_hash.insert_or_assign(member.ed25519(), last);
-                if (!on_page(member.ed25519(), page)) out.stopped = true;
+                if (!on_page(member.ed25519(), answered)) out.stopped = true;
                 return !out.stopped;
             }));
             if (out.stopped || answered >= want) break;
@@ -254,8 +356,8 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
         struct Run {
             const network::Snode* member = nullptr;
             std::string last;
-            std::vector<Page> pages;
-            NodeOutcome outcome;
+            std::vector<Answered> pages;
+            std::optional<NodeOutcome> outcome;
         };
         std::size_t next = 0;
         while (answered < want && next < members.size()) {
@@ -268,23 +370,24 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
             next += wave;
             parallel_for(*options.executor, wave, [&](std::size_t i) {
                 Run& r = runs[i];
-                r.outcome = run_node(self, *r.member, r.last, send, options, [&](Page& page) {
-                    r.pages.push_back(std::move(page));
+                r.outcome = run_node(self, *r.member, r.last, send, options, gauge, [&](Answered& answered) {
+                    r.pages.push_back(std::move(answered));
                     return true;
                 });
             });
             for (auto& r : runs) {
                 if (!r.last.empty()) cursor.last_hash.insert_or_assign(r.member->ed25519(), r.last);
-                for (auto& page : r.pages) {
-                    note_time(page);
-                    if (!out.stopped && !on_page(r.member->ed25519(), page)) out.stopped = true;
+                for (auto& answered : r.pages) {
+                    note_time(answered.page);
+                    if (!out.stopped && !on_page(r.member->ed25519(), answered)) out.stopped = true;
                 }
                 finish_node(std::move(r.outcome));
             }
             if (out.stopped) break;
         }
     }
-    if (answered == 0) {
+    out.truncated = gauge.truncated();
+    if (answered == 0 && out.truncated == Truncation::none) {
         if (first_error) return unexpected(std::move(*first_error));
         return unexpected(Errc::invalid_argument, "retrieve: poll: max_pages_per_node is 0");
     }
@@ -298,6 +401,7 @@ Result<Driven> drive(const Identity& self, SwarmReader& reader, NodeCursor& curs
         return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
                                                       std::to_string(fallback_last_hash.size()) + " characters");
     const SessionId account = self.session_id();
+    Gauge gauge(options.budget);
     std::optional<Error> moved_error;
     for (std::size_t round = 0; round < kSwarmRounds; ++round) {
         auto swarm = reader.get_swarm(account);
@@ -315,7 +419,7 @@ Result<Driven> drive(const Identity& self, SwarmReader& reader, NodeCursor& curs
             if (!body && body.error().code == Errc::net_swarm_moved) moved = true;
             return body;
         };
-        auto r = drive_members(self, members, cursor, fallback_last_hash, send, options, on_page);
+        auto r = drive_members(self, members, cursor, fallback_last_hash, send, options, gauge, on_page);
         if (r || r.error().code != Errc::net_swarm_moved) return r;
         moved_error = std::move(r).error();
     }
@@ -335,14 +439,18 @@ Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& c
     // The current node's previous item in the merged stream (across its pages).
     std::optional<Ed25519PublicKey> current_node;
     std::optional<std::list<StoredMessage>::iterator> predecessor;
+    std::vector<RejectedItem> rejected;
+    std::unordered_set<HashKey, HashKey::Hasher> rejected_seen;
 
     auto driven = drive(self, reader, cursor, fallback_last_hash, options,
-                        [&](const Ed25519PublicKey& node, Page& page) {
+                        [&](const Ed25519PublicKey& node, Answered& answered) {
+                            for (auto& f : answered.forged)
+                                if (rejected_seen.insert(HashKey(f.hash)).second) rejected.push_back(std::move(f));
                             if (node != current_node) {
                                 current_node = node;
                                 predecessor.reset();
                             }
-                            auto& items = page.messages;
+                            auto& items = answered.page.messages;
                             for (std::size_t k = 0; k < items.size(); ++k) {
                                 if (auto it = index.find(items[k].hash); it != index.end()) {
                                     predecessor = it->second;
@@ -367,6 +475,8 @@ Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& c
     if (!driven) return unexpected(std::move(driven).error());
 
     PollResult out;
+    out.truncated = driven->truncated;
+    out.rejected = std::move(rejected);
     out.nodes = std::move(driven->nodes);
     out.server_time_ms = driven->server_time_ms;
     out.messages.reserve(merged.size());
@@ -380,21 +490,23 @@ Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeC
     if (!sink) throw std::invalid_argument("retrieve::poll_pages: sink must be set");
     // Only the hashes are kept across pages (to drop what an earlier node already gave), never the
     // messages: memory stays at one page plus ~60 bytes per message.
-    std::unordered_set<HashKey, HashKey::Hasher> seen;
+    std::unordered_set<HashKey, HashKey::Hasher> seen, rejected_seen;
     PollOptions one_by_one = options;
     one_by_one.executor = nullptr;
     auto driven = drive(self, reader, cursor, fallback_last_hash, one_by_one,
-                        [&](const Ed25519PublicKey& node, Page& page) {
-                            std::vector<StoredMessage> fresh;
-                            fresh.reserve(page.messages.size());
-                            for (auto& m : page.messages)
-                                if (seen.insert(HashKey(m.hash)).second) fresh.push_back(std::move(m));
-                            page.messages.clear();
-                            if (fresh.empty()) return true;
+                        [&](const Ed25519PublicKey& node, Answered& answered) {
+                            FreshPage fresh;
+                            fresh.messages.reserve(answered.page.messages.size());
+                            for (auto& m : answered.page.messages)
+                                if (seen.insert(HashKey(m.hash)).second) fresh.messages.push_back(std::move(m));
+                            answered.page.messages.clear();
+                            for (auto& f : answered.forged)
+                                if (rejected_seen.insert(HashKey(f.hash)).second) fresh.rejected.push_back(std::move(f));
+                            if (fresh.messages.empty() && fresh.rejected.empty()) return true;
                             return sink(node, fresh, cursor);
                         });
     if (!driven) return unexpected(std::move(driven).error());
-    return StreamResult{std::move(driven->nodes), driven->server_time_ms, driven->stopped};
+    return StreamResult{std::move(driven->nodes), driven->server_time_ms, driven->stopped, driven->truncated};
 }
 
 }  // namespace session::retrieve

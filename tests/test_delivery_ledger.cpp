@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <string>
 
 using namespace session;
@@ -30,13 +31,14 @@ retrieve::NodeCursor cursor(std::initializer_list<std::pair<std::uint8_t, std::s
     return c;
 }
 
-constexpr std::int64_t kExpiry = 1'700'000'000'000;
+constexpr std::int64_t kNow = 1'699'000'000'000;
+constexpr std::int64_t kExpiry = kNow + 7LL * 24 * 60 * 60 * 1000;
 
 // A ledger after one receive from "": h(1..3) handed out, members A and B both stopped at h(3).
 DeliveryLedger after_first_receive() {
     DeliveryLedger l;
     const auto s0 = l.start("");
-    for (int i = 1; i <= 3; ++i) l.record(h(i), kExpiry + i);
+    for (int i = 1; i <= 3; ++i) l.record(h(i), kExpiry + i, kNow);
     l.remember(h(3), s0, cursor({{0xa, h(3)}, {0xb, h(3)}}));
     l.set_latest(h(3));
     return l;
@@ -103,7 +105,7 @@ TEST_CASE("delivery_ledger: a rewound member's old items are filtered; another c
     // A second consumer of the same Client, resuming from h(3) too, got h(4) in the meantime: the
     // first consumer has not seen h(4), so it is still new to it.
     const auto other = l.start(h(3));
-    l.record(h(4), kExpiry + 4);
+    l.record(h(4), kExpiry + 4, kNow);
     l.remember(h(4), other, cursor({{0xa, h(4)}, {0xb, h(4)}}));
     CHECK(l.is_new(s, h(4)));
     CHECK_FALSE(l.is_new(l.start(h(4)), h(4)));
@@ -123,7 +125,7 @@ TEST_CASE("delivery_ledger: a foreign last_hash is passed to every member and fi
 
     // The chain that began with the foreign hash keeps it as the base for members polled later:
     // they start after it, not from their whole history (which would not be filtered).
-    l.record(h(6), kExpiry + 6);
+    l.record(h(6), kExpiry + 6, kNow);
     l.remember(h(6), s, cursor({{0xa, h(6)}}));
     const auto next = l.start(h(6));
     CHECK(next.base == foreign);
@@ -149,11 +151,69 @@ TEST_CASE("delivery_ledger: delivered hashes are forgotten after their expiry pl
     CHECK(l.start(h(3)).cursor == cursor({{0xa, h(3)}, {0xb, h(3)}}));
 }
 
+TEST_CASE("delivery_ledger: a node-chosen expiry is clamped to now + 14 days + a day", "[delivery_ledger][reject]") {
+    DeliveryLedger l;
+    // A hostile node reports its junk as expiring at the end of time (or in a year).
+    l.record(h(1), std::numeric_limits<std::int64_t>::max(), kNow);
+    l.record(h(2), kNow + 365LL * 24 * 60 * 60 * 1000, kNow);
+    l.record(h(3), kNow + 1000, kNow);  // an honest expiry is kept as it is
+    const auto st = l.to_state("05" + std::string(64, 'c'));
+    REQUIRE(st.delivered.size() == 3);
+    CHECK(st.delivered[0].expiry_ms == kNow + detail::kMaxExpiryAheadMs);
+    CHECK(st.delivered[1].expiry_ms == kNow + detail::kMaxExpiryAheadMs);
+    CHECK(st.delivered[2].expiry_ms == kNow + 1000);
+    l.prune(kNow + detail::kMaxExpiryAheadMs + detail::kForgetAfterExpiryMs + 1);
+    CHECK(l.delivered_count() == 0);
+    // An expiry restored from a file written before the clamp is clamped by the next prune.
+    detail::ReceiveState old_file;
+    old_file.next_seq = 2;
+    old_file.delivered = {{h(9), 1, std::numeric_limits<std::int64_t>::max()}};
+    auto restored = DeliveryLedger::from_state(old_file);
+    restored.prune(kNow);
+    CHECK(restored.dirty());
+    CHECK(restored.to_state("05").delivered[0].expiry_ms == kNow + detail::kMaxExpiryAheadMs);
+    // A clock at the end of time does not overflow.
+    l.record(h(4), 5, std::numeric_limits<std::int64_t>::max());
+    CHECK(l.to_state("05").delivered.back().expiry_ms == 5);
+}
+
+TEST_CASE("delivery_ledger: the same sender and signed time under another hash is a replay", "[delivery_ledger]") {
+    DeliveryLedger l;
+    const auto alice = SessionId::of(X25519PublicKey{ByteArray<32>{1}});
+    const auto bob = SessionId::of(X25519PublicKey{ByteArray<32>{2}});
+    CHECK_FALSE(l.is_replay(alice, kNow, h(1)));
+    l.record_signed(alice, kNow, h(1));
+    CHECK(l.dirty());
+    CHECK_FALSE(l.is_replay(alice, kNow, h(1)));  // the same stored item again: not a replay
+    CHECK(l.is_replay(alice, kNow, h(2)));         // re-wrapped under a new hash: a replay
+    CHECK_FALSE(l.is_replay(alice, kNow + 1, h(2)));
+    CHECK_FALSE(l.is_replay(bob, kNow, h(2)));
+    // The first hash recorded for a pair stays its hash.
+    l.record_signed(alice, kNow, h(3));
+    CHECK(l.is_replay(alice, kNow, h(3)));
+    CHECK(l.signed_count() == 1);
+
+    // Kept for kReplayWindowMs after the signed time, then forgotten (such messages are refused
+    // as too old by then).
+    l.record_signed(bob, kNow + 1000, h(4));
+    l.prune(kNow + detail::kReplayWindowMs);
+    CHECK(l.signed_count() == 2);
+    l.prune(kNow + detail::kReplayWindowMs + 1);
+    CHECK(l.signed_count() == 1);
+    CHECK_FALSE(l.is_replay(alice, kNow, h(2)));
+    CHECK(l.is_replay(bob, kNow + 1000, h(5)));
+    // A clock at either end of time does not overflow.
+    l.prune(std::numeric_limits<std::int64_t>::min());
+    CHECK(l.signed_count() == 1);
+    l.prune(std::numeric_limits<std::int64_t>::max());
+    CHECK(l.signed_count() == 0);
+}
+
 TEST_CASE("delivery_ledger: the oldest resume points are dropped beyond the cap", "[delivery_ledger]") {
     DeliveryLedger l;
     const auto s0 = l.start("");
     for (int i = 1; i <= static_cast<int>(detail::kMaxResumePoints) + 1; ++i) {
-        l.record(h(i), kExpiry);
+        l.record(h(i), kExpiry, kNow);
         l.remember(h(i), s0, cursor({{0xa, h(i)}}));
     }
     CHECK(l.resume_point_count() == detail::kMaxResumePoints);
@@ -178,11 +238,18 @@ TEST_CASE("delivery_ledger: the oldest resume points are dropped beyond the cap"
 TEST_CASE("delivery_ledger: a ledger restored from its saved state behaves the same", "[delivery_ledger]") {
     auto l = after_first_receive();
     const auto foreign = l.start(h(900));
-    l.record(h(7), kExpiry + 7);
+    l.record(h(7), kExpiry + 7, kNow);
     l.remember(h(7), foreign, cursor({{0xc, h(7)}}));
     const std::string account = "05" + std::string(64, 'c');
+    const auto alice = SessionId::of(X25519PublicKey{ByteArray<32>{1}});
+    l.record_signed(alice, kNow + 5, h(7));
+    l.record_signed(alice, kNow + 2, h(3));
 
     const auto state = l.to_state(account);
+    REQUIRE(state.signed_messages.size() == 2);
+    CHECK(state.signed_messages[0].signed_ms == kNow + 2);  // by signed time
+    CHECK(state.signed_messages[0].sender == alice);
+    CHECK(state.signed_messages[1].hash == h(7));
     CHECK(state.account == account);
     CHECK(state.next_seq == 5);
     CHECK(state.latest == h(3));
@@ -208,8 +275,11 @@ TEST_CASE("delivery_ledger: a ledger restored from its saved state behaves the s
         CHECK(a.fallback == b.fallback);
         for (int i : {1, 2, 3, 4, 7, 900}) CHECK(l.is_new(a, h(i)) == back.is_new(b, h(i)));
     }
+    CHECK(back.is_replay(alice, kNow + 5, h(8)));
+    CHECK_FALSE(back.is_replay(alice, kNow + 5, h(7)));
+    CHECK(back.signed_count() == 2);
     // Numbering continues after the saved items.
     auto more = back;
-    more.record(h(8), kExpiry);
+    more.record(h(8), kExpiry, kNow);
     CHECK(more.start(h(8)).since_seq == std::optional<std::uint64_t>(5));
 }

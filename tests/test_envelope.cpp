@@ -581,6 +581,12 @@ TEST_CASE("envelope: open rejects each malformed layer with its own error", "[en
         proto::Content content = build_content(text("replayed"));
         content.sig_timestamp = kTs - 1000;
         CHECK(open_error(b, sealed_with(a, b, pad(content.encode()), kTs)) == Errc::envelope_timestamp_mismatch);
+        // An envelope timestamp of 0 (the envelope is not signed: anyone can zero it) is no way
+        // around the check.
+        CHECK(open_error(b, sealed_with(a, b, pad(content.encode()), 0)) == Errc::envelope_timestamp_mismatch);
+        content.sig_timestamp = kTs;
+        CHECK(open_error(b, sealed_with(a, b, pad(content.encode()), 0)) == Errc::envelope_timestamp_mismatch);
+        CHECK(open(b, sealed_with(a, b, pad(content.encode()), kTs)).has_value());
         // absent or zero sigTimestamp is a legacy client: accepted
         content.sig_timestamp.reset();
         CHECK(open(b, sealed_with(a, b, pad(content.encode()), kTs)).has_value());

@@ -41,6 +41,7 @@ detail::ReceiveState sample() {
     one.bytes.fill(0x11);
     two.bytes.fill(0x22);
     st.cursors = {{hash('b'), "", {{{one, hash('b')}, {two, hash('a')}}}}};
+    st.signed_messages = {{SessionId::of(X25519PublicKey{ByteArray<32>{7}}), 1700000000123, hash('a')}};
     return st;
 }
 
@@ -74,6 +75,11 @@ TEST_CASE("receive_state: save then load gives the same state; a missing file is
     CHECK(detail::dump_receive_state(st).find("\"" + std::string(64, '1') + "\":\"" + hash('b') + "\"") !=
           std::string::npos);
 
+    REQUIRE(b.signed_messages.size() == 1);
+    CHECK(b.signed_messages[0].sender == st.signed_messages[0].sender);
+    CHECK(b.signed_messages[0].signed_ms == 1700000000123);
+    CHECK(b.signed_messages[0].hash == hash('a'));
+
     // Saving again replaces the whole file.
     auto smaller = st;
     smaller.delivered.pop_back();
@@ -81,6 +87,17 @@ TEST_CASE("receive_state: save then load gives the same state; a missing file is
     auto again = detail::load_receive_state(file);
     REQUIRE(again);
     CHECK((*again)->delivered.size() == 1);
+}
+
+TEST_CASE("receive_state: a file written before replays were tracked still loads", "[receive_state]") {
+    const std::string text = "{\"version\":1,\"account\":\"05" + std::string(64, 'a') +
+                             "\",\"next_seq\":2,\"latest\":\"" + hash('a') + "\",\"delivered\":[[\"" + hash('a') +
+                             "\",1,1700000000000]],\"cursors\":[]}";
+    auto st = detail::parse_receive_state(text, "old.json");
+    REQUIRE(st);
+    CHECK(st->signed_messages.empty());
+    CHECK(st->delivered.size() == 1);
+    CHECK(st->latest == hash('a'));
 }
 
 TEST_CASE("receive_state: a damaged file is refused with what is wrong", "[receive_state][reject]") {
@@ -111,6 +128,21 @@ TEST_CASE("receive_state: a damaged file is refused with what is wrong", "[recei
         {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[],\"cursors\":[{\"last_hash\":\"" + hash('a') +
              "\",\"base\":\"\",\"nodes\":{\"zz\":\"" + hash('a') + "\"}}]}",
          "cursors[0].nodes: expected 64-hex"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[],\"cursors\":[],\"signed\":{}}", "signed: expected an array"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[],\"cursors\":[],\"signed\":[[\"05\",1,\"" + hash('a') + "\"]]}",
+         "signed[0]: sender"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[],\"cursors\":[],\"signed\":[[\"05" + std::string(64, 'b') + "\",\"1\",\"" +
+             hash('a') + "\"]]}",
+         "signed[0]: expected [sender, signed_ms, hash]"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[],\"cursors\":[],\"signed\":[[\"05" + std::string(64, 'b') +
+             "\",1,\"short\"]]}",
+         "signed[0]: hash"},
+        {"{\"version\":1," + acct + ",\"next_seq\":3,\"delivered\":[],\"cursors\":[],\"signed\":[[\"05" + std::string(64, 'b') +
+             "\",18446744073709551615,\"" + hash('a') + "\"]]}",
+         "signed[0]: expected"},
+        {"{\"format\":\"session-client receive state\",\"version\":1," + acct + ",\"x\":" + std::string(100'000, '[') +
+             std::string(100'000, ']') + "}",
+         "nested deeper than 64 levels"},
     };
     for (const auto& c : cases) {
         INFO(c.text);

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <set>
 
+#include "session/swarm.hpp"
 #include "support/vectors.hpp"
 
 using namespace session;
@@ -38,8 +40,15 @@ std::string fake_hash(int n) {
     return base64_encode_unpadded(b);
 }
 
+// The account the polls read (test_identity(9)): stored items carry their real hash for it.
+const SessionId& account() {
+    static const SessionId id = test_identity(9).session_id();
+    return id;
+}
+
 retrieve::StoredMessage fake_message(int n, std::int64_t ts) {
-    return {fake_hash(n), Bytes{static_cast<std::uint8_t>(n), 1, 2, 3}, ts, ts + 1000};
+    Bytes data{static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(n >> 8), 1, 2, 3};
+    return {swarm::message_hash(account().bytes(), 0, data), data, ts, ts + 1000};
 }
 
 json answer(const std::vector<retrieve::StoredMessage>& msgs, bool more, std::int64_t t = 1700000000123) {
@@ -274,6 +283,38 @@ TEST_CASE("retrieve: parse_response rejects each malformed field with its positi
     }
 }
 
+TEST_CASE("retrieve: parse_response refuses deep JSON before walking it", "[retrieve][reject]") {
+    // A hostile member answers a page whose extra field nests 300,000 arrays: copying or dumping
+    // such a value recurses once per level. Refused by the depth scan, whatever else the page holds.
+    const std::size_t depth = 300'000;
+    std::string deep = answer({fake_message(1, 1700000000001)}, false).dump();
+    deep.pop_back();
+    deep += ",\"x\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+    auto r = retrieve::parse_response(deep);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::retrieve_bad_response);
+    CHECK(r.error().message.find("nested deeper than 64 levels") != std::string::npos);
+    // Deep but unbalanced, as a stream of '[' with nothing else: refused the same way.
+    auto open_only = retrieve::parse_response(std::string(depth, '['));
+    REQUIRE_FALSE(open_only);
+    CHECK(open_only.error().message.find("nested deeper") != std::string::npos);
+    // 64 levels (the limit) is still parsed.
+    std::string ok = answer({}, false).dump();
+    ok.pop_back();
+    ok += ",\"x\":" + std::string(62, '[') + std::string(62, ']') + "}";
+    CHECK(retrieve::parse_response(ok));
+}
+
+TEST_CASE("retrieve: parse_response refuses a page larger than kMaxPageBytes before parsing", "[retrieve][reject]") {
+    // Whitespace is valid JSON padding: without the size check this page would parse.
+    std::string huge = answer({fake_message(1, 1700000000001)}, false).dump();
+    huge.insert(1, retrieve::kMaxPageBytes, ' ');
+    auto r = retrieve::parse_response(huge);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::retrieve_bad_response);
+    CHECK(r.error().message.find("expected at most 10485760 bytes") != std::string::npos);
+}
+
 TEST_CASE("retrieve: poll re-issues while more and tracks last_hash per node", "[retrieve][poll]") {
     const auto self = test_identity(9);
     FakeSwarm swarm;
@@ -449,9 +490,10 @@ TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicate
         std::string cursor_for_node;
     };
     std::vector<Seen> pages;
-    const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, std::vector<retrieve::StoredMessage>& fresh,
+    const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, retrieve::FreshPage& fresh,
                                         const retrieve::NodeCursor& cursor) {
-        pages.push_back(Seen{node, hashes(fresh), cursor.last_hash.at(node)});
+        CHECK(fresh.rejected.empty());
+        pages.push_back(Seen{node, hashes(fresh.messages), cursor.last_hash.at(node)});
         return true;
     };
     retrieve::NodeCursor cursor;
@@ -474,7 +516,7 @@ TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicate
     retrieve::NodeCursor c2;
     std::size_t calls = 0;
     auto stop = retrieve::poll_pages(self, swarm, c2, "",
-                                     [&](const Ed25519PublicKey&, std::vector<retrieve::StoredMessage>&,
+                                     [&](const Ed25519PublicKey&, retrieve::FreshPage&,
                                          const retrieve::NodeCursor&) { return ++calls < 2; });
     REQUIRE(stop);
     CHECK(stop->stopped);
@@ -633,6 +675,172 @@ TEST_CASE("retrieve: poll asks members in the order drawn from its rng", "[retri
     CHECK(orders.size() > 5);  // not always the first two of the swarm
 }
 
+TEST_CASE("retrieve: an item whose hash does not match its data is rejected, never merged", "[retrieve][poll][reject]") {
+    const auto self = test_identity(9);
+    auto pool = make_thread_pool();
+    auto m1 = fake_message(1, 1700000000001), m2 = fake_message(2, 1700000000002), m3 = fake_message(3, 1700000000003);
+    // The first member forges: it claims m2's hash for junk data (front-running the genuine copy)
+    // and adds junk under a made-up hash.
+    auto forged_m2 = m2;
+    forged_m2.data = Bytes{0xde, 0xad};
+    auto junk = m3;
+    junk.hash = fake_hash(77);
+    for (bool concurrent : {false, true}) {
+        DYNAMIC_SECTION((concurrent ? "concurrent" : "one after the other")) {
+            FakeSwarm swarm;
+            swarm[0xaa].stored = {m1, forged_m2, junk};
+            swarm[0xbb].stored = {m1, m2, m3};
+            swarm.order = {0xaa, 0xbb};
+            retrieve::NodeCursor cursor;
+            auto r = retrieve::poll(self, swarm, cursor, "", {.executor = concurrent ? pool.get() : nullptr});
+            REQUIRE(r);
+            // The genuine m2 (from bb) is delivered; the forgeries are reported, once each.
+            CHECK(hashes(r->messages) == std::vector<std::string>{m1.hash, m2.hash, m3.hash});
+            CHECK(r->messages[1].data == m2.data);
+            REQUIRE(r->rejected.size() == 2);
+            CHECK(r->rejected[0].hash == m2.hash);
+            CHECK(r->rejected[1].hash == junk.hash);
+            for (const auto& x : r->rejected) {
+                CHECK(x.reason.code == Errc::retrieve_hash_mismatch);
+                CHECK(x.reason.message.find("from node aaaaaaaa") != std::string::npos);
+            }
+            CHECK(r->nodes[0].rejected == 2);
+            CHECK(r->nodes[1].rejected == 0);
+            // The forging member's cursor still moves past what it returned.
+            CHECK(cursor.last_hash.at(key(0xaa)) == junk.hash);
+        }
+    }
+    // poll_pages: the same split, page by page; the genuine copy is fresh on the second member.
+    FakeSwarm swarm;
+    swarm[0xaa].stored = {m1, forged_m2};
+    swarm[0xbb].stored = {m1, m2};
+    swarm.order = {0xaa, 0xbb};
+    std::vector<std::string> fresh, rejected;
+    retrieve::NodeCursor cursor;
+    auto r = retrieve::poll_pages(self, swarm, cursor, "",
+                                  [&](const Ed25519PublicKey&, retrieve::FreshPage& page, const retrieve::NodeCursor&) {
+                                      for (auto& m : page.messages) fresh.push_back(m.hash);
+                                      for (auto& x : page.rejected) rejected.push_back(x.hash);
+                                      return true;
+                                  });
+    REQUIRE(r);
+    CHECK(fresh == std::vector<std::string>{m1.hash, m2.hash});
+    CHECK(rejected == std::vector<std::string>{m2.hash});
+}
+
+TEST_CASE("retrieve: endless `more` with fresh junk ends at the poll's budget", "[retrieve][poll][reject]") {
+    const auto self = test_identity(9);
+    // Anyone can compute a storage hash, so the junk passes the hash check: only the budget stops it.
+    struct ManualClock final : Clock {
+        std::atomic<std::int64_t> now{1'000'000};
+        std::int64_t now_ms() const override { return now.load(); }
+    } clock;
+    FakeSwarm swarm;
+    swarm.order = {0xaa, 0xbb};
+    std::atomic<int> calls{0}, next{0};
+    std::mutex mu;
+    std::vector<Ed25519PublicKey> asked;
+    HookedReader endless(swarm, [&](const Ed25519PublicKey& node) -> std::optional<Result<std::string>> {
+        std::vector<retrieve::StoredMessage> page;
+        for (int i = 0; i < 10; ++i) {
+            const int n = 1000 + next++;
+            page.push_back(fake_message(n, 1700000000000 + n));
+        }
+        ++calls;
+        clock.now += 1000;  // each answer takes a second
+        std::lock_guard lock(mu);
+        asked.push_back(node);
+        return Result<std::string>(answer(page, true).dump());
+    });
+    const std::size_t page_bytes = answer(std::vector<retrieve::StoredMessage>(10, fake_message(1000, 1700000001000)), true)
+                                       .dump()
+                                       .size();
+
+    SECTION("items") {
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, endless, cursor, "", {.want_answers = 2, .budget = {.max_items = 95}});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::item_budget);
+        // aa is not followed past the 100th item; bb still gets its first request (every wanted
+        // member is read a little in every call), and is not followed either.
+        CHECK(calls == 11);
+        CHECK(r->messages.size() == 110);
+        auto expected = std::vector<Ed25519PublicKey>(10, key(0xaa));
+        expected.push_back(key(0xbb));
+        CHECK(asked == expected);
+        // The cursor covers what was kept: the next poll continues after it.
+        CHECK(cursor.last_hash.at(key(0xaa)) == r->messages[99].hash);
+        CHECK(cursor.last_hash.at(key(0xbb)) == r->messages.back().hash);
+        CHECK(to_string(r->truncated) == "item_budget");
+    }
+    SECTION("bytes") {
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, endless, cursor, "", {.budget = {.max_bytes = 5 * page_bytes}});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::byte_budget);
+        CHECK(calls == 6);  // aa: 5 pages; bb: its first
+        CHECK(r->messages.size() == 60);
+    }
+    SECTION("deadline") {
+        retrieve::NodeCursor cursor;
+        std::size_t sunk = 0;
+        auto r = retrieve::poll_pages(
+            self, endless, cursor, "",
+            [&](const Ed25519PublicKey&, retrieve::FreshPage& page, const retrieve::NodeCursor&) {
+                sunk += page.messages.size();
+                return true;
+            },
+            {.budget = {.deadline_ms = clock.now + 7'500, .clock = &clock}});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::deadline);
+        CHECK(calls == 8);  // started at +0 s … +7 s; none at +8 s, not even bb's first
+        CHECK(sunk == 80);
+        CHECK_FALSE(r->stopped);
+        REQUIRE(r->nodes.size() == 1);  // bb was not asked, so it has no outcome
+        CHECK(r->nodes[0].pages == 8);
+        // A deadline already past: no request at all, an empty (not failed) poll.
+        calls = 0;
+        retrieve::NodeCursor c2;
+        auto late = retrieve::poll(self, endless, c2, "", {.budget = {.deadline_ms = clock.now, .clock = &clock}});
+        REQUIRE(late);
+        CHECK(late->truncated == retrieve::Truncation::deadline);
+        CHECK(calls == 0);
+        CHECK(late->messages.empty());
+        CHECK(late->nodes.empty());
+        CHECK_THROWS_AS(retrieve::poll(self, endless, c2, "", {.budget = {.deadline_ms = 5}}), std::invalid_argument);
+    }
+    SECTION("members asked at once share the budget") {
+        auto pool = make_thread_pool();
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, endless, cursor, "",
+                                {.want_answers = 2, .executor = pool.get(), .budget = {.max_items = 100}});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::item_budget);
+        CHECK(calls >= 10);
+        CHECK(calls <= 11);  // at most one page in flight on the other member when the limit is reached
+        CHECK(r->messages.size() == static_cast<std::size_t>(calls) * 10);
+    }
+    SECTION("a limit reached on a member's last page cuts nothing") {
+        int pages = 0;
+        HookedReader finite(swarm, [&](const Ed25519PublicKey&) -> std::optional<Result<std::string>> {
+            ++pages;
+            return Result<std::string>(answer({fake_message(pages, 1700000000000 + pages)}, false).dump());
+        });
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, finite, cursor, "", {.budget = {.max_items = 1}});
+        REQUIRE(r);
+        CHECK(pages == 2);
+        CHECK(r->truncated == retrieve::Truncation::none);
+    }
+    SECTION("no budget: the per-member page cap still ends it") {
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll(self, endless, cursor, "", {.max_pages_per_node = 30, .want_answers = 1});
+        REQUIRE(r);
+        CHECK(r->truncated == retrieve::Truncation::none);
+        CHECK(calls == 30);
+    }
+}
+
 TEST_CASE("retrieve: poll stops a node that always says more", "[retrieve][poll][reject]") {
     const auto self = test_identity(9);
     FakeSwarm swarm;
@@ -649,6 +857,32 @@ TEST_CASE("retrieve: poll stops a node that always says more", "[retrieve][poll]
     REQUIRE(r);
     CHECK(calls == 50);
     CHECK(r->messages.size() == 50);
+
+    // A member that ignores last_hash and repeats the same page with `more` is followed once more
+    // (the second page shows it brought nothing new), then no longer.
+    calls = 0;
+    const auto same = answer({fake_message(1, 1700000000001), fake_message(2, 1700000000002)}, true).dump();
+    HookedReader repeating(swarm, [&](const Ed25519PublicKey&) -> std::optional<Result<std::string>> {
+        ++calls;
+        return Result<std::string>(same);
+    });
+    retrieve::NodeCursor c2;
+    auto rep = retrieve::poll(self, repeating, c2, "", {.max_pages_per_node = 50});
+    REQUIRE(rep);
+    CHECK(calls == 2);
+    CHECK(rep->messages.size() == 2);
+    CHECK(rep->nodes[0].pages == 2);
+    // The same through poll_pages, whose sink sees the first page only (the second holds nothing fresh).
+    calls = 0;
+    int sunk = 0;
+    retrieve::NodeCursor c3;
+    auto rep_pages = retrieve::poll_pages(self, repeating, c3, "",
+                                          [&](const Ed25519PublicKey&, retrieve::FreshPage&,
+                                              const retrieve::NodeCursor&) { return ++sunk > 0; },
+                                          {.max_pages_per_node = 50});
+    REQUIRE(rep_pages);
+    CHECK(calls == 2);
+    CHECK(sunk == 1);
 
     // `more` with an empty page must not loop.
     calls = 0;

@@ -4,8 +4,9 @@
 //
 //   send:    Content{DataMessage{body, attachments, profile}, expiration, sigTimestamp = t}
 //            → envelope::seal → store(recipient swarm, namespace 0, ttl) via one onion request
-//   receive: signed retrieve of namespace 0 from 2 swarm members (re-issued while `more`), merged,
-//            de-duplicated by hash → envelope::open each → messages + skipped items with reasons
+//   receive: signed retrieve of namespace 0 from 2 swarm members (re-issued while `more`), hashes
+//            checked, merged, de-duplicated by hash → envelope::open each → signed time checked →
+//            messages + skipped items with reasons; bounded in bytes, items and time per call
 //
 // Modelled on pysession-client's Client(mnemonic).send/.receive(last_hash) and session.js's
 // Session.sendMessage (clients.md §1.2, §2), with session-desktop's robustness (clients.md §3):
@@ -41,6 +42,30 @@ inline constexpr std::chrono::milliseconds kDefaultMessageTtl{14LL * 24 * 60 * 6
 /// The smallest TTL the storage server accepts (storage-server.md §4.7).
 inline constexpr std::chrono::milliseconds kMinMessageTtl{10'000};
 
+/// How far clocks may disagree about a signed send time, either way: a sender's clock, and our
+/// network time (the median of nodes' clocks, bounded by the network layer).
+inline constexpr std::chrono::milliseconds kSignedTimeSlack{24LL * 60 * 60 * 1000};
+/// receive() refuses a message signed longer ago than this (the longest time a swarm keeps a 1:1
+/// message, kDefaultMessageTtl = 14 days, plus kSignedTimeSlack): it cannot be a message the
+/// swarm still holds, only an old one replayed under a new hash (SkippedItem: receive_too_old).
+inline constexpr std::chrono::milliseconds kMaxSignedAge = kDefaultMessageTtl + kSignedTimeSlack;
+/// receive() refuses a message signed further ahead of our network time than this: a day for a
+/// sender whose clock is wrong, plus kSignedTimeSlack for ours (SkippedItem: receive_too_new).
+inline constexpr std::chrono::milliseconds kMaxSignedAhead = std::chrono::milliseconds{24LL * 60 * 60 * 1000} + kSignedTimeSlack;
+
+/// Default ClientOptions::receive_max_bytes: 64 MiB of retrieve answers per call. About eight of
+/// the server's fullest pages (7.8 MB), so a normal backlog is read in one call, while a hostile
+/// member cannot make one receive() hold more than this (plus one page per member asked at once).
+inline constexpr std::size_t kDefaultReceiveMaxBytes = 64 * 1024 * 1024;
+/// Default ClientOptions::receive_max_items: 20,000 items per call, i.e. a 10,000-message backlog
+/// read from each of the 2 polled members. Each item costs a hash check, an envelope opening (about
+/// 0.1 ms of CPU) and ~100 bytes of exactly-once bookkeeping until it expires.
+inline constexpr std::size_t kDefaultReceiveMaxItems = 20'000;
+/// Default ClientOptions::receive_timeout: 60 s per call, six retrieve timeouts (desktop polls with
+/// 10 s requests every 5 s): enough for a large backlog over onion paths, short enough that a bot's
+/// loop is never held by a member that answers slowly page after page.
+inline constexpr std::chrono::milliseconds kDefaultReceiveTimeout{60'000};
+
 struct ClientOptions {
     /// Which network: "mainnet" (or "") = the pinned mainnet seeds; anything else is the path of a
     /// network file, as written by session-localnet (see network::NetworkConfig::from_file).
@@ -62,13 +87,30 @@ struct ClientOptions {
     std::string pool_cache_path{};
     /// Share one Network (pool, paths, clock offset) between several Clients, e.g. many bots in one
     /// process. When set, network/timeouts/path_count/transport/clock/pool_cache_path above are
-    /// ignored (the Network already has them).
+    /// ignored (the Network already has them), except that `clock` still measures receive_timeout.
     std::shared_ptr<network::Network> shared_network{};
     /// Swarm members whose answers each receive() merges (desktop: 2).
     std::size_t poll_nodes = retrieve::kPollNodes;
     /// `max_count` per retrieve page; 0 = the server's default byte budget. receive() re-issues
     /// while a node says `more`, so this only changes how many requests a large backlog takes.
     std::int64_t retrieve_page_size = 0;
+    /// Limits of one receive() or receive_pages() call, so that no swarm member (broken or
+    /// hostile: endless pages of fresh junk, huge pages, slow answers) can make a call hold
+    /// unbounded memory, work or time. Once the bytes or items reach their limit, no member's
+    /// `more` is followed further (a member not asked yet still gets one request, so each call
+    /// makes progress); after the timeout no request starts. The call then returns what was
+    /// gathered: ReceiveResult::truncated (ReceiveSummary::truncated) says which limit, and its
+    /// last_hash continues exactly after it (nothing lost, nothing repeated). Each must be > 0
+    /// (invalid_argument at create()).
+    /// Bytes of retrieve answers received per call: at most this plus one page (10 MiB,
+    /// retrieve::kMaxPageBytes) per member asked.
+    std::size_t receive_max_bytes = kDefaultReceiveMaxBytes;
+    /// Items the members returned per call (forged and repeated ones included): at most this plus
+    /// one page per member asked.
+    std::size_t receive_max_items = kDefaultReceiveMaxItems;
+    /// No retrieve is started later than this after the call began (one already started runs to
+    /// retrieve_timeout). Measured with `clock` (also when shared_network is set).
+    std::chrono::milliseconds receive_timeout = kDefaultReceiveTimeout;
     /// Keep receive()'s exactly-once bookkeeping in this file, so a restarted process that passes
     /// its saved last_hash never gets an item twice, even from a member that missed that message.
     /// Holds message hashes, swarm member keys and our Session ID, never content or keys; written
@@ -119,7 +161,14 @@ struct ReceivedMessage {
     MessageKind kind;
     std::string body;             ///< DataMessage.body ("" if absent)
     std::string hash;             ///< storage hash: a stable identity for de-duplication
-    std::int64_t sent_timestamp_ms;    ///< Envelope.timestamp (checked against Content.sigTimestamp)
+    /// When the sender sent it (its network time), from signed data only: Content.sigTimestamp
+    /// (envelope::open checks it equals Envelope.timestamp). A legacy sender without one (e.g.
+    /// pysession-client) is read from DataMessage.timestamp, which sits in the same signed Content.
+    /// The unsigned Envelope.timestamp is never used alone: anyone relaying a message can change
+    /// it, so a message with no signed time is skipped (receive_no_signed_time) rather than given
+    /// a time, and identity, that a node chose. (sender, sent_timestamp_ms) names the message in
+    /// the protocol (quotes, reactions, receipts, unsend); receive() hands each pair out once.
+    std::int64_t sent_timestamp_ms;
     std::int64_t stored_timestamp_ms;  ///< the `timestamp` the sender gave to `store`
     std::int64_t expiry_ms;            ///< when the swarm drops it
     ExpirationType expiration_type;    ///< disappearing mode the sender set
@@ -134,7 +183,19 @@ struct ReceivedMessage {
 struct SkippedItem {
     std::string hash;
     std::int64_t stored_timestamp_ms;
-    Error reason;  ///< envelope_decrypt_failed (not for us / corrupt), envelope_bad_signature, proto_*, …
+    /// Why (Error::code; the message says more):
+    ///   envelope_* (envelope::open): envelope_decrypt_failed (not for us, or corrupt),
+    ///     envelope_bad_signature, envelope_timestamp_mismatch, envelope_bad_content, …;
+    ///   retrieve_hash_mismatch: a member returned data that does not hash to the hash it claimed
+    ///     (broken or forging). Not recorded as handed out, so the genuine item of that hash is
+    ///     still delivered; reported again if another member serves the same forgery;
+    ///   receive_no_signed_time: no Content.sigTimestamp nor legacy DataMessage.timestamp;
+    ///   receive_too_old: signed more than kMaxSignedAge before our network time (an old message
+    ///     replayed under a new hash);
+    ///   receive_too_new: signed more than kMaxSignedAhead after it;
+    ///   receive_replayed: the same sender and signed time as a message already handed out under
+    ///     another hash (its envelope was re-wrapped: same content, new storage hash).
+    Error reason;
 };
 
 struct ReceiveResult {
@@ -149,6 +210,10 @@ struct ReceiveResult {
     std::string last_hash;
     /// What each polled swarm member did (pages, messages, error) — for diagnostics.
     std::vector<retrieve::NodeOutcome> nodes;
+    /// Not `none` when the call stopped at one of its limits (ClientOptions::receive_max_bytes,
+    /// receive_max_items, receive_timeout) before every polled member was read to its end: more may
+    /// be waiting; call receive(last_hash) again to continue.
+    retrieve::Truncation truncated = retrieve::Truncation::none;
 };
 
 /// One page of Client::receive_pages: what one retrieve answer held that was new.
@@ -171,6 +236,8 @@ struct ReceiveSummary {
     /// The newest item handed out (the last page's last_hash), or the last_hash passed in.
     std::string last_hash;
     std::vector<retrieve::NodeOutcome> nodes;
+    /// As ReceiveResult::truncated: call receive_pages(last_hash, …) again to continue.
+    retrieve::Truncation truncated = retrieve::Truncation::none;
 };
 
 class Client {
@@ -231,9 +298,15 @@ public:
     /// ClientOptions::state_path to keep the guarantee across restarts, or de-duplicate by `hash`.
     ///
     /// Asks ClientOptions::poll_nodes (2) random swarm members at the same time (a failed one is
-    /// replaced by a spare), re-issuing while they say `more`, and succeeds if at least one
-    /// answered. Cost per call: one onion request per member per page; wall time: the slowest
-    /// member's pages, not the sum.
+    /// replaced by a spare), re-issuing while they say `more` with something new, and succeeds if
+    /// at least one answered. Cost per call: one onion request per member per page; wall time: the
+    /// slowest member's pages, not the sum.
+    /// Hostile members: every item's hash is checked against its data, every answer's size and
+    /// depth before it is parsed, every message's signed send time (too old, too far ahead, or a
+    /// replay under a new hash); such items are SkippedItems with reasons (see SkippedItem). The
+    /// call is bounded by ClientOptions::receive_max_bytes, receive_max_items and receive_timeout:
+    /// reaching one returns what was gathered with ReceiveResult::truncated set; call again with
+    /// its last_hash to continue.
     /// Errors: invalid_argument (last_hash is not empty and not a 43-character hash), net_* when no
     /// member answered (the last one's error; net_swarm_moved only if the swarm moved twice).
     [[nodiscard]] Result<ReceiveResult> receive(std::string_view last_hash = "");

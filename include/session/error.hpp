@@ -83,6 +83,11 @@ enum class Errc {
     net_config,
     // retrieve / client
     retrieve_bad_response,
+    retrieve_hash_mismatch,  // an item's hash is not message_hash(account, namespace, data)
+    receive_no_signed_time,  // an opened message carries no signed send time
+    receive_too_old,         // signed longer ago than any message the swarm can still hold
+    receive_too_new,         // signed too far in the future
+    receive_replayed,        // the same sender and signed time as a message already received
     client_closed,
     // local storage / I/O
     io_error,

@@ -52,6 +52,11 @@ inline constexpr std::size_t kHashLength = 43;
 bool is_message_hash(std::string_view h);
 /// Largest message the storage server accepts (76 800 bytes decoded, storage-server.md §5.3).
 inline constexpr std::size_t kMaxMessageBytes = 76'800;
+/// Largest retrieve answer accepted from a member, checked before it is parsed. The server fills a
+/// page up to 7,800,000 bytes by its own accounting (base64 length + 100 + hash length per message,
+/// and always at least one message, storage-server.md §5.4), about 7.9 MB of JSON with one oversized
+/// message; 10 MiB leaves room for key names and escapes and still bounds what one page can cost.
+inline constexpr std::size_t kMaxPageBytes = 10 * 1024 * 1024;
 /// Re-issues per node per poll before giving up on `more` (a node that always says `more` must not
 /// hold the caller forever; at the server's smallest page of one message this is 10 000 messages).
 inline constexpr std::size_t kMaxPagesPerNode = 10'000;
@@ -120,6 +125,16 @@ struct StoredMessage {
     bool operator==(const StoredMessage&) const = default;
 };
 
+/// An item a member returned that is not what it claims to be: its hash is not
+/// swarm::message_hash(account, namespace, data) (storage-server.md §7). A member that returns one
+/// is either broken or forging; such an item never enters the de-duplication by hash, so it cannot
+/// hide the genuine message whose hash it claims.
+struct RejectedItem {
+    std::string hash;           ///< the hash the member claimed
+    std::int64_t timestamp_ms;  ///< the `timestamp` it claimed
+    Error reason;               ///< retrieve_hash_mismatch, naming the member
+};
+
 /// One decoded retrieve answer.
 struct Page {
     std::vector<StoredMessage> messages;  ///< in the answering node's insertion order
@@ -127,10 +142,12 @@ struct Page {
     std::optional<std::int64_t> server_time_ms;  ///< `t`, for the network clock offset
 };
 
-/// Parses a retrieve answer body. Every field is type- and bounds-checked: hashes must be 43 base64
-/// characters, data valid base64 of at most kMaxMessageBytes, timestamps non-negative integers,
-/// `more` a boolean. Errors: retrieve_bad_response naming the field and item index
-/// ("retrieve: messages[3].hash: expected 43 base64 characters, got 12").
+/// Parses a retrieve answer body. The body is at most kMaxPageBytes and nested at most
+/// detail::kMaxJsonDepth (64) levels, both checked before the JSON is parsed; every field is type-
+/// and bounds-checked: hashes must be 43 base64 characters, data valid base64 of at most
+/// kMaxMessageBytes, timestamps non-negative integers, `more` a boolean. Errors:
+/// retrieve_bad_response naming the field and item index ("retrieve: messages[3].hash: expected 43
+/// base64 characters, got 12"), the size, or the depth.
 [[nodiscard]] Result<Page> parse_response(std::string_view body);
 
 /// Signs the request of one page for a given network time (ms). The reader calls it for every
@@ -182,8 +199,38 @@ struct NodeCursor {
 struct NodeOutcome {
     Ed25519PublicKey node;      ///< the member's Ed25519 key (network::Snode::ed25519())
     std::size_t pages = 0;      ///< requests answered by this member
-    std::size_t messages = 0;   ///< messages it returned (before de-duplication)
+    std::size_t messages = 0;   ///< messages it returned (before de-duplication), forged ones included
+    std::size_t rejected = 0;   ///< of those, items whose hash did not match their data
     std::optional<Error> error; ///< set when the member's last request failed
+};
+
+/// Why a poll ended before every wanted member was read to its end.
+enum class Truncation {
+    none,
+    byte_budget,  ///< the answers received reached Budget::max_bytes
+    item_budget,  ///< the items returned reached Budget::max_items
+    deadline,     ///< Budget::deadline_ms passed
+};
+/// "none", "byte_budget", "item_budget", "deadline".
+std::string_view to_string(Truncation t) noexcept;
+
+/// Limits of one poll, across all its members and rounds, so that no member (broken or hostile:
+/// endless `more` with fresh junk, huge pages, slow answers) can make a poll hold unbounded memory,
+/// work or time. Once the bytes or items reach their limit, no member's `more` is followed any
+/// further (a member not asked yet still gets its first request, so every poll makes progress);
+/// once the deadline passes, no request starts. What was gathered is returned, the cursor covers
+/// it, and PollResult::truncated names the limit when a request was left out because of it.
+/// A zero field is no limit.
+struct Budget {
+    /// Answer bytes received. A poll holds at most this plus one page (kMaxPageBytes) per member
+    /// it asks.
+    std::size_t max_bytes = 0;
+    /// Items returned (forged and repeated ones included): at most this plus one page per member.
+    std::size_t max_items = 0;
+    /// No request is started at or after this time of `clock` (ms). A request already started
+    /// runs to its own timeout (the reader's, e.g. ClientOptions::retrieve_timeout).
+    std::int64_t deadline_ms = 0;
+    const Clock* clock = nullptr;  ///< required when deadline_ms is set
 };
 
 /// The merged result of one poll.
@@ -193,8 +240,13 @@ struct PollResult {
     /// in that member's order. (Not sorted by timestamp: a sender's clock offset may wobble by a few
     /// ms between messages, but members store a sender's messages in the order they were sent.)
     std::vector<StoredMessage> messages;
+    /// Items whose hash did not match their data, once per claimed hash (not in `messages`).
+    std::vector<RejectedItem> rejected;
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;  ///< the newest `t` seen
+    /// Set when the poll stopped at a limit of PollOptions::budget; poll again from the cursor to
+    /// continue.
+    Truncation truncated = Truncation::none;
 };
 
 struct PollOptions {
@@ -214,34 +266,44 @@ struct PollOptions {
     /// poll_pages ignores it (it hands pages on as they arrive, one member after the other, to keep
     /// memory at one page).
     Executor* executor = nullptr;
+    /// Limits of the whole poll (default: none).
+    Budget budget{};
 };
 
 /// Polls our own swarm: gets it from `reader`, orders the members (options.rng), and asks them one
 /// after the other, or in concurrent waves (options.executor), until options.want_answers answered:
 /// for each member, a signed retrieve resuming after cursor.last_hash[member] (or after
 /// `fallback_last_hash` when the cursor has no entry for it), re-issued while the member answers
-/// `more`. The cursor is updated with every page a member answers, so a member that fails half-way
-/// resumes where it stopped. Messages are merged and de-duplicated.
+/// `more` with items it had not returned earlier in this poll (a member whose page repeats only what
+/// it already returned is not followed further: it ignores last_hash or loops). The cursor is updated with every page a member answers, so a member that fails half-way
+/// resumes where it stopped. Every item's hash is checked against its data (message_hash of our
+/// account, options.ns and the data): a mismatch goes to PollResult::rejected, never to `messages`.
+/// Messages are merged and de-duplicated.
 /// When every asked member answers 421, the swarm is fetched again and the poll repeated, up to
 /// kSwarmRounds rounds; within a round, members not yet asked after a 421 are skipped (they belong
 /// to the same stale swarm).
-/// Succeeds if at least one member answered (the others' errors are in PollResult::nodes); fails
-/// with the first member's error if none did (net_swarm_moved only if the swarm moved in every
-/// round); net_no_nodes if the swarm is empty; get_swarm's error; invalid_argument if
-/// fallback_last_hash is not a hash.
+/// Succeeds if at least one member answered, or the budget ended the poll (the others' errors are in
+/// PollResult::nodes); fails with the first member's error if none did (net_swarm_moved only if the
+/// swarm moved in every round); net_no_nodes if the swarm is empty; get_swarm's error;
+/// invalid_argument if fallback_last_hash is not a hash. Throws std::invalid_argument for a
+/// deadline without a clock (a caller's bug).
 [[nodiscard]] Result<PollResult> poll(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
                                       std::string_view fallback_last_hash, const PollOptions& options = {});
 
-/// Receives one answered page of poll_pages: the page's messages that no earlier page of this poll
-/// held (by hash), in the member's order; `cursor` already includes the page. Return false to stop
-/// the poll after this page. May move the messages out.
-using PageSink = std::function<bool(const Ed25519PublicKey& node, std::vector<StoredMessage>& fresh,
-                                    const NodeCursor& cursor)>;
+/// What one answered page brought that no earlier page of this poll held.
+struct FreshPage {
+    std::vector<StoredMessage> messages;  ///< new by hash, in the member's order (hashes verified)
+    std::vector<RejectedItem> rejected;   ///< forged items not reported earlier in this poll
+};
+/// Receives one answered page of poll_pages with something fresh; `cursor` already includes the
+/// page. Return false to stop the poll after this page. May move the items out.
+using PageSink = std::function<bool(const Ed25519PublicKey& node, FreshPage& fresh, const NodeCursor& cursor)>;
 
 struct StreamResult {
     std::vector<NodeOutcome> nodes;
     std::optional<std::int64_t> server_time_ms;  ///< the newest `t` seen
     bool stopped = false;                        ///< the sink returned false
+    Truncation truncated = Truncation::none;     ///< as PollResult::truncated
 };
 
 /// As poll, but hands each page to `sink` as it arrives instead of merging everything first, so

@@ -2,9 +2,25 @@
 #include "detail/delivery_ledger.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace session::detail {
+
+namespace {
+
+// The latest expiry recorded at now_ms (saturating: a clock at the end of time does not overflow).
+std::int64_t clamp_limit(std::int64_t now_ms) {
+    return now_ms > std::numeric_limits<std::int64_t>::max() - kMaxExpiryAheadMs ? std::numeric_limits<std::int64_t>::max()
+                                                                                   : now_ms + kMaxExpiryAheadMs;
+}
+
+// now_ms - d without overflow (d >= 0).
+std::int64_t before(std::int64_t now_ms, std::int64_t d) {
+    return now_ms < std::numeric_limits<std::int64_t>::min() + d ? std::numeric_limits<std::int64_t>::min() : now_ms - d;
+}
+
+}  // namespace
 
 DeliveryLedger::Start DeliveryLedger::start(std::string_view since) const {
     Start st;
@@ -34,9 +50,25 @@ bool DeliveryLedger::is_new(const Start& start, std::string_view hash) const {
     return true;
 }
 
-void DeliveryLedger::record(std::string_view hash, std::int64_t expiry_ms) {
-    delivered_.insert_or_assign(retrieve::HashKey(hash), Delivered{next_seq_++, expiry_ms});
+void DeliveryLedger::record(std::string_view hash, std::int64_t expiry_ms, std::int64_t now_ms) {
+    delivered_.insert_or_assign(retrieve::HashKey(hash), Delivered{next_seq_++, std::min(expiry_ms, clamp_limit(now_ms))});
     dirty_ = true;
+}
+
+std::size_t DeliveryLedger::SignedKeyHasher::operator()(const SignedKey& k) const noexcept {
+    // The key is a public key (uniformly distributed bytes): its first 8 bytes mixed with the time.
+    std::uint64_t h = 0;
+    for (std::size_t i = 0; i < 8; ++i) h = (h << 8) | k.sender.bytes[i];
+    return static_cast<std::size_t>(h ^ (static_cast<std::uint64_t>(k.signed_ms) * 0x9E3779B97F4A7C15ull));
+}
+
+bool DeliveryLedger::is_replay(const SessionId& sender, std::int64_t signed_ms, std::string_view hash) const {
+    auto it = signed_.find(SignedKey{sender.x25519(), signed_ms});
+    return it != signed_.end() && it->second.view() != hash;
+}
+
+void DeliveryLedger::record_signed(const SessionId& sender, std::int64_t signed_ms, std::string_view hash) {
+    if (signed_.try_emplace(SignedKey{sender.x25519(), signed_ms}, retrieve::HashKey(hash)).second) dirty_ = true;
 }
 
 void DeliveryLedger::remember(const std::string& last_hash, const Start& start, const retrieve::NodeCursor& cursor) {
@@ -60,8 +92,18 @@ void DeliveryLedger::set_latest(const std::string& hash) {
 
 void DeliveryLedger::prune(std::int64_t now_ms) {
     if (std::erase_if(delivered_, [now_ms](const auto& kv) {
-            return kv.second.expiry_ms + kForgetAfterExpiryMs < now_ms;
+            return kv.second.expiry_ms < before(now_ms, kForgetAfterExpiryMs);
         }) > 0)
+        dirty_ = true;
+    // Expiries restored from a file written before record() clamped them are clamped here.
+    const std::int64_t latest = clamp_limit(now_ms);
+    for (auto& [key, d] : delivered_)
+        if (d.expiry_ms > latest) {
+            d.expiry_ms = latest;
+            dirty_ = true;
+        }
+    if (std::erase_if(signed_, [now_ms](const auto& kv) { return kv.first.signed_ms < before(now_ms, kReplayWindowMs); }) >
+        0)
         dirty_ = true;
 }
 
@@ -77,6 +119,12 @@ ReceiveState DeliveryLedger::to_state(const std::string& account) const {
         const auto& r = resume_.at(hash);
         st.cursors.push_back({hash, r.base, r.nodes});
     }
+    st.signed_messages.reserve(signed_.size());
+    for (const auto& [key, hash] : signed_)
+        st.signed_messages.push_back({SessionId::of(key.sender), key.signed_ms, std::string(hash.view())});
+    std::sort(st.signed_messages.begin(), st.signed_messages.end(), [](const auto& a, const auto& b) {
+        return a.signed_ms != b.signed_ms ? a.signed_ms < b.signed_ms : a.hash < b.hash;
+    });
     return st;
 }
 
@@ -86,6 +134,8 @@ DeliveryLedger DeliveryLedger::from_state(const ReceiveState& state) {
     ledger.latest_ = state.latest;
     for (const auto& d : state.delivered)
         ledger.delivered_.insert_or_assign(retrieve::HashKey(d.hash), Delivered{d.seq, d.expiry_ms});
+    for (const auto& m : state.signed_messages)
+        ledger.signed_.insert_or_assign(SignedKey{m.sender.x25519(), m.signed_ms}, retrieve::HashKey(m.hash));
     for (const auto& c : state.cursors) {
         Start st;
         st.fallback = c.base;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <utility>
 
 #include "detail/file_read.hpp"
+#include "detail/json_limited.hpp"
 #include "session/retrieve.hpp"
 
 namespace session::detail {
@@ -56,6 +58,11 @@ Result<ReceiveState> parse_receive_state(std::string_view text, std::string_view
                                                       " (a damaged session-client state file: delete it to start over)");
     };
     const std::string marker = "\"format\":" + json(std::string(kStateFileFormat)).dump();
+    // Depth-checked before anything walks it (STYLE.md §12): a state file is 4 levels deep.
+    if (json_depth(text) > kMaxJsonDepth) {
+        const std::string what = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+        return text.find(marker) != std::string_view::npos ? bad(what) : foreign(what);
+    }
     const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
         // A truncated or garbled file of ours still shows its marker, or the opening every file
@@ -113,6 +120,23 @@ Result<ReceiveState> parse_receive_state(std::string_view text, std::string_view
         }
         st.cursors.push_back(std::move(cur));
     }
+    if (j.contains("signed")) {
+        const auto& sig = j["signed"];
+        if (!sig.is_array()) return bad("signed: expected an array");
+        st.signed_messages.reserve(sig.size());
+        for (std::size_t i = 0; i < sig.size(); ++i) {
+            const auto& e = sig[i];
+            const std::string where = "signed[" + std::to_string(i) + "]";
+            if (!e.is_array() || e.size() != 3 || !e[0].is_string() || !e[1].is_number_integer() || !e[2].is_string() ||
+                (e[1].is_number_unsigned() && e[1].get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+                return bad(where + ": expected [sender, signed_ms, hash]");
+            auto sender = SessionId::parse(e[0].get<std::string>());
+            if (!sender) return bad(where + ": sender: expected a Session ID");
+            const auto hash = e[2].get<std::string>();
+            if (!retrieve::is_message_hash(hash)) return bad(where + ": hash: expected 43 base64 characters");
+            st.signed_messages.push_back({*sender, e[1].get<std::int64_t>(), hash});
+        }
+    }
     if (j.contains("latest")) {
         if (!j["latest"].is_string()) return bad("latest: expected a hash");
         st.latest = j["latest"].get<std::string>();
@@ -138,6 +162,9 @@ std::string dump_receive_state(const ReceiveState& state) {
         cursors.push_back({{"last_hash", c.last_hash}, {"base", c.base}, {"nodes", std::move(nodes)}});
     }
     j["cursors"] = std::move(cursors);
+    json sig = json::array();
+    for (const auto& m : state.signed_messages) sig.push_back(json::array({m.sender.hex(), m.signed_ms, m.hash}));
+    j["signed"] = std::move(sig);
     return j.dump();
 }
 

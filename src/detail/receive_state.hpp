@@ -8,13 +8,14 @@
 //
 // Format: one JSON object, {"format":"session-client receive state","version":1,"account":"05…",
 //   "next_seq":N,"latest":hash-or-"","delivered":[[hash, seq, expiry_ms], …],
-//   "cursors":[{"last_hash", "base", "nodes":{hex: hash}}, …]}
-// (cursors oldest first). "format" marks the file as ours, so a damaged state file (which the user
-// may delete to start over) can be told from somebody else's file given by mistake (which is left
-// alone and never overwritten); files written before the marker existed are recognised by their
-// "version" and "account" fields. Written to a new temporary file beside the target (O_EXCL |
-// O_NOFOLLOW: a planted symbolic link is refused), flushed to disk, renamed over it, and the
-// directory flushed, so a crash leaves either the old or the new state, never half of one.
+//   "cursors":[{"last_hash", "base", "nodes":{hex: hash}}, …], "signed":[[sender "05…", signed_ms, hash], …]}
+// (cursors oldest first). "signed" was added later and is optional when reading, so older files
+// still load (older readers ignore it). "format" marks the file as ours, so a damaged state file
+// (which the user may delete to start over) can be told from somebody else's file given by mistake
+// (which is left alone and never overwritten); files written before the marker existed are
+// recognised by their "version" and "account" fields. Written to a new temporary file beside the
+// target (O_EXCL | O_NOFOLLOW: a planted symbolic link is refused), flushed to disk, renamed over
+// it, and the directory flushed, so a crash leaves either the old or the new state, never half of one.
 //
 // Reading follows detail/file_read.hpp: a regular file only, at most kMaxStateFileBytes, checked
 // before a byte is read. An empty file counts as a first run (so `--state "$(mktemp)"` works).
@@ -53,6 +54,12 @@ struct ReceiveState {
     };
     std::vector<Cursor> cursors;  // oldest first
     std::string latest;           // the last_hash of the most recent receive (or page); "" = none
+    struct Signed {
+        SessionId sender;        // on disk: "05…"
+        std::int64_t signed_ms;  // the signed send time
+        std::string hash;        // the item first handed out as that message
+    };
+    std::vector<Signed> signed_messages;  // absent from files written before replays were tracked
 };
 
 /// Parses the text of a state file; `name` (the path) is used in error messages only.

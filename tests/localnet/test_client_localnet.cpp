@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -251,6 +252,178 @@ TEST_CASE("client: 500 messages come back in order across pages; last_hash retur
     auto no_handler = bob4->receive_pages("", PageHandler{});
     REQUIRE_FALSE(no_handler);
     CHECK(no_handler.error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("client: a call that reaches a receive limit is truncated; its last_hash continues exactly once",
+          "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln);
+    auto [bob_id, bob_phrase] = Identity::generate(*system_rng());
+    auto opts = ln.options();
+    opts.retrieve_page_size = 5;
+    opts.receive_max_items = 10;  // two members' first pages
+    auto bob = Client::create(std::move(bob_id), opts);
+    REQUIRE_OK(bob);
+    constexpr int kCount = 23;
+    std::vector<std::string> expected;
+    for (int i = 0; i < kCount; ++i) {
+        expected.push_back("limited " + std::to_string(i));
+        REQUIRE_OK(alice.send(bob->session_id(), expected.back()));
+    }
+
+    // receive(): each call stops at its item limit; passing its last_hash back continues.
+    std::vector<std::string> got;
+    std::string cursor;
+    int truncated_calls = 0;
+    bool finished = false;
+    for (int call = 0; call < 30 && !finished; ++call) {
+        auto r = bob->receive(cursor);
+        REQUIRE_OK(r);
+        for (const auto& m : r->messages) got.push_back(m.body);
+        cursor = r->last_hash;
+        if (r->truncated == retrieve::Truncation::none) finished = true;
+        else {
+            CHECK(r->truncated == retrieve::Truncation::item_budget);
+            ++truncated_calls;
+        }
+    }
+    CHECK(finished);
+    CHECK(truncated_calls >= 2);
+    CHECK(got == expected);
+
+    // receive_pages() with a byte limit below one page: every page ends its call; continuing from
+    // each call's last_hash hands out every message once, in order.
+    auto small = ln.options();
+    small.retrieve_page_size = 5;
+    small.receive_max_bytes = 1;
+    auto bob2 = Client::create(bob_phrase.view(), small);
+    REQUIRE_OK(bob2);
+    std::vector<std::string> streamed;
+    cursor.clear();
+    finished = false;
+    truncated_calls = 0;
+    for (int call = 0; call < 40 && !finished; ++call) {
+        auto r = bob2->receive_pages(cursor, [&](ReceivedPage& page) {
+            for (auto& m : page.messages) streamed.push_back(m.body);
+            return true;
+        });
+        REQUIRE_OK(r);
+        cursor = r->last_hash;
+        if (r->truncated == retrieve::Truncation::none) finished = true;
+        else {
+            CHECK(r->truncated == retrieve::Truncation::byte_budget);
+            ++truncated_calls;
+        }
+    }
+    CHECK(finished);
+    CHECK(truncated_calls >= 4);  // 23 messages in pages of 5
+    CHECK(streamed == expected);
+
+    // Zero limits are refused at create().
+    for (int which = 0; which < 3; ++which) {
+        auto bad = ln.options();
+        if (which == 0) bad.receive_max_bytes = 0;
+        if (which == 1) bad.receive_max_items = 0;
+        if (which == 2) bad.receive_timeout = std::chrono::milliseconds(0);
+        auto refused = Client::create(new_identity(), bad);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().code == Errc::invalid_argument);
+    }
+}
+
+TEST_CASE("client: replayed, stale, future-dated and unsigned-time messages are skipped; sent time is signed",
+          "[client][localnet]") {
+    LocalNet ln;
+    auto [alice_id, alice_phrase] = Identity::generate(*system_rng());
+    auto [bob_id, bob_phrase] = Identity::generate(*system_rng());
+    auto sender = Identity::from_phrase(alice_phrase.view());  // Alice's keys, to seal by hand
+    REQUIRE_OK(sender);
+    auto alice = Client::create(std::move(alice_id), ln.options());
+    REQUIRE_OK(alice);
+    auto bob = Client::create(std::move(bob_id), ln.options());
+    REQUIRE_OK(bob);
+    const auto to = bob->session_id();
+    REQUIRE_OK(alice->network().get_swarm(to));  // bootstrap, so now_ms() is network time
+    const std::int64_t now = alice->network().now_ms();
+    constexpr std::int64_t kDay = 24LL * 60 * 60 * 1000;
+
+    auto content = [&](std::string body, std::int64_t ts) {
+        envelope::OutgoingMessage m;
+        m.body = std::move(body);
+        m.timestamp_ms = ts;
+        return envelope::build_content(m);
+    };
+    auto encrypt = [&](const proto::Content& c) {
+        auto ct = envelope::encrypt_for_recipient(*sender, to.x25519(), envelope::pad(c.encode()));
+        REQUIRE_OK(ct);
+        return *ct;
+    };
+    // Stores `data` in Bob's swarm as any sender (or a node) can: the hash is the swarm's.
+    auto store = [&](const Bytes& data) {
+        auto r = alice->network().store(to, 0, envelope::to_swarm_data(data), kDefaultMessageTtl.count());
+        REQUIRE_OK(r);
+        return r->hash;
+    };
+
+    const auto genuine_ct = encrypt(content("genuine", now - 1000));
+    const auto genuine = store(envelope::wrap(genuine_ct, now - 1000, envelope::decoy_pro_sig()));
+    // The same sealed content in a new envelope (another decoy proSig): a new hash.
+    const auto replay = store(envelope::wrap(genuine_ct, now - 1000, envelope::decoy_pro_sig()));
+    REQUIRE(replay != genuine);
+    const auto old = store(envelope::wrap(encrypt(content("from 20 days ago", now - 20 * kDay)), now - 20 * kDay,
+                                          envelope::decoy_pro_sig()));
+    const auto future = store(envelope::wrap(encrypt(content("from the future", now + 3 * kDay)), now + 3 * kDay,
+                                             envelope::decoy_pro_sig()));
+    // A legacy sender (no sigTimestamp) that signs DataMessage.timestamp; its unsigned envelope
+    // timestamp says something else.
+    auto legacy_content = content("legacy", now - 5000);
+    legacy_content.sig_timestamp.reset();
+    legacy_content.data_message->timestamp = static_cast<std::uint64_t>(now - 5000);
+    const auto legacy = store(envelope::wrap(encrypt(legacy_content), now + 777'000, envelope::decoy_pro_sig()));
+    // No signed time at all.
+    auto unsigned_content = content("no signed time", now);
+    unsigned_content.sig_timestamp.reset();
+    const auto no_time = store(envelope::wrap(encrypt(unsigned_content), now, envelope::decoy_pro_sig()));
+    // A signed time with the envelope's zeroed.
+    const auto zeroed = store(envelope::wrap(encrypt(content("zeroed", now - 2000)), 0, envelope::decoy_pro_sig()));
+
+    auto check = [&](Client& c) {
+        auto r = c.receive();
+        REQUIRE_OK(r);
+        REQUIRE(r->messages.size() == 2);
+        CHECK(r->messages[0].body == "genuine");
+        CHECK(r->messages[0].hash == genuine);
+        CHECK(r->messages[0].sent_timestamp_ms == now - 1000);
+        CHECK(r->messages[1].body == "legacy");
+        CHECK(r->messages[1].hash == legacy);
+        CHECK(r->messages[1].sent_timestamp_ms == now - 5000);  // signed, not the envelope's
+        std::map<std::string, Errc> skipped;
+        for (const auto& s : r->skipped) skipped.emplace(s.hash, s.reason.code);
+        CHECK(skipped == std::map<std::string, Errc>{{replay, Errc::receive_replayed},
+                                                     {old, Errc::receive_too_old},
+                                                     {future, Errc::receive_too_new},
+                                                     {no_time, Errc::receive_no_signed_time},
+                                                     {zeroed, Errc::envelope_timestamp_mismatch}});
+        auto again = c.receive(r->last_hash);
+        REQUIRE_OK(again);
+        CHECK(again->messages.empty());
+        CHECK(again->skipped.empty());
+    };
+    check(*bob);
+    // A second Client of Bob's, paging: the same verdicts.
+    auto paged_opts = ln.options();
+    paged_opts.retrieve_page_size = 2;
+    auto bob2 = Client::create(bob_phrase.view(), paged_opts);
+    REQUIRE_OK(bob2);
+    std::vector<std::string> bodies2;
+    std::size_t replays = 0;
+    REQUIRE_OK(bob2->receive_pages("", [&](ReceivedPage& page) {
+        for (const auto& m : page.messages) bodies2.push_back(m.body);
+        for (const auto& s : page.skipped) replays += s.reason.code == Errc::receive_replayed;
+        return true;
+    }));
+    CHECK(bodies2 == std::vector<std::string>{"genuine", "legacy"});
+    CHECK(replays == 1);
 }
 
 TEST_CASE("client: note to self arrives in our own swarm", "[client][localnet]") {

@@ -107,6 +107,13 @@ constexpr int exit_code_for(Errc code) noexcept {
         case Errc::net_unauthorized:
         case Errc::retrieve_bad_response:
             return kNetwork;
+        // An item the swarm holds that is not a genuine new message for us (reported as skipped).
+        case Errc::retrieve_hash_mismatch:
+        case Errc::receive_no_signed_time:
+        case Errc::receive_too_old:
+        case Errc::receive_too_new:
+        case Errc::receive_replayed:
+            return kCrypto;
         // An attachment: the size or URL the user gave is bad input; a blob that does not decrypt
         // or verify is a crypto failure, like a message.
         case Errc::attachment_too_large:
