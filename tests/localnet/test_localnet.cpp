@@ -894,3 +894,55 @@ TEST_CASE("localnet: swarms and hashes agree with the client library's session::
         }
     }
 }
+
+TEST_CASE("localnet: JSON nested 300,000 deep from a client is refused, and the network keeps serving", "[localnet][hostile]") {
+    // Issue 10 finding 1: session-localnet died with SIGSEGV on such input (copying a parsed value
+    // recurses once per level). Each body below used to be copied or dumped after parsing.
+    auto net = start();
+    const std::size_t kDeep = 300'000;
+    const std::string deep = std::string(kDeep, '[') + "0" + std::string(kDeep, ']');
+    const auto n0 = net->node(0);
+    const std::string oxend =
+        R"({"method":"oxend_request","params":{"endpoint":"get_service_nodes","params":)" + deep + "}}";
+    const std::string batch = R"({"method":"batch","params":{"requests":[{"method":"info","params":{"x":)" + deep + "}}]}}";
+    for (const std::string& body : {deep, oxend, batch, R"({"method":"info","params":)" + deep + "}"}) {
+        auto r = post(*net, n0.ip, n0.port, "/storage_rpc/v1", body);
+        REQUIRE(r.transport_ok);
+        CHECK(r.status == 400);
+        CHECK(r.body == "invalid json");
+    }
+    // A JSON nested within the limit (64) still parses: it fails for its content, not its depth.
+    const std::string shallow = R"({"method":"info","params":{"x":)" + std::string(60, '[') + std::string(60, ']') + "}}";
+    CHECK(post(*net, n0.ip, n0.port, "/storage_rpc/v1", shallow).status == 200);
+
+    // An onion request whose JSON trailer is deep: [u32 LE 0][no blob][trailer].
+    std::string onion("\0\0\0\0", 4);
+    onion += R"({"ephemeral_key":)" + deep + "}";
+    auto o = post(*net, n0.ip, n0.port, "/onion_req/v2", onion, 10, "application/octet-stream");
+    REQUIRE(o.transport_ok);
+    CHECK(o.status == 400);
+
+    // A seed request whose "id" (echoed back, so copied) is deep: a JSON-RPC parse error.
+    const std::string seed_url = net->seed_urls()[0];
+    const int seed_port = std::stoi(seed_url.substr(seed_url.rfind(':') + 1));
+    auto s = post(*net, "127.0.0.1", seed_port, "/json_rpc",
+                  R"({"jsonrpc":"2.0","method":"get_n_service_nodes","id":)" + deep + "}");
+    REQUIRE(s.transport_ok);
+    CHECK(s.status == 200);
+    CHECK(s.j()["error"]["code"] == -32700);
+
+    // The control endpoint and the file server's legacy upload.
+    httplib::Client control("127.0.0.1", std::stoi(net->control_url().substr(net->control_url().rfind(':') + 1)));
+    auto c = control.Post("/control", R"({"cmd":"set_hostile","node":0,"mode":)" + deep + "}", "application/json");
+    REQUIRE(c);
+    CHECK(c->status == 400);
+    CHECK(net->hostile(0) == json{{"mode", "none"}});
+    httplib::Client files("127.0.0.1", net->file_server().port);
+    auto f = files.Post("/files", R"({"file":)" + deep + "}", "application/json");
+    REQUIRE(f);
+    CHECK(f->status == 400);
+
+    // Still serving.
+    CHECK(rpc(*net, 0, "info", json::object()).status == 200);
+    CHECK(control.Post("/control", R"({"cmd":"status"})", "application/json")->status == 200);
+}

@@ -145,6 +145,14 @@ std::string_view expiry_json_name(ExpirationType type);
 /// The attachments array of the JSON output.
 std::string attachments_json(const std::vector<proto::AttachmentPointer>& list);
 
+/// Text output (-o text) of what a sender controls — body, display name, attachment names, types and
+/// URLs — goes through detail::escape_for_terminal: no control sequence reaches the terminal raw, and
+/// a body's further lines start with kContinuation, so no line of one message can pass for another.
+/// JSON output carries the same values unescaped (JSON escapes them itself).
+inline constexpr std::string_view kContinuation = "    | ";
+/// The "    attachment: NAME TYPE SIZE bytes URL" lines of a message in text output, escaped.
+std::string attachments_text(const std::vector<proto::AttachmentPointer>& list);
+
 // ---- network feedback (feedback.cpp) ----------------------------------------------------------
 
 /// What the network verbs tell a person while they wait, and the log lines --verbose asks for.

@@ -199,6 +199,15 @@ std::string attachments_json(const std::vector<proto::AttachmentPointer>& list) 
     return out.dump(-1, ' ', false, ojson::error_handler_t::replace);
 }
 
+std::string attachments_text(const std::vector<proto::AttachmentPointer>& list) {
+    std::string out;
+    for (const auto& a : list)
+        out += "\n    attachment: " + detail::escape_for_terminal(a.file_name.value_or("(no name)")) + " " +
+               detail::escape_for_terminal(a.content_type.value_or("")) + " " + std::to_string(a.size.value_or(0)) +
+               " bytes " + detail::escape_for_terminal(a.url.value_or(""));
+    return out;
+}
+
 // ---- seal --------------------------------------------------------------------------------------
 
 int cmd_seal(const Args& args) {
@@ -302,7 +311,8 @@ int cmd_open(const Args& args) {
                     if (message->expiration_timer.count())
                         head += " (disappears " + std::to_string(message->expiration_timer.count()) + " s after " +
                                 (message->expiration_type == ExpirationType::delete_after_read ? "reading" : "sending") + ")";
-                    emit(head + ": " + message->body);
+                    emit(head + ": " + detail::escape_for_terminal(message->body, kContinuation) +
+                         attachments_text(message->attachments));
                 }
                 continue;
             }

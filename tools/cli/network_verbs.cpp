@@ -90,16 +90,12 @@ void print_message(const ReceivedMessage& m, Format format) {
         return;
     }
     std::string head = iso_time(m.sent_timestamp_ms) + " " + m.sender.hex();
-    if (m.display_name) head += " (" + *m.display_name + ")";
+    if (m.display_name) head += " (" + detail::escape_for_terminal(*m.display_name) + ")";
     head += " [" + std::string(to_string(m.kind)) + "]";
     if (m.expiration_timer.count())
         head += " (disappears " + std::to_string(m.expiration_timer.count()) + " s after " +
                 (m.expiration_type == ExpirationType::delete_after_read ? "reading" : "sending") + ")";
-    std::string line = head + ": " + m.body;
-    for (const auto& a : m.attachments)
-        line += "\n    attachment: " + a.file_name.value_or("(no name)") + " " + a.content_type.value_or("") + " " +
-                std::to_string(a.size.value_or(0)) + " bytes " + a.url.value_or("");
-    emit(line);
+    emit(head + ": " + detail::escape_for_terminal(m.body, kContinuation) + attachments_text(m.attachments));
 }
 
 void print_skipped(const SkippedItem& s, Format format) {
@@ -110,7 +106,7 @@ void print_skipped(const SkippedItem& s, Format format) {
         o["error"] = s.reason.message;
         emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
     } else {
-        report("skipped " + s.hash + ": " + s.reason.message);
+        report("skipped " + s.hash + ": " + detail::escape_for_terminal(s.reason.message));
     }
 }
 

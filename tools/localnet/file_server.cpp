@@ -42,7 +42,6 @@ constexpr unsigned char kFileIdSalt[crypto_generichash_blake2b_SALTBYTES] = {'S'
 constexpr std::size_t kMaxIdChars = 64;
 constexpr std::size_t kMaxFilenameBytes = 255;
 constexpr std::size_t kSmallBodyBytes = 64 * 1024;  // endpoints that take no real body (extend, GET)
-constexpr std::size_t kMaxJsonDepth = 16;
 constexpr std::size_t kTtlDigits = 10;
 
 std::string lower(std::string_view s) {
@@ -82,25 +81,6 @@ std::string file_id(ByteView data) {
     return id;
 }
 
-// JSON nesting depth of `text` (brackets outside strings), stopping once it passes `limit`.
-bool json_depth_ok(std::string_view text, std::size_t limit) {
-    std::size_t depth = 0;
-    bool in_string = false, escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > limit) return false;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return true;
-}
 
 // X-FS-TTL: whole seconds ≥ 1; more than the server's expiry is cut to it. nullopt: malformed.
 std::optional<std::int64_t> ttl_ms(const FileRequest& req, std::int64_t default_ms) {
@@ -214,9 +194,8 @@ Network::Impl::FileResponse Network::Impl::handle_file_request(const FileRequest
         case Route::upload:
             return store(as_bytes(req.body), false);
         case Route::legacy_upload: {
-            if (!json_depth_ok(req.body, kMaxJsonDepth)) return counted(error_reply(400));
-            json j = json::parse(req.body, nullptr, false);
-            if (j.is_discarded() || !j.is_object() || !j.contains("file") || !j["file"].is_string())
+            const json j = detail::parse_json(req.body).value_or(json());
+            if (!j.is_object() || !j.contains("file") || !j["file"].is_string())
                 return counted(error_reply(400));
             auto data = base64_decode(j["file"].get_ref<const std::string&>());
             if (!data) return counted(error_reply(400));
@@ -298,7 +277,7 @@ Network::Impl::FileResponse Network::Impl::handle_file_onion(std::string_view bo
         // v3: JSON {"endpoint", "method", "body"?, "headers"?}; the reply is the body on 200, else
         // {"status_code": N}, encrypted and base64'd.
         const std::string text = to_string(peeled->plaintext);
-        json j = json_depth_ok(text, kMaxJsonDepth) ? json::parse(text, nullptr, false) : json();
+        const json j = detail::parse_json(text).value_or(json());
         std::string out = detail::dump(json{{"status_code", 400}});
         if (j.is_object() && j.contains("endpoint") && j["endpoint"].is_string() && j.contains("method") &&
             j["method"].is_string()) {

@@ -9,6 +9,7 @@
 //   sqlite.cpp    the SQLite layer of both stores (sqlite.hpp)
 //   file_store.cpp the file server's files in SQLite
 //   file_server.cpp the file server: HTTP API, onion v3/v4 destination, faults
+//   hostile.cpp   hostile nodes: answers that attack clients on purpose (README "Hostile nodes")
 #include <httplib.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -67,10 +68,18 @@ std::string block_hash_hex();
 struct Reply {
     int status = 200;
     std::variant<json, std::string> body;
+    /// The text body is JSON written as text (a hostile node's deep or huge answer, never parsed or
+    /// copied as a json value): sent as application/json, and embedded in an onion reply as a JSON
+    /// value when the mode asks for it ("body"), as a string otherwise.
+    bool raw_json = false;
+    bool embed_raw = false;
 
     static Reply ok(json j) { return Reply{200, std::move(j)}; }
     static Reply js(int status, json j) { return Reply{status, std::move(j)}; }
     static Reply text(int status, std::string t) { return Reply{status, std::move(t)}; }
+    static Reply raw(int status, std::string json_text, bool embed = false) {
+        return Reply{status, std::move(json_text), true, embed};
+    }
     bool is_json() const { return body.index() == 0; }
     const json& j() const { return std::get<0>(body); }
     /// The body as sent over HTTP: JSON dumped, or the text.
@@ -85,6 +94,13 @@ public:
 
 /// nlohmann dump that never throws on invalid UTF-8.
 std::string dump(const json& j);
+
+/// Parses JSON that came from outside (a client, a peer node, a control request, a file) only once
+/// its nesting depth passed session::detail::kMaxJsonDepth (src/detail/json_limited.hpp): nlohmann
+/// parses iteratively, but copying and dumping a value recurse once per level, so an unchecked
+/// 300,000-deep array would overflow the stack the first time it is copied. nullopt: not valid JSON,
+/// or nested too deep. Every JSON text the local network reads goes through here.
+std::optional<json> parse_json(std::string_view text);
 
 // ---- small codecs and hashes (util.cpp) --------------------------------------------------------
 
@@ -254,6 +270,56 @@ private:
 
 // ---- nodes and the network -------------------------------------------------------------------
 
+// ---- hostile nodes (hostile.cpp; tools/localnet/README.md "Hostile nodes") ----------------------
+
+enum class HostileMode {
+    none,
+    deep_json,      // answers nested `depth` levels deep (where: rpc, body, batch, field, http)
+    endless_pages,  // retrieve: `items` fresh junk items on every page, always "more": true
+    hash_mismatch,  // retrieve: every item's data replaced (its hash kept), plus `items` forged items
+    replay,         // retrieve: every stored item served again on every page, and re-wrapped (`rewrap`)
+    inject,         // retrieve: the captured `data` items served on every page under their true hashes
+    wild_t,         // "t" (and info's "timestamp") of every answer is `t`, or now + `t_offset_ms`
+    forged_swarm,   // get_swarm and 421 answers list a forged swarm (`forgery`); `answer_421`
+    fake_confirm,   // store answers carry `count` valid signatures from non-members; `drop`
+    huge_body,      // answers padded to `bytes` (where: rpc, http)
+    slow_drip,      // HTTP answers trickled `chunk_bytes` every `interval_ms`
+};
+
+/// One node's hostile behaviour, parsed from a control command (parse_hostile). Immutable once
+/// made: a node holds it by shared_ptr and a new command replaces it.
+struct HostileSpec {
+    HostileMode mode = HostileMode::none;
+    json spec = json::object();       // as given (status reports it)
+    std::vector<std::string> methods;  // empty: every method the mode applies to
+    std::string where = "rpc";
+    std::string shape = "array";
+    std::size_t depth = 300'000;
+    std::size_t items = 100;
+    std::size_t item_bytes = 1024;
+    bool valid_hashes = true;
+    bool rewrap = true;
+    std::vector<Bytes> data;
+    json t;
+    std::optional<std::int64_t> t_offset_ms;
+    std::string forgery = "not_in_pool";
+    bool answer_421 = false;
+    std::size_t count = 5;
+    bool drop = false;
+    std::size_t bytes = 11 * 1024 * 1024;
+    std::size_t chunk_bytes = 1;
+    std::int64_t interval_ms = 1000;
+
+    bool applies_to(const std::string& method) const;
+};
+
+/// Parses {"mode": …, fields…} (a control command without "cmd"/"node"). Throws
+/// std::invalid_argument naming the bad field.
+HostileSpec parse_hostile(const json& spec);
+const char* hostile_mode_name(HostileMode m);
+/// `depth` levels of [ ] (shape "array") or {"a": } (shape "object") around 0, as text.
+std::string nested_json(std::size_t depth, const std::string& shape);
+
 struct Faults {
     std::atomic<std::int64_t> latency_ms{0};
     std::atomic<double> drop_rate{0};
@@ -296,6 +362,13 @@ struct Node {
 
     mutable std::mutex counters_mutex;
     Counters counters;
+
+    mutable std::mutex hostile_mutex;
+    std::shared_ptr<const HostileSpec> hostile;  // null: an honest node
+    std::shared_ptr<const HostileSpec> hostile_spec() const {
+        std::lock_guard lock(hostile_mutex);
+        return hostile;
+    }
 
     /// Ed25519 signature (base64, padded) of `message` with this node's key.
     std::string sign_b64(std::string_view message) const;
@@ -394,6 +467,26 @@ struct Network::Impl {
     /// One method with params (counts it when origin is client/onion).
     detail::Reply handle_method(detail::Node& n, const std::string& method, const detail::json& params,
                                 Origin origin, bool recurse);
+
+    // ---- hostile nodes (hostile.cpp) ----
+    /// An answer that replaces the method's own (deep_json rpc/body/batch), or nullopt.
+    std::optional<detail::Reply> hostile_replace(detail::Node& n, const detail::HostileSpec& h,
+                                                 const std::string& method);
+    /// Alters the method's own answer (deep_json field, huge_body rpc, wild_t).
+    void hostile_alter(detail::Node& n, const detail::HostileSpec& h, const std::string& method, detail::Reply& r);
+    /// retrieve: alters a page's messages and `more` for the asking account (endless_pages,
+    /// hash_mismatch, replay, inject).
+    void hostile_retrieve(detail::Node& n, const detail::HostileSpec& h, const detail::Account& a, int ns,
+                          detail::json& messages, bool& more);
+    /// forged_swarm: the forged {"snodes", "swarm"} answer instead of swarm_json(swarm).
+    detail::json hostile_swarm(detail::Node& n, const detail::HostileSpec& h, std::uint64_t swarm);
+    /// fake_confirm: `count` entries signed by keys outside the swarm, added to a store's "swarm".
+    void hostile_confirmations(detail::Node& n, const detail::HostileSpec& h, const std::string& hash,
+                               std::int64_t expiry, detail::json& swarm);
+    /// The HTTP layer: deep_json/huge_body with where "http" replace the text; slow_drip trickles it.
+    /// True when `res` was filled (the caller sends nothing else).
+    bool hostile_http(detail::Node& n, const httplib::Request& req, httplib::Response& res, int status,
+                      std::string& text, const char* content_type);
 
     // ---- onion (onion_node.cpp) ----
     /// POST /onion_req/v2 body at the guard.

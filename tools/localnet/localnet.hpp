@@ -23,18 +23,19 @@
 //   {"cmd":"set_drop_rate","node":i,"fraction":f,"timeout":bool}   {"cmd":"set_corrupt","node":i,"fraction":f}
 //   {"cmd":"move_account","pubkey":"05…","swarm":<uint64 number or hex string>}
 //   {"cmd":"set_seed_down","seed":k,"down":bool}   {"cmd":"clear_faults"}   {"cmd":"purge_expired"}
+//   {"cmd":"set_hostile","node":i,"mode":<name>,…}  (tools/localnet/README.md "Hostile nodes")
 //   {"cmd":"counters"} → {"ok":true,"nodes":[<counters>…],"seeds":[<counters>…],"file_server":<file counters>};
 //     with "node":i → {"ok":true,"counters":{…}}
 //     <file counters> = {"http_requests","endpoints":{path:n},"uploads","downloads","not_found",
 //                        "rejected","onion_requests","dropped","hung","corrupted","delayed"}
 //     <counters> = {"http_requests","endpoints":{path:n},"methods":{name:n},"onion_requests",
 //                   "onion_relayed","onion_relay_received","onion_destination","replications_received",
-//                   "dropped","hung","corrupted","delayed"}
+//                   "dropped","hung","corrupted","delayed","hostile"}
 //   {"cmd":"stop_file_server"}   {"cmd":"start_file_server"}   {"cmd":"set_file_server_latency","ms":n}
 //   {"cmd":"set_file_server_drop_rate","fraction":f,"timeout":bool}   {"cmd":"set_file_server_corrupt","fraction":f}
 //   {"cmd":"reset_counters"}   {"cmd":"network"} → {"ok":true,"network":<network file>}
 //   {"cmd":"status"} → {"ok":true,"nodes":[{"index","running","latency_ms","drop_rate","timeout",
-//                        "clock_skew_s","corrupt_rate","messages"}],"seeds":[{"index","down"}],
+//                        "clock_skew_s","corrupt_rate","messages","hostile"}],"seeds":[{"index","down"}],
 //                        "file_server":{"running","latency_ms","drop_rate","timeout","corrupt_rate","files"}}
 //   GET /network → the network file; GET /counters → as {"cmd":"counters"}.
 //
@@ -174,6 +175,7 @@ struct Counters {
     std::uint64_t hung = 0;        // requests held until hang_time (timeout fault)
     std::uint64_t corrupted = 0;   // answers whose body was corrupted
     std::uint64_t delayed = 0;     // requests delayed by the latency fault
+    std::uint64_t hostile = 0;     // answers a hostile mode (set_hostile) replaced, altered or trickled
 };
 
 /// A running local network. Stops (closing every socket and joining every thread) on destruction.
@@ -248,8 +250,18 @@ public:
     /// Takes seed k down (listening socket closed) or brings it back up.
     /// Errors: net_init (could not rebind when bringing it up).
     [[nodiscard]] Result<void> set_seed_down(std::size_t k, bool down);
-    /// Removes every latency, drop, skew and corruption fault, the file server's too (stopped
-    /// nodes and a stopped file server stay stopped).
+    /// Makes node i attack its clients on purpose, in one of the ways tools/localnet/README.md lists
+    /// under "Hostile nodes" (deep JSON, endless pages, hash != data, replays, wild `t`, forged
+    /// swarms and 421s, fake confirmations, huge and slow-drip answers). `spec` is the control
+    /// command's object (its "cmd" and "node" may be present and are ignored), e.g.
+    /// {"mode": "endless_pages", "items": 100}; {"mode": "none"} makes the node honest again. A new
+    /// mode replaces the previous one. The node stays honest towards its swarm peers. Counted in
+    /// Counters::hostile. Errors: invalid_argument (unknown mode, unknown or bad field, named).
+    [[nodiscard]] Result<void> set_hostile(std::size_t i, const nlohmann::json& spec);
+    /// Node i's hostile mode as set ({"mode": "none"} for an honest node).
+    nlohmann::json hostile(std::size_t i) const;
+    /// Removes every latency, drop, skew, corruption and hostile fault, the file server's too
+    /// (stopped nodes and a stopped file server stay stopped).
     void clear_faults();
 
     // ---- the file server (each throws std::logic_error when Options::file_server was false) ----

@@ -68,7 +68,8 @@ json counters_json(const Counters& c) {
                 {"dropped", c.dropped},
                 {"hung", c.hung},
                 {"corrupted", c.corrupted},
-                {"delayed", c.delayed}};
+                {"delayed", c.delayed},
+                {"hostile", c.hostile}};
 }
 
 void add_counters(Counters& into, const Counters& c) {
@@ -84,11 +85,14 @@ void add_counters(Counters& into, const Counters& c) {
     into.hung += c.hung;
     into.corrupted += c.corrupted;
     into.delayed += c.delayed;
+    into.hostile += c.hostile;
 }
+
+const char* content_type_of(const Reply& r) { return r.is_json() || r.raw_json ? "application/json" : "text/plain"; }
 
 void set_reply(httplib::Response& res, const Reply& r, std::string body) {
     res.status = r.status;
-    res.set_content(std::move(body), r.is_json() ? "application/json" : "text/plain");
+    res.set_content(std::move(body), content_type_of(r));
 }
 
 std::string reason_phrase(int status) {
@@ -415,6 +419,7 @@ Result<void> Network::Impl::start_node_listener(Node& n) {
             Reply r = body_fn(req, body);
             std::string text = r.body_text();
             corrupt_maybe(n, text);
+            if (hostile_http(n, req, res, r.status, text, content_type_of(r))) return;
             set_reply(res, r, std::move(text));
         };
     };
@@ -472,14 +477,15 @@ Result<void> Network::Impl::start_seed_listener(Seed& s) {
     });
     // oxend's JSON-RPC envelope (storage-server.md §8); desktop requires Content-Type application/json.
     srv->Post(R"(/+json_rpc/?)", [this, &s](const httplib::Request& req, httplib::Response& res) {
-        json body = json::parse(req.body, nullptr, false);
+        const json body = detail::parse_json(req.body).value_or(json());  // depth-checked: "id" is copied
         json reply{{"jsonrpc", "2.0"}};
-        if (body.is_discarded() || !body.is_object()) {
+        if (!body.is_object()) {
             reply["id"] = nullptr;
             reply["error"] = json{{"code", -32700}, {"message", "Parse error"}};
         } else {
             reply["id"] = body.contains("id") ? body["id"] : json("0");
-            const std::string method = body.value("method", std::string());
+            const auto m = body.find("method");
+            const std::string method = m != body.end() && m->is_string() ? m->get<std::string>() : std::string();
             {
                 std::lock_guard l(s.counters_mutex);
                 ++s.counters.methods[method];
@@ -551,6 +557,8 @@ json Network::Impl::control_command(const json& cmd) {
             else if (cmd.contains("swarm") && cmd["swarm"].is_string()) swarm = std::stoull(cmd["swarm"].get<std::string>(), nullptr, 16);
             else return fail("missing or bad 'swarm'");
             if (auto r = net.move_account(cmd["pubkey"].get<std::string>(), swarm); !r) return fail(r.error().message);
+        } else if (c == "set_hostile") {
+            if (auto r = net.set_hostile(index("node", nodes.size()), cmd); !r) return fail(r.error().message);
         } else if (c == "set_seed_down") {
             bool down = !cmd.contains("down") || !cmd["down"].is_boolean() || cmd["down"].get<bool>();
             if (auto r = net.set_seed_down(index("seed", seeds.size()), down); !r) return fail(r.error().message);
@@ -594,7 +602,8 @@ json Network::Impl::control_command(const json& cmd) {
                                   {"timeout", n->faults.drop_timeout.load()},
                                   {"clock_skew_s", n->faults.skew_ms.load() / 1000},
                                   {"corrupt_rate", n->faults.corrupt_rate.load()},
-                                  {"messages", n->store->count()}});
+                                  {"messages", n->store->count()},
+                                  {"hostile", net.hostile(n->index)}});
             for (const auto& s : seeds) ss.push_back(json{{"index", s->index}, {"down", s->down.load()}});
             ok["nodes"] = ns;
             ok["seeds"] = ss;
@@ -688,7 +697,8 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
         keys_path = std::filesystem::path(o.data_dir) / kKeysFile;
         std::ifstream in(keys_path);
         if (in) {
-            json saved = json::parse(in, nullptr, false);
+            const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+            const json saved = detail::parse_json(text).value_or(json());
             if (saved.is_object() && saved.contains("nodes") && saved["nodes"].is_array()) {
                 const auto& sn = saved["nodes"];
                 for (std::size_t i = 0; i < o.node_count && i < sn.size(); ++i) {
@@ -814,8 +824,9 @@ Result<std::unique_ptr<Network>> Network::start(Options o) {
         auto srv = std::make_unique<httplib::Server>();
         configure_common(*srv);
         srv->Post("/control", [&im](const httplib::Request& req, httplib::Response& res) {
-            json cmd = json::parse(req.body, nullptr, false);
-            json out = cmd.is_discarded() ? json{{"ok", false}, {"error", "body is not JSON"}} : im.control_command(cmd);
+            auto cmd = detail::parse_json(req.body);
+            json out = !cmd ? json{{"ok", false}, {"error", "body is not JSON (or nested deeper than 64 levels)"}}
+                            : im.control_command(*cmd);
             res.status = out.value("ok", false) ? 200 : 400;
             res.set_content(detail::dump(out), "application/json");
         });
@@ -1060,6 +1071,8 @@ void Network::clear_faults() {
         n->faults.drop_timeout = false;
         n->faults.skew_ms = 0;
         n->faults.corrupt_rate = 0;
+        std::lock_guard lock(n->hostile_mutex);
+        n->hostile.reset();
     }
     if (impl_->files) {
         auto& f = impl_->files->faults;

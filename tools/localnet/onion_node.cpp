@@ -60,12 +60,18 @@ std::optional<ByteArray<32>> parse_key_hex(const std::string& s) {
 
 // §3.6: {"body": B', "status": S} encrypted with the layer key, base64 unless asked otherwise.
 Reply wrap_response(const Reply& r, EncType t, const ByteArray<32>& key, bool embed_json, bool base64) {
-    json inner;
-    inner["status"] = r.status;
-    if (!r.is_json()) inner["body"] = std::get<1>(r.body);
-    else if (embed_json) inner["body"] = r.j();
-    else inner["body"] = detail::dump(r.j());
-    const std::string text = detail::dump(inner);
+    std::string text;
+    if (r.raw_json && (r.embed_raw || embed_json)) {
+        // A hostile node's JSON text, embedded as a value without ever becoming a json object.
+        text = "{\"status\":" + std::to_string(r.status) + ",\"body\":" + std::get<1>(r.body) + "}";
+    } else {
+        json inner;
+        inner["status"] = r.status;
+        if (!r.is_json()) inner["body"] = std::get<1>(r.body);
+        else if (embed_json) inner["body"] = r.j();
+        else inner["body"] = detail::dump(r.j());
+        text = detail::dump(inner);
+    }
     Bytes ct = detail::hop_encrypt(t, key, as_bytes(text));
     return Reply::text(200, base64 ? base64_encode(ct) : to_string(ct));
 }
@@ -86,7 +92,9 @@ Reply Network::Impl::handle_onion_entry(Node& n, std::string_view body) {
     EncType enc = EncType::aes_gcm;
     int hop_no = 0;
     try {
-        json j = json::parse(combined->trailer);
+        auto parsed = detail::parse_json(combined->trailer);
+        if (!parsed) throw std::runtime_error("invalid JSON trailer (not JSON, or nested too deep)");
+        const json& j = *parsed;
         const auto key = j.at("ephemeral_key").get<std::string>();
         auto k = parse_key_hex(key);
         if (!k)
@@ -127,8 +135,9 @@ Reply Network::Impl::process_layer(Node& n, ByteView ciphertext, const ByteArray
     };
     auto combined = split_combined(*plaintext, nullptr);
     if (!combined) return invalid_json();
-    json j = json::parse(combined->trailer, nullptr, false);
-    if (j.is_discarded()) return invalid_json();
+    auto parsed = detail::parse_json(combined->trailer);
+    if (!parsed) return invalid_json();
+    const json& j = *parsed;
 
     // Priority (§3.3): "headers" → this node is the destination; "host" → HTTP server; else relay.
     if (j.is_object() && j.contains("headers")) {

@@ -718,11 +718,23 @@ struct Runner {
     const std::string& method;
     const json& params;
     std::int64_t now;
+    const detail::HostileSpec* hostile = nullptr;  // set_hostile, for clients' requests
 
-    bool for_us(const Account& a) const { return net.swarm_for_key(a.key) == n.swarm_id; }
+    bool hostile_is(detail::HostileMode m) const { return hostile && hostile->mode == m; }
+
+    // A forged_swarm node with answer_421 sends every account elsewhere.
+    bool for_us(const Account& a) const {
+        if (hostile_is(detail::HostileMode::forged_swarm) && hostile->answer_421) return false;
+        return net.swarm_for_key(a.key) == n.swarm_id;
+    }
+
+    json swarm_answer(const Account& a) const {
+        const std::uint64_t swarm = net.swarm_for_key(a.key);
+        return hostile_is(detail::HostileMode::forged_swarm) ? net.hostile_swarm(n, *hostile, swarm) : net.swarm_json(swarm);
+    }
 
     Reply wrong_swarm(const Account& a) const {
-        json j = net.swarm_json(net.swarm_for_key(a.key));
+        json j = swarm_answer(a);
         add_misc(j, now);
         return Reply::js(421, std::move(j));
     }
@@ -810,6 +822,19 @@ struct Runner {
             if (recurse) m["t"] = now;
             return m;
         };
+        if (hostile_is(detail::HostileMode::fake_confirm)) {
+            auto fake = [&](json& res) {
+                res["hash"] = hash;
+                net.hostile_confirmations(n, *hostile, hash, r.expiry, res["swarm"]);
+            };
+            if (hostile->drop) {  // confirms what it never stored nor passed on
+                json res{{"swarm", json::object()}};
+                fake(res);
+                add_misc(res, now);
+                return Reply::ok(std::move(res));
+            }
+            return recursive(mine, fake);
+        }
         return recursive(mine, [&](json& res) { res["hash"] = hash; });
     }
 
@@ -841,13 +866,15 @@ struct Runner {
                                     {"timestamp", m.timestamp},
                                     {"expiration", m.expiry},
                                     {"data", base64_encode(m.data)}});
-        json res{{"messages", std::move(messages)}, {"more", page.more}};
+        bool more = page.more;
+        if (hostile) net.hostile_retrieve(n, *hostile, r.account, r.ns, messages, more);
+        json res{{"messages", std::move(messages)}, {"more", more}};
         add_misc(res, now);
         return Reply::ok(std::move(res));
     }
 
     Reply run(GetSwarmReq& r) {
-        json j = net.swarm_json(net.swarm_for_key(r.account.key));
+        json j = swarm_answer(r.account);
         add_misc(j, now);
         return Reply::ok(std::move(j));
     }
@@ -1066,20 +1093,29 @@ Reply Network::Impl::handle_method(Node& n, const std::string& method, const jso
                                    bool recurse) {
     if (origin != Origin::peer) n.count([&](Counters& c) { ++c.methods[method]; });
     if (!is_known(method)) return Reply::text(400, "no method " + method);
-    try {
-        Request req = parse_request(method, params);
-        Runner runner{*this, n, origin, recurse, method, params, now(n)};
-        return std::visit([&](auto& r) { return runner.run(r); }, req);
-    } catch (const ParseError& e) {
-        return Reply::text(400, std::string("invalid request: ") + e.what());
-    } catch (const std::exception&) {
-        return Reply::text(500, "request failed");
-    }
+    // A hostile node (set_hostile) attacks its clients only; its swarm peers see an honest node.
+    const auto hostile = origin == Origin::peer ? nullptr : n.hostile_spec();
+    if (hostile)
+        if (auto r = hostile_replace(n, *hostile, method)) return std::move(*r);
+    Reply rep = [&] {
+        try {
+            Request req = parse_request(method, params);
+            Runner runner{*this, n, origin, recurse, method, params, now(n), hostile.get()};
+            return std::visit([&](auto& r) { return runner.run(r); }, req);
+        } catch (const ParseError& e) {
+            return Reply::text(400, std::string("invalid request: ") + e.what());
+        } catch (const std::exception&) {
+            return Reply::text(500, "request failed");
+        }
+    }();
+    if (hostile) hostile_alter(n, *hostile, method, rep);
+    return rep;
 }
 
 Reply Network::Impl::handle_client_body(Node& n, std::string_view body, Origin origin) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded()) return Reply::text(400, "invalid json");
+    auto parsed = detail::parse_json(body);  // depth-checked: params are copied below (batch, oxend)
+    if (!parsed) return Reply::text(400, "invalid json");
+    const json& j = *parsed;
     if (!j.is_object()) return Reply::text(400, "invalid json: no `method` field");
     auto m = j.find("method");
     if (m == j.end() || !m->is_string()) return Reply::text(400, "invalid json: no `method` field");

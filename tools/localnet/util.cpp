@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "detail/crypto.hpp"
+#include "detail/json_limited.hpp"
 #include "localnet/internal.hpp"
 
 namespace session::localnet::detail {
@@ -37,6 +38,8 @@ std::string block_hash_hex() {
 std::string Reply::body_text() const { return is_json() ? dump(j()) : std::get<1>(body); }
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::optional<json> parse_json(std::string_view text) { return ::session::detail::parse_limited_or_none(text); }
 
 std::uint64_t swarm_space(ByteView key32) {
     std::uint64_t res = 0;
