@@ -24,25 +24,6 @@ namespace session {
 
 namespace {
 
-// Gives onion requests an explicit binary Content-Type when the layer below set none. Without one,
-// libcurl labels a POST body application/x-www-form-urlencoded, and an HTTP server may cap such
-// bodies (cpp-httplib: 8192 bytes, so a local network answered 413 to any message over ~5 KB).
-// Storage servers ignore the header. A request that already has a Content-Type passes unchanged.
-class BinaryBodyTransport final : public network::Transport {
-public:
-    explicit BinaryBodyTransport(std::shared_ptr<network::Transport> inner) : inner_(std::move(inner)) {}
-    Result<network::HttpResponse> post(const network::HttpRequest& request) override {
-        for (const auto& [name, value] : request.headers)
-            if (detail::iequals(name, "Content-Type")) return inner_->post(request);
-        network::HttpRequest labelled = request;
-        labelled.headers.emplace_back("Content-Type", "application/octet-stream");
-        return inner_->post(labelled);
-    }
-
-private:
-    std::shared_ptr<network::Transport> inner_;
-};
-
 }  // namespace
 
 struct Client::Impl {
@@ -156,48 +137,14 @@ struct Client::Impl {
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<Client> Client::create(Identity identity, ClientOptions options) {
+Result<Client> Client::create(Identity identity, std::shared_ptr<network::Network> net, ClientOptions options) {
+    if (!net) return unexpected(Errc::invalid_argument, "client: network: expected a Network, got none");
     if (options.receive_max_bytes == 0 || options.receive_max_items == 0 || options.receive_timeout.count() <= 0)
         return unexpected(Errc::invalid_argument,
                           "client: receive_max_bytes, receive_max_items, receive_timeout: expected each > 0, got " +
                               std::to_string(options.receive_max_bytes) + ", " +
                               std::to_string(options.receive_max_items) + ", " +
                               std::to_string(options.receive_timeout.count()) + " ms");
-    std::shared_ptr<network::Network> net = options.shared_network;
-    if (!net) {
-        network::NetworkConfig config;
-        if (options.network.empty() || options.network == "mainnet") {
-            config = network::NetworkConfig::mainnet();
-        } else {
-            auto loaded = network::NetworkConfig::from_file(options.network);
-            if (!loaded) return unexpected(std::move(loaded).error());
-            config = std::move(*loaded);
-        }
-        if (options.path_count == 0)
-            return unexpected(Errc::invalid_argument, "client: path_count: expected at least 1, got 0");
-        config.request_timeout = options.request_timeout;
-        config.retrieve_timeout = options.retrieve_timeout;
-        config.connect_timeout = options.connect_timeout;
-        config.path_count = options.path_count;
-        network::Options no;
-        no.config = std::move(config);
-        if (options.transport) {
-            no.transport = options.transport;
-        } else {
-            auto curl = network::curl_transport(options.log);
-            if (!curl) return unexpected(std::move(curl).error());
-            no.transport = std::make_shared<BinaryBodyTransport>(std::move(*curl));
-        }
-        no.clock = options.clock;
-        no.rng = options.rng;
-        no.log = options.log;
-        no.pool_cache_path = options.pool_cache_path;
-        try {
-            net = std::make_shared<network::Network>(std::move(no));
-        } catch (const std::exception& e) {
-            return unexpected(Errc::net_init, std::string("client: cannot start the network: ") + e.what());
-        }
-    }
     auto impl = std::make_unique<Impl>(std::move(identity), std::move(net), options);
     if (!options.state_path.empty()) {
         auto lock = detail::StateLock::acquire(options.state_path);
@@ -207,6 +154,22 @@ Result<Client> Client::create(Identity identity, ClientOptions options) {
         if (auto loaded = impl->load_state(); !loaded) return unexpected(loaded.error());
     }
     return Client(std::move(impl));
+}
+
+Result<Client> Client::create(Identity identity, ClientOptions options) {
+    std::shared_ptr<network::Network> net;
+    try {
+        net = std::make_shared<network::Network>(network::Options{});
+    } catch (const std::exception& e) {
+        return unexpected(Errc::net_init, std::string("client: cannot start the network: ") + e.what());
+    }
+    return create(std::move(identity), std::move(net), std::move(options));
+}
+
+Result<Client> Client::create(std::string_view phrase, std::shared_ptr<network::Network> network, ClientOptions options) {
+    auto identity = Identity::from_phrase(phrase);
+    if (!identity) return unexpected(std::move(identity).error());
+    return create(std::move(*identity), std::move(network), std::move(options));
 }
 
 Result<Client> Client::create(std::string_view phrase, ClientOptions options) {

@@ -261,16 +261,16 @@ struct Stats {
 
 struct Options {
     NetworkConfig config = NetworkConfig::mainnet();
-    std::shared_ptr<Transport> transport;  // default: curl_transport()
-    std::shared_ptr<Clock> clock;          // default: system_clock()
-    std::shared_ptr<Rng> rng;              // default: system_rng()
-    LogFn log;                             // default: silent
+    std::shared_ptr<Transport> transport{};  // default: curl_transport()
+    std::shared_ptr<Clock> clock{};          // default: system_clock()
+    std::shared_ptr<Rng> rng{};              // default: system_rng()
+    LogFn log{};                             // default: silent
     /// If set, the snode pool is persisted here (one node per line) and used when the seeds are
     /// unreachable. Default: in memory only.
-    std::string pool_cache_path;
+    std::string pool_cache_path{};
     /// Where the Network runs work off the calling thread (see "Threads" above). Default: a thread
     /// pool owned by the Network (make_thread_pool()).
-    std::shared_ptr<Executor> executor;
+    std::shared_ptr<Executor> executor{};
 };
 
 class Network {
