@@ -14,6 +14,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "test_network_support.hpp"
 
@@ -256,4 +258,54 @@ TEST_CASE("network/tls: the curl transport reuses one connection per peer", "[ne
     std::thread([&] { REQUIRE((*t)->post(req)); }).join();
     std::thread([&] { REQUIRE((*t)->post(req)); }).join();
     CHECK(guard.remote_ports.size() == 1);
+}
+
+TEST_CASE("network/tls: the curl transport refuses a request without a timeout", "[network][tls]") {
+    auto cert = make_cert("127.0.0.1", "Guard");
+    Seed guard(cert);
+    auto t = network::curl_transport();
+    REQUIRE(t);
+    network::HttpRequest req;
+    req.url = guard.url() + "/json_rpc";
+    req.body = to_bytes("{}");
+    using ms = std::chrono::milliseconds;
+    for (auto [timeout, connect] : {std::pair{ms(0), ms(5000)}, std::pair{ms(-1), ms(5000)}, std::pair{ms(5000), ms(0)}}) {
+        req.timeout = timeout;  // 0 would mean "never" to libcurl
+        req.connect_timeout = connect;
+        auto r = (*t)->post(req);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::invalid_argument);
+    }
+    CHECK(guard.hits == 0);
+}
+
+TEST_CASE("network/tls: concurrent requests to one peer each use a connection of their own, reused when idle",
+          "[network][tls]") {
+    auto cert = make_cert("127.0.0.1", "Guard");
+    Seed guard(cert);
+    auto t = network::curl_transport();
+    REQUIRE(t);
+    network::HttpRequest req;
+    req.url = guard.url() + "/json_rpc";
+    req.body = to_bytes("{}");
+    constexpr int kThreads = 6, kEach = 10;
+    std::atomic<int> ok{0};
+    std::vector<std::thread> ts;
+    for (int i = 0; i < kThreads; ++i)
+        ts.emplace_back([&] {
+            for (int k = 0; k < kEach; ++k)
+                if ((*t)->post(req)) ++ok;
+        });
+    for (auto& th : ts) th.join();
+    CHECK(ok == kThreads * kEach);
+    CHECK(guard.hits == kThreads * kEach);
+    std::size_t ports;
+    {
+        std::lock_guard lk(guard.ports_m);
+        ports = guard.remote_ports.size();
+    }
+    CHECK(ports <= static_cast<std::size_t>(kThreads));  // no connection per request: one per concurrent user
+    for (int k = 0; k < 5; ++k) REQUIRE((*t)->post(req));
+    std::lock_guard lk(guard.ports_m);
+    CHECK(guard.remote_ports.size() == ports);  // an idle connection to this peer was reused
 }
