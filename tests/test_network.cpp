@@ -167,13 +167,10 @@ TEST_CASE("network: 502 naming the destination moves the store to another member
 }
 
 TEST_CASE("network: 421 adopts the swarm from the reply and retries there", "[network][swarm]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(6);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
+    SwarmRig rig(6);
+    auto& [fake, net, acct, sw] = rig;
     REQUIRE(sw->id);
-    const std::uint64_t other = *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    const std::uint64_t other = rig.other_swarm();
     fake->moved[acct.hex()] = other;
     const auto before = net.stats().onion_requests;
     auto r = net.store(acct, 0, kData, 60'000);
@@ -189,16 +186,11 @@ TEST_CASE("network: 421 adopts the swarm from the reply and retries there", "[ne
 }
 
 TEST_CASE("network: retrieve to a moved node reports net_swarm_moved and updates the swarm", "[network][swarm]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(7);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
-    const std::uint64_t other = *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    SwarmRig rig(7);
+    auto& [fake, net, acct, sw] = rig;
+    const std::uint64_t other = rig.other_swarm();
     fake->moved[acct.hex()] = other;
-    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
-        return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
-    };
+    const ParamsBuilder b = rig.retrieve_params();
     auto r = net.retrieve(acct, sw->nodes[0], b);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::net_swarm_moved);
@@ -337,11 +329,8 @@ TEST_CASE("network: seed fallback", "[network][seeds]") {
 }
 
 TEST_CASE("network: a member answering 5xx is struck and the store moves on", "[network][strikes]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(12);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
+    SwarmRig rig(12);
+    auto& [fake, net, acct, sw] = rig;
     for (std::size_t i = 0; i < 3; ++i) fake->by_key(sw->nodes[i].ed25519())->dest_status = 503;
     auto r = net.store(acct, 0, kData, 60'000);
     REQUIRE(r);
@@ -563,12 +552,9 @@ TEST_CASE("network: seed requests run on the injected executor, which executor()
 }
 
 TEST_CASE("network: a batch whose sub-requests all got 421 is handled as a 421", "[network][swarm]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(33);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
-    const std::uint64_t other = *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    SwarmRig rig(33);
+    auto& [fake, net, acct, sw] = rig;
+    const std::uint64_t other = rig.other_swarm();
     fake->moved[acct.hex()] = other;
     ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
         json sub = {{"method", "retrieve"}, {"params", {{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}}};
@@ -583,11 +569,8 @@ TEST_CASE("network: a batch whose sub-requests all got 421 is handled as a 421",
 }
 
 TEST_CASE("network: one member with a wrong clock: resync, then another member", "[network][clock]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(34);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
+    SwarmRig rig(34);
+    auto& [fake, net, acct, sw] = rig;
     const auto bad = sw->nodes[0].ed25519();
     fake->by_key(bad)->skew_ms = -300'000;  // 5 minutes behind; the rest of the network is right
     for (int k = 0; k < 8; ++k) {
@@ -662,11 +645,8 @@ TEST_CASE("network: 2 of 10 nodes down: a call keeps the failed path's nodes out
 // ---- a hostile node ----------------------------------------------------------------------------------
 
 TEST_CASE("network: deeply nested JSON from a node is refused before it is copied or dumped", "[network][hostile]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    const auto acct = account(50);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
+    SwarmRig rig(50);
+    auto& [fake, net, acct, sw] = rig;
     const std::string deep = deep_json(300'000);
     auto deeper = [](const Error& e) { return e.message.find("deeper than 64") != std::string::npos; };
     SECTION("a batch whose results all failed, with a deep body") {
@@ -807,11 +787,8 @@ TEST_CASE("network: a get_swarm answer keeps only pool members with consistent k
 }
 
 TEST_CASE("network: a 421 naming nodes outside the pool is not adopted", "[network][swarm][hostile]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    const auto acct = account(53);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
+    SwarmRig rig(53);
+    auto& [fake, net, acct, sw] = rig;
     const auto liar = sw->nodes[0].ed25519();
     fake->by_key(liar)->answer = [&](const std::string& m, const json&) -> std::optional<std::pair<int, std::string>> {
         if (m != "store") return std::nullopt;
@@ -836,11 +813,8 @@ TEST_CASE("network: a 421 naming nodes outside the pool is not adopted", "[netwo
 }
 
 TEST_CASE("network: only members of the recipient's swarm confirm a store", "[network][swarm][hostile]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    const auto acct = account(54);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
+    SwarmRig rig(54);
+    auto& [fake, net, acct, sw] = rig;
     for (auto& n : fake->nodes())
         n->answer = [&](const std::string& m, const json& params) -> std::optional<std::pair<int, std::string>> {
             if (m != "store") return std::nullopt;

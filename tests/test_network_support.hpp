@@ -354,4 +354,31 @@ inline json signed_entry(const FakeNode& signer, const std::string& hash, std::i
     return {{"hash", hash}, {"signature", base64_encode(sig)}, {"expiry", expiry}};
 }
 
+/// A Network over a fake onion network of 10 nodes in 2 swarms, and the swarm it found for account(k).
+/// Tests bind its parts: `auto& [fake, net, acct, sw] = rig;`.
+struct SwarmRig {
+    std::shared_ptr<FakeNet> fake;
+    Network net;
+    SessionId acct;
+    std::optional<Swarm> sw;
+
+    explicit SwarmRig(int k)
+            : fake(std::make_shared<FakeNet>(loopback_ips(10), 2)), net(fake_options(fake)), acct(account(k)) {
+        auto found = net.get_swarm(acct);
+        REQUIRE(found);
+        REQUIRE(found->id);
+        sw = std::move(*found);
+    }
+    /// The swarm the account is not in (where a test moves it).
+    std::uint64_t other_swarm() const {
+        return *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    }
+    /// Retrieve params for the account (the fake checks only the timestamp).
+    ParamsBuilder retrieve_params() const {
+        return [pubkey = acct.hex()](std::int64_t now) -> Result<std::string> {
+            return json{{"pubkey", pubkey}, {"timestamp", now}, {"signature", "x"}}.dump();
+        };
+    }
+};
+
 }  // namespace fakenet

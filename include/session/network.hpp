@@ -21,8 +21,8 @@
 //   until the next pool refresh), path strikes (3 → rebuilt), `502 Next node not found: X` → X struck
 //   out and replaced in place.
 // * Errors and retries (protocol.md §4.4, §5.5; storage-server.md §3.9): path errors retry on
-//   another path with bounded backoff min(retry_max_delay, retry_base_delay·2^n); 421 adopts the swarm
-//   in the reply; 406/425 resynchronise the network time (median of `info` on 3 nodes) and the
+//   another path with bounded backoff min(retry_max_delay, retry_base_delay·2^n); 421 adopts the
+//   members of the swarm in the reply that verify against the pool (see get_swarm); 406/425 resynchronise the network time (median of `info` on 3 nodes) and the
 //   request is rebuilt (re-signed) by its ParamsBuilder and sent again (a swarm member that still
 //   disagrees, or disagrees right after a resync, is struck and another member asked). A batch whose
 //   sub-requests all failed with one status is handled as that status. Ambiguous path failures
@@ -30,6 +30,13 @@
 //   a success clears them. Within one call the hops of an ambiguously failed attempt (past the guard
 //   when it relayed the error) and its destination are suspects: later attempts of that call take
 //   other paths, relays and members first, and suspects only when too few other nodes remain.
+//
+// * Any node may be hostile: every JSON reply is depth-checked (64 levels) before it is walked,
+//   copied or dumped; lists a node controls are read up to a limit (10,000 pool nodes, 64 swarm or
+//   store entries, 20 batch results); a node's text reaches messages only truncated and with
+//   control characters replaced; one node's clock counts once and only within ±24 h; swarm answers
+//   are checked against the pool; a store is confirmed only by members of the recipient's swarm;
+//   every wait is bounded (NetworkConfig::validate).
 //
 // Request accounting (what a caller pays): a warm `store` is exactly 1 onion request (to one swarm
 // member; the member replicates to its swarm). A cold `store` is at most 3 network requests: one seed
