@@ -86,10 +86,12 @@ struct Net {
         if (auto it = t.endpoints.find("/storage_rpc/v1"); it != t.endpoints.end()) r += it->second;
         return r;
     }
-    session::ClientOptions options() const {
-        session::ClientOptions o;
-        o.network = file;
-        return o;
+    session::ClientOptions options() const { return {}; }
+    /// A new Network on the local network (each bench client its own, as one per process).
+    std::shared_ptr<session::network::Network> network() const {
+        session::network::Options o;
+        o.config = *bench::must(session::network::NetworkConfig::from_file(file), "network file");
+        return std::make_shared<session::network::Network>(std::move(o));
     }
 };
 
@@ -100,7 +102,7 @@ Net& net() {
 
 session::Client new_client() {
     return std::move(*bench::must(session::Client::create(session::Identity::generate(*session::system_rng()).first,
-                                                          net().options()),
+                                                          net().network(), net().options()),
                                   "Client::create"));
 }
 
@@ -244,7 +246,7 @@ session::Client inbox_with(std::size_t count, std::int64_t page_size) {
     const auto me = identity.session_id();
     auto o = n.options();
     o.retrieve_page_size = page_size;
-    auto c = std::move(*bench::must(session::Client::create(std::move(identity), o), "Client::create"));
+    auto c = std::move(*bench::must(session::Client::create(std::move(identity), n.network(), o), "Client::create"));
     (void)bench::must(c.receive(""), "warm-up receive");  // inbox still empty
     fill_inbox(me, count);
     n.net->reset_counters();

@@ -11,6 +11,8 @@
 // 5 a local problem.
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -111,10 +113,25 @@ int main(int argc, char** argv) {
         return kUsage;
     }
 
+    // The network: mainnet, or the local network a session-localnet network file describes.
+    auto config = network.empty() || network == "mainnet"
+                      ? session::Result<session::network::NetworkConfig>(session::network::NetworkConfig::mainnet())
+                      : session::network::NetworkConfig::from_file(network);
+    if (!config) {
+        std::cerr << "send_dm: --network " << network << ": " << config.error().message << "\n";
+        return kUsage;
+    }
+    std::shared_ptr<session::network::Network> net;
+    try {
+        net = std::make_shared<session::network::Network>(session::network::Options{.config = std::move(*config)});
+    } catch (const std::exception& e) {
+        std::cerr << "send_dm: cannot start the network: " << e.what() << "\n";
+        return session::cli::exit_code_for(session::Errc::net_init);
+    }
+
     session::ClientOptions options;
-    options.network = network;
     options.display_name = name;
-    auto client = session::Client::create(phrase.view(), std::move(options));
+    auto client = session::Client::create(phrase.view(), std::move(net), std::move(options));
     phrase.clear();
     if (!client) {
         std::cerr << "send_dm: " << client.error().message << "\n";

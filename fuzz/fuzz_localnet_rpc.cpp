@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "fuzz_common.hpp"
+#include "detail/onion_node.hpp"
 #include "localnet/internal.hpp"
 #include "session/onion.hpp"
 

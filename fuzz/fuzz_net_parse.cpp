@@ -9,6 +9,9 @@
 // Seeds: fuzz/corpus/net_parse/.
 // fuzz-requires: network retrieve
 #include "network/parse.hpp"
+
+#include <algorithm>
+
 #include "fuzz_common.hpp"
 #include "session/retrieve.hpp"
 
@@ -20,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto net_error = [](const session::Error& e) {
         FUZZ_CHECK(fuzz::error_in(e, {Errc::net_bad_response, Errc::net_config}), "net_parse: undocumented error code");
     };
-    switch (data[0] % 7) {
+    switch (data[0] % 10) {
         case 0:
             if (auto r = nd::parse_seed_reply(body); !r) net_error(r.error());
             break;
@@ -45,6 +48,41 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             FUZZ_CHECK(nd::pool_line(*again) == nd::pool_line(*n), "pool line round trip changed the node");
             break;
         }
+        case 7: {
+            session::network::Snode entry;
+            entry.ip = "127.0.0.1";
+            entry.https_port = 1;
+            const std::vector<session::network::Snode> members{entry};
+            auto r = nd::parse_store_reply(body, "0123456789012345678901234567890123456789012", entry, members);
+            if (!r) {
+                net_error(r.error());
+                break;
+            }
+            FUZZ_CHECK(r->nodes.size() <= nd::kMaxSwarmEntries, "read more store entries than the limit");
+            for (const auto& n : r->nodes) {
+                FUZZ_CHECK(!n.ok || (n.node == entry.keys.ed25519 && n.signature_valid), "a non-member or unsigned entry counted");
+                FUZZ_CHECK(n.failure.size() <= 2 * nd::kQuoteBytes + 64, "an unbounded failure text");
+                FUZZ_CHECK(std::none_of(n.failure.begin(), n.failure.end(), [](char c) { return c >= 0 && c < 0x20; }),
+                           "a control character in a failure text");
+            }
+            break;
+        }
+        case 8: {
+            session::network::Snode from;
+            auto r = nd::parse_info_reply(body, from);
+            if (!r) {
+                net_error(r.error());
+                break;
+            }
+            FUZZ_CHECK(r->version.size() <= nd::kMaxVersionParts && r->hardfork.size() <= nd::kMaxVersionParts,
+                       "read more version parts than the limit");
+            break;
+        }
+        case 9:
+            if (auto f = nd::uniform_batch_failure(body))
+                FUZZ_CHECK(f->status >= 0 && f->status <= 999 && (f->status < 200 || f->status >= 300),
+                           "a uniform batch failure with a 2xx or out-of-range status");
+            break;
         default: {
             auto page = session::retrieve::parse_response(body);
             if (!page) {

@@ -15,6 +15,7 @@
 
 #include "detail/delivery_ledger.hpp"
 #include "detail/receive_state.hpp"
+#include "detail/sender.hpp"
 #include "detail/text.hpp"
 #include "session/envelope.hpp"
 #include "session/executor.hpp"
@@ -22,28 +23,6 @@
 namespace session {
 
 namespace {
-
-// The storage server's cap on `data`: 102 400 base64 characters (storage-server.md §5.3).
-constexpr std::size_t kMaxStoreDataChars = 102'400;
-
-// Gives onion requests an explicit binary Content-Type when the layer below set none. Without one,
-// libcurl labels a POST body application/x-www-form-urlencoded, and an HTTP server may cap such
-// bodies (cpp-httplib: 8192 bytes, so a local network answered 413 to any message over ~5 KB).
-// Storage servers ignore the header. A request that already has a Content-Type passes unchanged.
-class BinaryBodyTransport final : public network::Transport {
-public:
-    explicit BinaryBodyTransport(std::shared_ptr<network::Transport> inner) : inner_(std::move(inner)) {}
-    Result<network::HttpResponse> post(const network::HttpRequest& request) override {
-        for (const auto& [name, value] : request.headers)
-            if (detail::iequals(name, "Content-Type")) return inner_->post(request);
-        network::HttpRequest labelled = request;
-        labelled.headers.emplace_back("Content-Type", "application/octet-stream");
-        return inner_->post(labelled);
-    }
-
-private:
-    std::shared_ptr<network::Transport> inner_;
-};
 
 }  // namespace
 
@@ -65,20 +44,8 @@ struct Client::Impl {
     // Runs receive()'s concurrent member polls and the opening of large pages. (To become the
     // Network's executor once it has one.)
     std::shared_ptr<Executor> pool = make_thread_pool();
-    // The last sent timestamp. A message's timestamp is its id in the protocol (quotes, reactions,
-    // unsend and read receipts name messages by sender + timestamp), so ours strictly increase even
-    // when sends race or the learned clock offset moves backwards by a few ms.
-    std::atomic<std::int64_t> last_sent_ms{0};
-
-    std::int64_t next_timestamp() {
-        const std::int64_t now = net->now_ms();
-        std::int64_t prev = last_sent_ms.load();
-        std::int64_t next;
-        do {
-            next = std::max(now, prev + 1);
-        } while (!last_sent_ms.compare_exchange_weak(prev, next));
-        return next;
-    }
+    // Every send goes through this pipeline (detail/sender.hpp).
+    detail::Sender sender;
 
     // Receive bookkeeping (the exactly-once ledger), guarded by mu (never held across network I/O).
     std::mutex mu;
@@ -100,7 +67,8 @@ struct Client::Impl {
               receive_max_items(o.receive_max_items),
               receive_timeout(o.receive_timeout),
               net(std::move(network)),
-              reader(*net) {}
+              reader(*net),
+              sender(self, net, log) {}
 
     void say(network::LogLevel level, const std::string& line) const {
         if (log) log(level, line);
@@ -169,48 +137,14 @@ struct Client::Impl {
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<Client> Client::create(Identity identity, ClientOptions options) {
+Result<Client> Client::create(Identity identity, std::shared_ptr<network::Network> net, ClientOptions options) {
+    if (!net) return unexpected(Errc::invalid_argument, "client: network: expected a Network, got none");
     if (options.receive_max_bytes == 0 || options.receive_max_items == 0 || options.receive_timeout.count() <= 0)
         return unexpected(Errc::invalid_argument,
                           "client: receive_max_bytes, receive_max_items, receive_timeout: expected each > 0, got " +
                               std::to_string(options.receive_max_bytes) + ", " +
                               std::to_string(options.receive_max_items) + ", " +
                               std::to_string(options.receive_timeout.count()) + " ms");
-    std::shared_ptr<network::Network> net = options.shared_network;
-    if (!net) {
-        network::NetworkConfig config;
-        if (options.network.empty() || options.network == "mainnet") {
-            config = network::NetworkConfig::mainnet();
-        } else {
-            auto loaded = network::NetworkConfig::from_file(options.network);
-            if (!loaded) return unexpected(std::move(loaded).error());
-            config = std::move(*loaded);
-        }
-        if (options.path_count == 0)
-            return unexpected(Errc::invalid_argument, "client: path_count: expected at least 1, got 0");
-        config.request_timeout = options.request_timeout;
-        config.retrieve_timeout = options.retrieve_timeout;
-        config.connect_timeout = options.connect_timeout;
-        config.path_count = options.path_count;
-        network::Options no;
-        no.config = std::move(config);
-        if (options.transport) {
-            no.transport = options.transport;
-        } else {
-            auto curl = network::curl_transport(options.log);
-            if (!curl) return unexpected(std::move(curl).error());
-            no.transport = std::make_shared<BinaryBodyTransport>(std::move(*curl));
-        }
-        no.clock = options.clock;
-        no.rng = options.rng;
-        no.log = options.log;
-        no.pool_cache_path = options.pool_cache_path;
-        try {
-            net = std::make_shared<network::Network>(std::move(no));
-        } catch (const std::exception& e) {
-            return unexpected(Errc::net_init, std::string("client: cannot start the network: ") + e.what());
-        }
-    }
     auto impl = std::make_unique<Impl>(std::move(identity), std::move(net), options);
     if (!options.state_path.empty()) {
         auto lock = detail::StateLock::acquire(options.state_path);
@@ -220,6 +154,22 @@ Result<Client> Client::create(Identity identity, ClientOptions options) {
         if (auto loaded = impl->load_state(); !loaded) return unexpected(loaded.error());
     }
     return Client(std::move(impl));
+}
+
+Result<Client> Client::create(Identity identity, ClientOptions options) {
+    std::shared_ptr<network::Network> net;
+    try {
+        net = std::make_shared<network::Network>(network::Options{});
+    } catch (const std::exception& e) {
+        return unexpected(Errc::net_init, std::string("client: cannot start the network: ") + e.what());
+    }
+    return create(std::move(identity), std::move(net), std::move(options));
+}
+
+Result<Client> Client::create(std::string_view phrase, std::shared_ptr<network::Network> network, ClientOptions options) {
+    auto identity = Identity::from_phrase(phrase);
+    if (!identity) return unexpected(std::move(identity).error());
+    return create(std::move(*identity), std::move(network), std::move(options));
 }
 
 Result<Client> Client::create(std::string_view phrase, ClientOptions options) {
@@ -281,81 +231,23 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
     if (auto bad = detail::invalid_utf8_at(text))
         return unexpected(Errc::invalid_argument,
                           "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(*bad));
+    auto spec = detail::spec_for(options);
+    if (!spec) return unexpected(std::move(spec).error());
     // An empty text is sent as asked (this library and session-cli show it); official apps hide a
     // DataMessage with neither body nor attachments, so the caller is told through the log.
     if (text.empty() && options.attachments.empty())
         im.say(network::LogLevel::warning,
                "client: sending an empty message: official Session apps do not display it");
-    const auto timer = options.expiration_timer.count();
-    if (options.expiration_type == ExpirationType::none && timer != 0)
-        return unexpected(Errc::invalid_argument, "client: expiration_timer: expected 0 when expiration is none, got " +
-                                                      std::to_string(timer) + " s");
-    if (options.expiration_type != ExpirationType::none && (timer <= 0 || timer > UINT32_MAX))
-        return unexpected(Errc::invalid_argument, "client: expiration_timer: expected 1.." +
-                                                      std::to_string(UINT32_MAX) + " s for " +
-                                                      std::string(to_string(options.expiration_type)) + ", got " +
-                                                      std::to_string(timer) + " s");
-    std::chrono::milliseconds ttl = kDefaultMessageTtl;
-    if (options.ttl) {
-        ttl = *options.ttl;
-    } else if (options.expiration_type == ExpirationType::delete_after_send) {
-        // session-desktop stores disappear-after-send messages with the timer as TTL.
-        ttl = std::clamp<std::chrono::milliseconds>(options.expiration_timer, kMinMessageTtl, kDefaultMessageTtl);
-    }
-    if (ttl < kMinMessageTtl || ttl > kDefaultMessageTtl)
-        return unexpected(Errc::invalid_argument, "client: ttl: expected " + std::to_string(kMinMessageTtl.count()) +
-                                                      ".." + std::to_string(kDefaultMessageTtl.count()) +
-                                                      " ms, got " + std::to_string(ttl.count()) + " ms");
 
-    // Resolve the recipient's swarm before taking the timestamp: when it is not cached, the
-    // get_swarm answer (which store would need anyway) carries the node's time `t`, so even the first
-    // message of a process is stamped with network time, not a local clock that may be off.
-    if (auto swarm = im.net->get_swarm(to); !swarm) return unexpected(std::move(swarm).error());
-
-    envelope::OutgoingMessage m;
-    m.body = std::string(text);
-    m.timestamp_ms = im.next_timestamp();
-    if (!im.display_name.empty()) m.display_name = im.display_name;
-    m.expiration_type = options.expiration_type;
-    m.expiration_timer = options.expiration_timer;
-    m.attachments = options.attachments;
-
-    auto sealed = envelope::seal(im.self, to, m);
-    if (!sealed) return unexpected(std::move(sealed).error());
-    const auto data = envelope::to_swarm_data(*sealed);
-    if (data.size() > kMaxStoreDataChars)
-        return unexpected(Errc::envelope_too_large,
-                          "client: message too large: expected at most " + std::to_string(kMaxStoreDataChars) +
-                              " base64 characters stored, got " + std::to_string(data.size()) + " (text " +
-                              std::to_string(text.size()) + " bytes)");
-
-    auto stored = im.net->store(to, retrieve::kDefaultNamespace, data, ttl.count());
-    if (!stored) return unexpected(std::move(stored).error());
-
-    SendResult out;
-    if (options.sync_copy && !(to == im.id)) {
-        // Same Content and timestamp, plus syncTarget, sealed for ourselves (desktop's sync message).
-        auto copy = m;
-        copy.sync_target = to.hex();
-        auto sealed_copy = envelope::seal(im.self, im.id, copy);
-        if (!sealed_copy) {
-            out.sync_error = std::move(sealed_copy).error();
-        } else {
-            auto synced = im.net->store(im.id, retrieve::kDefaultNamespace, envelope::to_swarm_data(*sealed_copy),
-                                        ttl.count());
-            if (synced) out.sync_hash = synced->hash;
-            else out.sync_error = std::move(synced).error();
-        }
-        if (out.sync_error)
-            im.say(network::LogLevel::warning, "client: sync copy failed: " + out.sync_error->message);
-    }
-    out.hash = stored->hash;
-    out.timestamp_ms = m.timestamp_ms;
-    out.expiry_ms = stored->expiry_ms;
-    out.nodes = std::move(stored->nodes);
-    im.say(network::LogLevel::debug, "client: sent " + out.hash + " to " + to.hex().substr(0, 10) + "…, " +
-                                         std::to_string(out.confirmed()) + " member(s) confirmed");
-    return out;
+    const auto build = [&](std::int64_t timestamp_ms) {
+        envelope::OutgoingMessage m;
+        m.body = std::string(text);
+        m.timestamp_ms = timestamp_ms;
+        if (!im.display_name.empty()) m.display_name = im.display_name;
+        m.attachments = options.attachments;
+        return envelope::build_content(m);
+    };
+    return im.sender.send(to, build, *spec);
 }
 
 // ---- receive ---------------------------------------------------------------------------------

@@ -82,10 +82,7 @@ struct Network::Impl final : detail::CallHooks {
               pool({cfg, transport, executor, rng, clock, opt.pool_cache_path, log}),
               paths(cfg, rng, log),
               swarms(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.swarm_cache_ttl), log),
-              caller({cfg, *transport, pool, paths, clock, rng, log, *this}) {
-        if (cfg.path_length == 0 || cfg.path_count == 0 || cfg.max_attempts == 0 || cfg.strike_threshold == 0)
-            throw std::invalid_argument("network: path_length, path_count, max_attempts and strike_threshold must be > 0");
-    }
+              caller({cfg, *transport, pool, paths, clock, rng, log, *this}) {}
 
     // ---- the pool ----------------------------------------------------------------------------------
 
@@ -127,22 +124,30 @@ struct Network::Impl final : detail::CallHooks {
         auto r = caller.call(detail::ToAnyNode{}, "get_swarm", b, cfg.request_timeout, true);
         if (!r) return unexpected(r.error());
         if (!is_2xx(r->status)) return unexpected(detail::status_error("get_swarm", *r));
-        auto sw = detail::parse_swarm_reply(r->body);
-        if (!sw) return unexpected(sw.error());
-        swarms.put(account, *sw, clock.local_ms(), true);
-        log(LogLevel::debug, "network: swarm of " + hex.substr(0, 10) + "…: " + std::to_string(sw->nodes.size()) + " members");
+        auto claimed = detail::parse_swarm_reply(r->body);
+        if (!claimed) return unexpected(claimed.error());
+        std::size_t ignored = 0;
+        auto sw = detail::verify_swarm(*claimed, pool.nodes(), &ignored);
+        if (ignored > 0)
+            log(LogLevel::warning, "network: get_swarm from " + r->node.address() + ": ignored " + std::to_string(ignored) +
+                                       " members not in the pool or with inconsistent keys");
+        if (sw.nodes.empty())
+            return unexpected(Errc::net_bad_response, "network: get_swarm from " + r->node.address() + ": none of its " +
+                                                          std::to_string(claimed->nodes.size()) + " members could be verified");
+        swarms.put(account, sw, clock.local_ms(), true);
+        log(LogLevel::debug, "network: swarm of " + hex.substr(0, 10) + "…: " + std::to_string(sw.nodes.size()) + " members");
         return sw;
     }
 
     /// `info` on kClockSyncNodes random nodes at once (each with a spare), the median of their samples.
     Result<void> resync_clock(std::int64_t failed_at_ms) override {
-        return clock.resync_after(failed_at_ms, [this]() -> Result<std::vector<std::int64_t>> {
+        return clock.resync_after(failed_at_ms, [this]() -> Result<std::vector<detail::NetworkClock::NodeSample>> {
             auto nodes = pool.usable();
             shuffle(nodes, rng);
             if (nodes.empty()) return unexpected(Errc::net_no_nodes, "network: clock sync: no usable node");
             if (nodes.size() > detail::kClockSyncNodes + 2) nodes.resize(detail::kClockSyncNodes + 2);
             std::mutex m;
-            std::vector<std::int64_t> samples;
+            std::vector<detail::NetworkClock::NodeSample> samples;
             std::optional<Error> last;
             const std::size_t want = std::min(detail::kClockSyncNodes, nodes.size());
             parallel_for(*executor, want, [&](std::size_t i) {
@@ -162,14 +167,22 @@ struct Network::Impl final : detail::CallHooks {
         });
     }
 
+    /// A 421 body is one node's claim: only its members that verify against the pool are adopted.
     void swarm_moved(const SessionId& account, const Snode& from, std::string_view body) override {
         std::optional<Swarm> moved_to;
-        if (auto sw = detail::parse_swarm_reply(body)) moved_to = std::move(*sw);
+        if (auto claimed = detail::parse_swarm_reply(body)) {
+            std::size_t ignored = 0;
+            auto sw = detail::verify_swarm(*claimed, pool.nodes(), &ignored);
+            if (ignored > 0)
+                log(LogLevel::warning, "network: 421 from " + from.address() + ": ignored " + std::to_string(ignored) +
+                                           " members not in the pool or with inconsistent keys");
+            if (!sw.nodes.empty()) moved_to = std::move(sw);
+        }
         swarms.moved(account, from, std::move(moved_to), clock.local_ms());
     }
 
     /// `info` on one node: offset sample = t − local midpoint (RTT/2 correction).
-    Result<std::int64_t> info_sample(const Snode& node) {
+    Result<detail::NetworkClock::NodeSample> info_sample(const Snode& node) {
         detail::AttemptMemory memory;
         const std::string payload = R"({"method":"info","params":{}})";
         Error last{Errc::net_path_failed, "network: info: no attempt"};
@@ -184,7 +197,11 @@ struct Network::Impl final : detail::CallHooks {
                 return unexpected(detail::status_error("info", RpcReply{a.reply.status, a.reply.body, node}));
             auto t = detail::find_timestamp(a.reply.body);
             if (!t) return unexpected(Errc::net_bad_response, "network: info from " + node.address() + ": no 't'");
-            return detail::NetworkClock::sample(*t, a.sent_ms, a.received_ms);
+            auto offset = detail::NetworkClock::sample(*t, a.sent_ms, a.received_ms);
+            if (!offset)
+                return unexpected(Errc::net_bad_response, "network: info from " + node.address() + ": 't' is " +
+                                                              std::to_string(*t) + ", more than 24 h from the local clock");
+            return detail::NetworkClock::NodeSample{node.keys.ed25519, *offset};
         }
         return unexpected(std::move(last));
     }
@@ -192,13 +209,30 @@ struct Network::Impl final : detail::CallHooks {
 
 // ---- public API ----------------------------------------------------------------------------
 
-Network::Network(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+namespace {
+Options validated(Options o) {
+    if (auto ok = o.config.validate(); !ok) throw std::invalid_argument(ok.error().message);
+    return o;
+}
+}  // namespace
+
+Network::Network(Options options) : impl_(std::make_unique<Impl>(validated(std::move(options)))) {}
+
+Result<std::shared_ptr<Network>> Network::create(Options options) {
+    if (auto ok = options.config.validate(); !ok) return unexpected(ok.error());
+    try {
+        return std::make_shared<Network>(std::move(options));
+    } catch (const std::exception& e) {
+        return unexpected(Errc::net_init, std::string("network: cannot start: ") + e.what());
+    }
+}
 Network::~Network() = default;
 
 Result<void> Network::bootstrap() { return impl_->ensure_pool(); }
 
 std::int64_t Network::now_ms() const { return impl_->clock.now_ms(); }
 std::int64_t Network::clock_offset_ms() const { return impl_->clock.offset_ms(); }
+std::uint64_t Network::clock_epoch() const { return impl_->clock.epoch(); }
 
 Result<void> Network::sync_clock() {
     auto p = impl_->ensure_pool();
@@ -214,27 +248,54 @@ Result<Swarm> Network::get_swarm(const SessionId& account) {
 
 Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, std::string_view data_b64,
                                    std::int64_t ttl_ms) {
-    // The storage server's limits (storage-server.md §5.3), checked before any request.
-    if (data_b64.size() > kMaxStoreDataChars)
-        return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataChars) +
-                                                   " base64 characters, got " + std::to_string(data_b64.size()));
-    auto raw = base64_decode(data_b64);
-    if (!raw) return unexpected(Errc::invalid_argument, "network: store: data: " + raw.error().message);
-    if (raw->size() > kMaxStoreDataBytes)
-        return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataBytes) +
-                                                   " bytes decoded, got " + std::to_string(raw->size()));
+    const std::string fixed(data_b64);
+    return store(recipient, ns, [&](std::int64_t) -> Result<std::string> { return fixed; }, ttl_ms);
+}
+
+Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, const DataBuilder& data,
+                                   std::int64_t ttl_ms) {
+    // One data and its hash, built for a network time and checked against the storage server's
+    // limits (storage-server.md §5.3) before it is sent.
+    struct Built {
+        std::string b64;
+        std::string hash;
+        std::uint64_t epoch = 0;
+    };
+    auto build = [&](std::int64_t now) -> Result<Built> {
+        const std::uint64_t epoch = impl_->clock.epoch();
+        auto b64 = data(now);
+        if (!b64) return unexpected(std::move(b64).error());
+        if (b64->size() > kMaxStoreDataChars)
+            return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataChars) +
+                                                       " base64 characters, got " + std::to_string(b64->size()));
+        auto raw = base64_decode(*b64);
+        if (!raw) return unexpected(Errc::invalid_argument, "network: store: data: " + raw.error().message);
+        if (raw->size() > kMaxStoreDataBytes)
+            return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataBytes) +
+                                                       " bytes decoded, got " + std::to_string(raw->size()));
+        return Built{std::move(*b64), swarm::message_hash(recipient.bytes(), ns, *raw), epoch};
+    };
+    auto current = build(impl_->clock.now_ms());  // before any I/O
+    if (!current) return unexpected(current.error());
     auto p = impl_->ensure_pool();
     if (!p) return unexpected(p.error());
-    const std::string expected = swarm::message_hash(recipient.bytes(), ns, *raw);
     const std::string pubkey = recipient.hex();
-    const std::string data(data_b64);
-    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
-        return json{{"pubkey", pubkey}, {"timestamp", now}, {"ttl", ttl_ms}, {"namespace", ns}, {"data", data}}.dump();
+    ParamsBuilder params = [&](std::int64_t now) -> Result<std::string> {
+        // A resync moved network time since the data was built: build it again for the new time.
+        if (impl_->clock.epoch() != current->epoch) {
+            auto again = build(now);
+            if (!again) return unexpected(again.error());
+            current = std::move(again);
+        }
+        return json{{"pubkey", pubkey}, {"timestamp", now}, {"ttl", ttl_ms}, {"namespace", ns}, {"data", current->b64}}.dump();
     };
-    auto r = impl_->caller.call(detail::ToSwarm{recipient}, "store", b, impl_->cfg.request_timeout, true);
+    auto r = impl_->caller.call(detail::ToSwarm{recipient}, "store", params, impl_->cfg.request_timeout, true);
     if (!r) return unexpected(r.error());
     if (!is_2xx(r->status)) return unexpected(detail::status_error("store", *r));
-    return detail::parse_store_reply(r->body, expected, r->node);
+    // Confirmations count only from the swarm the store went to (the cached one: no request).
+    std::vector<Snode> members{r->node};
+    if (auto entry = impl_->swarms.find(recipient)) members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
+    return detail::parse_store_reply(r->body, current->hash, r->node, members);
 }
 
 Result<std::string> Network::retrieve(const SessionId& account, const Snode& node, const ParamsBuilder& params) {

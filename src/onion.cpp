@@ -10,6 +10,7 @@
 #include "detail/aes_gcm.hpp"
 #include "detail/bencode.hpp"
 #include "detail/crypto.hpp"
+#include "detail/json_limited.hpp"
 #include "detail/onion_wire.hpp"
 #include "detail/text.hpp"
 
@@ -362,7 +363,8 @@ Result<NodeResponse> decode_node_response(const ResponseKey& key, std::string_vi
     std::string_view text = trim_ascii_space(http_body);
     std::string wrapped;  // holds the "result" string when the body is {"result": "<b64>"}
     if (!text.empty() && text.front() == '{') {
-        auto j = parse_json(text);
+        // A relay's or the destination's text: depth-checked before it is walked (json_limited.hpp).
+        auto j = detail::parse_limited_or_none(text);
         if (!j || !j->is_object())
             return unexpected(Errc::onion_bad_response, "onion: response: body starts with '{' but is not a JSON object");
         auto it = j->find("result");
@@ -376,6 +378,11 @@ Result<NodeResponse> decode_node_response(const ResponseKey& key, std::string_vi
     auto pt = decrypt_response(key, *wire);
     if (!pt) return unexpected(std::move(pt).error());
 
+    // The destination's JSON: depth-checked before it is walked, so the non-string "body" below may
+    // be dumped (dump() recurses once per level).
+    if (detail::json_depth(as_chars(*pt)) > detail::kMaxJsonDepth)
+        return unexpected(Errc::onion_bad_response, "onion: response: decrypted reply is nested deeper than " +
+                                                        std::to_string(detail::kMaxJsonDepth) + " levels");
     auto j = parse_json(as_chars(*pt));
     if (!j || !j->is_object())
         return unexpected(Errc::onion_bad_response, "onion: response: decrypted reply is not a JSON object");

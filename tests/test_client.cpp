@@ -27,13 +27,22 @@ struct Fixture {
     std::vector<std::string> log;
     std::mutex log_mu;
 
-    ClientOptions options() {
-        ClientOptions o;
-        o.transport = transport;
-        o.log = [this](network::LogLevel, std::string_view line) {
+    network::LogFn log_fn() {
+        return [this](network::LogLevel, std::string_view line) {
             std::lock_guard lock(log_mu);
             log.emplace_back(line);
         };
+    }
+    /// A mainnet-configured Network whose transport refuses every request.
+    std::shared_ptr<network::Network> net() {
+        network::Options o;
+        o.transport = transport;
+        o.log = log_fn();
+        return std::make_shared<network::Network>(std::move(o));
+    }
+    ClientOptions options() {
+        ClientOptions o;
+        o.log = log_fn();
         return o;
     }
 };
@@ -44,7 +53,7 @@ const char* kPhrase = "puffin luxury annoyed rustled memoir faxed smidgen puddle
 
 TEST_CASE("client: create from a phrase derives the same Session ID as Identity", "[client]") {
     Fixture f;
-    auto c = Client::create(kPhrase, f.options());
+    auto c = Client::create(kPhrase, f.net(), f.options());
     REQUIRE(c);
     auto id = Identity::from_phrase(kPhrase);
     REQUIRE(id);
@@ -60,13 +69,13 @@ TEST_CASE("client: create from a phrase derives the same Session ID as Identity"
 
 TEST_CASE("client: create rejects a bad phrase without naming its words", "[client][reject]") {
     Fixture f;
-    auto wrong_count = Client::create("puffin luxury annoyed", f.options());
+    auto wrong_count = Client::create("puffin luxury annoyed", f.net(), f.options());
     REQUIRE_FALSE(wrong_count);
     CHECK(wrong_count.error().code == Errc::mnemonic_word_count);
 
     std::string bad_checksum = kPhrase;
     bad_checksum.replace(bad_checksum.rfind("kiwi"), 4, "puffin");
-    auto checksum = Client::create(bad_checksum, f.options());
+    auto checksum = Client::create(bad_checksum, f.net(), f.options());
     REQUIRE_FALSE(checksum);
     CHECK(checksum.error().code == Errc::mnemonic_bad_checksum);
 
@@ -77,42 +86,30 @@ TEST_CASE("client: create rejects a bad phrase without naming its words", "[clie
     CHECK(unknown.error().message.find("qqqqq") == std::string::npos);
 
     try {
-        Client c(std::string_view("puffin luxury"), f.options());
+        Client c(std::string_view("puffin luxury"), f.options());  // mainnet overload: fails on the phrase first
         FAIL("expected std::invalid_argument");
     } catch (const std::invalid_argument& e) {
         CHECK(std::string(e.what()).find("puffin") == std::string::npos);
     }
 }
 
-TEST_CASE("client: create reports an unusable network file", "[client][reject]") {
+TEST_CASE("client: create refuses a missing network and bad receive limits", "[client][reject]") {
     Fixture f;
-    auto o = f.options();
-    o.network = "/nonexistent/dir/network.json";
-    auto missing = Client::create(kPhrase, o);
-    REQUIRE_FALSE(missing);
-    CHECK(missing.error().code == Errc::io_error);
+    auto none = Client::create(kPhrase, std::shared_ptr<network::Network>{}, f.options());
+    REQUIRE_FALSE(none);
+    CHECK(none.error().code == Errc::invalid_argument);
+    CHECK(none.error().message == "client: network: expected a Network, got none");
 
-    const auto path = std::filesystem::temp_directory_path() / ("client-bad-net-" + std::to_string(::getpid()) + ".json");
-    {
-        std::ofstream out(path);
-        out << "{\"seeds\": 5}";
-    }
-    o.network = path.string();
-    auto bad = Client::create(kPhrase, o);
-    std::filesystem::remove(path);
-    REQUIRE_FALSE(bad);
-    CHECK(bad.error().code == Errc::net_config);
-
-    auto zero_paths = f.options();
-    zero_paths.path_count = 0;
-    auto z = Client::create(kPhrase, zero_paths);
+    auto zero = f.options();
+    zero.receive_max_items = 0;
+    auto z = Client::create(kPhrase, f.net(), zero);
     REQUIRE_FALSE(z);
     CHECK(z.error().code == Errc::invalid_argument);
 }
 
 TEST_CASE("client: send validates its input before touching the network", "[client][reject]") {
     Fixture f;
-    auto c = Client::create(kPhrase, f.options());
+    auto c = Client::create(kPhrase, f.net(), f.options());
     REQUIRE(c);
     const auto to = c->session_id();
 
@@ -177,7 +174,7 @@ TEST_CASE("client: send validates its input before touching the network", "[clie
 
 TEST_CASE("client: receive rejects a malformed last_hash; network failures are values", "[client][reject]") {
     Fixture f;
-    auto c = Client::create(kPhrase, f.options());
+    auto c = Client::create(kPhrase, f.net(), f.options());
     REQUIRE(c);
     auto bad = c->receive("abc");
     REQUIRE_FALSE(bad);

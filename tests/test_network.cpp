@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <thread>
 #include <unistd.h>
 
@@ -166,13 +167,10 @@ TEST_CASE("network: 502 naming the destination moves the store to another member
 }
 
 TEST_CASE("network: 421 adopts the swarm from the reply and retries there", "[network][swarm]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(6);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
+    SwarmRig rig(6);
+    auto& [fake, net, acct, sw] = rig;
     REQUIRE(sw->id);
-    const std::uint64_t other = *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    const std::uint64_t other = rig.other_swarm();
     fake->moved[acct.hex()] = other;
     const auto before = net.stats().onion_requests;
     auto r = net.store(acct, 0, kData, 60'000);
@@ -188,16 +186,11 @@ TEST_CASE("network: 421 adopts the swarm from the reply and retries there", "[ne
 }
 
 TEST_CASE("network: retrieve to a moved node reports net_swarm_moved and updates the swarm", "[network][swarm]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(7);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
-    const std::uint64_t other = *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    SwarmRig rig(7);
+    auto& [fake, net, acct, sw] = rig;
+    const std::uint64_t other = rig.other_swarm();
     fake->moved[acct.hex()] = other;
-    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
-        return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
-    };
+    const ParamsBuilder b = rig.retrieve_params();
     auto r = net.retrieve(acct, sw->nodes[0], b);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::net_swarm_moved);
@@ -336,11 +329,8 @@ TEST_CASE("network: seed fallback", "[network][seeds]") {
 }
 
 TEST_CASE("network: a member answering 5xx is struck and the store moves on", "[network][strikes]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(12);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
+    SwarmRig rig(12);
+    auto& [fake, net, acct, sw] = rig;
     for (std::size_t i = 0; i < 3; ++i) fake->by_key(sw->nodes[i].ed25519())->dest_status = 503;
     auto r = net.store(acct, 0, kData, 60'000);
     REQUIRE(r);
@@ -562,12 +552,9 @@ TEST_CASE("network: seed requests run on the injected executor, which executor()
 }
 
 TEST_CASE("network: a batch whose sub-requests all got 421 is handled as a 421", "[network][swarm]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(33);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
-    const std::uint64_t other = *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    SwarmRig rig(33);
+    auto& [fake, net, acct, sw] = rig;
+    const std::uint64_t other = rig.other_swarm();
     fake->moved[acct.hex()] = other;
     ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
         json sub = {{"method", "retrieve"}, {"params", {{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}}};
@@ -582,11 +569,8 @@ TEST_CASE("network: a batch whose sub-requests all got 421 is handled as a 421",
 }
 
 TEST_CASE("network: one member with a wrong clock: resync, then another member", "[network][clock]") {
-    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
-    Network net(fake_options(fake));
-    auto acct = account(34);
-    auto sw = net.get_swarm(acct);
-    REQUIRE(sw);
+    SwarmRig rig(34);
+    auto& [fake, net, acct, sw] = rig;
     const auto bad = sw->nodes[0].ed25519();
     fake->by_key(bad)->skew_ms = -300'000;  // 5 minutes behind; the rest of the network is right
     for (int k = 0; k < 8; ++k) {
@@ -656,4 +640,215 @@ TEST_CASE("network: 2 of 10 nodes down: a call keeps the failed path's nodes out
     CHECK(failed_calls == 0);
     CHECK(worst <= 6);
     CHECK(over3 * 20 <= trials * 4);  // at most 5% of the stores need more than 3 attempts
+}
+
+// ---- a hostile node ----------------------------------------------------------------------------------
+
+TEST_CASE("network: deeply nested JSON from a node is refused before it is copied or dumped", "[network][hostile]") {
+    SwarmRig rig(50);
+    auto& [fake, net, acct, sw] = rig;
+    const std::string deep = deep_json(300'000);
+    auto deeper = [](const Error& e) { return e.message.find("deeper than 64") != std::string::npos; };
+    SECTION("a batch whose results all failed, with a deep body") {
+        for (auto& n : fake->nodes())
+            n->raw_reply = [&](const std::string& m) -> std::optional<std::string> {
+                if (m != "batch") return std::nullopt;
+                const std::string batch = R"({"results":[{"code":421,"body":)" + deep + R"(},{"code":421,"body":1}]})";
+                return json{{"status", 200}, {"body", batch}}.dump();
+            };
+        ParamsBuilder b = [&](std::int64_t) -> Result<std::string> { return json{{"requests", json::array()}}.dump(); };
+        auto r = net.swarm_rpc(acct, "batch", b);
+        REQUIRE(r);  // not a uniform failure anyone could read: the caller gets the 200 and its text
+        CHECK(r->status == 200);
+    }
+    SECTION("a store reply whose failure code is deep") {
+        for (auto& n : fake->nodes())
+            n->raw_reply = [&](const std::string& m) -> std::optional<std::string> {
+                if (m != "store") return std::nullopt;
+                const std::string body = R"({"swarm":{")" + sw->nodes[0].ed25519_hex() + R"(":{"failed":true,"code":)" + deep + "}}}";
+                return json{{"status", 200}, {"body", body}}.dump();
+            };
+        auto r = net.store(acct, 0, kData, 60'000);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::net_bad_response);
+        CHECK(deeper(r.error()));
+    }
+    SECTION("an onion reply whose body is a deep value, not a string") {
+        for (auto& n : fake->nodes())
+            n->raw_reply = [&](const std::string& m) -> std::optional<std::string> {
+                if (m != "store") return std::nullopt;
+                return R"({"status":200,"body":)" + deep + "}";
+            };
+        auto r = net.store(acct, 0, kData, 60'000);
+        REQUIRE_FALSE(r);
+        CHECK(deeper(r.error()));
+    }
+    SECTION("a 421 whose body is deep") {
+        fake->by_key(sw->nodes[0].ed25519())->answer = [&](const std::string& m, const json&) -> std::optional<std::pair<int, std::string>> {
+            if (m != "retrieve") return std::nullopt;
+            return std::pair{421, R"({"snodes":)" + deep + "}"};
+        };
+        ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
+            return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
+        };
+        auto r = net.retrieve(acct, sw->nodes[0], b);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::net_swarm_moved);
+        auto again = net.get_swarm(acct);  // the member left the cache; the swarm is asked again
+        REQUIRE(again);
+        CHECK(again->nodes.size() == 5);
+    }
+}
+
+TEST_CASE("network: a node answering many replies counts once in the clock offset", "[network][clock][hostile]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    Network net(fake_options(fake));
+    REQUIRE(net.bootstrap());
+    for (std::size_t i = 1; i <= 3; ++i) REQUIRE(net.info(fake->node(i).info));  // honest clocks
+    fake->node(0).skew_ms = 3'600'000;
+    for (int page = 0; page < 12; ++page) REQUIRE(net.info(fake->node(0).info));
+    CHECK(std::llabs(net.clock_offset_ms()) < 5'000);
+}
+
+TEST_CASE("network: a node's time beyond 24 h, or one that would overflow, is ignored", "[network][clock][hostile]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    Network net(fake_options(fake));
+    REQUIRE(net.bootstrap());
+    fake->node(0).skew_ms = 48LL * 3'600'000;
+    REQUIRE(net.info(fake->node(0).info));  // the first sample of this Network
+    CHECK(net.clock_offset_ms() == 0);
+    for (std::int64_t t : {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+                           std::numeric_limits<std::int64_t>::min() + 1}) {
+        fake->node(1).answer = [t](const std::string& m, const json&) -> std::optional<std::pair<int, std::string>> {
+            if (m != "info") return std::nullopt;
+            return std::pair{200, json{{"version", {2, 8, 0}}, {"timestamp", t}, {"t", t}}.dump()};
+        };
+        auto i = net.info(fake->node(1).info);
+        REQUIRE(i);
+        CHECK(i->timestamp_ms == t);  // reported as the node said it
+        CHECK(net.clock_offset_ms() == 0);
+        CHECK(std::llabs(net.now_ms() - system_clock()->now_ms()) < 5'000);
+    }
+}
+
+TEST_CASE("network: after a 406 resync the store's data is built again for the new network time", "[network][clock]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    for (auto& n : fake->nodes()) n->skew_ms = -180'000;
+    Network net(fake_options(fake));
+    const auto acct = account(51);
+    std::vector<std::int64_t> built;
+    auto data = [&](std::int64_t now) -> Result<std::string> {
+        built.push_back(now);
+        return base64_encode(to_bytes("sealed at " + std::to_string(now)));
+    };
+    const auto epoch = net.clock_epoch();
+    auto r = net.store(acct, 0, data, 60'000);
+    REQUIRE(r);
+    CHECK(net.clock_epoch() == epoch + 1);
+    REQUIRE(built.size() == 2);                // sealed, 406, resync, sealed again
+    CHECK(built[0] - built[1] > 170'000);      // for the corrected time
+    CHECK(r->hash == swarm::message_hash(acct.bytes(), 0, to_bytes("sealed at " + std::to_string(built[1]))));
+    CHECK(r->confirmed() == 5);
+    built.clear();
+    REQUIRE(net.store(acct, 0, data, 60'000));  // no resync: built once
+    CHECK(built.size() == 1);
+    // The limit holds for every build, and a builder's error ends the store as is.
+    auto huge = [](std::int64_t) -> Result<std::string> { return std::string(kMaxStoreDataChars + 4, 'A'); };
+    CHECK(net.store(acct, 0, huge, 60'000).error().code == Errc::net_too_large);
+    auto fails = [](std::int64_t) -> Result<std::string> { return unexpected(Errc::key_invalid, "seal failed"); };
+    CHECK(net.store(acct, 0, fails, 60'000).error().code == Errc::key_invalid);
+}
+
+TEST_CASE("network: a get_swarm answer keeps only pool members with consistent keys", "[network][swarm][hostile]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2, false);  // no swarm ids: get_swarm is asked
+    for (auto& n : fake->nodes())
+        n->answer = [&](const std::string& m, const json& params) -> std::optional<std::pair<int, std::string>> {
+            if (m != "get_swarm") return std::nullopt;
+            json j = fake->swarm_json(fake->swarm_of(params.at("pubkey")));
+            // A member with another node's X25519 key, and a node no seed listed.
+            auto& first = j["snodes"][0];
+            Ed25519PublicKey first_key;
+            first_key.bytes = *from_hex_array<32>(first["pubkey_ed25519"].get<std::string>());
+            first["pubkey_x25519"] = to_hex(fake->node(fake->index_of(first_key) == 0 ? 1 : 0).info.keys.x25519.bytes);
+            j["snodes"].push_back({{"ip", "127.0.0.99"}, {"port_https", 20099}, {"pubkey_ed25519", std::string(63, 'a') + "b"},
+                                   {"pubkey_x25519", std::string(64, 'c')}});
+            return std::pair{200, j.dump()};
+        };
+    Network net(fake_options(fake));
+    auto sw = net.get_swarm(account(52));
+    REQUIRE(sw);
+    CHECK(sw->nodes.size() == 4);  // 5 members, one with a foreign key; the stranger ignored
+    const auto pool = net.snode_pool();
+    for (const auto& n : sw->nodes) {
+        CHECK(std::any_of(pool.begin(), pool.end(), [&](const Snode& p) { return p.ed25519() == n.ed25519(); }));
+        CHECK(n.ip != "127.0.0.99");
+    }
+    REQUIRE(net.store(account(52), 0, kData, 60'000));
+}
+
+TEST_CASE("network: a 421 naming nodes outside the pool is not adopted", "[network][swarm][hostile]") {
+    SwarmRig rig(53);
+    auto& [fake, net, acct, sw] = rig;
+    const auto liar = sw->nodes[0].ed25519();
+    fake->by_key(liar)->answer = [&](const std::string& m, const json&) -> std::optional<std::pair<int, std::string>> {
+        if (m != "store") return std::nullopt;
+        json impostors = json::array();
+        for (int i = 0; i < 3; ++i)
+            impostors.push_back({{"ip", "127.0.1." + std::to_string(i + 1)}, {"port_https", 21000 + i},
+                                 {"pubkey_ed25519", std::string(63, 'd') + std::to_string(i)},
+                                 {"pubkey_x25519", std::string(63, 'e') + std::to_string(i)}});
+        return std::pair{421, json{{"snodes", impostors}, {"swarm", "1"}}.dump()};
+    };
+    // Stores pick members at random: store until the liar has answered one.
+    for (int i = 0; i < 40 && fake->by_key(liar)->methods["store"] == 0; ++i) {
+        auto r = net.store(acct, 0, base64_encode(to_bytes("s" + std::to_string(i))), 60'000);
+        REQUIRE(r);
+        CHECK(fake->by_key(r->entry.ed25519()) != nullptr);  // a real member took it
+    }
+    REQUIRE(fake->by_key(liar)->methods["store"] > 0);
+    CHECK(fake->attempts_by_method[""] == 0);  // no onion request was ever built for an impostor
+    auto now = net.get_swarm(acct);
+    REQUIRE(now);
+    for (const auto& n : now->nodes) CHECK(fake->by_key(n.ed25519()) != nullptr);
+}
+
+TEST_CASE("network: only members of the recipient's swarm confirm a store", "[network][swarm][hostile]") {
+    SwarmRig rig(54);
+    auto& [fake, net, acct, sw] = rig;
+    for (auto& n : fake->nodes())
+        n->answer = [&](const std::string& m, const json& params) -> std::optional<std::pair<int, std::string>> {
+            if (m != "store") return std::nullopt;
+            auto raw = base64_decode(params.at("data").get<std::string>());
+            const std::string hash = swarm::message_hash(acct.bytes(), 0, *raw);
+            json entries = json::object();
+            // Every node of the network signs, members and strangers alike: all valid signatures.
+            for (auto& o : fake->nodes()) entries[o->info.ed25519_hex()] = signed_entry(*o, hash, 1);
+            return std::pair{200, json{{"hash", hash}, {"swarm", entries}}.dump()};
+        };
+    auto r = net.store(acct, 0, kData, 60'000);
+    REQUIRE(r);
+    CHECK(r->nodes.size() == 10);
+    CHECK(r->confirmed() == 5);
+    for (const auto& n : r->nodes) {
+        const bool member = std::any_of(sw->nodes.begin(), sw->nodes.end(), [&](const Snode& s) { return s.ed25519() == n.node; });
+        CHECK(n.ok == member);
+    }
+}
+
+TEST_CASE("network: zero or negative timeouts are refused when the Network is created", "[network][config]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    auto o = fake_options(fake);
+    o.config.request_timeout = std::chrono::milliseconds(0);
+    auto r = Network::create(o);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::net_config);
+    CHECK(r.error().message == "network: config: request_timeout: expected more than 0 ms, got 0 ms");
+    CHECK_THROWS_MATCHES(Network(o), std::invalid_argument, Catch::Matchers::Message(r.error().message));
+    o.config = fake_config();
+    o.config.retry_base_delay = std::chrono::milliseconds(-1);
+    CHECK(Network::create(o).error().message.find("retry_base_delay") != std::string::npos);
+    auto ok = Network::create(fake_options(fake));
+    REQUIRE(ok);
+    CHECK(fake->seed_requests == 0);  // nothing is sent before the first call
+    REQUIRE((*ok)->bootstrap());
 }

@@ -1,13 +1,17 @@
-// test_network_clock.cpp: network time (src/network/clock.hpp): samples from replies, the median,
-// resyncs (single-flight, skipped when a newer one finished).
+// test_network_clock.cpp: network time (src/network/clock.hpp): samples from replies (one per node,
+// within ±24 h, overflow-safe), the median, resyncs (single-flight, skipped when a newer one
+// finished, counted by the epoch).
 #include "network/clock.hpp"
 
 #include <catch2/catch.hpp>
 #include <atomic>
+#include <limits>
+#include <string>
 #include <thread>
 #include <vector>
 
 using namespace session;
+using namespace session::network;
 namespace nd = session::network::detail;
 
 namespace {
@@ -17,6 +21,14 @@ public:
     std::int64_t now_ms() const override { return now.load(); }
     std::atomic<std::int64_t> now{1'700'000'000'000};
 };
+
+Ed25519PublicKey node(int i) {
+    Ed25519PublicKey k;
+    k.bytes[0] = static_cast<std::uint8_t>(i);
+    return k;
+}
+
+constexpr std::int64_t kHour = 3'600'000;
 
 }  // namespace
 
@@ -33,53 +45,114 @@ TEST_CASE("network: a sample is t against the local midpoint of the request", "[
     CHECK(nd::NetworkClock::sample(0, 180'000, 180'000) == -180'000);
 }
 
-TEST_CASE("network: the offset is the median of the recent samples", "[network][clock]") {
+TEST_CASE("network: a sample beyond 24 h, or whose arithmetic overflows, is no sample", "[network][clock]") {
+    const std::int64_t now = 1'700'000'000'000;
+    CHECK(nd::NetworkClock::sample(now + 24 * kHour, now, now) == 24 * kHour);
+    CHECK_FALSE(nd::NetworkClock::sample(now + 24 * kHour + 1, now, now));
+    CHECK_FALSE(nd::NetworkClock::sample(now - 24 * kHour - 1, now, now));
+    constexpr auto lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
+    CHECK_FALSE(nd::NetworkClock::sample(lo, now, now));   // t − midpoint would overflow
+    CHECK_FALSE(nd::NetworkClock::sample(hi, now, now));
+    CHECK_FALSE(nd::NetworkClock::sample(hi, -now, -now));  // overflows the other way
+    CHECK_FALSE(nd::NetworkClock::sample(now, lo, hi));    // received − sent would overflow
+    CHECK_FALSE(nd::NetworkClock::sample(now, hi, lo));
+}
+
+TEST_CASE("network: the offset is the median of the latest sample of each recent node", "[network][clock]") {
     auto local = std::make_shared<FakeClock>();
-    nd::Logger log;
+    std::vector<std::string> lines;
+    nd::Logger log([&](LogLevel, std::string_view s) { lines.emplace_back(s); });
     nd::NetworkClock clock(local, log);
     CHECK(clock.offset_ms() == 0);
     const std::int64_t t0 = local->now_ms();
-    clock.learn(t0 + 5'000, t0, t0);
+    CHECK(clock.learn(node(1), t0 + 5'000, t0, t0));
     CHECK(clock.offset_ms() == 5'000);
     CHECK(clock.now_ms() == t0 + 5'000);
-    clock.learn(t0 + 7'000, t0, t0);
-    clock.learn(t0 - 100'000, t0, t0);  // one wild sample does not move the median far
+    clock.learn(node(2), t0 + 7'000, t0, t0);
+    clock.learn(node(3), t0 - 100'000, t0, t0);  // one wild sample does not move the median far
     CHECK(clock.offset_ms() == 5'000);
-    // Only the last kClockSamples count: ten samples of +1 s push the older ones out.
-    for (std::size_t i = 0; i < nd::kClockSamples; ++i) clock.learn(t0 + 1'000, t0, t0);
+    // Only the last kClockSamples nodes count: ten nodes at +1 s push the older ones out.
+    for (int i = 0; i < static_cast<int>(nd::kClockSamples); ++i) clock.learn(node(10 + i), t0 + 1'000, t0, t0);
     CHECK(clock.offset_ms() == 1'000);
+    CHECK(lines.empty());
 }
 
+TEST_CASE("network: a node answering many replies is one sample", "[network][clock]") {
+    auto local = std::make_shared<FakeClock>();
+    nd::Logger log;
+    nd::NetworkClock clock(local, log);
+    const std::int64_t t0 = local->now_ms();
+    for (int i = 1; i <= 3; ++i) clock.learn(node(i), t0, t0, t0);
+    // One node, an hour ahead, answering page after page: its latest sample replaces its earlier one.
+    for (int page = 0; page < 50; ++page) clock.learn(node(9), t0 + kHour, t0, t0);
+    CHECK(clock.offset_ms() == 0);
+    CHECK(clock.now_ms() == t0);
+}
+
+TEST_CASE("network: samples beyond 24 h are ignored and logged; an outlier voted out stops counting", "[network][clock]") {
+    auto local = std::make_shared<FakeClock>();
+    std::vector<std::string> lines;
+    nd::Logger log([&](LogLevel, std::string_view s) { lines.emplace_back(s); });
+    nd::NetworkClock clock(local, log);
+    const std::int64_t t0 = local->now_ms();
+    CHECK_FALSE(clock.learn(node(1), t0 + 48 * kHour, t0, t0));
+    CHECK_FALSE(clock.learn(node(1), std::numeric_limits<std::int64_t>::min(), t0, t0));
+    CHECK(clock.offset_ms() == 0);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].find("ignored") != std::string::npos);
+    // A future-dated node is the only sample for a while: network time follows it ...
+    CHECK(clock.learn(node(2), t0 + 20 * kHour, t0, t0));
+    CHECK(clock.now_ms() == t0 + 20 * kHour);
+    // ... until other nodes vote it out: then it no longer affects now_ms() at all.
+    for (int i = 3; i <= 5; ++i) clock.learn(node(i), t0 + 100, t0, t0);
+    CHECK(clock.offset_ms() == 100);
+    CHECK(clock.now_ms() == t0 + 100);
+}
 TEST_CASE("network: a resync sets the median of its samples and is skipped when a newer one finished",
           "[network][clock]") {
     auto local = std::make_shared<FakeClock>();
     nd::Logger log;
     nd::NetworkClock clock(local, log);
     int gathers = 0;
-    auto gather = [&]() -> Result<std::vector<std::int64_t>> {
+    auto gather = [&]() -> Result<std::vector<nd::NetworkClock::NodeSample>> {
         ++gathers;
-        return std::vector<std::int64_t>{-180'000, -179'000, 4'000};
+        return std::vector<nd::NetworkClock::NodeSample>{{node(1), -180'000}, {node(2), -179'000}, {node(3), 4'000}};
     };
     const std::int64_t failed_at = local->now_ms();
+    CHECK(clock.epoch() == 0);
     REQUIRE(clock.resync_after(failed_at, gather));
     CHECK(gathers == 1);
     CHECK(clock.offset_ms() == -179'000);
     CHECK(clock.syncs() == 1);
+    CHECK(clock.epoch() == 1);
     CHECK(clock.last_sync_ms() == local->now_ms());
     // A clock error seen before that resync finished: already fresh.
     REQUIRE(clock.resync_after(failed_at, gather));
     CHECK(gathers == 1);
+    CHECK(clock.epoch() == 1);
     // A later one resyncs again.
     local->now += 1'000;
     REQUIRE(clock.resync_after(local->now_ms(), gather));
     CHECK(gathers == 2);
+    CHECK(clock.epoch() == 2);
+    // The resync's samples replaced the window: a passive sample from node 3 replaces its own.
+    clock.learn(node(3), local->now_ms() - 179'000, local->now_ms(), local->now_ms());
+    CHECK(clock.offset_ms() == -179'000);
 
-    auto fails = []() -> Result<std::vector<std::int64_t>> { return unexpected(Errc::net_timeout, "t"); };
+    auto fails = []() -> Result<std::vector<nd::NetworkClock::NodeSample>> { return unexpected(Errc::net_timeout, "t"); };
     local->now += 1'000;
     auto r = clock.resync_after(local->now_ms(), fails);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::net_timeout);
     CHECK(clock.syncs() == 2);
+    CHECK(clock.epoch() == 2);
+    // A gather whose every sample is beyond the bound sets nothing.
+    auto wild = []() -> Result<std::vector<nd::NetworkClock::NodeSample>> {
+        return std::vector<nd::NetworkClock::NodeSample>{{node(1), 25 * kHour}};
+    };
+    local->now += 1'000;
+    CHECK_FALSE(clock.resync_after(local->now_ms(), wild));
+    CHECK(clock.offset_ms() == -179'000);
 }
 
 TEST_CASE("network: concurrent resyncs for one clock error gather once", "[network][clock]") {
@@ -88,10 +161,10 @@ TEST_CASE("network: concurrent resyncs for one clock error gather once", "[netwo
     nd::NetworkClock clock(local, log);
     std::atomic<int> gathers{0};
     std::atomic<bool> release{false};
-    auto gather = [&]() -> Result<std::vector<std::int64_t>> {
+    auto gather = [&]() -> Result<std::vector<nd::NetworkClock::NodeSample>> {
         ++gathers;
         while (!release) std::this_thread::yield();
-        return std::vector<std::int64_t>{42};
+        return std::vector<nd::NetworkClock::NodeSample>{{node(1), 42}};
     };
     const std::int64_t failed_at = local->now_ms();
     std::vector<std::thread> ts;

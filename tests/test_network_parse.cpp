@@ -74,3 +74,117 @@ TEST_CASE("network: pool cache lines round-trip", "[network][parse]") {
     }
     CHECK_FALSE(nd::parse_pool_line("abc|def"));
 }
+
+// ---- hostile replies ---------------------------------------------------------------------------------
+
+TEST_CASE("network: every reply parser refuses JSON nested deeper than 64 levels", "[network][parse]") {
+    FakeNet net(loopback_ips(1), 1);
+    const auto& node = net.node(0).info;
+    const std::string deep = deep_json(300'000);
+    // Deep nesting where each parser would walk, copy or dump it.
+    const std::string seed = R"({"result":{"service_node_states":)" + deep + "}}";
+    const std::string swarm = R"({"snodes":)" + deep + "}";
+    const std::string store = R"({"swarm":{")" + node.ed25519_hex() + R"(":{"failed":true,"code":)" + deep + "}}}";
+    const std::string info = R"({"version":)" + deep + R"(,"t":1})";
+    const std::string batch = R"({"results":[{"code":421,"body":)" + deep + R"(},{"code":421,"body":1}]})";
+    auto deeper = [](const Error& e) { return e.message.find("deeper than 64") != std::string::npos; };
+    CHECK(deeper(nd::parse_seed_reply(seed).error()));
+    CHECK(deeper(nd::parse_oxend_reply(seed).error()));
+    CHECK(deeper(nd::parse_swarm_reply(swarm).error()));
+    CHECK(deeper(nd::parse_store_reply(store, "h", node, {}).error()));
+    CHECK(deeper(nd::parse_info_reply(info, node).error()));
+    CHECK_FALSE(nd::uniform_batch_failure(batch));
+    CHECK_FALSE(nd::find_timestamp(R"({"results":[{"body":)" + deep + R"(}],"t":5})"));
+    // 64 levels are fine.
+    CHECK(nd::find_timestamp(R"({"t":5,"x":)" + deep_json(62) + "}") == 5);
+}
+
+TEST_CASE("network: a uniform batch failure keeps its first body as text, within limits", "[network][parse]") {
+    auto f = nd::uniform_batch_failure(R"({"results":[{"code":421,"body":{"snodes":[]}},{"code":421,"body":"x"}]})");
+    REQUIRE(f);
+    CHECK(f->status == 421);
+    CHECK(json::parse(f->body) == json{{"snodes", json::array()}});
+    CHECK_FALSE(nd::uniform_batch_failure(R"({"results":[{"code":421},{"code":406}]})"));  // mixed
+    CHECK_FALSE(nd::uniform_batch_failure(R"({"results":[{"code":200},{"code":200}]})"));  // success
+    CHECK_FALSE(nd::uniform_batch_failure(R"({"results":[{"code":-421}]})"));
+    json many = {{"results", json::array()}};
+    for (std::size_t i = 0; i <= nd::kMaxBatchResults; ++i) many["results"].push_back({{"code", 421}});
+    CHECK_FALSE(nd::uniform_batch_failure(many.dump()));  // more results than requests can exist
+}
+
+TEST_CASE("network: node lists are read up to a limit", "[network][parse]") {
+    FakeNet net(loopback_ips(3), 1);
+    json arr = json::array();
+    for (int rep = 0; rep < 30; ++rep)
+        for (auto& n : net.nodes())
+            arr.push_back({{"ip", n->info.ip}, {"port", n->info.https_port}, {"pubkey_ed25519", n->info.ed25519_hex()},
+                           {"pubkey_x25519", to_hex(n->info.keys.x25519.bytes)}});
+    std::size_t skipped = 0;
+    auto all = nd::parse_node_list(arr, 1000, &skipped);
+    REQUIRE(all);
+    CHECK(all->size() == 3);  // repeated keys once
+    CHECK(skipped == 87);
+    auto first = nd::parse_node_list(arr, 2, &skipped);
+    REQUIRE(first);
+    CHECK(first->size() == 2);
+    CHECK(skipped == 88);
+    // A swarm reply lists at most kMaxSwarmEntries members.
+    json big = json::array();
+    for (int i = 0; i < 1000; ++i) {
+        ByteArray<32> k{};
+        k[0] = static_cast<std::uint8_t>(i);
+        k[1] = static_cast<std::uint8_t>(i >> 8);
+        big.push_back({{"ip", "10.0.0.1"}, {"port", 1}, {"pubkey_ed25519", to_hex(k)}, {"pubkey_x25519", to_hex(k)}});
+    }
+    auto sw = nd::parse_swarm_reply(json{{"snodes", big}}.dump());
+    REQUIRE(sw);
+    CHECK(sw->nodes.size() == nd::kMaxSwarmEntries);
+}
+
+TEST_CASE("network: a store reply counts only the recipient's swarm, reads a bounded number of entries and quotes "
+          "node text",
+          "[network][parse]") {
+    FakeNet net(loopback_ips(4), 1);
+    const std::string hash = "0123456789012345678901234567890123456789012";
+    std::vector<Snode> members{net.node(0).info, net.node(1).info};
+    json swarm = json::object();
+    for (std::size_t i = 0; i < 4; ++i) swarm[net.node(i).info.ed25519_hex()] = signed_entry(net.node(i), hash, 99);
+    auto r = nd::parse_store_reply(json{{"swarm", swarm}}.dump(), hash, members[0], members);
+    REQUIRE(r);
+    CHECK(r->confirmed() == 2);  // nodes 2 and 3 signed, validly, but are not members
+    for (const auto& n : r->nodes) {
+        const bool member = n.node == members[0].ed25519() || n.node == members[1].ed25519();
+        CHECK(n.signature_valid);
+        CHECK(n.ok == member);
+        if (!member) CHECK(n.failure == "not a member of the recipient's swarm");
+    }
+    // Only non-members signed: nothing is confirmed.
+    json outsiders = json::object();
+    outsiders[net.node(3).info.ed25519_hex()] = signed_entry(net.node(3), hash, 99);
+    CHECK(nd::parse_store_reply(json{{"swarm", outsiders}}.dump(), hash, members[0], members).error().code ==
+          Errc::net_bad_response);
+
+    json junk = swarm;
+    for (int i = 0; i < 1000; ++i) {
+        ByteArray<32> k{};  // sorts after the members: an object's keys are read in order
+        k[0] = 0xff;
+        k[1] = static_cast<std::uint8_t>(i);
+        k[2] = static_cast<std::uint8_t>(i >> 8);
+        junk[to_hex(k)] = {{"failed", true}, {"code", "\x1b[2J" + std::string(5000, 'x')}, {"reason", std::string(9000, '\n')}};
+    }
+    auto bounded = nd::parse_store_reply(json{{"swarm", junk}}.dump(), hash, members[0], members);
+    INFO((bounded ? std::string() : bounded.error().message));
+    REQUIRE(bounded);
+    CHECK(bounded->nodes.size() == nd::kMaxSwarmEntries);
+    for (const auto& n : bounded->nodes) {
+        CHECK(n.failure.size() < 2 * nd::kQuoteBytes + 32);
+        CHECK(std::none_of(n.failure.begin(), n.failure.end(), [](char c) { return c == '\x1b' || c == '\n'; }));
+    }
+}
+
+TEST_CASE("network: quote bounds and escapes a node's text", "[network][parse]") {
+    CHECK(nd::quote("plain") == "plain");
+    CHECK(nd::quote("a\nb\x1b[31mc") == "a?b?[31mc");
+    const auto q = nd::quote(std::string(10'000, 'x'));
+    CHECK(q.size() == nd::kQuoteBytes + std::string("…").size());
+}

@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <atomic>
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,6 +42,12 @@ struct FakeNode {
     bool corrupt = false;       // as a guard: one byte of the 200 body is changed
     int dest_status = 0;        // as a destination: answer this status for every RPC
     std::int64_t skew_ms = 0;
+    // hostile behaviour, as a destination
+    /// Answers an RPC (also each sub-request of a batch) itself: (status, body), or nullopt to answer
+    /// normally. `params` are the request's.
+    std::function<std::optional<std::pair<int, std::string>>(const std::string& method, const json& params)> answer;
+    /// Replaces the whole decrypted reply ({"status":…,"body":…} text) with any text.
+    std::function<std::optional<std::string>(const std::string& method)> raw_reply;
     // counters
     int as_guard = 0;
     int as_dest = 0;
@@ -172,7 +180,15 @@ public:
             if (auto* fin = std::get_if<onion::FinalDestination>(&*layer)) {
                 ++at->as_dest;
                 auto [status, body] = handle_rpc(*at, to_string(fin->body));
-                auto wrapped = onion::wrap_node_response(t, peeled->reply_key, status, body, true, *fin, rng_);
+                Result<Bytes> wrapped = unexpected(Errc::invalid_argument, "");
+                std::optional<std::string> raw;
+                if (at->raw_reply) raw = at->raw_reply(json::parse(to_string(fin->body)).at("method").get<std::string>());
+                if (raw) {
+                    wrapped = onion::encrypt_reply(t, peeled->reply_key, as_bytes(*raw), rng_);
+                    if (wrapped && fin->base64) wrapped = to_bytes(base64_encode(*wrapped));
+                } else {
+                    wrapped = onion::wrap_node_response(t, peeled->reply_key, status, body, true, *fin, rng_);
+                }
                 REQUIRE(wrapped);
                 HttpResponse r{200, "text/plain", std::move(*wrapped)};
                 if (guard->corrupt) {
@@ -231,6 +247,8 @@ private:
         ++n.methods[method];
         const std::int64_t now = system_clock()->now_ms() + n.skew_ms;
         if (n.dest_status) return {n.dest_status, "fake failure"};
+        if (n.answer)
+            if (auto a = n.answer(method, params)) return *a;
         if (method == "batch") {
             json results = json::array();
             for (const auto& sub : params.at("requests")) {
@@ -325,5 +343,43 @@ inline SessionId account(int k) {
 }
 
 inline const std::string kData = base64_encode(to_bytes("hello swarm"));
+
+/// `depth` nested JSON arrays: "[[[…]]]" (a node's reply that would crash a recursive copy or dump()).
+inline std::string deep_json(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+/// A store reply entry signed by `signer` for `hash` (what a swarm member sends back).
+inline json signed_entry(const FakeNode& signer, const std::string& hash, std::int64_t expiry) {
+    ByteArray<64> sig{};
+    crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(hash.data()), hash.size(),
+                         signer.ed_sk.data());
+    return {{"hash", hash}, {"signature", base64_encode(sig)}, {"expiry", expiry}};
+}
+
+/// A Network over a fake onion network of 10 nodes in 2 swarms, and the swarm it found for account(k).
+/// Tests bind its parts: `auto& [fake, net, acct, sw] = rig;`.
+struct SwarmRig {
+    std::shared_ptr<FakeNet> fake;
+    Network net;
+    SessionId acct;
+    std::optional<Swarm> sw;
+
+    explicit SwarmRig(int k)
+            : fake(std::make_shared<FakeNet>(loopback_ips(10), 2)), net(fake_options(fake)), acct(account(k)) {
+        auto found = net.get_swarm(acct);
+        REQUIRE(found);
+        REQUIRE(found->id);
+        sw = std::move(*found);
+    }
+    /// The swarm the account is not in (where a test moves it).
+    std::uint64_t other_swarm() const {
+        return *sw->id == 0x1000000000000000ull ? 0x2000000000000000ull : 0x1000000000000000ull;
+    }
+    /// Retrieve params for the account (the fake checks only the timestamp).
+    ParamsBuilder retrieve_params() const {
+        return [pubkey = acct.hex()](std::int64_t now) -> Result<std::string> {
+            return json{{"pubkey", pubkey}, {"timestamp", now}, {"signature", "x"}}.dump();
+        };
+    }
+};
 
 }  // namespace fakenet

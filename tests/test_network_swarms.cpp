@@ -106,3 +106,39 @@ TEST_CASE("network: a 421 replaces the swarm, or drops the member that sent it",
     REQUIRE(cache.find(account(5)));
     CHECK(cache.find(account(5))->from_network);
 }
+
+TEST_CASE("network: a claimed swarm keeps only pool members with consistent keys, as the pool records them",
+          "[network][swarm]") {
+    FakeNet net(loopback_ips(8), 2);
+    std::vector<Snode> pool;
+    for (auto& n : net.nodes()) pool.push_back(n->info);
+    const std::uint64_t sw = *pool[0].swarm_id;  // nodes 0, 2, 4, 6
+    auto claimed = Swarm{sw, {}};
+    claimed.nodes.push_back(pool[0]);                  // a member
+    auto moved = pool[2];
+    moved.ip = "127.0.0.250";                          // a member, at an address the pool does not know
+    claimed.nodes.push_back(moved);
+    auto impostor = pool[4];
+    impostor.keys.ed25519.bytes[5] ^= 1;               // not in the pool
+    claimed.nodes.push_back(impostor);
+    auto mismatched = pool[6];
+    mismatched.keys.x25519 = pool[1].keys.x25519;      // pubkey_x25519 is not the conversion of its ed25519
+    claimed.nodes.push_back(mismatched);
+    claimed.nodes.push_back(pool[1]);                  // in the pool, but the pool says another swarm
+    claimed.nodes.push_back(pool[0]);                  // listed twice
+    std::size_t ignored = 0;
+    auto v = nd::verify_swarm(claimed, pool, &ignored);
+    CHECK(ignored == 4);
+    REQUIRE(v.nodes.size() == 2);
+    CHECK(v.id == sw);
+    CHECK(v.nodes[0] == pool[0]);
+    CHECK(v.nodes[1] == pool[2]);  // the pool's address, not the reply's
+
+    // A pool without swarm ids (a local network): members take the reply's swarm id.
+    for (auto& n : pool) n.swarm_id.reset();
+    auto plain = nd::verify_swarm(Swarm{sw, {pool[0], pool[1]}}, pool);
+    REQUIRE(plain.nodes.size() == 2);
+    CHECK(plain.nodes[1].swarm_id == sw);
+    // Nothing verifiable: an empty swarm.
+    CHECK(nd::verify_swarm(Swarm{sw, {impostor}}, pool).nodes.empty());
+}

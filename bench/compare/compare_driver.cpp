@@ -219,12 +219,18 @@ int crypto(std::size_t n, std::size_t body_bytes) {
     return 0;
 }
 
+// A new Network on the local network `file` describes.
+std::shared_ptr<session::network::Network> network_on(const std::string& file) {
+    session::network::Options o;
+    o.config = must(session::network::NetworkConfig::from_file(file), "network file");
+    return std::make_shared<session::network::Network>(std::move(o));
+}
+
 int send(const std::string& network_file, const std::string& to_hex, std::size_t cold, std::size_t warm,
          bool sync) {
     const auto control = control_of(network_file);
     const auto to = must(session::SessionId::parse(to_hex), "recipient");
     session::ClientOptions options;
-    options.network = network_file;
     session::SendOptions send_options;
     send_options.sync_copy = sync;
 
@@ -232,7 +238,7 @@ int send(const std::string& network_file, const std::string& to_hex, std::size_t
     std::optional<session::Client> client;
     for (std::size_t i = 0; i < cold; ++i) {
         client.reset();
-        client.emplace(must(session::Client::create(session::Identity::generate(*session::system_rng()).first, options),
+        client.emplace(must(session::Client::create(session::Identity::generate(*session::system_rng()).first, network_on(network_file), options),
                             "Client::create"));
         control.reset();
         const auto t0 = Wall::now();
@@ -271,12 +277,11 @@ int receive(const std::string& network_file, const std::string& phrase_file, boo
     std::string phrase = read_file(phrase_file);
     while (!phrase.empty() && (phrase.back() == '\n' || phrase.back() == '\r' || phrase.back() == ' ')) phrase.pop_back();
     session::ClientOptions options;
-    options.network = network_file;
     // receive_pages, a page at a time: what a bot draining a backlog uses (memory bounded by the page).
     const char* page = std::getenv("COMPARE_PAGE");
     options.retrieve_page_size = page && *page ? static_cast<std::int64_t>(std::strtoll(page, nullptr, 10)) : 0;
     const double rss_before = peak_rss_mb();
-    auto client = must(session::Client::create(phrase, options), "Client::create");
+    auto client = must(session::Client::create(phrase, network_on(network_file), options), "Client::create");
     sodium_memzero(phrase.data(), phrase.size());
     control.reset();
     const double c0 = cpu_seconds();

@@ -66,29 +66,18 @@ inline constexpr std::size_t kDefaultReceiveMaxItems = 20'000;
 /// loop is never held by a member that answers slowly page after page.
 inline constexpr std::chrono::milliseconds kDefaultReceiveTimeout{60'000};
 
+/// What a Client adds to the network it runs on. The network itself (mainnet or a local network,
+/// timeouts, paths, transport, pool cache, clock offset) is a network::Network, chosen once: pass
+/// one to Client::create, or let the mainnet overloads build one with network::Options{}.
 struct ClientOptions {
-    /// Which network: "mainnet" (or "") = the pinned mainnet seeds; anything else is the path of a
-    /// network file, as written by session-localnet (see network::NetworkConfig::from_file).
-    std::string network = "mainnet";
-    std::chrono::milliseconds request_timeout{25'000};   ///< one onion request (desktop: 25 s)
-    std::chrono::milliseconds retrieve_timeout{10'000};  ///< one retrieve page (desktop: 10 s)
-    std::chrono::milliseconds connect_timeout{5'000};
-    std::size_t path_count = 2;  ///< onion paths kept (desktop: 2)
     /// Sent as the LokiProfile display name in every message, as the official client does, so the
     /// recipient sees a name instead of a bare Session ID. Empty = no profile is sent.
     std::string display_name{};
-    /// Log lines (never secrets). Default: silent.
+    /// The Client's own log lines (never secrets). Default: silent. (The Network logs through
+    /// network::Options::log.)
     network::LogFn log{};
-    std::shared_ptr<Clock> clock{};  ///< default: system_clock(); must be thread-safe
-    std::shared_ptr<Rng> rng{};      ///< default: system_rng() (paths, node choice); must be thread-safe
-    /// Default: real HTTPS (libcurl). Tests pass a localnet or fake transport.
-    std::shared_ptr<network::Transport> transport{};
-    /// Persist the snode pool here (used when seeds are unreachable). Default: memory only.
-    std::string pool_cache_path{};
-    /// Share one Network (pool, paths, clock offset) between several Clients, e.g. many bots in one
-    /// process. When set, network/timeouts/path_count/transport/clock/pool_cache_path above are
-    /// ignored (the Network already has them), except that `clock` still measures receive_timeout.
-    std::shared_ptr<network::Network> shared_network{};
+    std::shared_ptr<Clock> clock{};  ///< measures receive_timeout; default system_clock(); thread-safe
+    std::shared_ptr<Rng> rng{};      ///< which swarm members receive() polls; default system_rng(); thread-safe
     /// Swarm members whose answers each receive() merges (desktop: 2).
     std::size_t poll_nodes = retrieve::kPollNodes;
     /// `max_count` per retrieve page; 0 = the server's default byte budget. receive() re-issues
@@ -109,7 +98,7 @@ struct ClientOptions {
     /// one page per member asked.
     std::size_t receive_max_items = kDefaultReceiveMaxItems;
     /// No retrieve is started later than this after the call began (one already started runs to
-    /// retrieve_timeout). Measured with `clock` (also when shared_network is set).
+    /// the network's retrieve_timeout). Measured with `clock`.
     std::chrono::milliseconds receive_timeout = kDefaultReceiveTimeout;
     /// Keep receive()'s exactly-once bookkeeping in this file, so a restarted process that passes
     /// its saved last_hash never gets an item twice, even from a member that missed that message.
@@ -242,16 +231,24 @@ struct ReceiveSummary {
 
 class Client {
 public:
-    /// From a 13-word phrase. Throws std::invalid_argument if the phrase is invalid (the message
-    /// names the position, never a word) or the network file cannot be loaded. Prefer create() to
+    /// On the Session mainnet (a Network built with network::Options{}), from a 13-word phrase
+    /// (12 without the checksum word). Throws std::invalid_argument if the phrase is invalid (the
+    /// message names the position, never a word) or the network cannot start. Prefer create() to
     /// get these as values. The phrase is not kept.
     explicit Client(std::string_view phrase, ClientOptions options = {});
-    /// From an identity (e.g. generated, or from a seed). Throws std::invalid_argument if the
-    /// network file cannot be loaded.
+    /// On the Session mainnet, from an identity (e.g. generated, or from a seed).
     explicit Client(Identity identity, ClientOptions options = {});
-    /// Errors: mnemonic_* (bad phrase), io_error / net_config (network file).
+    /// On the Session mainnet. Errors: mnemonic_* (bad phrase), net_init (the network cannot
+    /// start), invalid_argument (bad options), state-file errors (ClientOptions::state_path).
     [[nodiscard]] static Result<Client> create(std::string_view phrase, ClientOptions options = {});
     [[nodiscard]] static Result<Client> create(Identity identity, ClientOptions options = {});
+    /// On `network`: a local network (network::NetworkConfig::from_file), other network settings,
+    /// or one Network shared by several Clients (many bots in one process share its pool, paths
+    /// and clock offset). Errors: as above; invalid_argument if `network` is null.
+    [[nodiscard]] static Result<Client> create(std::string_view phrase, std::shared_ptr<network::Network> network,
+                                               ClientOptions options = {});
+    [[nodiscard]] static Result<Client> create(Identity identity, std::shared_ptr<network::Network> network,
+                                               ClientOptions options = {});
 
     Client(Client&&) noexcept;
     Client& operator=(Client&&) noexcept;

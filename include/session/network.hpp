@@ -21,8 +21,8 @@
 //   until the next pool refresh), path strikes (3 → rebuilt), `502 Next node not found: X` → X struck
 //   out and replaced in place.
 // * Errors and retries (protocol.md §4.4, §5.5; storage-server.md §3.9): path errors retry on
-//   another path with bounded backoff min(retry_max_delay, retry_base_delay·2^n); 421 adopts the swarm
-//   in the reply; 406/425 resynchronise the network time (median of `info` on 3 nodes) and the
+//   another path with bounded backoff min(retry_max_delay, retry_base_delay·2^n); 421 adopts the
+//   members of the swarm in the reply that verify against the pool (see get_swarm); 406/425 resynchronise the network time (median of `info` on 3 nodes) and the
 //   request is rebuilt (re-signed) by its ParamsBuilder and sent again (a swarm member that still
 //   disagrees, or disagrees right after a resync, is struck and another member asked). A batch whose
 //   sub-requests all failed with one status is handled as that status. Ambiguous path failures
@@ -30,6 +30,13 @@
 //   a success clears them. Within one call the hops of an ambiguously failed attempt (past the guard
 //   when it relayed the error) and its destination are suspects: later attempts of that call take
 //   other paths, relays and members first, and suspects only when too few other nodes remain.
+//
+// * Any node may be hostile: every JSON reply is depth-checked (64 levels) before it is walked,
+//   copied or dumped; lists a node controls are read up to a limit (10,000 pool nodes, 64 swarm or
+//   store entries, 20 batch results); a node's text reaches messages only truncated and with
+//   control characters replaced; one node's clock counts once and only within ±24 h; swarm answers
+//   are checked against the pool; a store is confirmed only by members of the recipient's swarm;
+//   every wait is bounded (NetworkConfig::validate).
 //
 // Request accounting (what a caller pays): a warm `store` is exactly 1 onion request (to one swarm
 // member; the member replicates to its swarm). A cold `store` is at most 3 network requests: one seed
@@ -183,6 +190,16 @@ struct NetworkConfig {
     std::chrono::minutes pool_refresh_interval{60};     // desktop: hourly
     std::chrono::minutes swarm_cache_ttl{60};
 
+    /// Longest timeout or delay accepted by validate().
+    static constexpr std::chrono::milliseconds kMaxTimeout{3'600'000};
+
+    /// Checks the values a Network depends on: every timeout and retry delay more than 0 ms (libcurl
+    /// reads 0 as "never") and at most kMaxTimeout; seed_stagger 0 (all seeds at once) to
+    /// kMaxTimeout; path_length, path_count, max_attempts, strike_threshold at least 1.
+    /// Errors: net_config, naming the field ("network: config: request_timeout: expected more than
+    /// 0 ms, got 0 ms").
+    [[nodiscard]] Result<void> validate() const;
+
     /// The three mainnet seeds on port 4443, pinned by certificate and public key (protocol.md §5.1).
     static NetworkConfig mainnet();
     /// A network file written by session-localnet:
@@ -215,16 +232,17 @@ struct RpcReply {
     Snode node;        // who answered
 };
 
-/// One swarm member's part of a store (storage-server.md §5.3 "swarm" entries).
+/// One swarm member's part of a store (storage-server.md §5.3 "swarm" entries; at most 64 are read).
 struct StoreNodeResult {
     Ed25519PublicKey node;
-    bool ok = false;               // hash matches and the signature verifies
+    bool ok = false;               // a member of the recipient's swarm, hash matches, signature verifies
     std::string hash;
     std::string signature;         // base64 as received
     bool signature_valid = false;  // Ed25519(node key) over the ASCII hash
     std::int64_t expiry_ms = 0;
     bool already = false;          // the node already had this message
-    std::string failure;           // when !ok: "timeout", "code 421: …", "bad signature", …
+    std::string failure;           // when !ok: "timeout", "code 421: …", "bad signature", "not a member
+                                   // of the recipient's swarm", … (a node's text quoted: bounded, printable)
 };
 
 struct StoreResult {
@@ -233,6 +251,7 @@ struct StoreResult {
     std::int64_t expiry_ms = 0;    // the entry node's stored expiry
     Snode entry;                   // the swarm member the store was sent to
     std::vector<StoreNodeResult> nodes;
+    /// Members of the recipient's swarm that signed the expected hash.
     std::size_t confirmed() const {
         std::size_t n = 0;
         for (const auto& r : nodes) n += r.ok ? 1 : 0;
@@ -261,21 +280,25 @@ struct Stats {
 
 struct Options {
     NetworkConfig config = NetworkConfig::mainnet();
-    std::shared_ptr<Transport> transport;  // default: curl_transport()
-    std::shared_ptr<Clock> clock;          // default: system_clock()
-    std::shared_ptr<Rng> rng;              // default: system_rng()
-    LogFn log;                             // default: silent
+    std::shared_ptr<Transport> transport{};  // default: curl_transport()
+    std::shared_ptr<Clock> clock{};          // default: system_clock()
+    std::shared_ptr<Rng> rng{};              // default: system_rng()
+    LogFn log{};                             // default: silent
     /// If set, the snode pool is persisted here (one node per line) and used when the seeds are
     /// unreachable. Default: in memory only.
-    std::string pool_cache_path;
+    std::string pool_cache_path{};
     /// Where the Network runs work off the calling thread (see "Threads" above). Default: a thread
     /// pool owned by the Network (make_thread_pool()).
-    std::shared_ptr<Executor> executor;
+    std::shared_ptr<Executor> executor{};
 };
 
 class Network {
 public:
-    /// Throws std::runtime_error only if no transport was given and libcurl cannot start.
+    /// A Network, or why not: net_config (options.config.validate() failed), net_init (no transport
+    /// given and libcurl cannot start).
+    [[nodiscard]] static Result<std::shared_ptr<Network>> create(Options options);
+    /// As create(), throwing: std::invalid_argument with the same message for a bad configuration,
+    /// std::runtime_error if no transport was given and libcurl cannot start.
     explicit Network(Options options);
     ~Network();
     Network(const Network&) = delete;
@@ -288,14 +311,23 @@ public:
 
     /// Network time (ms since the epoch): local clock + the learned offset.
     std::int64_t now_ms() const;
-    /// The learned offset (network − local), ms.
+    /// The learned offset (network − local), ms: the median of the latest sample of each of the last
+    /// 10 nodes that answered (one sample per node), each within ±24 h of the local clock (a sample
+    /// further away, or a `t` that would overflow, is ignored and logged).
     std::int64_t clock_offset_ms() const;
+    /// Incremented by every resync of the network time (after a 406/425, or sync_clock()). A caller
+    /// that sealed now_ms() into data before a request, and sees the epoch moved after it, seals the
+    /// data again (store(…, DataBuilder, …) does this itself).
+    std::uint64_t clock_epoch() const;
     /// Asks `info` of 3 random nodes and sets the offset to the median of (t − local midpoint).
     /// Errors: net_no_nodes, or the last error when no node answered.
     [[nodiscard]] Result<void> sync_clock();
 
     /// The account's swarm: cached, else computed from the pool's swarm ids, else `get_swarm` via
-    /// onion to a random node. Errors: net_no_nodes, net_bad_response, transport errors.
+    /// onion to a random node. A get_swarm (or 421) answer is one node's word: only members that are
+    /// in the pool with consistent keys (pubkey_x25519 the conversion of pubkey_ed25519; the pool's
+    /// swarm id, where known, the swarm's) are kept, as the pool records them.
+    /// Errors: net_no_nodes, net_bad_response (no member verified), transport errors.
     [[nodiscard]] Result<Swarm> get_swarm(const SessionId& account);
 
     /// Stores `data_b64` (standard base64, <= kMaxStoreDataChars characters, <= kMaxStoreDataBytes
@@ -307,6 +339,16 @@ public:
     /// net_unauthorized (401/403), net_http_status (400/other), net_timeout, net_no_path, …
     [[nodiscard]] Result<StoreResult> store(const SessionId& recipient, std::int16_t ns,
                                             std::string_view data_b64, std::int64_t ttl_ms);
+
+    /// Builds a store's `data` (standard base64) for a network time (ms).
+    using DataBuilder = std::function<Result<std::string>(std::int64_t network_now_ms)>;
+    /// As above, with data built for the network time, so a timestamp sealed into it is as fresh as
+    /// the store's own: `data` is called once before any request, and again before an attempt only
+    /// when a clock resync (a 406/425) moved network time since it last built. Each built value is
+    /// checked against the limits. StoreResult::hash is that of the data that was stored.
+    /// Errors: as above, plus any error of `data` (returned as is, ending the call).
+    [[nodiscard]] Result<StoreResult> store(const SessionId& recipient, std::int16_t ns, const DataBuilder& data,
+                                            std::int64_t ttl_ms);
 
     /// One `retrieve` to the given swarm member (no other member is tried: last_hash is per node).
     /// `params` builds the signed params ({"pubkey",…,"timestamp","signature",…}) for a network time.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "detail/json_limited.hpp"
 #include "network/parse.hpp"
 
 namespace session::network::detail {
@@ -50,11 +51,15 @@ FailureVerdict classify_failure(const Result<HttpResponse>& resp, const Snode& g
 }
 
 Result<std::string> rpc_payload(std::string_view method, std::string_view params) {
-    json p = json::parse(params, nullptr, false);
-    if (p.is_discarded() || !p.is_object())
+    auto p = session::detail::parse_limited_or_none(params);
+    if (!p || !p->is_object())
         return unexpected(Errc::invalid_argument, "network: " + std::string(method) + ": params must be a JSON object");
-    json body = {{"method", std::string(method)}, {"params", std::move(p)}};
-    return body.dump();
+    json body = {{"method", std::string(method)}, {"params", std::move(*p)}};
+    try {
+        return body.dump();
+    } catch (const json::type_error&) {
+        return unexpected(Errc::invalid_argument, "network: " + std::string(method) + ": params: a string is not valid UTF-8");
+    }
 }
 
 Error status_error(std::string_view method, const RpcReply& r) {
@@ -192,7 +197,7 @@ Attempt Caller::attempt(const Snode& dest, const std::string& payload, std::chro
     std::vector<Snode> through = path->nodes;
     through.push_back(dest);
     pool_.clear_strikes(through);
-    if (auto t = find_timestamp(decoded->body)) clock_.learn(*t, a.sent_ms, a.received_ms);
+    if (auto t = find_timestamp(decoded->body)) clock_.learn(dest.keys.ed25519, *t, a.sent_ms, a.received_ms);
     a.reply = std::move(*decoded);
     return a;
 }
@@ -343,7 +348,9 @@ std::optional<Result<RpcReply>> Caller::after_reply(RpcReply reply, std::int64_t
             hooks_.swarm_moved(*to->account, dest, reply.body);
         if (std::holds_alternative<ToSwarm>(target) && st.redirects < kMaxSwarmRedirects) {
             ++st.redirects;
-            st.tried.clear();
+            // Another swarm (or the same, asked again): its members are untried, except the one
+            // that just said it is not one (if its body was not believed, the swarm may list it).
+            st.tried.assign(1, dest);
             st.last_reply = std::move(reply);
             return std::nullopt;
         }

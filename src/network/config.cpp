@@ -1,8 +1,12 @@
 // config.cpp: NetworkConfig: the pinned mainnet seeds, and a local network's file (see network.hpp).
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
+#include <utility>
 
+#include "detail/json_limited.hpp"
 #include "network/parse.hpp"
 #include "network/seeds.hpp"
 #include "session/network.hpp"
@@ -29,9 +33,10 @@ NetworkConfig NetworkConfig::mainnet() {
 }
 
 Result<NetworkConfig> NetworkConfig::from_json(std::string_view text) {
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        return unexpected(Errc::net_config, "network: network file: expected a JSON object");
+    auto parsed = session::detail::parse_limited(text, Errc::net_config, "network: network file");
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const json& j = *parsed;
+    if (!j.is_object()) return unexpected(Errc::net_config, "network: network file: expected a JSON object");
     NetworkConfig c;
     c.name = "localnet";
     if (auto n = j.find("name"); n != j.end()) {
@@ -88,6 +93,34 @@ Result<NetworkConfig> NetworkConfig::from_file(const std::string& path) {
     auto c = from_json(ss.str());
     if (!c) return unexpected(c.error().code, c.error().message + " (" + path + ")");
     return c;
+}
+
+Result<void> NetworkConfig::validate() const {
+    // A timeout of 0 means "never" to libcurl, and a negative one is nonsense: both are refused, and
+    // so is one over kMaxTimeout (a wait a node could otherwise stretch without bound).
+    auto positive = [](const char* name, std::chrono::milliseconds v) -> Result<void> {
+        if (v.count() <= 0)
+            return unexpected(Errc::net_config, std::string("network: config: ") + name + ": expected more than 0 ms, got " +
+                                                    std::to_string(v.count()) + " ms");
+        if (v > kMaxTimeout)
+            return unexpected(Errc::net_config, std::string("network: config: ") + name + ": expected at most " +
+                                                    std::to_string(kMaxTimeout.count()) + " ms, got " +
+                                                    std::to_string(v.count()) + " ms");
+        return {};
+    };
+    for (auto [name, v] : {std::pair{"seed_timeout", seed_timeout}, std::pair{"connect_timeout", connect_timeout},
+                           std::pair{"request_timeout", request_timeout}, std::pair{"retrieve_timeout", retrieve_timeout},
+                           std::pair{"retry_base_delay", retry_base_delay}, std::pair{"retry_max_delay", retry_max_delay}})
+        if (auto ok = positive(name, v); !ok) return ok;
+    if (seed_stagger.count() < 0 || seed_stagger > kMaxTimeout)
+        return unexpected(Errc::net_config, "network: config: seed_stagger: expected 0 to " + std::to_string(kMaxTimeout.count()) +
+                                                " ms, got " + std::to_string(seed_stagger.count()) + " ms");
+    if (pool_refresh_interval.count() < 0 || swarm_cache_ttl.count() < 0)
+        return unexpected(Errc::net_config, "network: config: pool_refresh_interval and swarm_cache_ttl: expected >= 0");
+    for (auto [name, v] : {std::pair{"path_length", path_length}, std::pair{"path_count", path_count},
+                           std::pair{"max_attempts", max_attempts}, std::pair{"strike_threshold", strike_threshold}})
+        if (v == 0) return unexpected(Errc::net_config, std::string("network: config: ") + name + ": expected at least 1, got 0");
+    return {};
 }
 
 }  // namespace session::network

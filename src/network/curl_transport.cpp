@@ -1,8 +1,12 @@
 // curl_transport.cpp: the libcurl Transport (network.hpp curl_transport()).
 //
-// Connection reuse: every easy handle is attached to one CURLSH that shares the connection cache,
-// TLS sessions and DNS, so the TLS connection to a guard node opened by one request (on any thread)
-// is reused by the next. Easy handles are pooled and reset between requests.
+// Threads and connection reuse (libcurl's rules: an easy handle is used by one thread at a time, and a
+// connection cache shared between handles used at the same time is unsupported): each easy handle
+// keeps its own connection cache and is used by one request at a time; idle handles wait in a pool.
+// A request takes the idle handle that last talked to its host (host:port), so the TLS connection to
+// a guard node opened by one request is reused by the next one to that guard, on any thread. Only
+// TLS sessions and DNS answers are shared between handles (a CURLSH with lock callbacks), so a new
+// connection to a known peer resumes its TLS session.
 //
 // TLS (protocol.md §5.1, storage-server.md §9):
 //   verify=false : storage nodes — self-signed certificates unrelated to their keys; no checks.
@@ -16,7 +20,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <array>
+#include <iterator>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -35,8 +42,10 @@ using CurlHeaders = session::detail::Handle<curl_slist, curl_slist_free_all>;
 /// Replies larger than this are refused (the storage server's own request limit is 10 MiB; an
 /// onion reply is base64 of at most that plus overhead).
 constexpr std::size_t kMaxReplyBytes = 16 * 1024 * 1024;
-/// Idle easy handles kept for reuse.
+/// Idle easy handles kept for reuse (each with its connection cache).
 constexpr std::size_t kMaxIdleHandles = 16;
+/// Connections one handle keeps open (CURLOPT_MAXCONNECTS).
+constexpr long kMaxConnectsPerHandle = 4;
 
 CURLcode global_init_result() {
     static std::once_flag once;
@@ -113,11 +122,10 @@ public:
         curl_share_setopt(share_.get(), CURLSHOPT_LOCKFUNC, &CurlTransport::lock_cb);
         curl_share_setopt(share_.get(), CURLSHOPT_UNLOCKFUNC, &CurlTransport::unlock_cb);
         curl_share_setopt(share_.get(), CURLSHOPT_USERDATA, this);
-        // A connection cache shared by all handles: the TLS connection to a guard is reused.
-        if (curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK)
-            return unexpected(Errc::net_init, "network: libcurl cannot share connections");
-        curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-        curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        // TLS sessions and DNS only: connections stay with their handle (see the top of this file).
+        if (curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+            curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
+            return unexpected(Errc::net_init, "network: libcurl cannot share TLS sessions and DNS");
         return {};
     }
 
@@ -128,7 +136,12 @@ public:
     }
 
     Result<HttpResponse> post(const HttpRequest& req) override {
-        CurlEasy easy = take();
+        // 0 means "never" to libcurl: a request without a bound is refused.
+        if (req.timeout.count() <= 0 || req.connect_timeout.count() <= 0)
+            return unexpected(Errc::invalid_argument, "network: POST " + host_of(req.url) +
+                                                          ": timeout and connect_timeout must be more than 0 ms");
+        const std::string host = host_of(req.url);
+        CurlEasy easy = take(host);
         if (!easy) return unexpected(Errc::net_init, "network: curl_easy_init returned null");
         CURL* h = easy.get();
         Sink sink;
@@ -164,6 +177,7 @@ public:
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(h, CURLOPT_MAXCONNECTS, kMaxConnectsPerHandle);
 
         if (!req.tls.verify) {
             curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -199,7 +213,7 @@ public:
         // Detach per-request pointers before the handle goes back to the pool.
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-        give_back(std::move(easy));
+        give_back(std::move(easy), host);
 
         if (rc != CURLE_OK) {
             std::string what = errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
@@ -241,22 +255,26 @@ private:
         return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
     }
 
-    CurlEasy take() {
+    /// An idle handle, preferring the one that last talked to `host` (its connection may be open).
+    CurlEasy take(const std::string& host) {
         {
             std::lock_guard lk(pool_m_);
             if (!idle_.empty()) {
-                CurlEasy e = std::move(idle_.back());
-                idle_.pop_back();
-                curl_easy_reset(e.get());
+                auto it = std::find_if(idle_.rbegin(), idle_.rend(), [&](const Idle& i) { return i.host == host; });
+                auto pos = it == idle_.rend() ? std::prev(idle_.end()) : std::prev(it.base());
+                CurlEasy e = std::move(pos->easy);
+                idle_.erase(pos);
+                curl_easy_reset(e.get());  // options only: its connections stay
                 return e;
             }
         }
         return CurlEasy{curl_easy_init()};
     }
 
-    void give_back(CurlEasy e) {
+    void give_back(CurlEasy e, const std::string& host) {
         std::lock_guard lk(pool_m_);
-        if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(e));
+        if (idle_.size() >= kMaxIdleHandles) idle_.erase(idle_.begin());  // the least recently used
+        idle_.push_back(Idle{std::move(e), host});
     }
 
     static void lock_cb(CURL*, curl_lock_data data, curl_lock_access, void* userptr) {
@@ -269,8 +287,12 @@ private:
     LogFn log_;
     std::array<std::mutex, CURL_LOCK_DATA_LAST> locks_;
     CurlShare share_;  // destroyed after idle_ (declared before it)
+    struct Idle {
+        CurlEasy easy;
+        std::string host;  // of its last request
+    };
     std::mutex pool_m_;
-    std::vector<CurlEasy> idle_;
+    std::vector<Idle> idle_;  // least recently used first
 };
 
 }  // namespace

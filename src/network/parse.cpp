@@ -5,6 +5,9 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include <unordered_set>
+
+#include "detail/json_limited.hpp"
 #include "session/keys.hpp"
 
 namespace session::network::detail {
@@ -16,6 +19,14 @@ namespace {
 constexpr std::string_view kNextNodeNotFound = "Next node not found: ";
 
 Unexpected<Error> bad(Errc code, std::string msg) { return unexpected(code, "network: " + std::move(msg)); }
+
+/// A JSON object from a node, depth-checked before anything walks or copies it.
+Result<json> parse_object(std::string_view body, const std::string& what) {
+    auto j = session::detail::parse_limited(body, Errc::net_bad_response, "network: " + what);
+    if (!j) return j;
+    if (!j->is_object()) return bad(Errc::net_bad_response, what + ": not a JSON object");
+    return j;
+}
 
 const json* find_any(const json& j, std::initializer_list<const char*> keys, const char** which = nullptr) {
     for (const char* k : keys) {
@@ -68,7 +79,8 @@ Result<Snode> parse_node(const json& j, Errc code) {
     if (const json* ip = find_any(j, {"public_ip", "ip"})) {
         if (!ip->is_string()) return bad(code, "node: field 'public_ip': expected a string");
         n.ip = ip->get<std::string>();
-        if (!n.ip.empty() && !is_ipv4(n.ip)) return bad(code, "node: field 'public_ip': expected dotted IPv4, got \"" + n.ip.substr(0, 40) + "\"");
+        if (!n.ip.empty() && !is_ipv4(n.ip))
+            return bad(code, "node: field 'public_ip': expected dotted IPv4, got \"" + quote(n.ip.substr(0, 40)) + "\"");
     }
     const char* which = nullptr;
     if (const json* port = find_any(j, {"storage_port", "port_https", "port"}, &which)) {
@@ -103,35 +115,33 @@ Result<Snode> parse_node(const json& j, Errc code) {
 
 bool node_usable(const Snode& n) { return !n.ip.empty() && n.ip != "0.0.0.0" && n.https_port != 0; }
 
-Result<std::vector<Snode>> parse_node_list(const json& arr, std::size_t* skipped) {
+Result<std::vector<Snode>> parse_node_list(const json& arr, std::size_t limit, std::size_t* skipped) {
     if (!arr.is_array()) return bad(Errc::net_bad_response, "node list: expected an array, got " + std::string(arr.type_name()));
     std::vector<Snode> out;
-    std::size_t bad_count = 0;
+    std::unordered_set<std::string> seen;
+    std::size_t looked = 0;
     for (const auto& e : arr) {
+        if (looked++ == limit) break;
         auto n = parse_node(e);
-        if (!n || !node_usable(*n)) {
-            ++bad_count;
-            continue;
-        }
-        bool dup = false;
-        for (const auto& o : out) dup = dup || o.keys.ed25519 == n->keys.ed25519;
-        if (!dup) out.push_back(std::move(*n));
+        if (!n || !node_usable(*n) || !seen.insert(n->ed25519_hex()).second) continue;
+        out.push_back(std::move(*n));
     }
-    if (skipped) *skipped = bad_count;
+    if (skipped) *skipped = arr.size() - out.size();
     return out;
 }
 
 namespace {
 // {"result": {"service_node_states": [node, …]}}: a seed's JSON-RPC reply, or oxend_request's body.
 Result<std::vector<Snode>> node_states(std::string_view body, const std::string& what) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, what + ": not a JSON object");
+    auto parsed = parse_object(body, what);
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const json& j = *parsed;
     auto result = j.find("result");
     if (result == j.end()) return bad(Errc::net_bad_response, what + ": no 'result'");
     if (!result->is_object()) return bad(Errc::net_bad_response, what + ": 'result' is not an object");
     auto it = result->find("service_node_states");
     if (it == result->end()) return bad(Errc::net_bad_response, what + ": no result.service_node_states");
-    auto list = parse_node_list(*it);
+    auto list = parse_node_list(*it, kMaxPoolNodes);
     if (!list) return list;
     if (list->empty()) return bad(Errc::net_bad_response, what + ": no usable node in service_node_states");
     return list;
@@ -143,11 +153,12 @@ Result<std::vector<Snode>> parse_seed_reply(std::string_view body) { return node
 Result<std::vector<Snode>> parse_oxend_reply(std::string_view body) { return node_states(body, "oxend_request reply"); }
 
 Result<Swarm> parse_swarm_reply(std::string_view body) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return bad(Errc::net_bad_response, "swarm reply: not a JSON object");
+    auto parsed = parse_object(body, "swarm reply");
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const json& j = *parsed;
     auto it = j.find("snodes");
     if (it == j.end()) return bad(Errc::net_bad_response, "swarm reply: no 'snodes'");
-    auto list = parse_node_list(*it);
+    auto list = parse_node_list(*it, kMaxSwarmEntries);
     if (!list) return unexpected(std::move(list).error());
     Swarm s;
     if (auto sw = j.find("swarm"); sw != j.end() && sw->is_string()) {
@@ -163,8 +174,9 @@ Result<Swarm> parse_swarm_reply(std::string_view body) {
 }
 
 std::optional<std::int64_t> find_timestamp(std::string_view body) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    auto parsed = session::detail::parse_limited_or_none(body);
+    if (!parsed || !parsed->is_object()) return std::nullopt;
+    const json& j = *parsed;
     auto t = j.find("t");
     if (t != j.end() && t->is_number_integer()) return t->get<std::int64_t>();
     // batch/sequence: {"results": [{"code":…, "body": {…, "t": …}}]}
@@ -198,55 +210,80 @@ std::optional<Ed25519PublicKey> next_node_not_found(std::string_view body) {
 }
 
 std::optional<BatchFailure> uniform_batch_failure(std::string_view text) {
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    auto parsed = session::detail::parse_limited_or_none(text);
+    if (!parsed || !parsed->is_object()) return std::nullopt;
+    const json& j = *parsed;
     auto results = j.find("results");
-    if (results == j.end() || !results->is_array() || results->empty()) return std::nullopt;
+    if (results == j.end() || !results->is_array() || results->empty() || results->size() > kMaxBatchResults)
+        return std::nullopt;
     std::optional<int> code;
     for (const auto& r : *results) {
-        if (!r.is_object() || !r.contains("code") || !r["code"].is_number_integer()) return std::nullopt;
-        const int c = r["code"].get<int>();
-        if ((c >= 200 && c < 300) || (code && *code != c)) return std::nullopt;
-        code = c;
+        if (!r.is_object()) return std::nullopt;
+        auto c = r.find("code");
+        if (c == r.end() || !c->is_number_integer()) return std::nullopt;
+        const auto v = c->get<std::int64_t>();
+        if ((v >= 200 && v < 300) || v < 0 || v > 999 || (code && *code != v)) return std::nullopt;
+        code = static_cast<int>(v);
     }
-    const json& body = (*results)[0].contains("body") ? (*results)[0]["body"] : json();
-    return BatchFailure{*code, body.is_string() ? body.get<std::string>() : body.dump()};
+    // The document is depth-checked: its values may be copied and dumped.
+    const json& first = (*results)[0];
+    auto body = first.find("body");
+    std::string out;
+    if (body != first.end()) out = body->is_string() ? body->get<std::string>() : body->dump();
+    else out = "null";
+    return BatchFailure{*code, std::move(out)};
 }
 
-Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected, const Snode& entry) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        return bad(Errc::net_bad_response, "store reply from " + entry.address() + ": not a JSON object");
+Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected, const Snode& entry,
+                                      std::span<const Snode> members) {
+    auto parsed = parse_object(body, "store reply from " + entry.address());
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const json& j = *parsed;
+    auto is_member = [&](const Ed25519PublicKey& k) {
+        return std::any_of(members.begin(), members.end(), [&](const Snode& m) { return m.keys.ed25519 == k; });
+    };
     StoreResult out;
     out.hash = expected;
     out.entry = entry;
     if (auto sw = j.find("swarm"); sw != j.end() && sw->is_object()) {
+        std::size_t looked = 0;
         for (const auto& [key, v] : sw->items()) {
+            if (looked++ == kMaxSwarmEntries) break;
             auto ed = from_hex_array<32>(key);
             if (!ed) continue;
             StoreNodeResult nr;
             nr.node.bytes = *ed;
+            auto text = [&](const char* field) {
+                auto it = v.find(field);
+                return it != v.end() && it->is_string() ? it->get<std::string>() : std::string{};
+            };
+            auto flag = [&](const char* field) {
+                auto it = v.find(field);
+                return it != v.end() && it->is_boolean() && it->get<bool>();
+            };
             if (!v.is_object()) {
                 nr.failure = "malformed entry";
-            } else if (v.value("failed", false)) {
-                if (v.value("timeout", false)) nr.failure = "timeout";
-                else if (v.contains("code"))
-                    nr.failure = "code " + (v["code"].is_string() ? v["code"].get<std::string>() : v["code"].dump()) +
-                                 ": " + quote(v.value("reason", std::string{}));
-                else if (v.value("bad_peer_response", false)) nr.failure = "bad peer response";
-                else if (v.value("query_failure", false)) nr.failure = "query failure";
+            } else if (flag("failed")) {
+                if (flag("timeout")) nr.failure = "timeout";
+                else if (auto c = v.find("code"); c != v.end())
+                    nr.failure = "code " + quote(c->is_string() ? c->get<std::string>() : c->dump()) + ": " + quote(text("reason"));
+                else if (flag("bad_peer_response")) nr.failure = "bad peer response";
+                else if (flag("query_failure")) nr.failure = "query failure";
                 else nr.failure = "failed";
             } else {
-                nr.hash = v.value("hash", std::string{});
-                nr.signature = v.value("signature", std::string{});
+                nr.hash = text("hash");
+                nr.signature = text("signature");
                 if (auto e = v.find("expiry"); e != v.end() && e->is_number_integer()) nr.expiry_ms = e->get<std::int64_t>();
-                nr.already = v.value("already", false);
+                nr.already = flag("already");
                 auto sig = base64_decode(nr.signature);
                 // The node signs the ASCII hash with its Ed25519 key (storage-server.md §4.6).
                 nr.signature_valid = sig && sig->size() == kEd25519SignatureBytes && verify(nr.node, as_bytes(nr.hash), *sig);
-                nr.ok = nr.signature_valid && nr.hash == expected;
-                if (!nr.signature_valid) nr.failure = "bad signature";
+                const bool member = is_member(nr.node);
+                nr.ok = member && nr.signature_valid && nr.hash == expected;
+                if (!member) nr.failure = "not a member of the recipient's swarm";
+                else if (!nr.signature_valid) nr.failure = "bad signature";
                 else if (nr.hash != expected) nr.failure = "hash mismatch: " + quote(nr.hash);
+                if (nr.hash.size() > kQuoteBytes) nr.hash = quote(nr.hash);  // only ours (43 characters) matters
             }
             if (nr.node == entry.keys.ed25519 && nr.ok) out.expiry_ms = nr.expiry_ms;
             out.nodes.push_back(std::move(nr));
@@ -262,15 +299,18 @@ Result<StoreResult> parse_store_reply(std::string_view body, const std::string& 
 }
 
 Result<InfoResult> parse_info_reply(std::string_view body, const Snode& from) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        return bad(Errc::net_bad_response, "info from " + from.address() + ": not a JSON object");
+    auto parsed = parse_object(body, "info from " + from.address());
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const json& j = *parsed;
     InfoResult out;
     auto ints = [](const json& a) {
         std::vector<int> v;
-        if (a.is_array())
-            for (const auto& e : a)
-                if (e.is_number_integer()) v.push_back(e.get<int>());
+        if (!a.is_array()) return v;
+        for (const auto& e : a) {
+            if (v.size() == kMaxVersionParts) break;
+            if (e.is_number_integer() && e.get<std::int64_t>() >= 0 && e.get<std::int64_t>() <= 1'000'000)
+                v.push_back(static_cast<int>(e.get<std::int64_t>()));
+        }
         return v;
     };
     if (auto v = j.find("version"); v != j.end()) out.version = ints(*v);

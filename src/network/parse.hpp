@@ -3,8 +3,14 @@
 // results, relay errors — and the pool cache file (private to the network module).
 // Every function is pure: bytes in, a Result out; errors are net_bad_response or net_config with the
 // offending field and position named. Text a node sent reaches an error message only through quote().
+//
+// Every byte here is hostile (STYLE.md §12): each JSON text is depth-checked before it is walked
+// (detail::parse_limited, at most kMaxJsonDepth levels: nlohmann's copy and dump() recurse per level),
+// and each list a node controls is looked at up to a limit: kMaxPoolNodes, kMaxSwarmEntries,
+// kMaxBatchResults.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +21,16 @@
 
 namespace session::network::detail {
 
+/// Nodes looked at in a node list (a seed's or oxend_request's); mainnet has about 2,200.
+inline constexpr std::size_t kMaxPoolNodes = 10'000;
+/// Entries looked at in a get_swarm / 421 list of members and in a store reply's "swarm" (a swarm has
+/// 5 to 10 members).
+inline constexpr std::size_t kMaxSwarmEntries = 64;
+/// Sub-results looked at in a batch/sequence reply (the storage server takes at most 20 requests).
+inline constexpr std::size_t kMaxBatchResults = 20;
+/// Integers looked at in an info reply's "version" and "hf".
+inline constexpr std::size_t kMaxVersionParts = 8;
+
 /// One node object in any of the spellings the network uses:
 ///   oxend service_node_states: public_ip, storage_port, pubkey_ed25519, pubkey_x25519, swarm_id | swarm
 ///   storage server get_swarm / 421 "snodes": ip, port_https | port (string), pubkey_ed25519, pubkey_x25519
@@ -24,9 +40,11 @@ namespace session::network::detail {
 /// Whether a node is usable (has a routable IP: not empty, not 0.0.0.0; port != 0).
 bool node_usable(const Snode& n);
 
-/// A list of node objects; unusable nodes (0.0.0.0, missing IP) are dropped, malformed entries are
-/// skipped but counted in `skipped`. Errors: not an array.
-[[nodiscard]] Result<std::vector<Snode>> parse_node_list(const nlohmann::json& arr, std::size_t* skipped = nullptr);
+/// A list of node objects, the first `limit` looked at; unusable nodes (0.0.0.0, missing IP), repeated
+/// keys and malformed entries are dropped and counted in `skipped` (so are entries past `limit`).
+/// Errors: not an array.
+[[nodiscard]] Result<std::vector<Snode>> parse_node_list(const nlohmann::json& arr, std::size_t limit,
+                                                         std::size_t* skipped = nullptr);
 
 /// A seed's get_n_service_nodes reply (oxend JSON-RPC envelope): result.service_node_states[].
 /// Errors: net_bad_response (not JSON, no states, empty after filtering).
@@ -35,7 +53,8 @@ bool node_usable(const Snode& n);
 /// The body of oxend_request get_service_nodes through a snode: {"result": {"service_node_states": …}}.
 [[nodiscard]] Result<std::vector<Snode>> parse_oxend_reply(std::string_view body);
 
-/// get_swarm reply or a 421 body: {"snodes": [...], "swarm": "<hex>"?}.
+/// get_swarm reply or a 421 body: {"snodes": [...], "swarm": "<hex>"?}, as the node claims it (see
+/// swarms.hpp verify_swarm before trusting it).
 [[nodiscard]] Result<Swarm> parse_swarm_reply(std::string_view body);
 
 /// The "t" field (ms) of a JSON body, if any (also looks into the first batch result).
@@ -59,9 +78,11 @@ std::optional<BatchFailure> uniform_batch_failure(std::string_view body);
 /// A `store` reply from `entry` (storage-server.md §5.3): {"hash", "swarm": {ed25519 hex: {hash,
 /// signature, expiry, already?} | {failed, timeout?, code?, reason?, …}}}. Each member's signature
 /// (Ed25519 over the ASCII hash, storage-server.md §4.6) is checked and its hash compared with
-/// `expected_hash`. Errors: net_bad_response (not an object; no member confirmed the hash).
+/// `expected_hash`. Only `members` (the recipient's swarm) count: an entry for any other key, however
+/// well signed, is not ok ("not a member of the recipient's swarm"). Errors: net_bad_response (not an
+/// object; no member confirmed the hash).
 [[nodiscard]] Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected_hash,
-                                                    const Snode& entry);
+                                                    const Snode& entry, std::span<const Snode> members);
 
 /// An `info` reply: {"version": [..], "hf": [..], "timestamp" | "t": ms}. Errors: net_bad_response.
 [[nodiscard]] Result<InfoResult> parse_info_reply(std::string_view body, const Snode& from);

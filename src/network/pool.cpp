@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <unordered_set>
 
 #include "network/parse.hpp"
 #include "network/seeds.hpp"
@@ -67,11 +68,16 @@ void run_seed_request(const std::shared_ptr<SeedRace>& race, const std::shared_p
 std::vector<Snode> intersection(const std::vector<std::vector<Snode>>& lists) {
     std::vector<Snode> agreed;
     if (lists.empty()) return agreed;
+    // A node's pool line names every field (keys, address, swarm id): equal lines, equal nodes.
+    std::vector<std::unordered_set<std::string>> others;
+    for (std::size_t k = 1; k < lists.size(); ++k) {
+        others.emplace_back();
+        for (const auto& n : lists[k]) others.back().insert(pool_line(n));
+    }
     for (const auto& n : lists[0]) {
-        bool everywhere = true;
-        for (std::size_t k = 1; k < lists.size() && everywhere; ++k)
-            everywhere = std::any_of(lists[k].begin(), lists[k].end(), [&](const Snode& o) { return o == n; });
-        if (everywhere) agreed.push_back(n);
+        const auto line = pool_line(n);
+        if (std::all_of(others.begin(), others.end(), [&](const auto& set) { return set.count(line) > 0; }))
+            agreed.push_back(n);
     }
     return agreed;
 }

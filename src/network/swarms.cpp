@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "session/swarm.hpp"
@@ -21,6 +22,38 @@ std::optional<Swarm> local_swarm(const SessionId& account, std::span<const Snode
         if (n.swarm_id == s.id) s.nodes.push_back(n);
     if (s.nodes.empty()) return std::nullopt;
     return s;
+}
+
+Swarm verify_swarm(const Swarm& claimed, std::span<const Snode> pool, std::size_t* ignored) {
+    std::unordered_map<std::string, const Snode*> by_key;
+    for (const auto& n : pool) by_key.emplace(n.ed25519_hex(), &n);
+    Swarm out;
+    out.id = claimed.id;
+    std::size_t dropped = 0;
+    for (const auto& n : claimed.nodes) {
+        auto it = by_key.find(n.ed25519_hex());
+        const auto x = to_x25519(n.keys.ed25519);
+        if (it == by_key.end() || !x || *x != n.keys.x25519 || it->second->keys.x25519 != *x) {
+            ++dropped;
+            continue;
+        }
+        Snode member = *it->second;
+        // Where the pool knows swarm ids they must agree: with the reply's id, or (without one)
+        // with the first verified member's.
+        if (member.swarm_id && out.id && *member.swarm_id != *out.id) {
+            ++dropped;
+            continue;
+        }
+        if (!out.id) out.id = member.swarm_id;
+        if (!member.swarm_id) member.swarm_id = out.id;
+        if (std::any_of(out.nodes.begin(), out.nodes.end(), [&](const Snode& m) { return m.keys.ed25519 == member.keys.ed25519; })) {
+            ++dropped;
+            continue;
+        }
+        out.nodes.push_back(std::move(member));
+    }
+    if (ignored) *ignored = dropped;
+    return out;
 }
 
 SwarmCache::SwarmCache(std::chrono::milliseconds ttl, const Logger& log) : ttl_ms_(ttl.count()), log_(log) {}

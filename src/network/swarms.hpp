@@ -4,6 +4,10 @@
 //   local   : when the pool's node list carries swarm ids, the swarm is computed (swarm.hpp
 //             closest_swarm of the account's swarm space): no request, as libsession does.
 //   network : otherwise `get_swarm` to a random node (desktop); a 421 reply names the new swarm.
+//             Either answer comes from one node, so it is checked before use (verify_swarm): a
+//             member must be a node of the pool (its record from the pool is used, not the reply's
+//             address), its pubkey_x25519 must be the conversion of its pubkey_ed25519, and, where
+//             the pool knows swarm ids, its id must be the swarm's. Other entries are ignored.
 //   cache   : per account, for swarm_cache_ttl, while at least kMinSwarmMembers (or all, if fewer)
 //             members are still usable; an entry learned from the network is not recomputed locally.
 //
@@ -29,6 +33,10 @@ inline constexpr std::size_t kMinSwarmMembers = 3;
 
 /// The account's swarm computed from the pool's swarm ids; nullopt when no node has one.
 std::optional<Swarm> local_swarm(const SessionId& account, std::span<const Snode> pool);
+
+/// The members of `claimed` (a get_swarm or 421 answer) that can be verified against `pool` (see the
+/// top of this file), as the pool records them. `ignored` counts the others.
+Swarm verify_swarm(const Swarm& claimed, std::span<const Snode> pool, std::size_t* ignored = nullptr);
 
 class SwarmCache {
 public:

@@ -28,11 +28,7 @@ namespace {
 struct LocalNet : test::LocalNetFile {
     LocalNet() : LocalNetFile(10, 5, /*short_timeouts=*/false) {}
 
-    ClientOptions options() const {
-        ClientOptions o;
-        o.network = file;
-        return o;
-    }
+    ClientOptions options() const { return {}; }
 };
 
 struct Run {
@@ -99,7 +95,7 @@ Account new_account() {
 TEST_CASE("examples: send_dm delivers a DM with the phrase from the environment or a file",
           "[client][examples][localnet]") {
     LocalNet ln;
-    auto reader = Client::create(Identity::generate(*system_rng()).first, ln.options());
+    auto reader = Client::create(Identity::generate(*system_rng()).first, ln.network(), ln.options());
     REQUIRE(reader);
     const auto sender = new_account();
 
@@ -158,7 +154,7 @@ TEST_CASE("examples: send_dm reports usage, phrase and recipient errors with exi
 
 TEST_CASE("examples: echo_bot answers a DM and stops after --max-iterations", "[client][examples][localnet]") {
     LocalNet ln;
-    auto user = Client::create(Identity::generate(*system_rng()).first, ln.options());
+    auto user = Client::create(Identity::generate(*system_rng()).first, ln.network(), ln.options());
     REQUIRE(user);
     const auto bot = new_account();
 
@@ -194,7 +190,7 @@ TEST_CASE("examples: echo_bot answers a DM and stops after --max-iterations", "[
 TEST_CASE("examples: echo_bot starts from now: the backlog of its first start is left unanswered",
           "[client][examples][localnet]") {
     LocalNet ln;
-    auto user = Client::create(Identity::generate(*system_rng()).first, ln.options());
+    auto user = Client::create(Identity::generate(*system_rng()).first, ln.network(), ln.options());
     REQUIRE(user);
     const auto bot = new_account();
     REQUIRE(user->send(bot.id, "old news"));

@@ -26,11 +26,13 @@ struct LocalNet : test::LocalNetFile {
 
     ClientOptions options(std::string display_name = {}) const {
         ClientOptions o;
-        o.network = file;
         o.display_name = std::move(display_name);
-        o.request_timeout = std::chrono::milliseconds(8000);
-        o.retrieve_timeout = std::chrono::milliseconds(8000);
         return o;
+    }
+    /// A new Network per Client, with 8 s request and retrieve timeouts.
+    std::shared_ptr<network::Network> client_net() const {
+        return network({.request_timeout = std::chrono::milliseconds(8000),
+                        .retrieve_timeout = std::chrono::milliseconds(8000)});
     }
     // requests() and method_count() (what the clients asked of the network) are LocalNetBase's.
 };
@@ -39,7 +41,7 @@ struct LocalNet : test::LocalNetFile {
 Identity new_identity() { return Identity::generate(*system_rng()).first; }
 
 Client new_client(const LocalNet& ln, std::string name = {}) {
-    auto c = Client::create(new_identity(), ln.options(std::move(name)));
+    auto c = Client::create(new_identity(), ln.client_net(), ln.options(std::move(name)));
     if (!c) FAIL("client: " << c.error().message);
     return std::move(*c);
 }
@@ -153,7 +155,7 @@ TEST_CASE("client: 500 messages come back in order across pages; last_hash retur
     auto opts = ln.options();
     opts.retrieve_page_size = 64;
     auto [bob_id, bob_phrase] = Identity::generate(*system_rng());
-    auto bob_r = Client::create(std::move(bob_id), opts);
+    auto bob_r = Client::create(std::move(bob_id), ln.client_net(), opts);
     REQUIRE_OK(bob_r);
     auto& bob = *bob_r;
 
@@ -188,7 +190,7 @@ TEST_CASE("client: 500 messages come back in order across pages; last_hash retur
     CHECK(bodies(*mid) == std::vector<std::string>{"message 499", "later 0", "later 1", "later 2"});
 
     // A second client for the same account, resuming from a saved hash (a restarted process).
-    auto bob2 = Client::create(bob_phrase.view(), ln.options());
+    auto bob2 = Client::create(bob_phrase.view(), ln.client_net(), ln.options());
     REQUIRE_OK(bob2);
     CHECK(bob2->session_id() == bob.session_id());
     auto resumed = bob2->receive(got->messages[kCount - 2].hash);
@@ -198,7 +200,7 @@ TEST_CASE("client: 500 messages come back in order across pages; last_hash retur
     // receive_pages: the same 503 messages a page (64) at a time, in order, none twice.
     auto paged_opts = ln.options();
     paged_opts.retrieve_page_size = 64;
-    auto bob3 = Client::create(bob_phrase.view(), paged_opts);
+    auto bob3 = Client::create(bob_phrase.view(), ln.client_net(), paged_opts);
     REQUIRE_OK(bob3);
     std::vector<std::string> streamed, page_ends;
     std::size_t largest_page = 0;
@@ -224,7 +226,7 @@ TEST_CASE("client: 500 messages come back in order across pages; last_hash retur
     CHECK(streamed == expected);
 
     // Stop after 3 pages, then resume from the third page's last_hash: the rest, exactly once.
-    auto bob4 = Client::create(bob_phrase.view(), paged_opts);
+    auto bob4 = Client::create(bob_phrase.view(), ln.client_net(), paged_opts);
     REQUIRE_OK(bob4);
     std::vector<std::string> first_part, second_part;
     auto part = bob4->receive_pages("", [&](ReceivedPage& page) {
@@ -262,7 +264,7 @@ TEST_CASE("client: a call that reaches a receive limit is truncated; its last_ha
     auto opts = ln.options();
     opts.retrieve_page_size = 5;
     opts.receive_max_items = 10;  // two members' first pages
-    auto bob = Client::create(std::move(bob_id), opts);
+    auto bob = Client::create(std::move(bob_id), ln.client_net(), opts);
     REQUIRE_OK(bob);
     constexpr int kCount = 23;
     std::vector<std::string> expected;
@@ -296,7 +298,7 @@ TEST_CASE("client: a call that reaches a receive limit is truncated; its last_ha
     auto small = ln.options();
     small.retrieve_page_size = 5;
     small.receive_max_bytes = 1;
-    auto bob2 = Client::create(bob_phrase.view(), small);
+    auto bob2 = Client::create(bob_phrase.view(), ln.client_net(), small);
     REQUIRE_OK(bob2);
     std::vector<std::string> streamed;
     cursor.clear();
@@ -325,7 +327,7 @@ TEST_CASE("client: a call that reaches a receive limit is truncated; its last_ha
         if (which == 0) bad.receive_max_bytes = 0;
         if (which == 1) bad.receive_max_items = 0;
         if (which == 2) bad.receive_timeout = std::chrono::milliseconds(0);
-        auto refused = Client::create(new_identity(), bad);
+        auto refused = Client::create(new_identity(), ln.client_net(), bad);
         REQUIRE_FALSE(refused);
         CHECK(refused.error().code == Errc::invalid_argument);
     }
@@ -338,9 +340,9 @@ TEST_CASE("client: replayed, stale, future-dated and unsigned-time messages are 
     auto [bob_id, bob_phrase] = Identity::generate(*system_rng());
     auto sender = Identity::from_phrase(alice_phrase.view());  // Alice's keys, to seal by hand
     REQUIRE_OK(sender);
-    auto alice = Client::create(std::move(alice_id), ln.options());
+    auto alice = Client::create(std::move(alice_id), ln.client_net(), ln.options());
     REQUIRE_OK(alice);
-    auto bob = Client::create(std::move(bob_id), ln.options());
+    auto bob = Client::create(std::move(bob_id), ln.client_net(), ln.options());
     REQUIRE_OK(bob);
     const auto to = bob->session_id();
     REQUIRE_OK(alice->network().get_swarm(to));  // bootstrap, so now_ms() is network time
@@ -413,7 +415,7 @@ TEST_CASE("client: replayed, stale, future-dated and unsigned-time messages are 
     // A second Client of Bob's, paging: the same verdicts.
     auto paged_opts = ln.options();
     paged_opts.retrieve_page_size = 2;
-    auto bob2 = Client::create(bob_phrase.view(), paged_opts);
+    auto bob2 = Client::create(bob_phrase.view(), ln.client_net(), paged_opts);
     REQUIRE_OK(bob2);
     std::vector<std::string> bodies2;
     std::size_t replays = 0;
@@ -649,7 +651,7 @@ TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[cl
     REQUIRE(alice.send(std::string_view(bob_hex), "state-body-three"));
     std::string saved;
     {
-        auto bob = Client::create(bob_phrase.view(), opts);
+        auto bob = Client::create(bob_phrase.view(), ln.client_net(), opts);
         REQUIRE_OK(bob);
         auto r = bob->receive();
         REQUIRE_OK(r);
@@ -670,10 +672,10 @@ TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[cl
     // A restarted process with the file: only the new message, although members[0] never had
     // `saved` and answers from its oldest message ("one").
     {
-        auto bob = Client::create(bob_phrase.view(), opts);
+        auto bob = Client::create(bob_phrase.view(), ln.client_net(), opts);
         REQUIRE_OK(bob);
         // While it runs, a second Client cannot use the same file.
-        auto twin = Client::create(bob_phrase.view(), opts);
+        auto twin = Client::create(bob_phrase.view(), ln.client_net(), opts);
         REQUIRE_FALSE(twin);
         CHECK(twin.error().message.find("in use by another Client") != std::string::npos);
         auto r = bob->receive(saved);
@@ -690,7 +692,7 @@ TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[cl
     {
         auto no_state = opts;
         no_state.state_path.clear();
-        auto bob = Client::create(bob_phrase.view(), no_state);
+        auto bob = Client::create(bob_phrase.view(), ln.client_net(), no_state);
         REQUIRE_OK(bob);
         auto r = bob->receive(saved);
         REQUIRE_OK(r);
@@ -698,7 +700,7 @@ TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[cl
         CHECK(std::count(got.begin(), got.end(), "state-body-one") == 1);
     }
     // Another account's file, and a damaged one, are refused with what is wrong.
-    auto other = Client::create(new_identity(), opts);
+    auto other = Client::create(new_identity(), ln.client_net(), opts);
     REQUIRE_FALSE(other);
     CHECK(other.error().code == Errc::invalid_argument);
     CHECK(other.error().message.find("another account") != std::string::npos);
@@ -706,7 +708,7 @@ TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[cl
         std::ofstream out(opts.state_path, std::ios::trunc);
         out << "{\"version\":1,\"account\":\"" << bob_hex << "\",\"next_seq\":5,\"delivered\":[[\"short\",1,0]]}";
     }
-    auto damaged = Client::create(bob_phrase.view(), opts);
+    auto damaged = Client::create(bob_phrase.view(), ln.client_net(), opts);
     REQUIRE_FALSE(damaged);
     CHECK(damaged.error().code == Errc::invalid_argument);
     CHECK(damaged.error().message.find("delivered[0]: hash") != std::string::npos);
@@ -714,7 +716,7 @@ TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[cl
     // written fails the receive (nothing is handed out unrecorded).
     auto nowhere = opts;
     nowhere.state_path = (ln.dir / "no-such-dir" / "bob.state").string();
-    auto refused = Client::create(bob_phrase.view(), nowhere);
+    auto refused = Client::create(bob_phrase.view(), ln.client_net(), nowhere);
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == Errc::io_error);
     CHECK(refused.error().message.find("no-such-dir") != std::string::npos);
@@ -722,7 +724,7 @@ TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[cl
     const auto gone_dir = ln.dir / "gone";
     fs::create_directories(gone_dir);
     vanishing.state_path = (gone_dir / "bob.state").string();
-    auto bob = Client::create(bob_phrase.view(), vanishing);
+    auto bob = Client::create(bob_phrase.view(), ln.client_net(), vanishing);
     REQUIRE_OK(bob);
     fs::remove_all(gone_dir);
     auto r = bob->receive();

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "localnet/localnet.hpp"
+#include "test_client_support.hpp"
 
 using namespace session;
 namespace fs = std::filesystem;
@@ -107,18 +108,15 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
     REQUIRE(net.write_network_file(file));
 
     ClientOptions co;
-    co.network = file;
-    co.request_timeout = 4000ms;
-    co.retrieve_timeout = 4000ms;
-    co.connect_timeout = 1500ms;
+    const test::NetSettings soak_net{.request_timeout = 4000ms, .retrieve_timeout = 4000ms, .connect_timeout = 1500ms};
     auto [id_a, phrase_a] = Identity::generate(*system_rng());
     auto [id_b, phrase_b] = Identity::generate(*system_rng());
-    auto a = Client::create(std::move(id_a), co);
+    auto a = Client::create(std::move(id_a), test::network_on(file, soak_net), co);
     // B reads with receive_pages, a few messages per page, so the page-at-a-time path runs under
     // the same faults (A uses receive()).
     auto co_b = co;
     co_b.retrieve_page_size = 7;
-    auto b = Client::create(std::move(id_b), co_b);
+    auto b = Client::create(std::move(id_b), test::network_on(file, soak_net), co_b);
     const SecretBuffer* phrases[2] = {&phrase_a, &phrase_b};
     REQUIRE(a);
     REQUIRE(b);
@@ -293,7 +291,7 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
         if (missing > 0) {
             auto full_opts = co;
             full_opts.poll_nodes = lo.node_count;
-            auto fresh = Client::create(phrases[k]->view(), full_opts);
+            auto fresh = Client::create(phrases[k]->view(), test::network_on(file, soak_net), full_opts);
             if (fresh) {
                 auto all = fresh->receive();
                 if (all)

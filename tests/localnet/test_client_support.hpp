@@ -7,11 +7,36 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
+
+#include "session/network.hpp"
 
 #include "localnet_fixture.hpp"
 
 namespace session::test {
+
+/// Network settings the Client tests vary (the rest are the network file's and the defaults).
+struct NetSettings {
+    std::chrono::milliseconds request_timeout{25'000};
+    std::chrono::milliseconds retrieve_timeout{10'000};
+    std::chrono::milliseconds connect_timeout{5'000};
+    network::LogFn log{};
+};
+
+/// A new Network on the local network described by `file` (each Client gets its own, as an
+/// application with one Client per process has).
+inline std::shared_ptr<network::Network> network_on(const std::string& file, const NetSettings& s = {}) {
+    auto config = network::NetworkConfig::from_file(file);
+    if (!config) FAIL("network file: " << config.error().message);
+    config->request_timeout = s.request_timeout;
+    config->retrieve_timeout = s.retrieve_timeout;
+    config->connect_timeout = s.connect_timeout;
+    network::Options o;
+    o.config = std::move(*config);
+    o.log = s.log;
+    return std::make_shared<network::Network>(std::move(o));
+}
 
 struct LocalNetFile : LocalNetBase {
     std::filesystem::path dir;
@@ -36,6 +61,9 @@ struct LocalNetFile : LocalNetBase {
     }
     LocalNetFile(const LocalNetFile&) = delete;
     LocalNetFile& operator=(const LocalNetFile&) = delete;
+
+    /// A new Network on this local network (see network_on).
+    std::shared_ptr<network::Network> network(const NetSettings& s = {}) const { return network_on(file, s); }
 
 private:
     static localnet::Options options(std::size_t nodes, std::size_t swarm_size, bool short_timeouts) {

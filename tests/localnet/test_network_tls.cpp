@@ -14,6 +14,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "test_network_support.hpp"
 
@@ -117,6 +119,27 @@ struct Seed {
     std::string url() const { return "https://127.0.0.1:" + std::to_string(port); }
 };
 
+/// A POST of "{}" to `seed`'s /json_rpc with verification off (as for a storage node).
+network::HttpRequest plain_request(const Seed& seed) {
+    network::HttpRequest req;
+    req.url = seed.url() + "/json_rpc";
+    req.body = to_bytes("{}");
+    return req;
+}
+
+/// A curl transport and a plain request to a guard-like peer on 127.0.0.1.
+struct GuardRig {
+    Cert cert = make_cert("127.0.0.1", "Guard");
+    Seed guard{cert};
+    std::shared_ptr<network::Transport> t;
+    network::HttpRequest req = plain_request(guard);
+    GuardRig() {
+        auto made = network::curl_transport();
+        REQUIRE(made);
+        t = *made;
+    }
+};
+
 /// The mainnet pinning recipe applied to `pinned`, for a seed at `url`.
 network::SeedNode pinned_seed(const std::string& url, const Cert& pinned) {
     network::SeedNode s;
@@ -195,9 +218,7 @@ TEST_CASE("network/tls: the transport reports a pin mismatch as net_tls", "[netw
     Seed seed(other);
     auto t = network::curl_transport();
     REQUIRE(t);
-    network::HttpRequest req;
-    req.url = seed.url() + "/json_rpc";
-    req.body = to_bytes("{}");
+    auto req = plain_request(seed);
     req.tls = pinned_seed(seed.url(), pinned).tls;
     auto r = (*t)->post(req);
     REQUIRE_FALSE(r);
@@ -238,22 +259,58 @@ TEST_CASE("network/tls: a local network's seeds are verified against its CA", "[
 }
 
 TEST_CASE("network/tls: the curl transport reuses one connection per peer", "[network][tls]") {
-    auto cert = make_cert("127.0.0.1", "Guard");
-    Seed guard(cert);
-    auto t = network::curl_transport();
-    REQUIRE(t);
-    network::HttpRequest req;
-    req.url = guard.url() + "/json_rpc";
-    req.body = to_bytes("{}");  // verification off, as for a storage node
+    GuardRig rig;
+    auto& [cert, guard, t, req] = rig;
     for (int i = 0; i < 5; ++i) {
-        auto r = (*t)->post(req);
+        auto r = t->post(req);
         REQUIRE(r);
         CHECK(r->status == 200);
     }
     CHECK(guard.hits == 5);
     CHECK(guard.remote_ports.size() == 1);  // 5 requests, 1 TCP/TLS connection
-    // From other threads: the share hands them the same cached connection when it is idle.
-    std::thread([&] { REQUIRE((*t)->post(req)); }).join();
-    std::thread([&] { REQUIRE((*t)->post(req)); }).join();
+    // From other threads: a request takes the idle handle that last talked to this peer, with its
+    // connection.
+    std::thread([&] { REQUIRE(t->post(req)); }).join();
+    std::thread([&] { REQUIRE(t->post(req)); }).join();
     CHECK(guard.remote_ports.size() == 1);
+}
+
+TEST_CASE("network/tls: the curl transport refuses a request without a timeout", "[network][tls]") {
+    GuardRig rig;
+    auto& [cert, guard, t, req] = rig;
+    using ms = std::chrono::milliseconds;
+    for (auto [timeout, connect] : {std::pair{ms(0), ms(5000)}, std::pair{ms(-1), ms(5000)}, std::pair{ms(5000), ms(0)}}) {
+        req.timeout = timeout;  // 0 would mean "never" to libcurl
+        req.connect_timeout = connect;
+        auto r = t->post(req);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::invalid_argument);
+    }
+    CHECK(guard.hits == 0);
+}
+
+TEST_CASE("network/tls: concurrent requests to one peer each use a connection of their own, reused when idle",
+          "[network][tls]") {
+    GuardRig rig;
+    auto& [cert, guard, t, req] = rig;
+    constexpr int kThreads = 6, kEach = 10;
+    std::atomic<int> ok{0};
+    std::vector<std::thread> ts;
+    for (int i = 0; i < kThreads; ++i)
+        ts.emplace_back([&] {
+            for (int k = 0; k < kEach; ++k)
+                if (t->post(req)) ++ok;
+        });
+    for (auto& th : ts) th.join();
+    CHECK(ok == kThreads * kEach);
+    CHECK(guard.hits == kThreads * kEach);
+    std::size_t ports;
+    {
+        std::lock_guard lk(guard.ports_m);
+        ports = guard.remote_ports.size();
+    }
+    CHECK(ports <= static_cast<std::size_t>(kThreads));  // no connection per request: one per concurrent user
+    for (int k = 0; k < 5; ++k) REQUIRE(t->post(req));
+    std::lock_guard lk(guard.ports_m);
+    CHECK(guard.remote_ports.size() == ports);  // an idle connection to this peer was reused
 }

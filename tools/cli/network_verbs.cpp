@@ -47,7 +47,21 @@ Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Iden
         // library reads it with its own reader (NetworkConfig::from_file).
         if (auto ok = detail::check_input_file(args.network, {.max_bytes = kMaxNetworkFileBytes}, network_label); !ok)
             return Unexpected<Failure>(Failure{kUsage, ok.error().message});
-        options.network = args.network;
+    }
+    auto config = args.network.empty() ? Result<network::NetworkConfig>(network::NetworkConfig::mainnet())
+                                       : network::NetworkConfig::from_file(args.network);
+    if (!config) {
+        const auto& e = config.error();
+        return Unexpected<Failure>(Failure{exit_code_for_create(e), network_label + " " + args.network + ": " + e.message});
+    }
+    network::Options net_options;
+    net_options.config = std::move(*config);
+    net_options.log = feedback.log_fn();
+    std::shared_ptr<network::Network> net;
+    try {
+        net = std::make_shared<network::Network>(std::move(net_options));
+    } catch (const std::exception& e) {
+        return Unexpected<Failure>(Failure{exit_code_for(Errc::net_init), std::string("cannot start the network: ") + e.what()});
     }
     options.display_name = std::move(display_name);
     options.log = feedback.log_fn();
@@ -55,16 +69,8 @@ Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Iden
         if (state->empty()) return Unexpected<Failure>(Failure{kUsage, "--state needs a file name"});
         options.state_path = *state;
     }
-    auto client = Client::create(std::move(identity), std::move(options));
-    if (!client) {
-        const auto& e = client.error();
-        // The network file's own errors name the file through where it came from.
-        const bool about_network_file =
-            e.code == Errc::net_config || (e.code == Errc::io_error && e.message.rfind("network:", 0) == 0);
-        const int code = exit_code_for_create(e);
-        return Unexpected<Failure>(
-            Failure{code, (about_network_file ? network_label + " " + args.network + ": " : std::string()) + e.message});
-    }
+    auto client = Client::create(std::move(identity), std::move(net), std::move(options));
+    if (!client) return Unexpected<Failure>(Failure{exit_code_for_create(client.error()), client.error().message});
     return std::move(*client);
 }
 
