@@ -6,9 +6,8 @@
 // nodes' request counters), never on wall-clock time: the Client's own receive_timeout and request
 // timeouts are what end a slow attack.
 //
-// Tests tagged [.pending-network] exercise defences that belong to the network layer (clock
-// poisoning by wild `t`, forged swarms and 421s, fake confirmations, deep JSON in store / get_swarm /
-// info replies); they are kept out of the default run until that layer's fixes land.
+// Tests tagged [.pending-network] exercise network-layer fail-over that has not landed (see the
+// comment above them); they are kept out of the default run until it does.
 #include "session/client.hpp"
 
 #include <catch2/catch.hpp>
@@ -89,14 +88,15 @@ struct Net : test::LocalNetFile {
 
     ClientOptions options() const {
         ClientOptions o;
-        o.network = file;
-        o.request_timeout = std::chrono::milliseconds(8000);
-        o.retrieve_timeout = std::chrono::milliseconds(8000);
         o.poll_nodes = 5;
         return o;
     }
-    Client client(ClientOptions o) const {
-        auto c = Client::create(Identity::generate(*system_rng()).first, std::move(o));
+    /// 8 s request and retrieve timeouts unless the test needs others.
+    static test::NetSettings settings() {
+        return {.request_timeout = std::chrono::milliseconds(8000), .retrieve_timeout = std::chrono::milliseconds(8000)};
+    }
+    Client client(ClientOptions o, const test::NetSettings& s = settings()) const {
+        auto c = Client::create(Identity::generate(*system_rng()).first, network(s), std::move(o));
         if (!c) FAIL("client: " << c.error().message);
         return std::move(*c);
     }
@@ -613,9 +613,10 @@ TEST_CASE("hostile client: a guard that drips its answers a byte a second is cut
     Net ln;
     auto alice = ln.client();
     auto bo = ln.options();
-    bo.request_timeout = std::chrono::milliseconds(2000);
-    bo.retrieve_timeout = std::chrono::milliseconds(2000);
-    auto bob = ln.client(bo);
+    auto bs = Net::settings();
+    bs.request_timeout = std::chrono::milliseconds(2000);
+    bs.retrieve_timeout = std::chrono::milliseconds(2000);
+    auto bob = ln.client(bo, bs);
     REQUIRE_OK(bob.receive());  // builds bob's paths
     std::set<std::size_t> guards;
     for (const auto& p : bob.network().paths())
@@ -630,9 +631,15 @@ TEST_CASE("hostile client: a guard that drips its answers a byte a second is cut
     CHECK(dripped >= 1);
 }
 
-// ---- defences of the network layer (pending its fixes) ------------------------------------------
+// ---- defences of the network layer ----------------------------------------------------------------
+// The cases tagged [.pending-network] fail today and are kept out of the default run: the network
+// layer notices each attack (forged members are dropped, deep replies are refused) but does not fail
+// over: a forged get_swarm answer ends the call ("none of its N members could be verified") instead
+// of asking another node; a store through a member that confirms only with outsiders' signatures ends
+// "no swarm member confirmed" instead of trying another member; a store reply nested too deep ends
+// the send instead of trying another member. Run them with: test_hostile_node "[.pending-network]".
 
-TEST_CASE("hostile client: a wild t neither poisons nor pins the clock", "[hostile][localnet][client][.pending-network]") {
+TEST_CASE("hostile client: a wild t neither poisons nor pins the clock", "[hostile][localnet][client]") {
     const json wild = GENERATE(json{{"t", std::numeric_limits<std::int64_t>::max()}},
                                json{{"t", std::numeric_limits<std::int64_t>::min()}}, json{{"t", 0}}, json{{"t", -1}},
                                json{{"t", 1.5e300}}, json{{"t", "12345"}}, json{{"t_offset_ms", 10 * 365 * kDayMs}},
@@ -702,7 +709,7 @@ TEST_CASE("hostile client: forged get_swarm answers (nodes not in the pool, mism
 }
 
 TEST_CASE("hostile client: a member answering 421 with a forged swarm is not followed",
-          "[hostile][localnet][client][.pending-network]") {
+          "[hostile][localnet][client]") {
     const std::string forgery = GENERATE(as<std::string>{}, "not_in_pool", "mismatched_keys");
     DYNAMIC_SECTION(forgery) {
         Net ln;
@@ -722,7 +729,7 @@ TEST_CASE("hostile client: a member answering 421 with a forged swarm is not fol
 }
 
 TEST_CASE("hostile client: confirmations signed by non-members are not counted",
-          "[hostile][localnet][client][.pending-network]") {
+          "[hostile][localnet][client]") {
     Net ln;
     auto alice = ln.client();
     auto bob = ln.client();
