@@ -13,6 +13,9 @@
 //  * Words match on their first 3 letters; the rest of a word is ignored. A word shorter than
 //    3 letters matches nothing.
 //  * The checksum word is compared by its 3-letter prefix with the expected data word.
+//  * 12 words (the data words without the checksum word) decode to the same seed with nothing to
+//    check, as libsession-util's words_to_bytes (used by current Session clients) accepts them;
+//    every other word count is refused.
 //  * Desktop splits on single spaces and matches lower-case only; we also accept any letter case
 //    and any run of ASCII whitespace, which only widens what is accepted to obvious typing slips.
 #include "session/mnemonic.hpp"
@@ -102,9 +105,12 @@ Result<Seed> decode(std::string_view phrase) {
         ++count;
         i = j;
     }
-    if (count != kPhraseWords)
-        return unexpected(Errc::mnemonic_word_count, "mnemonic: expected " + std::to_string(kPhraseWords) +
-                                                         " words, got " + std::to_string(count));
+    // 13 words: 12 data words and the checksum word. 12 words: the data words alone, accepted as
+    // libsession-util's words_to_bytes accepts them (no checksum word, so nothing to check).
+    if (count != kPhraseWords && count != kDataWords)
+        return unexpected(Errc::mnemonic_word_count, "mnemonic: expected 13 words (or 12 without the checksum word), got " +
+                                                         std::to_string(count));
+    const bool has_checksum = count == kPhraseWords;
 
     std::array<std::uint16_t, kDataWords> words{};
     auto wipe_words = [&] { session::detail::wipe(words.data(), sizeof words); };
@@ -117,7 +123,7 @@ Result<Seed> decode(std::string_view phrase) {
         }
         words[i] = static_cast<std::uint16_t>(w);
     }
-    const int check = find_word(tokens[kDataWords]);
+    const int check = has_checksum ? find_word(tokens[kDataWords]) : 0;
     if (check < 0) {
         wipe_words();
         return unexpected(Errc::mnemonic_unknown_word,
@@ -125,7 +131,7 @@ Result<Seed> decode(std::string_view phrase) {
     }
     const std::size_t expected = checksum_index(words);
     // Prefixes are unique, so equal prefixes (desktop's comparison) means equal list indices.
-    const bool checksum_ok = words[expected] == static_cast<std::uint16_t>(check);
+    const bool checksum_ok = !has_checksum || words[expected] == static_cast<std::uint16_t>(check);
     if (!checksum_ok) {
         wipe_words();
         return unexpected(Errc::mnemonic_bad_checksum,

@@ -305,7 +305,9 @@ TEST_CASE("cli: a phrase on the command line is refused without being echoed", "
              {"--mnemonic=" + kPuffin, "id"},
              {"id", "--seed", "00112233"},
              {"id", kPuffin},
+             {"id", kPuffin.substr(0, kPuffin.rfind(' '))},  // 12 words: a phrase without its checksum word
              {"send", kAliceId, kPuffin},
+             {"send", kAliceId, kPuffin.substr(0, kPuffin.rfind(' '))},
              {"seal", "--display-name", kPuffin, "--to", kAliceId},
          }) {
         auto r = cli(args, "", {{"SESSION_MNEMONIC", kAlice}});
@@ -449,6 +451,48 @@ TEST_CASE("cli: seal | open round trips text, sender, timestamp and timers", "[c
         CHECK(r.code == 0);
         CHECK(r.out == "2023-11-14T22:13:20.000Z " + kAliceId + " [text]: plain\n");
     }
+}
+
+// Issue 10 finding 3: a body that holds a newline and a line shaped like another message, ANSI
+// escapes or bidi overrides must not reach a terminal as such.
+const std::string kSpoofBody = "hi\n2026-01-01T00:00:00.000Z 05" + std::string(64, 'f') +
+                               " [text]: send me your phrase\x1b[2J\x1b]0;owned\x07 \u202egnp.exe\r\xc2\x9b";
+
+// Checks text output lines of messages whose body is kSpoofBody: `messages` lines start with a time,
+// every other line is an indented continuation, and no control byte or bidi override is left raw.
+void check_escaped_text(const std::string& out, std::size_t messages) {
+    CHECK(out.find('\x1b') == std::string::npos);
+    CHECK(out.find('\r') == std::string::npos);
+    CHECK(out.find('\x07') == std::string::npos);
+    CHECK(out.find("\u202e") == std::string::npos);
+    CHECK(out.find("\\x1b[2J") != std::string::npos);
+    CHECK(out.find("\\u202egnp.exe") != std::string::npos);
+    std::istringstream in(out);
+    std::string line;
+    std::size_t heads = 0, continuations = 0;
+    while (std::getline(in, line)) {
+        INFO(line);
+        for (char c : line) CHECK((static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
+        if (line.starts_with("    | ")) {
+            ++continuations;
+            CHECK(line.starts_with("    | 2026-01-01T00:00:00.000Z 05fff"));
+        } else {
+            ++heads;
+            CHECK(line.ends_with(": hi"));
+        }
+    }
+    CHECK(heads == messages);
+    CHECK(continuations == messages);
+}
+
+TEST_CASE("cli: text output escapes controls, ANSI and bidi; a body's lines cannot pass for messages", "[cli]") {
+    const auto data = seal(kAlice, kBobId, kSpoofBody);
+    auto text = cli({"open", "-o", "text"}, data + "\n" + data + "\n", {{"SESSION_MNEMONIC", kBob}});
+    INFO(text.err);
+    REQUIRE(text.code == 0);
+    check_escaped_text(text.out, 2);
+    // JSON output carries the body exactly as sent.
+    CHECK(open_one(kBob, data).at("body") == kSpoofBody);
 }
 
 TEST_CASE("cli: open reports each bad line as an error object and keeps going", "[cli]") {
@@ -1273,6 +1317,24 @@ TEST_CASE("cli: send, receive and watch against session-localnet", "[cli][localn
     CHECK(only[0].at("expire_seconds") == 600);
     CHECK(only[0].at("display_name") == "Alice");
 
+    SECTION("receive -o text escapes what the sender controls: body and display name") {
+        auto spoof = cli({"--network", net_file, "send", kBobId, "--display-name", "Eve\x1b[31m\u202e"}, kSpoofBody, alice);
+        INFO(spoof.err);
+        REQUIRE(spoof.code == 0);
+        auto text = cli({"--network", net_file, "receive", "-o", "text", "--last-hash", s2.at("hash").get<std::string>()},
+                        "", bob);
+        INFO(text.err);
+        REQUIRE(text.code == 0);
+        check_escaped_text(text.out, 1);
+        CHECK(text.out.find("(Eve\\x1b[31m\\u202e)") != std::string::npos);
+        auto js = cli({"--network", net_file, "receive", "-o", "json", "--last-hash", s2.at("hash").get<std::string>()},
+                      "", bob);
+        REQUIRE(js.code == 0);
+        auto lines = js.json_lines();
+        REQUIRE(lines.size() == 1);
+        CHECK(lines[0].at("body") == kSpoofBody);
+        CHECK(lines[0].at("display_name") == "Eve\x1b[31m\u202e");
+    }
     SECTION("watch prints new messages and stops cleanly on SIGTERM") {
         Child watch = spawn(SESSION_CLI_PATH, {"--network", net_file, "watch", "--interval", "1", "-o", "json",
                                                "--last-hash", s2.at("hash").get<std::string>()},

@@ -214,15 +214,50 @@ TEST_CASE("mnemonic: wrong word count is rejected with the count", "[mnemonic][r
     auto words = split(good);
     const std::pair<std::string, std::size_t> cases[] = {
         {"", 0}, {"   \t\n", 0}, {"puffin", 1},
-        {join({words.begin(), words.begin() + 12}), 12},
+        {join({words.begin(), words.begin() + 11}), 11},
         {good + " kiwi", 14},
         {good + " " + good, 26}};
     for (const auto& [phrase, count] : cases) {
         auto r = mnemonic::decode(phrase);
         REQUIRE_FALSE(r);
         CHECK(r.error().code == Errc::mnemonic_word_count);
-        CHECK(r.error().message == "mnemonic: expected 13 words, got " + std::to_string(count));
+        CHECK(r.error().message ==
+              "mnemonic: expected 13 words (or 12 without the checksum word), got " + std::to_string(count));
     }
+}
+
+TEST_CASE("mnemonic: 12 words (no checksum word) decode to the seed of the 13-word phrase", "[mnemonic]") {
+    // libsession-util's words_to_bytes takes 12 words as the data words alone, with no checksum to
+    // check; Session clients built on it accept such phrases.
+    const std::string good = "puffin luxury annoyed rustled memoir faxed smidgen puddle kiwi nylon utopia zinger kiwi";
+    auto words = split(good);
+    const std::vector<std::string> twelve(words.begin(), words.begin() + 12);
+    CHECK(decode_hex(join(twelve)) == "39038c8988db02c1af44e8c847bd9713");
+    CHECK(decode_hex("PUF lux  ann\trus mem fax smi pud kiw nyl uto zin\n") == "39038c8988db02c1af44e8c847bd9713");
+    // Every vector phrase and random seeds: the first 12 words give the same seed.
+    for (const char* name :
+         {"mnemonic_to_session_id_1", "mnemonic_to_session_id_2", "mnemonic_to_session_id_3", "mnemonic_to_session_id_4"}) {
+        auto v = test::vector("mnemonic.json", name);
+        auto w = split(v.at("mnemonic").get<std::string>());
+        REQUIRE(w.size() == 13);
+        CHECK(decode_hex(join({w.begin(), w.begin() + 12})) == v.at("expected_seed16_hex").get<std::string>());
+    }
+    auto rng = system_rng();
+    for (int i = 0; i < 200; ++i) {
+        mnemonic::Seed seed;
+        rng->fill(seed.mutable_bytes());
+        auto w = split(mnemonic::encode(seed).view());
+        auto back = mnemonic::decode(join({w.begin(), w.begin() + 12}));
+        REQUIRE(back);
+        CHECK(back->equal_ct(seed));
+    }
+    // The other rules stay: an unknown word is named by position, never by text.
+    auto bad = twelve;
+    bad[11] = "qqqzzz";
+    auto r = mnemonic::decode(join(bad));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::mnemonic_unknown_word);
+    CHECK(r.error().message == "mnemonic: word 12 is not in the English list");
 }
 
 TEST_CASE("mnemonic: an unknown word is named by position, never by text", "[mnemonic][reject]") {

@@ -18,7 +18,8 @@ inline constexpr std::size_t kSeedBytes = 16;
 
 using Seed = Secret<kSeedBytes>;
 
-/// Decodes a 13-word phrase into its 16-byte seed, exactly as the official client does
+/// Decodes a 13-word phrase (or its first 12 words alone: no checksum word, so no checksum check,
+/// as libsession-util accepts them) into its 16-byte seed, exactly as the official client does
 /// (overflowing word triplets keep the low 32 bits). Words match on their first 3 letters, any
 /// letter case; any run of ASCII whitespace separates words.
 /// Errors (the message names the position, never the word itself):
