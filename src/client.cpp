@@ -41,9 +41,6 @@ struct Client::Impl {
     std::shared_ptr<network::Network> net;
     // Receiving reaches the network through this (our swarm; one retrieve to one member).
     retrieve::NetworkReader reader;
-    // Runs receive()'s concurrent member polls and the opening of large pages. (To become the
-    // Network's executor once it has one.)
-    std::shared_ptr<Executor> pool = make_thread_pool();
     // Every send goes through this pipeline (detail/sender.hpp).
     detail::Sender sender;
 
@@ -354,7 +351,7 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
         for (auto& s : items)
             if (ledger.is_new(st, s.hash)) fresh.push_back(&s);
     }
-    std::vector<Opened> opened = open_all(self, fresh, *pool);
+    std::vector<Opened> opened = open_all(self, fresh, net->executor());
 
     ReceivedPage page;
     const std::int64_t now = net->now_ms();
@@ -407,7 +404,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     if (!st) return unexpected(std::move(st).error());
 
     auto popts = im.poll_options();
-    popts.executor = im.pool.get();  // both members in one round trip; the merge is the same
+    popts.executor = &im.net->executor();  // both members in one round trip; the merge is the same
 
     ReceiveResult result;
     retrieve::NodeCursor cursor = st->cursor;

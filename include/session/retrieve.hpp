@@ -50,8 +50,9 @@ inline constexpr std::size_t kHashLength = 43;
 /// Whether `h` is a storage-server message hash: exactly 43 characters of the standard base64
 /// alphabet, no padding.
 bool is_message_hash(std::string_view h);
-/// Largest message the storage server accepts (76 800 bytes decoded, storage-server.md §5.3).
-inline constexpr std::size_t kMaxMessageBytes = 76'800;
+/// Largest message the storage server accepts (76 800 bytes decoded, storage-server.md §5.3): the
+/// network layer's limit, network::kMaxStoreDataBytes.
+inline constexpr std::size_t kMaxMessageBytes = network::kMaxStoreDataBytes;
 /// Largest retrieve answer accepted from a member, checked before it is parsed. The server fills a
 /// page up to 7,800,000 bytes by its own accounting (base64 length + 100 + hash length per message,
 /// and always at least one message, storage-server.md §5.4), about 7.9 MB of JSON with one oversized

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "session/retrieve.hpp"
@@ -55,7 +56,10 @@ std::int64_t Sender::next_timestamp() {
     std::int64_t prev = last_sent_ms_.load();
     std::int64_t next;
     do {
-        next = std::max(now, prev + 1);
+        // Strictly increasing while the clock moves forward or back a little. When it moves back
+        // by more than kMaxTimestampLead (a future-dated offset voted out by a resync), follow it:
+        // staying ahead of it would stamp every later message in the future for the Client's life.
+        next = (prev - now >= kMaxTimestampLead.count()) ? now : std::max(now, prev + 1);
     } while (!last_sent_ms_.compare_exchange_weak(prev, next));
     return next;
 }
@@ -97,9 +101,16 @@ Result<SendResult> Sender::send(const SessionId& to, const ContentBuilder& build
     // message of a process is stamped with network time, not a local clock that may be off.
     if (auto swarm = net_->get_swarm(to); !swarm) return unexpected(std::move(swarm).error());
 
-    auto sealed = seal(to, build, spec, next_timestamp());
-    if (!sealed) return unexpected(std::move(sealed).error());
-    auto stored = store(*sealed, spec);
+    // The network calls `data` once, and again only when a 406/425 resync moved network time: the
+    // message is then stamped and sealed again with the corrected time (and a new timestamp).
+    std::optional<Sealed> sealed;
+    const network::Network::DataBuilder data = [&](std::int64_t) -> Result<std::string> {
+        auto built = seal(to, build, spec, next_timestamp());
+        if (!built) return unexpected(std::move(built).error());
+        sealed = std::move(*built);
+        return sealed->data;
+    };
+    auto stored = net_->store(to, retrieve::kDefaultNamespace, data, spec.ttl.count());
     if (!stored) return unexpected(std::move(stored).error());
 
     SendResult out;

@@ -56,9 +56,16 @@ class Sender {
 public:
     Sender(const Identity& self, std::shared_ptr<network::Network> net, network::LogFn log);
 
-    /// A strictly increasing network timestamp. A message's timestamp is its id in the protocol
-    /// (quotes, reactions, unsend and read receipts name messages by sender + timestamp), so ours
-    /// strictly increase even when sends race or the learned clock offset moves back a little.
+    /// How far ahead of network time our last timestamp may be before next_timestamp() follows the
+    /// clock back (see next_timestamp()).
+    static constexpr std::chrono::milliseconds kMaxTimestampLead{2'000};
+
+    /// A strictly increasing network timestamp, unless network time moved back by more than
+    /// kMaxTimestampLead since the last one (a future-dated clock sample voted out): then network
+    /// time itself, so one outlier cannot pin every later timestamp in the future. A message's
+    /// timestamp is its id in the protocol (quotes, reactions, unsend and read receipts name
+    /// messages by sender + timestamp), so ours strictly increase even when sends race or the
+    /// learned clock offset moves back a little.
     std::int64_t next_timestamp();
 
     /// Builds, stamps and seals one message for `to` at `timestamp_ms`.

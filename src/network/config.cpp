@@ -1,17 +1,21 @@
 // config.cpp: NetworkConfig: the pinned mainnet seeds, and a local network's file (see network.hpp).
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <utility>
 
+#include "detail/file_read.hpp"
 #include "detail/json_limited.hpp"
 #include "network/parse.hpp"
 #include "network/seeds.hpp"
 #include "session/network.hpp"
 
 namespace session::network {
+
+namespace {
+// A network file lists nodes (a few hundred bytes each): 16 MiB is far above any real one.
+constexpr std::uint64_t kMaxNetworkFileBytes = 16 * 1024 * 1024;
+}  // namespace
 
 using nlohmann::json;
 
@@ -86,11 +90,9 @@ Result<NetworkConfig> NetworkConfig::from_json(std::string_view text) {
 }
 
 Result<NetworkConfig> NetworkConfig::from_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return unexpected(Errc::io_error, "network: cannot read network file " + path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    auto c = from_json(ss.str());
+    auto text = session::detail::read_file(path, {kMaxNetworkFileBytes}, "network file");
+    if (!text) return unexpected(std::move(text).error());
+    auto c = from_json(*text);
     if (!c) return unexpected(c.error().code, c.error().message + " (" + path + ")");
     return c;
 }

@@ -247,7 +247,10 @@ Result<StoreResult> parse_store_reply(std::string_view body, const std::string& 
     out.entry = entry;
     if (auto sw = j.find("swarm"); sw != j.end() && sw->is_object()) {
         std::size_t looked = 0;
-        for (const auto& [key, v] : sw->items()) {
+        for (const auto& item : sw->items()) {
+            // Named, not a structured binding: the lambdas below capture them (clang 14 cannot).
+            const std::string& key = item.key();
+            const json& v = item.value();
             if (looked++ == kMaxSwarmEntries) break;
             auto ed = from_hex_array<32>(key);
             if (!ed) continue;

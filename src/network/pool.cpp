@@ -7,14 +7,19 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <unordered_set>
 
+#include "detail/file_read.hpp"
 #include "network/parse.hpp"
 #include "network/seeds.hpp"
 
 namespace session::network::detail {
 
 namespace {
+
+/// A pool cache holds one line per node (about 200 bytes): 16 MiB is far above any real one.
+constexpr std::uint64_t kMaxPoolCacheBytes = 16 * 1024 * 1024;
 
 /// A seed request posted to the executor but not started after this long (every executor thread
 /// busy, e.g. the caller itself runs on one) is run by the racing thread itself.
@@ -363,7 +368,15 @@ std::pair<std::vector<Snode>, std::int64_t> Pool::load_cache() const {
     std::vector<Snode> out;
     std::int64_t fetched = 0;
     if (cache_path_.empty()) return {out, 0};
-    std::ifstream in(cache_path_);
+    // The cache is ours, but a file at that path may not be: the file-read rule (a regular file,
+    // at most kMaxPoolCacheBytes) applies; an unreadable cache is no cache.
+    auto text = session::detail::read_file_if_exists(cache_path_, {kMaxPoolCacheBytes}, "pool cache");
+    if (!text) {
+        log_(LogLevel::warning, "network: ignoring the pool cache: " + text.error().message);
+        return {out, 0};
+    }
+    if (!*text) return {out, 0};
+    std::istringstream in(**text);
     std::string line;
     while (std::getline(in, line)) {
         if (line.empty()) continue;

@@ -631,6 +631,36 @@ TEST_CASE("client: sends use network time when the local clock is off", "[client
     CHECK(std::llabs(alice.network().clock_offset_ms() - 300'000) < 30'000);
 }
 
+TEST_CASE("client: a clock resync re-seals the message, and a time voted out does not pin timestamps",
+          "[client][localnet]") {
+    LocalNet ln;
+    auto alice = new_client(ln);
+    auto bob = new_client(ln);
+    auto first = alice.send(bob.session_id(), "learn the clock");
+    REQUIRE_OK(first);
+
+    // The network's time falls 5 minutes behind ours: the store of a message sealed with the old
+    // offset is refused (406, too far in the future); the clock is resynced and the message stamped
+    // and sealed again with the corrected time. Its timestamp follows network time back instead of
+    // staying above the previous one (which would be refused again, for as long as the Client lives).
+    for (std::size_t i = 0; i < ln.net->node_count(); ++i) ln.net->set_clock_skew(i, std::chrono::minutes(-5));
+    auto behind = alice.send(bob.session_id(), "after the fall");
+    REQUIRE_OK(behind);
+    CHECK(std::llabs(behind->timestamp_ms - ln.net->now_ms(0)) < 30'000);
+    CHECK(behind->timestamp_ms < first->timestamp_ms);
+    auto again = alice.send(bob.session_id(), "and after");
+    REQUIRE_OK(again);
+    CHECK(again->timestamp_ms > behind->timestamp_ms);
+
+    auto got = bob.receive();
+    REQUIRE_OK(got);
+    REQUIRE(got->messages.size() == 3);
+    std::vector<std::int64_t> stamps;
+    for (const auto& m : got->messages) stamps.push_back(m.sent_timestamp_ms);
+    std::sort(stamps.begin(), stamps.end());
+    CHECK(stamps == std::vector<std::int64_t>{behind->timestamp_ms, again->timestamp_ms, first->timestamp_ms});
+}
+
 TEST_CASE("client: state_path keeps receive exactly-once across a restart", "[client][localnet]") {
     LocalNet ln;
     auto alice = new_client(ln);

@@ -109,11 +109,10 @@ void report(std::string_view message);
 
 /// Largest message text read from stdin or argv (far above what a swarm stores; see seal's warning).
 inline constexpr std::size_t kMaxTextBytes = 1024 * 1024;
-/// The storage server's limit on a stored message: 102,400 base64 characters of `data`, i.e.
-/// retrieve::kMaxMessageBytes = 76,800 bytes decoded (storage-server.md §5.3). Client::send refuses
-/// more (envelope_too_large); seal warns. (The library is to define this once, beside
-/// kMaxMessageBytes; until then it is derived from that constant here.)
-inline constexpr std::size_t kMaxSwarmDataChars = retrieve::kMaxMessageBytes / 3 * 4;
+/// The storage server's limit on a stored message: 102,400 base64 characters of `data`
+/// (76,800 bytes decoded; storage-server.md §5.3). Client::send refuses more (envelope_too_large);
+/// seal warns. The library's constant.
+inline constexpr std::size_t kMaxSwarmDataChars = network::kMaxStoreDataChars;
 static_assert(kMaxSwarmDataChars == 102'400);
 
 /// Offset of the first byte that is not valid UTF-8, or nullopt (the library's check).
