@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "detail/client_parts.hpp"
 #include "detail/delivery_ledger.hpp"
 #include "detail/receive_state.hpp"
 #include "detail/sender.hpp"
@@ -46,6 +47,8 @@ struct Client::Impl {
     std::shared_ptr<Executor> pool = make_thread_pool();
     // Every send goes through this pipeline (detail/sender.hpp).
     detail::Sender sender;
+    // Per-peer conversation memory (disappearing settings, requests, own copies): conversation.hpp.
+    detail::ConversationBook book;
 
     // Receive bookkeeping (the exactly-once ledger), guarded by mu (never held across network I/O).
     std::mutex mu;
@@ -196,6 +199,12 @@ Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 Client::~Client() = default;
 
+Client::Parts Client::parts() {
+    if (!impl_) throw std::logic_error("client: used after move");
+    auto& im = *impl_;
+    return Parts{im.self, im.id, im.display_name, *im.net, im.reader, im.sender, im.book, im.log};
+}
+
 SessionId Client::session_id() const {
     if (!impl_) throw std::logic_error("client: used after move");
     return impl_->id;
@@ -247,7 +256,7 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
         m.attachments = options.attachments;
         return envelope::build_content(m);
     };
-    return im.sender.send(to, build, *spec);
+    return detail::send_visible(parts(), to, build, options);
 }
 
 // ---- receive ---------------------------------------------------------------------------------
@@ -374,8 +383,7 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
         }
         auto& m = *o.msg;
         const std::int64_t sent = *signed_time(m);
-        ledger.record_signed(m.sender, sent, s.hash);
-        page.messages.push_back(ReceivedMessage{
+        ReceivedMessage received{
             .sender = m.sender,
             .kind = m.kind,
             .body = std::move(m.body),
@@ -388,7 +396,15 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
             .attachments = std::move(m.attachments),
             .display_name = std::move(m.display_name),
             .content = std::move(m.content),
-        });
+        };
+        // The conversation kinds' typed fields (client_conversation.cpp); a malformed one is skipped.
+        if (auto refused = detail::annotate(book, id, received)) {
+            say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + refused->message);
+            page.skipped.push_back(SkippedItem{s.hash, s.timestamp_ms, std::move(*refused)});
+            continue;
+        }
+        ledger.record_signed(m.sender, sent, s.hash);
+        page.messages.push_back(std::move(received));
     }
     for (auto& r : rejected) {
         if (!ledger.is_new(st, r.hash)) continue;  // the caller has the genuine item of that hash
