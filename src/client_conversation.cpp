@@ -152,8 +152,12 @@ std::optional<Error> annotate(ConversationBook& book, const SessionId& self, Rec
     m.message_request = book.note_incoming(m.sender, visible);
     if (m.timer_update) book.set_setting(m.sender, *m.timer_update);
     if (m.request_response && m.request_response->approved) book.note_outgoing(m.sender);
-    if (m.expiration_type == ExpirationType::delete_after_read && m.expiration_timer.count() > 0 && d)
-        book.note_after_read(m.sender, m.sent_timestamp_ms, AfterRead{m.hash, m.expiration_timer});
+    // Remembered until marked read; only a delete-after-read one has a timer to start then.
+    if (d) {
+        const bool after_read = m.expiration_type == ExpirationType::delete_after_read && m.expiration_timer.count() > 0;
+        book.note_after_read(m.sender, m.sent_timestamp_ms,
+                             AfterRead{m.hash, after_read ? m.expiration_timer : std::chrono::seconds(0), 0});
+    }
     return std::nullopt;
 }
 
@@ -179,23 +183,27 @@ Result<MarkReadResult> Client::mark_read(const SessionId& to, const std::vector<
     static_cast<SendResult&>(out) = std::move(*sent);
 
     // Delete-after-read messages start their timer now: shorten their expiry in our swarm.
+    // What this Client received is remembered; the rest (received by another process) is looked
+    // up in our swarm.
     auto known = p.book.take_after_read(to, timestamps);
-    if (known.size() < timestamps.size()) {
-        std::vector<std::string> have;
-        for (const auto& k : known) have.push_back(k.hash);
+    std::vector<std::int64_t> missing;
+    for (auto t : timestamps)
+        if (std::none_of(known.begin(), known.end(), [t](const detail::AfterRead& k) { return k.timestamp_ms == t; }))
+            missing.push_back(t);
+    if (!missing.empty()) {
         auto found = detail::scan_own_swarm(p, [&](const envelope::Message& m) {
             return m.sender == to && m.expiration_type == ExpirationType::delete_after_read &&
                    m.expiration_timer.count() > 0 &&
-                   std::find(timestamps.begin(), timestamps.end(), detail::signed_ms(m)) != timestamps.end();
+                   std::find(missing.begin(), missing.end(), detail::signed_ms(m)) != missing.end();
         });
         if (!found) out.expire_error = std::move(found).error();
         else
             for (auto& f : *found)
-                if (std::find(have.begin(), have.end(), f.hash) == have.end())
-                    known.push_back(detail::AfterRead{f.hash, f.message.expiration_timer});
+                known.push_back(detail::AfterRead{f.hash, f.message.expiration_timer, detail::signed_ms(f.message)});
     }
     std::map<std::int64_t, std::vector<std::string>> by_timer;
-    for (auto& k : known) by_timer[k.timer.count()].push_back(std::move(k.hash));
+    for (auto& k : known)
+        if (k.timer.count() > 0) by_timer[k.timer.count()].push_back(std::move(k.hash));
     const std::int64_t now = p.net.now_ms();
     for (auto& [timer, hashes] : by_timer) {
         auto done = detail::shorten_own(p.net, p.self, hashes, now + timer * 1000);

@@ -199,11 +199,12 @@ TEST_CASE("conversation: the book", "[conversation]") {
     CHECK(book.take_own_copies(alice, T1) == std::vector<std::string>{"h1"});
     CHECK(book.take_own_copies(alice, T1).empty());
 
-    book.note_after_read(alice, T1, {"a1", std::chrono::seconds(30)});
-    book.note_after_read(alice, T2, {"a2", std::chrono::seconds(30)});
+    book.note_after_read(alice, T1, {"a1", std::chrono::seconds(30), 0});
+    book.note_after_read(alice, T2, {"a2", std::chrono::seconds(30), 0});
     auto got = book.take_after_read(alice, {T2, 5});
     REQUIRE(got.size() == 1);
     CHECK(got[0].hash == "a2");
+    CHECK(got[0].timestamp_ms == T2);
     CHECK(book.take_after_read(bob, {T1}).empty());
 }
 
@@ -211,7 +212,7 @@ TEST_CASE("conversation: the book stays bounded", "[conversation]") {
     detail::ConversationBook book;
     const SessionId alice = sid('a');
     for (std::int64_t i = 0; i < static_cast<std::int64_t>(detail::ConversationBook::kMaxEntries) + 10; ++i)
-        book.note_after_read(alice, i, {"h", std::chrono::seconds(1)});
+        book.note_after_read(alice, i, {"h", std::chrono::seconds(1), 0});
     CHECK(book.take_after_read(alice, {0, 9}).empty());  // the oldest were dropped
     CHECK(book.take_after_read(alice, {10}).size() == 1);
 }

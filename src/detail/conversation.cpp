@@ -2,6 +2,7 @@
 #include "detail/conversation.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -314,6 +315,7 @@ std::vector<AfterRead> ConversationBook::take_after_read(const SessionId& sender
         auto it = after_read_.find(Key{sender.hex(), t});
         if (it == after_read_.end()) continue;
         out.push_back(std::move(it->second));
+        out.back().timestamp_ms = t;
         after_read_.erase(it);
     }
     return out;
@@ -345,24 +347,54 @@ Result<void> check_hashes(const std::vector<std::string>& hashes, const char* wh
     return {};
 }
 
-// The union of every member's `key` list in a recursive request's answer
-// ({"swarm": {ed25519 hex: {key: [hashes], "signature": …} or {"failed": true, …}}}).
-Result<std::vector<std::string>> affected(std::string_view body, const char* key, const char* what) {
-    auto j = parse_limited(body, Errc::net_bad_response, std::string("client: ") + what + " reply");
+// What a member signs over its part of the answer after "PUBKEY_HEX ‖ requested hashes"
+// (storage-server.md §4.6): for delete, the deleted hashes; for expire, the expiry first, then the
+// updated hashes and, with shorten, each unchanged hash with its expiry (sorted by hash).
+using Signed = std::function<std::optional<std::string>(const nlohmann::json& member, const std::string& listed)>;
+
+// The union of the `key` lists of the members of our swarm whose signature over their part checks
+// ({"swarm": {ed25519 hex: {key: [hashes], "signature": b64, …} or {"failed": true, …}}}). A member
+// outside our swarm, or with a bad signature, is not believed (a hostile entry node could claim any
+// deletion); no believed member at all is net_bad_response.
+Result<std::vector<std::string>> affected(network::Network& net, const Identity& self, std::string_view body,
+                                          const char* key, const char* what, const std::string& requested,
+                                          const Signed& signed_part) {
+    const std::string where = std::string("client: ") + what + " reply";
+    auto j = parse_limited(body, Errc::net_bad_response, where);
     if (!j) return unexpected(std::move(j).error());
     if (!j->is_object() || !j->contains("swarm") || !(*j)["swarm"].is_object())
-        return unexpected(Errc::net_bad_response, std::string("client: ") + what + " reply: expected a \"swarm\" object");
+        return unexpected(Errc::net_bad_response, where + ": expected a \"swarm\" object");
+    auto swarm = net.get_swarm(self.session_id());
+    if (!swarm) return unexpected(std::move(swarm).error());
     std::set<std::string> out;
-    std::size_t members = 0;
+    std::size_t members = 0, believed = 0;
     for (const auto& [node, r] : (*j)["swarm"].items()) {
         if (++members > 64) break;  // a swarm has fewer; a hostile answer is not read further
-        if (!r.is_object() || !r.contains(key) || !r[key].is_array()) continue;
-        std::size_t n = 0;
+        if (!r.is_object() || !r.contains(key) || !r[key].is_array() || !r.contains("signature") ||
+            !r["signature"].is_string())
+            continue;
+        const auto member = std::find_if(swarm->nodes.begin(), swarm->nodes.end(),
+                                         [&](const network::Snode& s) { return s.ed25519_hex() == node; });
+        if (member == swarm->nodes.end()) continue;
+        std::vector<std::string> listed;
+        std::string concat;
         for (const auto& h : r[key]) {
-            if (++n > 10'000) break;
-            if (h.is_string() && retrieve::is_message_hash(h.get<std::string>())) out.insert(h.get<std::string>());
+            if (listed.size() >= 10'000) break;
+            if (!h.is_string()) continue;
+            listed.push_back(h.get<std::string>());
+            concat += listed.back();
         }
+        auto part = signed_part(r, concat);
+        if (!part) continue;
+        auto sig = base64_decode(r["signature"].get<std::string>());
+        const std::string msg = self.session_id().hex() + requested + *part;
+        if (!sig || !verify(member->ed25519(), as_bytes(msg), *sig)) continue;
+        ++believed;
+        for (auto& h : listed)
+            if (retrieve::is_message_hash(h)) out.insert(std::move(h));
     }
+    if (believed == 0)
+        return unexpected(Errc::net_bad_response, where + ": no member of our swarm signed its answer");
     return std::vector<std::string>(out.begin(), out.end());
 }
 
@@ -384,7 +416,10 @@ Result<std::vector<std::string>> delete_own(network::Network& net, const Identit
     };
     auto reply = net.swarm_rpc(self.session_id(), "delete", params);
     if (!reply) return unexpected(std::move(reply).error());
-    return affected(reply->body, "deleted", "delete");
+    std::string requested;
+    for (const auto& h : hashes) requested += h;
+    return affected(net, self, reply->body, "deleted", "delete", requested,
+                    [](const nlohmann::json&, const std::string& listed) { return std::optional<std::string>(listed); });
 }
 
 Result<std::vector<std::string>> shorten_own(network::Network& net, const Identity& self,
@@ -398,7 +433,23 @@ Result<std::vector<std::string>> shorten_own(network::Network& net, const Identi
     };
     auto reply = net.swarm_rpc(self.session_id(), "expire", params);
     if (!reply) return unexpected(std::move(reply).error());
-    return affected(reply->body, "updated", "expire");
+    std::string requested;
+    for (const auto& h : hashes) requested += h;
+    // §4.6 expire: PUBKEY_HEX ‖ EXPIRY ‖ requested ‖ updated ‖ (hash ‖ expiry) for each unchanged.
+    // The expiry comes first, so it is moved in front of the requested hashes here.
+    return affected(net, self, reply->body, "updated", "expire", "",
+                    [&](const nlohmann::json& r, const std::string& listed) -> std::optional<std::string> {
+                        if (!r.contains("expiry") || !r["expiry"].is_number_integer()) return std::nullopt;
+                        std::string part = std::to_string(r["expiry"].get<std::int64_t>()) + requested + listed;
+                        if (r.contains("unchanged")) {
+                            if (!r["unchanged"].is_object()) return std::nullopt;
+                            for (const auto& [h, e] : r["unchanged"].items()) {  // sorted by hash
+                                if (!e.is_number_integer()) return std::nullopt;
+                                part += h + std::to_string(e.get<std::int64_t>());
+                            }
+                        }
+                        return part;
+                    });
 }
 
 }  // namespace session::detail

@@ -67,10 +67,12 @@ struct Parsed {
 
 // ---- per-peer memory ----------------------------------------------------------------------------
 
-/// A delete-after-read message we received and have not marked read yet.
+/// A message we received and have not marked read yet: its hash and, for a delete-after-read
+/// message, its timer (0 for any other message: nothing to shorten when it is read).
 struct AfterRead {
     std::string hash;
     std::chrono::seconds timer{0};
+    std::int64_t timestamp_ms = 0;  ///< its sent timestamp (set by take_after_read)
 };
 
 /// What the Client remembers about its conversations (in memory; thread-safe). Every map is
@@ -95,7 +97,7 @@ public:
     std::vector<std::string> take_own_copies(const SessionId& peer, std::int64_t timestamp_ms);
 
     void note_after_read(const SessionId& sender, std::int64_t timestamp_ms, AfterRead m);
-    /// Removes and returns the remembered delete-after-read messages of `sender` at `timestamps`.
+    /// Removes and returns the remembered messages of `sender` at `timestamps`.
     std::vector<AfterRead> take_after_read(const SessionId& sender, const std::vector<std::int64_t>& timestamps);
 
 private:

@@ -82,8 +82,12 @@ TEST_CASE("conversation: every kind round-trips with desktop's fields", "[conver
     CHECK_FALSE(got[0].quote);
 
     SECTION("read receipt, typing, data extraction") {
+        const auto retrieves = ln.method_count("retrieve");
         auto r = bob.mark_read(A, {hello->timestamp_ms});
         REQUIRE(r);
+        CHECK(r->shortened.empty());  // not a delete-after-read message
+        // Bob received it in this process: no need to read his swarm to know that.
+        CHECK(ln.method_count("retrieve") == retrieves);
         auto t = bob.send_typing(A, TypingAction::started);
         REQUIRE(t);
         CHECK(t->expiry_ms - t->timestamp_ms <= kTypingMessageTtl.count() + 1000);

@@ -229,6 +229,8 @@ int cmd_disappearing(const Args& args);
 /// The conversation kinds' typed fields of a received message, as JSON members added to `o`
 /// (docs/cli.md "Conversation fields"); an ordered_json object.
 void add_conversation_json(nlohmann::ordered_json& o, const ReceivedMessage& m);
+/// The same for people: "" for a plain text, else e.g. "(reacts 👍 to 1764943200123 by 05ab…)".
+std::string conversation_text(const ReceivedMessage& m);
 int cmd_version(const Args& args);
 
 }  // namespace session::cli

@@ -151,6 +151,30 @@ void add_conversation_json(ojson& o, const ReceivedMessage& m) {
     }
 }
 
+std::string conversation_text(const ReceivedMessage& m) {
+    auto who = [](const std::string& author) { return author.substr(0, 10) + "…"; };
+    std::string out;
+    if (m.quote) out += "(quoting " + std::to_string(m.quote->timestamp_ms) + " by " + who(m.quote->author) + ") ";
+    if (m.receipt)
+        out += "(" + std::string(to_string(m.receipt->type)) + " receipt for " +
+               std::to_string(m.receipt->timestamps.size()) + " message(s)) ";
+    if (m.typing) out += "(typing " + std::string(to_string(*m.typing)) + ") ";
+    if (m.reaction)
+        out += std::string(m.reaction->remove ? "(removes " : "(reacts ") + m.reaction->emoji + " on " +
+               std::to_string(m.reaction->timestamp_ms) + " by " + who(m.reaction->author) + ") ";
+    if (m.unsend) out += "(unsends " + std::to_string(m.unsend->timestamp_ms) + ") ";
+    if (m.request_response)
+        out += std::string(m.request_response->approved ? "(accepted your message request) " : "(declined) ");
+    if (m.timer_update)
+        out += m.timer_update->mode == ExpirationType::none
+                   ? std::string("(disappearing messages off) ")
+                   : "(disappearing messages: " + std::to_string(m.timer_update->timer.count()) + " s after " +
+                         (m.timer_update->mode == ExpirationType::delete_after_read ? "reading) " : "sending) ");
+    if (m.data_extraction) out += "(" + std::string(to_string(m.data_extraction->type)) + ") ";
+    if (!out.empty()) out.pop_back();
+    return out;
+}
+
 // ---- verbs -------------------------------------------------------------------------------------
 
 int cmd_react(const Args& args) { return reaction_verb(args, false); }

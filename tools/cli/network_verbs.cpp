@@ -107,6 +107,7 @@ void print_message(const ReceivedMessage& m, Format format) {
         head += " (disappears " + std::to_string(m.expiration_timer.count()) + " s after " +
                 (m.expiration_type == ExpirationType::delete_after_read ? "reading" : "sending") + ")";
     std::string line = head + ": " + m.body;
+    if (auto extra = conversation_text(m); !extra.empty()) line += (m.body.empty() ? "" : " ") + extra;
     for (const auto& a : m.attachments)
         line += "\n    attachment: " + a.file_name.value_or("(no name)") + " " + a.content_type.value_or("") + " " +
                 std::to_string(a.size.value_or(0)) + " bytes " + a.url.value_or("");
