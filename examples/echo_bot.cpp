@@ -4,7 +4,8 @@
 //                                              [--max-iterations N] [--state FILE] [--backlog]
 //
 // Polls the bot's swarm every --interval-ms (default 2000), replies "echo: <text>" to every text
-// message from someone else, and prints one line per message on stdout. Stops on SIGINT/SIGTERM or
+// message from someone else (showing it is typing, marking the message read, quoting it in the reply
+// and reacting to it with 👍), and prints one line per message on stdout. Stops on SIGINT/SIGTERM or
 // after --max-iterations polls (0 = forever; CI uses a bound).
 //
 // Where it starts: a bot that has never run must not answer the 14 days of messages its swarm may
@@ -186,8 +187,19 @@ int main(int argc, char** argv) {
         for (const auto& m : got->messages) {
             if (m.kind != session::MessageKind::text || m.sender == self) continue;
             std::cout << m.sender.hex() << ": " << m.body << std::endl;
-            auto sent = client->send(m.sender, "echo: " + m.body);
-            if (!sent) std::cerr << "echo_bot: reply to " << m.sender.hex() << " failed: " << sent.error().message << "\n";
+            // What a person would see: "typing…" while the bot works, the message marked read, an
+            // answer quoting it and a reaction on it. (A first answer to someone who wrote first
+            // also accepts their message request: the Client does that by itself.)
+            auto warn = [&](const char* what, const session::Error& e) {
+                std::cerr << "echo_bot: " << what << " to " << m.sender.hex() << " failed: " << e.message << "\n";
+            };
+            if (auto t = client->send_typing(m.sender, session::TypingAction::started); !t) warn("typing", t.error());
+            if (auto r = client->mark_read(m.sender, {m.sent_timestamp_ms}); !r) warn("read receipt", r.error());
+            const session::QuoteInfo quoted{m.sent_timestamp_ms, m.sender.hex(), m.body};
+            auto sent = client->reply(m.sender, "echo: " + m.body, quoted);
+            if (!sent) warn("reply", sent.error());
+            if (auto r = client->react(m.sender, session::MessageRef{m.sent_timestamp_ms, m.sender.hex()}, "👍"); !r)
+                warn("reaction", r.error());
         }
         last_hash = got->last_hash;  // with --state, already written to the file by receive()
     }

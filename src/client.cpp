@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "detail/client_parts.hpp"
 #include "detail/delivery_ledger.hpp"
 #include "detail/receive_state.hpp"
 #include "detail/sender.hpp"
@@ -43,6 +44,8 @@ struct Client::Impl {
     retrieve::NetworkReader reader;
     // Every send goes through this pipeline (detail/sender.hpp).
     detail::Sender sender;
+    // Per-peer conversation memory (disappearing settings, requests, own copies): conversation.hpp.
+    detail::ConversationBook book;
 
     // Receive bookkeeping (the exactly-once ledger), guarded by mu (never held across network I/O).
     std::mutex mu;
@@ -193,6 +196,12 @@ Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 Client::~Client() = default;
 
+Client::Parts Client::parts() {
+    if (!impl_) throw std::logic_error("client: used after move");
+    auto& im = *impl_;
+    return Parts{im.self, im.id, im.display_name, *im.net, im.reader, im.sender, im.book, im.log};
+}
+
 SessionId Client::session_id() const {
     if (!impl_) throw std::logic_error("client: used after move");
     return impl_->id;
@@ -244,7 +253,7 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
         m.attachments = options.attachments;
         return envelope::build_content(m);
     };
-    return im.sender.send(to, build, *spec);
+    return detail::send_visible(parts(), to, build, options);
 }
 
 // ---- receive ---------------------------------------------------------------------------------
@@ -371,8 +380,7 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
         }
         auto& m = *o.msg;
         const std::int64_t sent = *signed_time(m);
-        ledger.record_signed(m.sender, sent, s.hash);
-        page.messages.push_back(ReceivedMessage{
+        ReceivedMessage received{
             .sender = m.sender,
             .kind = m.kind,
             .body = std::move(m.body),
@@ -385,7 +393,15 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
             .attachments = std::move(m.attachments),
             .display_name = std::move(m.display_name),
             .content = std::move(m.content),
-        });
+        };
+        // The conversation kinds' typed fields (client_conversation.cpp); a malformed one is skipped.
+        if (auto refused = detail::annotate(book, id, received)) {
+            say(network::LogLevel::warning, "client: receive: skipped " + s.hash + ": " + refused->message);
+            page.skipped.push_back(SkippedItem{s.hash, s.timestamp_ms, std::move(*refused)});
+            continue;
+        }
+        ledger.record_signed(m.sender, sent, s.hash);
+        page.messages.push_back(std::move(received));
     }
     for (auto& r : rejected) {
         if (!ledger.is_new(st, r.hash)) continue;  // the caller has the genuine item of that hash

@@ -1442,6 +1442,68 @@ TEST_CASE("cli: send, receive and watch against session-localnet", "[cli][localn
         CHECK(w.out.find("\"third\"") == std::string::npos);  // never handed out unrecorded
     }
 }
+
+TEST_CASE("cli: conversation verbs against session-localnet", "[cli][localnet]") {
+    const auto net_file = (scratch() / "net-conv.json").string();
+    fs::remove(net_file);
+    Child net = spawn(SESSION_LOCALNET_PATH, {"--network-file", net_file, "--quiet"});
+    struct StopNetwork {
+        Child& net;
+        ~StopNetwork() {
+            if (net.pid > 0) {
+                ::kill(net.pid, SIGTERM);
+                net.wait();
+            }
+        }
+    } stop_network{net};
+    REQUIRE(eventually([&] { return fs::exists(net_file) && fs::file_size(net_file) > 0; }));
+    const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}}, bob{{"SESSION_MNEMONIC", kBob}};
+    auto run = [&](std::vector<std::string> argv, const std::map<std::string, std::string>& who) {
+        argv.insert(argv.begin(), {"--network", net_file, "-o", "json"});
+        auto r = cli(argv, "", who);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        return json::parse(r.out);
+    };
+    const auto hello = run({"send", kBobId, "hello"}, alice);
+    const std::string ts = std::to_string(hello.at("timestamp").get<std::int64_t>());
+
+    run({"mark-read", kAliceId, "--timestamp", ts, "--timestamp", ts}, bob);
+    run({"typing", kAliceId, "started"}, bob);
+    run({"reply", kAliceId, "--timestamp", ts, "--author", kAliceId, "--quote-text", "hello", "hi"}, bob);
+    run({"react", kAliceId, "--timestamp", ts, "--author", kAliceId, "👍"}, bob);
+    run({"unreact", kAliceId, "--timestamp", ts, "--author", kAliceId, "👍"}, bob);
+    run({"accept", kAliceId}, bob);
+    const auto dis = run({"disappearing", kAliceId, "after-send", "600"}, bob);
+    CHECK(dis.at("expiry") == "after_send");
+    const auto uns = run({"unsend", kAliceId, "--timestamp", std::to_string(dis.at("timestamp").get<std::int64_t>())}, bob);
+    CHECK(uns.at("deleted").size() == 1);  // the timer update's sync copy
+
+    auto got = cli({"--network", net_file, "receive", "-o", "json"}, "", alice);
+    REQUIRE(got.code == 0);
+    auto lines = got.json_lines();
+    REQUIRE(lines.size() == 8);
+    CHECK(lines[0].at("receipt").at("type") == "read");
+    CHECK(lines[0].at("receipt").at("timestamps").size() == 2);
+    CHECK(lines[1].at("typing") == "started");
+    CHECK(lines[2].at("quote").at("author") == kAliceId);
+    CHECK(lines[2].at("quote").at("text") == "hello");
+    CHECK(lines[2].at("body") == "hi");
+    CHECK(lines[3].at("reaction").at("action") == "react");
+    CHECK(lines[3].at("reaction").at("emoji") == "👍");
+    CHECK(lines[4].at("reaction").at("action") == "remove");
+    CHECK(lines[5].at("kind") == "message_request_response");
+    CHECK(lines[5].at("request_response").at("approved") == true);
+    CHECK(lines[6].at("timer_update").at("expiry") == "after_send");
+    CHECK(lines[6].at("timer_update").at("seconds") == 600);
+    CHECK(lines[7].at("unsend").at("author") == kBobId);
+    CHECK(lines[7].at("unsend").at("timestamp") == dis.at("timestamp"));
+
+    // Usage errors: a repeated option a verb takes once, a bad typing action, a missing author.
+    CHECK(cli({"--network", net_file, "unsend", kAliceId, "--timestamp", "1", "--timestamp", "2"}, "", bob).code == 2);
+    CHECK(cli({"--network", net_file, "typing", kAliceId, "maybe"}, "", bob).code == 2);
+    CHECK(cli({"--network", net_file, "react", kAliceId, "--timestamp", ts, "x"}, "", bob).code == 2);
+}
 #endif
 
 TEST_CASE("cli: open shows the real recipient of a sync copy as sync_target", "[cli]") {

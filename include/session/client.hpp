@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "session/conversation.hpp"
 #include "session/envelope.hpp"
 #include "session/error.hpp"
 #include "session/keys.hpp"
@@ -165,6 +166,37 @@ struct ReceivedMessage {
     std::vector<proto::AttachmentPointer> attachments;
     std::optional<std::string> display_name;  ///< the sender's LokiProfile name, if sent
     proto::Content content;       ///< everything that was decoded, for fields not surfaced above
+
+    // The conversation kinds as typed values (conversation.hpp); each is set only for its kind.
+    std::optional<ReceiptInfo> receipt{};                   ///< kind receipt
+    std::optional<TypingAction> typing{};                   ///< kind typing
+    std::optional<QuoteInfo> quote{};                       ///< a text (or sync) that replies to a message
+    std::optional<ReactionInfo> reaction{};                 ///< kind reaction
+    /// kind unsend; only ever set when its author is the sender (otherwise the item is a
+    /// SkippedItem, receive_unsend_not_author). The Client forgets nothing: deleting the unsent
+    /// message from the caller's own records is the caller's job.
+    std::optional<UnsendInfo> unsend{};
+    std::optional<RequestResponseInfo> request_response{};  ///< kind message_request_response
+    std::optional<DisappearingSetting> timer_update{};      ///< kind expiration_timer_update
+    std::optional<DataExtractionInfo> data_extraction{};    ///< kind data_extraction
+    /// From someone this Client never wrote to (nor accepted): a message request, as the official
+    /// apps show it. Remembered in memory for the Client's life.
+    bool message_request = false;
+};
+
+/// Client::mark_read: the read receipt sent, and the delete-after-read messages shortened.
+struct MarkReadResult : SendResult {
+    /// Hashes of the delete-after-read messages whose expiry in our swarm was shortened to now +
+    /// their timer (session-desktop's `expire` with `shorten` when a message is read).
+    std::vector<std::string> shortened{};
+    std::optional<Error> expire_error{};  ///< why the shortening failed (the receipt was still sent)
+};
+
+/// Client::unsend: the UnsendRequest sent to the peer, and our own copies deleted.
+struct UnsendResult : SendResult {
+    /// Hashes deleted from our own swarm (the sync copy, or the message itself for Note to Self).
+    std::vector<std::string> deleted{};
+    std::optional<Error> delete_error{};  ///< why deleting our copies failed (the request was still sent)
 };
 
 /// An item the swarm holds for us that could not be turned into a ReceivedMessage. Never dropped
@@ -183,7 +215,11 @@ struct SkippedItem {
     ///     replayed under a new hash);
     ///   receive_too_new: signed more than kMaxSignedAhead after it;
     ///   receive_replayed: the same sender and signed time as a message already handed out under
-    ///     another hash (its envelope was re-wrapped: same content, new storage hash).
+    ///     another hash (its envelope was re-wrapped: same content, new storage hash);
+    ///   receive_malformed_kind: a conversation kind with a value outside the protocol (an unknown
+    ///     enum value, a timestamp above 2^63-1, a reaction without an emoji). A kind missing a
+    ///     required field does not decode at all: envelope_bad_content;
+    ///   receive_unsend_not_author: an UnsendRequest naming an author other than its sender.
     Error reason;
 };
 
@@ -275,6 +311,47 @@ public:
     [[nodiscard]] Result<SendResult> send(std::string_view to, std::string_view text,
                                           const SendOptions& options = {});
 
+    // ---- the conversation (conversation.hpp): each call goes through the same pipeline as send()
+    // (network time, strictly increasing timestamps, seal, store) and returns the stored hash and
+    // timestamp. Errors: as send(). Visible kinds (reply, react, unreact, set_disappearing,
+    // send_data_extraction) use the conversation's disappearing setting and, to someone who wrote
+    // to us first and whom we never answered, first send accept_request() (as the official apps do
+    // on the first reply).
+
+    /// Read receipt for the messages `to` sent at `timestamps` (ReceiptMessage READ). For those of
+    /// them this Client received as delete-after-read, also shortens their expiry in our swarm to
+    /// now + their timer with a signed `expire` (found in memory, else by reading our swarm).
+    /// Errors: invalid_argument (no timestamps, a negative one), as send().
+    [[nodiscard]] Result<MarkReadResult> mark_read(const SessionId& to, const std::vector<std::int64_t>& timestamps);
+    /// Typing indicator (TypingMessage), stored for 20 s (kTypingMessageTtl).
+    [[nodiscard]] Result<SendResult> send_typing(const SessionId& to, TypingAction action);
+    /// `text` quoting the message `quoted` (its timestamp and author; Quote.text when set).
+    /// Errors: invalid_argument (text not UTF-8, empty author), as send().
+    [[nodiscard]] Result<SendResult> reply(const SessionId& to, std::string_view text, const QuoteInfo& quoted,
+                                           const SendOptions& options = {});
+    /// Adds `emoji` to the message `target` (Reaction REACT), or removes it (unreact: REMOVE).
+    /// Errors: invalid_argument (empty or non-UTF-8 emoji, empty author), as send().
+    [[nodiscard]] Result<SendResult> react(const SessionId& to, const MessageRef& target, std::string_view emoji);
+    [[nodiscard]] Result<SendResult> unreact(const SessionId& to, const MessageRef& target, std::string_view emoji);
+    /// Unsends our message to `to` sent at `timestamp_ms`: an UnsendRequest to `to`, then a signed
+    /// `delete` of our own copies from our swarm (the sync copy, or the message for Note to Self),
+    /// found in memory, else by reading our swarm. Errors: as send() (the request); a failed
+    /// delete is UnsendResult::delete_error.
+    [[nodiscard]] Result<UnsendResult> unsend(const SessionId& to, std::int64_t timestamp_ms);
+    /// Accepts `to`'s message request: MessageRequestResponse{isApproved, our profile}.
+    [[nodiscard]] Result<SendResult> accept_request(const SessionId& to);
+    /// Sets the conversation's disappearing setting and sends the timer update (DataMessage flags
+    /// EXPIRATION_TIMER_UPDATE with the mode and timer), with a sync copy. Later messages to `to`
+    /// whose SendOptions leave expiration_type none use it. Errors: invalid_argument (a timer of 0
+    /// with a mode, or a timer with none), as send().
+    [[nodiscard]] Result<SendResult> set_disappearing(const SessionId& to, DisappearingSetting setting);
+    /// The conversation's disappearing setting (set_disappearing, or a timer update received).
+    DisappearingSetting disappearing(const SessionId& peer) const;
+    /// Data-extraction notice (screenshot / media saved) about the message sent at
+    /// `referenced_timestamp_ms`.
+    [[nodiscard]] Result<SendResult> send_data_extraction(const SessionId& to, DataExtractionType type,
+                                                          std::int64_t referenced_timestamp_ms);
+
     /// Messages the swarm holds for us that were stored after `last_hash`.
     ///
     /// `last_hash` is the hash of the newest message the caller has already seen — pass the
@@ -325,12 +402,16 @@ public:
     /// restarted with the same file continues with receive(resume_hash()).
     std::string resume_hash() const;
 
+    /// Internal: the state the library's own conversation unit uses (defined in a private header).
+    struct Parts;
+
     /// The network underneath (stats, pool, paths, clock offset).
     network::Network& network();
     const network::Network& network() const;
 
 private:
     struct Impl;
+    Parts parts();
     explicit Client(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

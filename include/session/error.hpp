@@ -88,6 +88,8 @@ enum class Errc {
     receive_too_old,         // signed longer ago than any message the swarm can still hold
     receive_too_new,         // signed too far in the future
     receive_replayed,        // the same sender and signed time as a message already received
+    receive_malformed_kind,  // a conversation kind with a value outside the protocol (enum, timestamp, …)
+    receive_unsend_not_author,  // an UnsendRequest for a message the sender did not write
     client_closed,
     // local storage / I/O
     io_error,

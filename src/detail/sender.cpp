@@ -67,7 +67,7 @@ std::int64_t Sender::next_timestamp() {
 Result<Sealed> Sender::seal(const SessionId& to, const ContentBuilder& build, const SendSpec& spec,
                             std::int64_t timestamp_ms) const {
     proto::Content content = build(timestamp_ms);
-    envelope::set_expiration(content, spec.expiration_type, spec.expiration_timer);
+    if (spec.expirable) envelope::set_expiration(content, spec.expiration_type, spec.expiration_timer);
     // ContentMessage.ts: sigTimestamp = the send time, the same value as Envelope.timestamp.
     content.sig_timestamp = static_cast<std::uint64_t>(timestamp_ms);
     auto sealed = envelope::seal(self_, to, content, timestamp_ms);

@@ -33,6 +33,9 @@ struct SendSpec {
     /// Also store a copy in our own swarm with DataMessage.syncTarget = recipient (DataMessage
     /// contents only; ignored for Note to Self).
     bool sync_copy = false;
+    /// Whether Content.expirationType/expirationTimer are written. Control messages session-desktop
+    /// builds as plain ContentMessages (receipts, typing, unsend, request responses) carry neither.
+    bool expirable = true;
 };
 
 /// Checks SendOptions' TTL and disappearing setting and turns them into a SendSpec: the TTL

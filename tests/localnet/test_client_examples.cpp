@@ -172,10 +172,18 @@ TEST_CASE("examples: echo_bot answers a DM and stops after --max-iterations", "[
 
     auto got = user->receive();
     REQUIRE(got);
-    REQUIRE(got->messages.size() == 1);
-    CHECK(got->messages[0].sender == bot.id);
-    CHECK(got->messages[0].body == "echo: ping ✓");
-    CHECK(got->messages[0].display_name == std::optional<std::string>("Echo bot"));
+    // Typing, the read receipt, the approval of our request (its first answer), the quoting
+    // reply, the reaction.
+    REQUIRE(got->messages.size() == 5);
+    for (const auto& m : got->messages) CHECK(m.sender == bot.id);
+    CHECK(got->messages[0].typing == TypingAction::started);
+    REQUIRE(got->messages[1].receipt);
+    CHECK(got->messages[1].receipt->timestamps == std::vector<std::int64_t>{sent->timestamp_ms});
+    CHECK(got->messages[2].kind == MessageKind::message_request_response);
+    CHECK(got->messages[3].body == "echo: ping ✓");
+    CHECK(got->messages[3].display_name == std::optional<std::string>("Echo bot"));
+    CHECK(got->messages[3].quote == QuoteInfo{sent->timestamp_ms, user->session_id().hex(), "ping ✓"});
+    CHECK(got->messages[4].reaction == ReactionInfo{sent->timestamp_ms, user->session_id().hex(), "👍", false});
 
     // Restarted with its state file, the bot does not answer the old message again.
     auto r2 = run(ln.dir, "echo_bot", {"--network", ln.file, "--max-iterations", "1", "--state", state.string()},
@@ -236,7 +244,8 @@ TEST_CASE("examples: echo_bot starts from now: the backlog of its first start is
         auto got = user->receive(last);
         if (!got) return false;
         last = got->last_hash;
-        for (const auto& m : got->messages) replies.push_back(m.body);
+        for (const auto& m : got->messages)
+            if (m.kind == MessageKind::text) replies.push_back(m.body);
         return !replies.empty();
     }));
     CHECK(replies == std::vector<std::string>{"echo: fresh"});

@@ -114,7 +114,11 @@ Expected<Args, Failure> parse_args(int argc, char** argv) {
         } else if (inline_value) {
             return Unexpected<Failure>(usage("--" + name + " takes no value"));
         }
-        if (args.options.count(name)) return Unexpected<Failure>(usage("--" + name + " given twice"));
+        // A repeated option is refused by check_usage unless the verb takes it more than once
+        // (VerbSpec::repeatable, e.g. mark-read --timestamp T1 --timestamp T2); the first value is
+        // options[name], every value is in values[name].
+        args.values[name].push_back(value);
+        if (args.options.count(name)) continue;
         if (name == "output") {
             auto f = parse_format(value);
             if (!f) return Unexpected<Failure>(usage("-o/--output: expected json or text, got \"" + value + "\""));
@@ -128,6 +132,16 @@ Expected<Args, Failure> parse_args(int argc, char** argv) {
 }
 
 Expected<void, Failure> check_usage(const Args& args, const VerbSpec& verb) {
+    for (const auto& [name, values] : args.values) {
+        if (values.size() < 2) continue;
+        bool repeatable = false;
+        for (std::string_view rest = verb.repeatable; !rest.empty();) {
+            const auto space = rest.find(' ');
+            if (rest.substr(0, space) == name) repeatable = true;
+            rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+        }
+        if (!repeatable) return Unexpected<Failure>(usage("--" + name + " given twice"));
+    }
     for (const auto& [name, value] : args.options) {
         const OptionSpec* o = find_option(name);
         if (!o || !verb_accepts(verb, *o))

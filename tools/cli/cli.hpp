@@ -14,9 +14,12 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "exit_codes.hpp"
 #include "detail/text.hpp"
 #include "session/bytes.hpp"
+#include "session/client.hpp"
 #include "session/envelope.hpp"
 #include "session/error.hpp"
 #include "session/keys.hpp"
@@ -35,6 +38,8 @@ struct Args {
     std::string verb;
     std::vector<std::string> positional;
     std::map<std::string, std::string> options;  // as given: long name without "--" → value ("" for flags)
+    /// Every value of each option, in order (more than one only for a verb's repeatable options).
+    std::map<std::string, std::vector<std::string>> values;
     /// -o/--output, else SESSION_OUTPUT, else the config file's `output`; nullopt = the verb's default.
     std::optional<Format> format;
     /// --network, else SESSION_NETWORK, else the config file's `network`; "" = mainnet.
@@ -215,6 +220,24 @@ int cmd_send(const Args& args);
 int cmd_receive(const Args& args);
 int cmd_watch(const Args& args);
 int cmd_help(const Args& args);
+/// The Client of a network verb: the network from --network (or the defaults), --state, the log
+/// going to `feedback` (network_verbs.cpp).
+[[nodiscard]] Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Identity identity,
+                                                    std::string display_name = {});
+// The conversation verbs (conversation_verbs.cpp).
+int cmd_react(const Args& args);
+int cmd_unreact(const Args& args);
+int cmd_mark_read(const Args& args);
+int cmd_typing(const Args& args);
+int cmd_reply(const Args& args);
+int cmd_unsend(const Args& args);
+int cmd_accept(const Args& args);
+int cmd_disappearing(const Args& args);
+/// The conversation kinds' typed fields of a received message, as JSON members added to `o`
+/// (docs/cli.md "Conversation fields"); an ordered_json object.
+void add_conversation_json(nlohmann::ordered_json& o, const ReceivedMessage& m);
+/// The same for people: "" for a plain text, else e.g. "(reacts 👍 to 1764943200123 by 05ab…)".
+std::string conversation_text(const ReceivedMessage& m);
 int cmd_version(const Args& args);
 
 }  // namespace session::cli

@@ -113,6 +113,8 @@ constexpr int exit_code_for(Errc code) noexcept {
         case Errc::receive_too_old:
         case Errc::receive_too_new:
         case Errc::receive_replayed:
+        case Errc::receive_malformed_kind:
+        case Errc::receive_unsend_not_author:
             return kCrypto;
         // An attachment: the size or URL the user gave is bad input; a blob that does not decrypt
         // or verify is a crypto failure, like a message.

@@ -37,8 +37,10 @@ constexpr std::uint64_t kMaxNetworkFileBytes = 8 * 1024 * 1024;
 // How a wait for the network is named in the status line.
 std::string short_id(const SessionId& id) { return id.hex().substr(0, 10) + "…"; }
 
+}  // namespace
+
 Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Identity identity,
-                                      std::string display_name = {}) {
+                                      std::string display_name) {
     ClientOptions options;
     const std::string network_label =
         args.network_source == "--network" ? std::string("--network") : "network file (from " + args.network_source + ")";
@@ -74,6 +76,8 @@ Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Iden
     return std::move(*client);
 }
 
+namespace {
+
 void print_message(const ReceivedMessage& m, Format format) {
     if (format == Format::json) {
         ojson o;
@@ -92,6 +96,7 @@ void print_message(const ReceivedMessage& m, Format format) {
         if (m.content.data_message && m.content.data_message->sync_target)
             o["sync_target"] = *m.content.data_message->sync_target;
         o["attachments"] = ojson::parse(attachments_json(m.attachments));
+        add_conversation_json(o, m);  // conversation_verbs.cpp
         emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
         return;
     }
@@ -101,7 +106,12 @@ void print_message(const ReceivedMessage& m, Format format) {
     if (m.expiration_timer.count())
         head += " (disappears " + std::to_string(m.expiration_timer.count()) + " s after " +
                 (m.expiration_type == ExpirationType::delete_after_read ? "reading" : "sending") + ")";
-    emit(head + ": " + detail::escape_for_terminal(m.body, kContinuation) + attachments_text(m.attachments));
+    // Everything after the head is the sender's: the body, and the conversation fields (an emoji, a
+    // quoted author) are escaped the same way.
+    std::string line = detail::escape_for_terminal(m.body, kContinuation);
+    if (auto extra = conversation_text(m); !extra.empty())
+        line += (m.body.empty() ? "" : " ") + detail::escape_for_terminal(extra, kContinuation);
+    emit(head + ": " + line + attachments_text(m.attachments));
 }
 
 void print_skipped(const SkippedItem& s, Format format) {

@@ -64,6 +64,7 @@ struct VerbSpec {
     std::string_view summary{};      // one line
     std::string_view description{};  // paragraphs separated by a blank line (help VERB, man page)
     std::string_view options{};      // names of the Scope::verb options it takes, space-separated
+    std::string_view repeatable{};   // of those, the ones it takes more than once, space-separated
     int (*run)(const Args&) = nullptr;
 };
 
