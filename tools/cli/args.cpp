@@ -114,7 +114,9 @@ Expected<Args, Failure> parse_args(int argc, char** argv) {
         } else if (inline_value) {
             return Unexpected<Failure>(usage("--" + name + " takes no value"));
         }
-        if (args.options.count(name)) return Unexpected<Failure>(usage("--" + name + " given twice"));
+        if (args.options.count(name) && !spec->repeatable)
+            return Unexpected<Failure>(usage("--" + name + " given twice"));
+        if (spec->repeatable) args.values[name].push_back(value);
         if (name == "output") {
             auto f = parse_format(value);
             if (!f) return Unexpected<Failure>(usage("-o/--output: expected json or text, got \"" + value + "\""));

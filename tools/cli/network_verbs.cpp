@@ -37,8 +37,10 @@ constexpr std::uint64_t kMaxNetworkFileBytes = 8 * 1024 * 1024;
 // How a wait for the network is named in the status line.
 std::string short_id(const SessionId& id) { return id.hex().substr(0, 10) + "…"; }
 
+}  // namespace
+
 Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Identity identity,
-                                      std::string display_name = {}) {
+                                      std::string display_name) {
     ClientOptions options;
     const std::string network_label =
         args.network_source == "--network" ? std::string("--network") : "network file (from " + args.network_source + ")";
@@ -74,7 +76,9 @@ Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Iden
     return std::move(*client);
 }
 
-void print_message(const ReceivedMessage& m, Format format) {
+namespace {
+
+void print_message(const ReceivedMessage& m, Format format, const std::vector<AttachmentOutcome>& saved = {}) {
     if (format == Format::json) {
         ojson o;
         o["hash"] = m.hash;
@@ -91,7 +95,7 @@ void print_message(const ReceivedMessage& m, Format format) {
         // A sync copy (sent by our own account from another device) names its real recipient here.
         if (m.content.data_message && m.content.data_message->sync_target)
             o["sync_target"] = *m.content.data_message->sync_target;
-        o["attachments"] = ojson::parse(attachments_json(m.attachments));
+        o["attachments"] = ojson::parse(attachments_json(m.attachments, saved));
         emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
         return;
     }
@@ -102,9 +106,13 @@ void print_message(const ReceivedMessage& m, Format format) {
         head += " (disappears " + std::to_string(m.expiration_timer.count()) + " s after " +
                 (m.expiration_type == ExpirationType::delete_after_read ? "reading" : "sending") + ")";
     std::string line = head + ": " + m.body;
-    for (const auto& a : m.attachments)
+    for (std::size_t i = 0; i < m.attachments.size(); ++i) {
+        const auto& a = m.attachments[i];
         line += "\n    attachment: " + a.file_name.value_or("(no name)") + " " + a.content_type.value_or("") + " " +
                 std::to_string(a.size.value_or(0)) + " bytes " + a.url.value_or("");
+        if (i < saved.size() && saved[i].saved_to) line += "\n      saved to " + *saved[i].saved_to;
+        if (i < saved.size() && saved[i].error) line += "\n      not saved: " + *saved[i].error;
+    }
     emit(line);
 }
 
@@ -152,8 +160,12 @@ Expected<Receiver, Failure> open_receiver(const Args& args, Feedback& feedback) 
     return Receiver{std::move(*client), std::move(since)};
 }
 
-void print_page(const ReceivedPage& page, Format format) {
-    for (const auto& m : page.messages) print_message(m, format);
+// With --download DIR, each message's attachments are saved before it is printed.
+void print_page(const ReceivedPage& page, Format format, Client* client = nullptr, const std::string* dir = nullptr) {
+    for (const auto& m : page.messages) {
+        if (client && dir && !m.attachments.empty()) print_message(m, format, save_attachments(*client, m, *dir));
+        else print_message(m, format);
+    }
     for (const auto& s : page.skipped) print_skipped(s, format);
 }
 
@@ -170,6 +182,7 @@ int cmd_send(const Args& args) {
     if (!settings) return fail(settings.error());
     const bool text_given = args.positional.size() == 2;
     std::string text;
+    if (args.has("attach")) return send_with_attachments(args, *to, *settings);
     if (text_given) {  // checked before a phrase is asked for
         auto t = message_text(args, 1);
         if (!t) return fail(t.error());
@@ -243,7 +256,7 @@ int cmd_receive(const Args& args) {
     auto got = [&] {
         auto waiting = feedback.wait("polling your swarm", &rx->client.network());
         return rx->client.receive_pages(rx->since, [&](ReceivedPage& page) {
-            print_page(page, format);
+            print_page(page, format, &rx->client, args.get("download"));
             feedback.progress();
             return true;
         });
@@ -313,7 +326,7 @@ int cmd_watch(const Args& args) {
                     // The library has recorded the page as handed out: print it whole, even when
                     // a stop was asked for meanwhile, then stop.
                     std::lock_guard pl(sh.printing);
-                    print_page(page, format);
+                    print_page(page, format, &client, args.get("download"));
                     feedback.progress();
                     std::lock_guard lk(sh.m);
                     sh.cursor = page.last_hash;
