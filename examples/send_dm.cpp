@@ -2,6 +2,7 @@
 //
 //   SESSION_MNEMONIC="word1 … word13" send_dm [--network FILE] [--name NAME] SESSION_ID TEXT…
 //   send_dm --phrase-file FILE [--network FILE] SESSION_ID TEXT…
+//   send_dm … [--attach FILE]… SESSION_ID [CAPTION…]   (files uploaded to the file server, TEXT = caption)
 //
 // The recovery phrase comes from the environment or a file, never from the command line (other users
 // can read a process's arguments). --network FILE selects a network file written by session-localnet;
@@ -26,10 +27,11 @@
 namespace {
 
 void usage() {
-    std::cerr << "usage: send_dm [--network FILE] [--phrase-file FILE] [--name NAME] SESSION_ID TEXT...\n"
+    std::cerr << "usage: send_dm [--network FILE] [--phrase-file FILE] [--name NAME] [--attach FILE]... SESSION_ID TEXT...\n"
                  "  The 13-word recovery phrase is read from $SESSION_MNEMONIC or --phrase-file FILE.\n"
                  "  --network FILE  a network file from session-localnet (default: mainnet)\n"
-                 "  --name NAME     display name sent with the message\n";
+                 "  --name NAME     display name sent with the message\n"
+                 "  --attach FILE   attach FILE (repeatable); TEXT becomes the caption and may be absent\n";
 }
 
 // Reads a phrase file into wiping memory: a regular file or a pipe of at most 4096 bytes (a phrase
@@ -54,7 +56,7 @@ bool read_phrase_file(const std::string& path, session::SecretBuffer& out) {
 int main(int argc, char** argv) {
     using session::cli::kUsage;
     std::string network = "mainnet", phrase_file, name;
-    std::vector<std::string> positional;
+    std::vector<std::string> positional, attach;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         auto value = [&](const char* flag) -> const char* {
@@ -75,6 +77,10 @@ int main(int argc, char** argv) {
             auto v = value("--phrase-file");
             if (!v) return kUsage;
             phrase_file = v;
+        } else if (a == "--attach") {
+            auto v = value("--attach");
+            if (!v) return kUsage;
+            attach.emplace_back(v);
         } else if (a == "--name") {
             auto v = value("--name");
             if (!v) return kUsage;
@@ -87,11 +93,11 @@ int main(int argc, char** argv) {
             positional.emplace_back(a);
         }
     }
-    if (positional.size() < 2) {
+    if (positional.size() < (attach.empty() ? 2u : 1u)) {
         usage();
         return kUsage;
     }
-    std::string text = positional[1];
+    std::string text = positional.size() > 1 ? positional[1] : std::string();
     for (std::size_t i = 2; i < positional.size(); ++i) text += " " + positional[i];
 
     session::SecretBuffer phrase;
@@ -138,7 +144,11 @@ int main(int argc, char** argv) {
         return session::cli::exit_code_for_create(client.error());
     }
 
-    auto sent = client->send(*recipient, text);
+    // With --attach: every file is encrypted as session-desktop does, uploaded (in parallel) to the
+    // network's file server over onion requests, and sent in one message with TEXT as its caption.
+    std::vector<session::AttachmentSource> files;
+    for (const auto& path : attach) files.push_back(session::AttachmentSource::from_path(path));
+    auto sent = files.empty() ? client->send(*recipient, text) : client->send_files(*recipient, files, text);
     if (!sent) {
         std::cerr << "send_dm: send failed: " << sent.error().message << "\n";
         return session::cli::exit_code_for(sent.error().code);

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "detail/client_parts.hpp"
+#include "detail/attachments_client.hpp"
 #include "detail/delivery_ledger.hpp"
 #include "detail/receive_state.hpp"
 #include "detail/sender.hpp"
@@ -46,6 +47,8 @@ struct Client::Impl {
     detail::Sender sender;
     // Per-peer conversation memory (disappearing settings, requests, own copies): conversation.hpp.
     detail::ConversationBook book;
+    // Uploads, downloads and the profile picture (detail/attachments_client.hpp).
+    detail::Attachments attachments;
 
     // Receive bookkeeping (the exactly-once ledger), guarded by mu (never held across network I/O).
     std::mutex mu;
@@ -68,7 +71,10 @@ struct Client::Impl {
               receive_timeout(o.receive_timeout),
               net(std::move(network)),
               reader(*net),
-              sender(self, net, log) {}
+              sender(self, net, log),
+              attachments(self, net, rng, log) {
+        attachments.set_avatar(o.avatar_path, o.avatar_bytes);
+    }
 
     void say(network::LogLevel level, const std::string& line) const {
         if (log) log(level, line);
@@ -245,11 +251,22 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
         im.say(network::LogLevel::warning,
                "client: sending an empty message: official Session apps do not display it");
 
+    // The profile picture, uploaded first (and again before it expires); a failure costs the
+    // picture, not the message.
+    std::optional<detail::Attachments::AvatarRef> avatar;
+    if (im.attachments.has_avatar()) {
+        if (auto a = im.attachments.avatar()) avatar = std::move(*a);
+        else im.say(network::LogLevel::warning, "client: sending without the profile picture: " + a.error().message);
+    }
     const auto build = [&](std::int64_t timestamp_ms) {
         envelope::OutgoingMessage m;
         m.body = std::string(text);
         m.timestamp_ms = timestamp_ms;
         if (!im.display_name.empty()) m.display_name = im.display_name;
+        if (avatar) {
+            m.profile_picture_url = avatar->url;
+            m.profile_key = avatar->profile_key;
+        }
         m.attachments = options.attachments;
         return envelope::build_content(m);
     };
@@ -284,6 +301,15 @@ std::int64_t plus_sat(std::int64_t now, std::int64_t d) {
 }
 std::int64_t minus_sat(std::int64_t now, std::int64_t d) {
     return now < std::numeric_limits<std::int64_t>::min() + d ? std::numeric_limits<std::int64_t>::min() : now - d;
+}
+
+/// The sender's profile picture URL and profile key, when both were sent.
+std::pair<std::optional<std::string>, std::optional<Bytes>> avatar_of(const proto::Content& c) {
+    const auto* dm = c.data_message ? &*c.data_message : nullptr;
+    if (!dm || !dm->profile || !dm->profile->profile_picture || dm->profile->profile_picture->empty() ||
+        !dm->profile_key || dm->profile_key->empty())
+        return {};
+    return {dm->profile->profile_picture, dm->profile_key};
 }
 
 struct Opened {
@@ -392,6 +418,8 @@ ReceivedPage Client::Impl::deliver(std::vector<retrieve::StoredMessage>& items,
             .expiration_timer = m.expiration_timer,
             .attachments = std::move(m.attachments),
             .display_name = std::move(m.display_name),
+            .avatar_url = avatar_of(m.content).first,
+            .profile_key = avatar_of(m.content).second,
             .content = std::move(m.content),
         };
         // The conversation kinds' typed fields (client_conversation.cpp); a malformed one is skipped.
@@ -491,6 +519,44 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     im.ledger.prune(im.net->now_ms());
     if (auto saved = im.save_state(); !saved) return unexpected(saved.error());
     return summary;
+}
+
+// ---- attachments (detail/attachments_client.cpp) ----------------------------------------------
+
+Result<proto::AttachmentPointer> Client::upload_attachment(const AttachmentSource& file, const AttachmentOptions& options) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    return impl_->attachments.upload(file, options);
+}
+
+Result<SendResult> Client::send_files(const SessionId& to, const std::vector<AttachmentSource>& files,
+                                      std::string_view caption, const AttachmentOptions& attach_options,
+                                      const SendOptions& options) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    if (auto bad = detail::invalid_utf8_at(caption))
+        return unexpected(Errc::invalid_argument,
+                          "client: caption: expected UTF-8, got an invalid sequence at byte " + std::to_string(*bad));
+    if (auto spec = detail::spec_for(options); !spec) return unexpected(std::move(spec).error());
+    auto pointers = impl_->attachments.upload_all(files, attach_options, impl_->net->executor());
+    if (!pointers) return unexpected(std::move(pointers).error());
+    SendOptions with = options;
+    with.attachments.insert(with.attachments.end(), pointers->begin(), pointers->end());
+    return send(to, caption, with);
+}
+
+Result<Bytes> Client::download_attachment(const proto::AttachmentPointer& pointer, const ProgressFn& progress) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    return impl_->attachments.download(pointer, progress);
+}
+
+Result<DownloadResult> Client::download_attachment_to(const proto::AttachmentPointer& pointer, const std::string& path,
+                                                      const ProgressFn& progress) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    return impl_->attachments.download_to(pointer, path, progress);
+}
+
+Result<Bytes> Client::download_avatar(std::string_view url, ByteView profile_key) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    return impl_->attachments.download_avatar(url, profile_key);
 }
 
 }  // namespace session

@@ -332,6 +332,27 @@ Result<RpcReply> Network::swarm_rpc(const SessionId& account, std::string_view m
     return r;
 }
 
+Result<ServerReply> Network::server_request(const ServerRequest& request) {
+    const std::string name = request.server.protocol + "://" + request.server.host;
+    if (request.body && request.body->size() > kMaxServerBodyBytes)
+        return unexpected(Errc::net_too_large, "network: request to " + name + ": body: expected at most " +
+                                                   std::to_string(kMaxServerBodyBytes) + " bytes, got " +
+                                                   std::to_string(request.body->size()));
+    if (request.server.host.empty())
+        return unexpected(Errc::invalid_argument, "network: server request: host: expected a name or an IP, got \"\"");
+    if (request.server.protocol != "http" && request.server.protocol != "https")
+        return unexpected(Errc::invalid_argument, "network: request to " + name + ": protocol: expected http or https");
+    if (request.timeout.count() < 0 || request.timeout > NetworkConfig::kMaxTimeout)
+        return unexpected(Errc::invalid_argument, "network: request to " + name + ": timeout: expected 0 … " +
+                                                      std::to_string(NetworkConfig::kMaxTimeout.count()) + " ms");
+    auto payload = onion::v4_request(request.method, request.endpoint, request.headers, request.body);
+    if (!payload) return unexpected(payload.error());
+    auto p = impl_->ensure_pool();
+    if (!p) return unexpected(p.error());
+    const auto timeout = request.timeout.count() > 0 ? request.timeout : impl_->cfg.request_timeout;
+    return impl_->caller.server_call(request.server, *payload, timeout);
+}
+
 std::vector<Snode> Network::snode_pool() const { return impl_->pool.nodes(); }
 
 std::vector<std::vector<Snode>> Network::paths() const { return impl_->paths.snapshot(); }

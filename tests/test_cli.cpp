@@ -1504,6 +1504,85 @@ TEST_CASE("cli: conversation verbs against session-localnet", "[cli][localnet]")
     CHECK(cli({"--network", net_file, "typing", kAliceId, "maybe"}, "", bob).code == 2);
     CHECK(cli({"--network", net_file, "react", kAliceId, "--timestamp", ts, "x"}, "", bob).code == 2);
 }
+
+TEST_CASE("cli: send --attach, receive --download and download against session-localnet", "[cli][localnet][files]") {
+    const auto net_file = (scratch() / "net-files.json").string();
+    fs::remove(net_file);
+    Child net = spawn(SESSION_LOCALNET_PATH, {"--network-file", net_file, "--quiet"});
+    struct StopNetwork {
+        Child& net;
+        ~StopNetwork() {
+            if (net.pid > 0) {
+                ::kill(net.pid, SIGTERM);
+                net.wait();
+            }
+        }
+    } stop_network{net};
+    REQUIRE(eventually([&] { return fs::exists(net_file) && fs::file_size(net_file) > 0; }));
+    const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}}, bob{{"SESSION_MNEMONIC", kBob}};
+    const fs::path dir = scratch() / "attach";
+    fs::remove_all(dir);
+    fs::create_directories(dir / "in");
+    fs::create_directories(dir / "out");
+    std::string photo(70'000, '\0');
+    for (std::size_t i = 0; i < photo.size(); ++i) photo[i] = static_cast<char>(i * 7 + 1);
+    { std::ofstream(dir / "in" / "photo.jpg", std::ios::binary) << photo; }
+    { std::ofstream(dir / "in" / "notes.txt", std::ios::binary) << "some notes\n"; }
+
+    // Over the limit: refused before anything is read or sent.
+    { std::ofstream big(dir / "in" / "big.bin", std::ios::binary); big.seekp(10'000'000); big.put('x'); }
+    auto too_big = cli({"--network", net_file, "send", kBobId, "--attach", (dir / "in" / "big.bin").string()}, "", alice);
+    CHECK(too_big.code == 2);
+
+    auto sent = cli({"--network", net_file, "send", kBobId, "two files", "--attach", (dir / "in" / "photo.jpg").string(),
+                     "--attach", (dir / "in" / "notes.txt").string()},
+                    "", alice);
+    INFO(sent.err);
+    REQUIRE(sent.code == 0);
+    CHECK(sent.err.find("uploading") == std::string::npos);  // no progress line when piped
+
+    auto got = cli({"--network", net_file, "receive", "-o", "json", "--download", (dir / "out").string()}, "", bob);
+    INFO(got.err);
+    REQUIRE(got.code == 0);
+    auto lines = got.json_lines();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].at("body") == "two files");
+    const auto& atts = lines[0].at("attachments");
+    REQUIRE(atts.size() == 2);
+    CHECK(atts[0].at("file_name") == "photo.jpg");
+    CHECK(atts[0].at("content_type") == "image/jpeg");
+    CHECK(atts[0].at("size") == photo.size());
+    CHECK(atts[0].at("key").get<std::string>().size() == 128);
+    CHECK(atts[0].at("digest").get<std::string>().size() == 64);
+    CHECK(atts[0].at("width").is_null());
+    CHECK(atts[0].at("voice_note") == false);
+    const std::string saved = atts[0].at("saved_to");
+    CHECK(fs::path(saved).filename() == "photo.jpg");
+    CHECK(slurp(saved) == photo);
+    CHECK(slurp(atts[1].at("saved_to").get<std::string>()) == "some notes\n");
+
+    // The download verb from the same fields: a new name, never over the first file.
+    auto again = cli({"--network", net_file, "download", atts[0].dump(), "--download", (dir / "out").string()}, "", bob);
+    INFO(again.err);
+    REQUIRE(again.code == 0);
+    CHECK(fs::path(trim(again.out)).filename() == "photo (1).jpg");
+    CHECK(slurp(trim(again.out)) == photo);
+    CHECK(slurp(saved) == photo);
+
+    // An unknown file server is a usage error, with nothing written.
+    auto other = atts[0];
+    other["url"] = "http://files.example.org/file/" + std::string(44, 'A');
+    other["file_name"] = "../../escape.jpg";
+    auto refused = cli({"--network", net_file, "download", other.dump(), "--download", (dir / "out").string(), "-o", "json"},
+                       "", bob);
+    CHECK(refused.code == 2);
+    const auto r = json::parse(refused.out);
+    CHECK(r.at("error").get<std::string>().find("not this network's file server") != std::string::npos);
+    CHECK_FALSE(r.contains("saved_to"));
+    CHECK_FALSE(fs::exists(dir / "out" / "escape.jpg"));
+    CHECK_FALSE(fs::exists(dir / "escape.jpg"));
+}
+
 #endif
 
 TEST_CASE("cli: open shows the real recipient of a sync copy as sync_target", "[cli]") {

@@ -20,12 +20,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "session/attachment.hpp"
 #include "session/conversation.hpp"
 #include "session/envelope.hpp"
 #include "session/error.hpp"
@@ -110,6 +112,64 @@ struct ClientOptions {
     /// create(): io_error, invalid_argument (corrupt, another account's file, or in use by another
     /// Client); a receive whose state cannot be written fails with io_error.
     std::string state_path{};
+    /// A profile picture sent with every message (LokiProfile.profilePicture + DataMessage.profileKey,
+    /// as the official client does): a path or the bytes (one of them). It is encrypted with a random
+    /// 32-byte profile key (AES-256-GCM, desktop's profile picture format), uploaded on the first send
+    /// and again before the file server's expiry. At most kMaxPlaintextBytes.
+    std::string avatar_path{};
+    std::optional<Bytes> avatar_bytes{};
+};
+
+// ---- attachments (protocol.md §3.5, §6; see Client::send_files) ------------------------------
+
+/// A file to send. Exactly one source: `path` (read from disk in pieces), `data` (in memory) or
+/// `stream` (read once; for the stream scheme it must be seekable, as the key is derived from
+/// the whole file first). The other fields go into the AttachmentPointer.
+struct AttachmentSource {
+    std::string path{};
+    std::optional<Bytes> data{};
+    std::shared_ptr<std::istream> stream{};
+    std::string content_type{};                 ///< MIME type; default "application/octet-stream"
+    std::string file_name{};                    ///< sent to the recipient; default: path's file name
+    std::optional<std::uint32_t> width{};       ///< images and videos
+    std::optional<std::uint32_t> height{};
+    bool voice_note = false;                    ///< AttachmentPointer.flags VOICE_MESSAGE
+
+    static AttachmentSource from_path(std::string path) { AttachmentSource s; s.path = std::move(path); return s; }
+    static AttachmentSource from_bytes(Bytes data, std::string file_name = {}) {
+        AttachmentSource s;
+        s.data = std::move(data);
+        s.file_name = std::move(file_name);
+        return s;
+    }
+};
+
+/// Progress of one attachment's upload or download: `done` of `total` bytes (total may be 0 when
+/// unknown). Uploads report while a file is encrypted and when the upload has finished; downloads
+/// when the blob has arrived and while it is decrypted. Called on the working thread (uploads of
+/// several files run in parallel: `index` says which file); it should return quickly.
+struct AttachmentProgress {
+    std::size_t index = 0;
+    std::uint64_t done = 0;
+    std::uint64_t total = 0;
+    enum class Stage { encrypting, uploading, uploaded, downloading, decrypting, done } stage = Stage::encrypting;
+};
+using ProgressFn = std::function<void(const AttachmentProgress&)>;
+
+struct AttachmentOptions {
+    /// What current session-desktop sends: the legacy AES-CBC + HMAC blob with a digest
+    /// (attachment::Scheme::cbc_hmac). attachment::Scheme::stream sends the deterministic 'S'
+    /// scheme (a `#d` URL, key derived from our seed and the file). gcm is refused (profile pictures only).
+    attachment::Scheme scheme = attachment::Scheme::cbc_hmac;
+    ProgressFn progress{};
+    /// Files uploaded at once (each is up to ~20 MB of memory while it is encrypted and sent).
+    std::size_t parallel_uploads = 3;
+};
+
+/// Where a downloaded attachment went.
+struct DownloadResult {
+    std::uint64_t size = 0;          ///< plaintext bytes
+    std::string path{};              ///< download_attachment_to: the file written
 };
 
 struct SendOptions {
@@ -120,7 +180,7 @@ struct SendOptions {
     /// The disappearing timer; must be > 0 exactly when expiration_type != none.
     std::chrono::seconds expiration_timer{0};
     /// Already-uploaded attachment pointers (file-server URL, key, digest, size…), sent as
-    /// DataMessage.attachments. Uploading is not part of this library yet.
+    /// DataMessage.attachments. From upload_attachment(), or use send_files().
     std::vector<proto::AttachmentPointer> attachments{};
     /// Also store a copy in our own swarm with DataMessage.syncTarget = recipient, as
     /// session-desktop does so your other devices show the sent message (they see it as
@@ -163,8 +223,12 @@ struct ReceivedMessage {
     std::int64_t expiry_ms;            ///< when the swarm drops it
     ExpirationType expiration_type;    ///< disappearing mode the sender set
     std::chrono::seconds expiration_timer;  ///< disappearing timer (0 = none)
-    std::vector<proto::AttachmentPointer> attachments;
+    std::vector<proto::AttachmentPointer> attachments;  ///< download with Client::download_attachment
     std::optional<std::string> display_name;  ///< the sender's LokiProfile name, if sent
+    /// The sender's profile picture (LokiProfile.profilePicture) and DataMessage.profileKey, when
+    /// both were sent: Client::download_avatar fetches and decrypts it.
+    std::optional<std::string> avatar_url;
+    std::optional<Bytes> profile_key;
     proto::Content content;       ///< everything that was decoded, for fields not surfaced above
 
     // The conversation kinds as typed values (conversation.hpp); each is set only for its kind.
@@ -396,6 +460,46 @@ public:
     /// throws, the exception propagates; resume from the last page's last_hash it completed.
     /// Errors: as receive(); invalid_argument for an empty handler.
     [[nodiscard]] Result<ReceiveSummary> receive_pages(std::string_view last_hash, const PageHandler& on_page);
+
+    // ---- attachments ----------------------------------------------------------------------
+
+    /// Encrypts and uploads one file to the network's file server over onion v4 and returns its
+    /// AttachmentPointer (url, key, digest, size, content type, file name, width/height, flags),
+    /// ready for SendOptions::attachments. The file is read in pieces into the encrypted blob (one
+    /// copy of the file in memory, plus the request). Errors: attachment_too_large (over
+    /// attachment::kMaxPlaintextBytes, before any upload), io_error (unreadable file),
+    /// invalid_argument (no source or several, gcm scheme), attachment_unknown_server (the network
+    /// has no file server), net_* (the upload failed), net_http_status (the server refused it).
+    [[nodiscard]] Result<proto::AttachmentPointer> upload_attachment(const AttachmentSource& file,
+                                                                     const AttachmentOptions& options = {});
+    /// Uploads `files` (in parallel) and sends them in one message with `caption` as its body
+    /// (desktop sends the caption as the DataMessage body). Every size is checked before any
+    /// upload; nothing is sent unless every upload succeeded. Errors: as upload_attachment and send.
+    [[nodiscard]] Result<SendResult> send_files(const SessionId& to, const std::vector<AttachmentSource>& files,
+                                                std::string_view caption = {},
+                                                const AttachmentOptions& attach_options = {},
+                                                const SendOptions& options = {});
+
+    /// Downloads a received attachment and returns its verified plaintext (nothing unless the MAC,
+    /// the digest or the AEAD tags verified). The server is chosen from the URL: the network's file
+    /// server (by scheme, host and port; a `#p=` key must then be one of its keys), or another
+    /// host only when a `#p=` key names it (read as its X25519 key, as libsession does).
+    /// Errors: attachment_bad_url, attachment_unknown_server (a host the network does not know and
+    /// no `#p=`), attachment_not_found (404: expired or never uploaded), net_http_status (another
+    /// status), net_* (the server is down or slow, the path failed), attachment_too_large (a blob
+    /// over kMaxBlobBytes), attachment_* (wrong key, digest or MAC; truncated or garbage blob).
+    [[nodiscard]] Result<Bytes> download_attachment(const proto::AttachmentPointer& pointer,
+                                                    const ProgressFn& progress = {});
+    /// As above, streamed to `path`: decrypted into a temporary file beside it, which becomes
+    /// `path` only when everything verified (never a half-written or unverified file; an existing
+    /// `path` is not overwritten: io_error). Errors: as above, io_error.
+    [[nodiscard]] Result<DownloadResult> download_attachment_to(const proto::AttachmentPointer& pointer,
+                                                                const std::string& path,
+                                                                const ProgressFn& progress = {});
+    /// Downloads and decrypts a profile picture (ReceivedMessage::avatar_url and profile_key):
+    /// AES-256-GCM with the profile key, or the stream scheme for a `#d` URL.
+    /// Errors: as download_attachment.
+    [[nodiscard]] Result<Bytes> download_avatar(std::string_view url, ByteView profile_key);
 
     /// The last_hash the most recent receive() or receive_pages() page returned ("" before the
     /// first): where a single consumer resumes. Restored from ClientOptions::state_path, so a bot

@@ -111,6 +111,8 @@ enum class Errc {
     attachment_size_mismatch,   // plaintext shorter than the pointer's size; fed more/fewer bytes than declared
     attachment_bad_url,         // not a file-server download URL
     attachment_crypto,          // an OpenSSL or libsodium call failed
+    attachment_unknown_server,  // a download URL for a file server this network does not know
+    attachment_not_found,       // the file server has no such file (404: expired or never uploaded)
 };
 
 struct Error {

@@ -161,8 +161,21 @@ struct SeedNode {
     TlsPolicy tls;    // mainnet: pinned (see NetworkConfig::mainnet); localnet: the network's CA
 };
 
+/// The Session file server of a network (protocol.md §6): where attachments and profile pictures
+/// are uploaded, and the only server a download URL without a `#p=` key may be fetched from.
+struct FileServerConfig {
+    std::string url;                           ///< base URL, "http://filev2.getsession.org" (no trailing '/')
+    X25519PublicKey x25519;                    ///< the onion key requests are encrypted to
+    std::optional<Ed25519PublicKey> ed25519;   ///< its Ed25519 key (what desktop writes in `#p=`)
+    /// Other X25519 keys the same server answers to (mainnet: libsession's older key).
+    std::vector<X25519PublicKey> other_x25519{};
+};
+
 struct NetworkConfig {
     std::string name = "mainnet";
+    /// The file server: mainnet's filev2.getsession.org (mainnet()), a network file's
+    /// "file_server" {"url", "pubkey_x25519", "pubkey_ed25519"?}; nullopt: none known.
+    std::optional<FileServerConfig> file_server;
     std::vector<SeedNode> seeds;
     /// Used when every seed fails and no pool is cached (a network file's "nodes").
     std::vector<Snode> bootstrap_nodes;
@@ -276,6 +289,41 @@ struct Stats {
     std::uint64_t swarm_lookups = 0;    // get_swarm RPCs sent
 };
 
+// ---- server requests (onion v4) --------------------------------------------------------------
+
+/// An HTTP server reached through an onion path whose last node forwards the request to it
+/// (protocol.md §4.2 "server destination", §4.3 v4): the file server today (SOGS, push servers).
+/// The payload is end-to-end encrypted to `x25519` whatever `protocol` says.
+struct HttpServer {
+    std::string host;                 ///< "filev2.getsession.org", "127.0.0.1"
+    std::string protocol = "https";   ///< "http" or "https": how the last node talks to it
+    std::uint16_t port = 0;           ///< 0 = the protocol's default (80 / 443)
+    X25519PublicKey x25519;           ///< the server's onion key
+};
+
+/// One v4 request to a server. `body` is a view: the caller keeps it alive during the call (a
+/// 10 MB upload is not copied into the request before the onion layers are built).
+struct ServerRequest {
+    HttpServer server;
+    std::string method = "GET";       ///< GET, POST, PUT, DELETE
+    std::string endpoint;             ///< "/file/<id>", with a query if any; starts with '/'
+    onion::Headers headers{};
+    std::optional<ByteView> body{};   ///< POST/PUT only
+    /// One attempt's timeout; 0 = NetworkConfig::request_timeout (desktop: 30 s for files).
+    std::chrono::milliseconds timeout{0};
+};
+
+/// The server's answer, decrypted: its HTTP status, lower-case headers and raw body.
+struct ServerReply {
+    int status = 0;
+    onion::Headers headers;
+    Bytes body;
+};
+
+/// The largest server request body: the onion limit (onion::kMaxPayloadBytes, 10 MiB) less the v4
+/// framing and the onion overhead, which a 10,223,616-byte attachment blob (kMaxBlobBytes) fits.
+inline constexpr std::size_t kMaxServerBodyBytes = onion::kMaxPayloadBytes - 64 * 1024;
+
 // ---- the network -----------------------------------------------------------------------------
 
 struct Options {
@@ -371,6 +419,20 @@ public:
     /// Returns the first 2xx reply; a final non-2xx reply is returned as an error.
     [[nodiscard]] Result<RpcReply> swarm_rpc(const SessionId& account, std::string_view method,
                                              const ParamsBuilder& params);
+
+    /// A v4 request to an HTTP server through a 3-node path whose last node forwards it (protocol.md
+    /// §4.2-4.4, §5.5), with the retry and strike rules of node requests: a transport error, a
+    /// non-200 from the guard or a reply that does not decrypt is a path failure, retried on another
+    /// path with backoff (502 "Next node not found: X" strikes X out and repairs the path). A 502/504
+    /// the last node returns because the server itself is unreachable or slow cannot be told apart
+    /// from a dead relay: it is retried on other paths up to 3 times (no path strike: the server may
+    /// be the one at fault, as libquic leaves the path untouched for a server's 5xx/timeout), then
+    /// returned as the error. Every status the server sends (2xx, 4xx, 5xx) is returned as a value.
+    /// Errors: net_too_large (body over kMaxServerBodyBytes, before any I/O), invalid_argument
+    /// (bad endpoint, method, host or protocol), net_no_nodes, net_no_path, net_timeout (the last
+    /// node or the server timed out), net_path_failed (the last node could not reach the server,
+    /// or the path failed), net_node_not_found, net_bad_response (a reply that does not decode).
+    [[nodiscard]] Result<ServerReply> server_request(const ServerRequest& request);
 
     /// Snapshots (for diagnostics and tests).
     std::vector<Snode> snode_pool() const;

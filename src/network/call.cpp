@@ -397,4 +397,90 @@ Result<RpcReply> Caller::call(const Target& target, std::string_view method, con
     return unexpected(Errc::net_path_failed, "network: " + std::string(method) + ": no attempt possible");
 }
 
+// ---- server requests -------------------------------------------------------------------------------
+
+namespace {
+
+/// What PathSet::choose is given as the "destination" of a server request: a node that no path can
+/// touch (no IP, no key), so any path of the pool's nodes qualifies.
+Snode server_anchor() { return Snode{}; }
+
+std::string server_name(const HttpServer& s) {
+    return s.protocol + "://" + s.host + (s.port != 0 ? ":" + std::to_string(s.port) : std::string());
+}
+
+}  // namespace
+
+Result<ServerReply> Caller::server_call(const HttpServer& server, ByteView payload, std::chrono::milliseconds timeout) {
+    onion::ServerDestination dest;
+    dest.host = server.host;
+    dest.protocol = server.protocol;
+    dest.port = server.port;
+    dest.x25519 = server.x25519;
+    const Snode anchor = server_anchor();
+    const std::string name = server_name(server);
+    AttemptMemory memory;
+    std::size_t used = 0;
+    std::size_t failures = 0;
+    std::optional<Error> last;
+    while (used < cfg_.max_attempts && failures < kFixedNodePathFailures) {
+        if (failures > 0) std::this_thread::sleep_for(backoff(cfg_, failures));
+        ++used;
+        auto path = choose_path(anchor, memory);
+        if (!path)
+            return unexpected(Errc::net_no_path, "network: no onion path to " + name + ": " +
+                                                     std::to_string(pool_.usable().size()) + " usable nodes for " +
+                                                     std::to_string(cfg_.path_length) + " relays (one per subnet)");
+        std::vector<onion::NodeKeys> keys;
+        for (const auto& n : path->nodes) keys.push_back(n.keys);
+        auto built = onion::build(keys, dest, payload, cfg_.enc_type, rng_);
+        if (!built) {
+            if (built.error().code == Errc::onion_too_large)
+                return unexpected(Errc::net_too_large, "network: request to " + name + ": " + built.error().message);
+            return unexpected(built.error());
+        }
+        const Snode& guard = path->nodes.front();
+        log_(LogLevel::debug, "network: onion v4 request via path " + std::to_string(path->id) + " to " + name);
+        auto resp = post(guard, std::move(built->body), timeout);
+        Attempt a;
+        if (!resp || resp->status != 200) {
+            auto verdict = classify_failure(resp, guard, anchor);
+            verdict.error.message = "network: request to " + name + ": " + verdict.error.message;
+            log_(LogLevel::debug, verdict.error.message);
+            ++failures;
+            if (resp && (resp->status == 502 || resp->status == 504) &&
+                verdict.blame == FailureVerdict::Blame::path) {
+                // Relayed back from past the guard: the last node may have failed to reach the
+                // server. Another path next, no strike (a dead relay is struck by node requests).
+                ++failed_attempts_;
+                memory.failed_paths.insert(path->id);
+                last = std::move(verdict.error);
+                continue;
+            }
+            if (verdict.blame == FailureVerdict::Blame::named_node) verdict.fail = Fail::path;
+            apply(verdict, *path, anchor, a, memory);
+            last = std::move(a.error);
+            continue;
+        }
+        auto decoded = onion::decode_server_response(built->response_key, resp->body);
+        if (!decoded) {
+            FailureVerdict v;
+            v.error = Error{Errc::net_bad_response,
+                            "network: reply of " + name + " via " + guard.address() + ": " + decoded.error().message};
+            v.suspects_from = 0;
+            log_(LogLevel::debug, v.error.message);
+            ++failures;
+            apply(v, *path, anchor, a, memory);
+            last = std::move(a.error);
+            continue;
+        }
+        paths_.succeeded(path->id);
+        pool_.clear_strikes(path->nodes);
+        return ServerReply{decoded->status, std::move(decoded->headers), std::move(decoded->body)};
+    }
+    if (!last) return unexpected(Errc::net_path_failed, "network: request to " + name + ": no attempt possible");
+    last->message += " (gave up after " + std::to_string(used) + " attempts)";
+    return unexpected(std::move(*last));
+}
+
 }  // namespace session::network::detail

@@ -149,6 +149,14 @@ public:
     Attempt attempt(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
                     AttemptMemory& memory);
 
+    /// A v4 request to an HTTP server (Network::server_request): `payload` is the v4 request
+    /// (onion::v4_request). Path failures are retried on other paths, at most
+    /// kFixedNodePathFailures failed attempts in all (the destination is fixed, as for ToNode); a
+    /// 502/504 relayed back from past the guard does not strike the path (the server may be the
+    /// one that failed). Every status the server answers is returned as a value.
+    [[nodiscard]] Result<ServerReply> server_call(const HttpServer& server, ByteView payload,
+                                                  std::chrono::milliseconds timeout);
+
     std::uint64_t onion_requests() const { return onion_requests_.load(); }
     std::uint64_t failed_attempts() const { return failed_attempts_.load(); }
 

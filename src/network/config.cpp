@@ -33,6 +33,18 @@ NetworkConfig NetworkConfig::mainnet() {
         seed.tls.cert_sha256 = *fp;
         c.seeds.push_back(std::move(seed));
     }
+    // protocol.md §6: filev2.getsession.org over plain HTTP (the payload is onion-encrypted to its
+    // key). Desktop's key (X25519 of the Ed25519 key below), and libsession's older one.
+    FileServerConfig fs;
+    fs.url = "http://filev2.getsession.org";
+    auto x = from_hex_array<32>("09324794aa9c11948189762d198c618148e9136ac9582068180661208927ef34");
+    auto ed = from_hex_array<32>("b8eef9821445ae16e2e97ef8aa6fe782fd11ad5253cd6723b281341dba22e371");
+    auto old_x = from_hex_array<32>("da21e1d886c6fbaea313f75298bd64aab03a97ce985b46bb2dad9f2089c8ee59");
+    if (!x || !ed || !old_x) throw std::logic_error("network: bad built-in file server key");
+    fs.x25519.bytes = *x;
+    fs.ed25519 = Ed25519PublicKey{*ed};
+    fs.other_x25519.push_back(X25519PublicKey{*old_x});
+    c.file_server = std::move(fs);
     return c;
 }
 
@@ -76,6 +88,28 @@ Result<NetworkConfig> NetworkConfig::from_json(std::string_view text) {
         ++i;
     }
     if (c.seeds.empty()) return unexpected(Errc::net_config, "network: network file: 'seeds' is empty");
+    if (auto fs = j.find("file_server"); fs != j.end() && !fs->is_null()) {
+        const std::string where = "network: network file: 'file_server': ";
+        if (!fs->is_object()) return unexpected(Errc::net_config, where + "expected an object");
+        auto url = fs->find("url");
+        auto x = fs->find("pubkey_x25519");
+        if (url == fs->end() || !url->is_string() || x == fs->end() || !x->is_string())
+            return unexpected(Errc::net_config, where + "expected 'url' and 'pubkey_x25519' strings");
+        FileServerConfig f;
+        f.url = url->get<std::string>();
+        while (!f.url.empty() && f.url.back() == '/') f.url.pop_back();
+        if (f.url.rfind("http://", 0) != 0 && f.url.rfind("https://", 0) != 0)
+            return unexpected(Errc::net_config, where + "'url': expected an http(s) URL");
+        auto xk = from_hex_array<32>(x->get<std::string>());
+        if (!xk) return unexpected(Errc::net_config, where + "'pubkey_x25519': expected 64 hex digits");
+        f.x25519.bytes = *xk;
+        if (auto ed = fs->find("pubkey_ed25519"); ed != fs->end() && !ed->is_null()) {
+            auto ek = ed->is_string() ? from_hex_array<32>(ed->get<std::string>()) : Result<ByteArray<32>>(unexpected(Errc::hex_invalid, ""));
+            if (!ek) return unexpected(Errc::net_config, where + "'pubkey_ed25519': expected 64 hex digits");
+            f.ed25519 = Ed25519PublicKey{*ek};
+        }
+        c.file_server = std::move(f);
+    }
     if (auto nodes = j.find("nodes"); nodes != j.end() && !nodes->is_null()) {
         if (!nodes->is_array()) return unexpected(Errc::net_config, "network: network file: 'nodes': expected an array");
         std::size_t k = 0;

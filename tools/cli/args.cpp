@@ -134,7 +134,8 @@ Expected<Args, Failure> parse_args(int argc, char** argv) {
 Expected<void, Failure> check_usage(const Args& args, const VerbSpec& verb) {
     for (const auto& [name, values] : args.values) {
         if (values.size() < 2) continue;
-        bool repeatable = false;
+        const OptionSpec* spec = find_option(name);
+        bool repeatable = spec && spec->repeatable;
         for (std::string_view rest = verb.repeatable; !rest.empty();) {
             const auto space = rest.find(' ');
             if (rest.substr(0, space) == name) repeatable = true;

@@ -38,7 +38,8 @@ struct Args {
     std::string verb;
     std::vector<std::string> positional;
     std::map<std::string, std::string> options;  // as given: long name without "--" → value ("" for flags)
-    /// Every value of each option, in order (more than one only for a verb's repeatable options).
+    /// Every value of each option, in order (more than one only for a repeatable option: OptionSpec::
+    /// repeatable, or VerbSpec::repeatable for that verb); `options` has the first.
     std::map<std::string, std::vector<std::string>> values;
     /// -o/--output, else SESSION_OUTPUT, else the config file's `output`; nullopt = the verb's default.
     std::optional<Format> format;
@@ -148,6 +149,15 @@ std::string iso_time(std::int64_t ms);
 std::string_view expiry_json_name(ExpirationType type);
 /// The attachments array of the JSON output.
 std::string attachments_json(const std::vector<proto::AttachmentPointer>& list);
+/// What --download did with one attachment of a message: where it was saved, or why not.
+struct AttachmentOutcome {
+    std::optional<std::string> saved_to;
+    std::optional<std::string> error;
+    std::optional<Errc> error_code;
+};
+/// As above, with each attachment's "saved_to" or "error" (outcomes[i] for list[i]).
+std::string attachments_json(const std::vector<proto::AttachmentPointer>& list,
+                             const std::vector<AttachmentOutcome>& outcomes);
 
 /// Text output (-o text) of what a sender controls — body, display name, attachment names, types and
 /// URLs — goes through detail::escape_for_terminal: no control sequence reaches the terminal raw, and
@@ -155,7 +165,8 @@ std::string attachments_json(const std::vector<proto::AttachmentPointer>& list);
 /// JSON output carries the same values unescaped (JSON escapes them itself).
 inline constexpr std::string_view kContinuation = "    | ";
 /// The "    attachment: NAME TYPE SIZE bytes URL" lines of a message in text output, escaped.
-std::string attachments_text(const std::vector<proto::AttachmentPointer>& list);
+std::string attachments_text(const std::vector<proto::AttachmentPointer>& list,
+                             const std::vector<AttachmentOutcome>& outcomes = {});
 
 // ---- network feedback (feedback.cpp) ----------------------------------------------------------
 
@@ -219,6 +230,14 @@ int cmd_open(const Args& args);
 int cmd_send(const Args& args);
 int cmd_receive(const Args& args);
 int cmd_watch(const Args& args);
+int cmd_download(const Args& args);  // attachment_verbs.cpp
+/// receive/watch --download DIR: saves each attachment of `m` into DIR under a safe, new name.
+std::vector<AttachmentOutcome> save_attachments(Client& client, const ReceivedMessage& m, const std::string& dir);
+/// send --attach FILE…: uploads the files (progress on a terminal) and sends them with TEXT as caption.
+int send_with_attachments(const Args& args, const SessionId& to, const MessageSettings& settings);
+/// The Client of a network verb (network_verbs.cpp).
+[[nodiscard]] Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Identity identity,
+                                                    std::string display_name = {});
 int cmd_help(const Args& args);
 /// The Client of a network verb: the network from --network (or the defaults), --state, the log
 /// going to `feedback` (network_verbs.cpp).

@@ -120,7 +120,10 @@ constexpr int exit_code_for(Errc code) noexcept {
         // or verify is a crypto failure, like a message.
         case Errc::attachment_too_large:
         case Errc::attachment_bad_url:
+        case Errc::attachment_unknown_server:  // a URL for a server this network does not know
             return kUsage;
+        case Errc::attachment_not_found:  // the file server has no such file (expired)
+            return kNetwork;
         case Errc::attachment_truncated:
         case Errc::attachment_bad_key:
         case Errc::attachment_bad_mac:

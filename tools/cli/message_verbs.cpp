@@ -180,31 +180,47 @@ std::string_view expiry_json_name(ExpirationType type) {
     return "none";
 }
 
-std::string attachments_json(const std::vector<proto::AttachmentPointer>& list) {
+std::string attachments_json(const std::vector<proto::AttachmentPointer>& list) { return attachments_json(list, {}); }
+
+std::string attachments_json(const std::vector<proto::AttachmentPointer>& list,
+                             const std::vector<AttachmentOutcome>& outcomes) {
     ojson out = ojson::array();
-    for (const auto& a : list) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const auto& a = list[i];
         ojson o;
         o["url"] = a.url.value_or("");
-        o["content_type"] = a.content_type.value_or("");
+        o["key"] = a.key ? ojson(to_hex(*a.key)) : ojson(nullptr);
+        o["digest"] = a.digest ? ojson(to_hex(*a.digest)) : ojson(nullptr);
         o["size"] = a.size.value_or(0);
+        o["content_type"] = a.content_type.value_or("");
         o["file_name"] = a.file_name.value_or("");
-        if (a.key) o["key"] = to_hex(*a.key);
-        if (a.digest) o["digest"] = to_hex(*a.digest);
-        if (a.width) o["width"] = *a.width;
-        if (a.height) o["height"] = *a.height;
+        o["width"] = a.width ? ojson(*a.width) : ojson(nullptr);
+        o["height"] = a.height ? ojson(*a.height) : ojson(nullptr);
+        const bool voice = a.flags && (*a.flags & proto::AttachmentPointer::kFlagVoiceMessage) != 0;
+        o["voice_note"] = voice;
+        o["voice_message"] = voice;  // the name before issue 12, kept for scripts that read it
         if (a.caption) o["caption"] = *a.caption;
-        o["voice_message"] = a.flags && (*a.flags & proto::AttachmentPointer::kFlagVoiceMessage) != 0;
+        if (i < outcomes.size()) {
+            if (outcomes[i].saved_to) o["saved_to"] = *outcomes[i].saved_to;
+            if (outcomes[i].error) o["error"] = *outcomes[i].error;
+        }
         out.push_back(std::move(o));
     }
     return out.dump(-1, ' ', false, ojson::error_handler_t::replace);
 }
 
-std::string attachments_text(const std::vector<proto::AttachmentPointer>& list) {
+std::string attachments_text(const std::vector<proto::AttachmentPointer>& list,
+                             const std::vector<AttachmentOutcome>& outcomes) {
     std::string out;
-    for (const auto& a : list)
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const auto& a = list[i];
         out += "\n    attachment: " + detail::escape_for_terminal(a.file_name.value_or("(no name)")) + " " +
                detail::escape_for_terminal(a.content_type.value_or("")) + " " + std::to_string(a.size.value_or(0)) +
                " bytes " + detail::escape_for_terminal(a.url.value_or(""));
+        if (i >= outcomes.size()) continue;
+        if (outcomes[i].saved_to) out += "\n      saved to " + detail::escape_for_terminal(*outcomes[i].saved_to);
+        if (outcomes[i].error) out += "\n      not saved: " + detail::escape_for_terminal(*outcomes[i].error);
+    }
     return out;
 }
 

@@ -78,7 +78,7 @@ Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Iden
 
 namespace {
 
-void print_message(const ReceivedMessage& m, Format format) {
+void print_message(const ReceivedMessage& m, Format format, const std::vector<AttachmentOutcome>& saved = {}) {
     if (format == Format::json) {
         ojson o;
         o["hash"] = m.hash;
@@ -95,7 +95,7 @@ void print_message(const ReceivedMessage& m, Format format) {
         // A sync copy (sent by our own account from another device) names its real recipient here.
         if (m.content.data_message && m.content.data_message->sync_target)
             o["sync_target"] = *m.content.data_message->sync_target;
-        o["attachments"] = ojson::parse(attachments_json(m.attachments));
+        o["attachments"] = ojson::parse(attachments_json(m.attachments, saved));
         add_conversation_json(o, m);  // conversation_verbs.cpp
         emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
         return;
@@ -111,7 +111,7 @@ void print_message(const ReceivedMessage& m, Format format) {
     std::string line = detail::escape_for_terminal(m.body, kContinuation);
     if (auto extra = conversation_text(m); !extra.empty())
         line += (m.body.empty() ? "" : " ") + detail::escape_for_terminal(extra, kContinuation);
-    emit(head + ": " + line + attachments_text(m.attachments));
+    emit(head + ": " + line + attachments_text(m.attachments, saved));
 }
 
 void print_skipped(const SkippedItem& s, Format format) {
@@ -158,8 +158,12 @@ Expected<Receiver, Failure> open_receiver(const Args& args, Feedback& feedback) 
     return Receiver{std::move(*client), std::move(since)};
 }
 
-void print_page(const ReceivedPage& page, Format format) {
-    for (const auto& m : page.messages) print_message(m, format);
+// With --download DIR, each message's attachments are saved before it is printed.
+void print_page(const ReceivedPage& page, Format format, Client* client = nullptr, const std::string* dir = nullptr) {
+    for (const auto& m : page.messages) {
+        if (client && dir && !m.attachments.empty()) print_message(m, format, save_attachments(*client, m, *dir));
+        else print_message(m, format);
+    }
     for (const auto& s : page.skipped) print_skipped(s, format);
 }
 
@@ -176,6 +180,7 @@ int cmd_send(const Args& args) {
     if (!settings) return fail(settings.error());
     const bool text_given = args.positional.size() == 2;
     std::string text;
+    if (args.has("attach")) return send_with_attachments(args, *to, *settings);
     if (text_given) {  // checked before a phrase is asked for
         auto t = message_text(args, 1);
         if (!t) return fail(t.error());
@@ -249,7 +254,7 @@ int cmd_receive(const Args& args) {
     auto got = [&] {
         auto waiting = feedback.wait("polling your swarm", &rx->client.network());
         return rx->client.receive_pages(rx->since, [&](ReceivedPage& page) {
-            print_page(page, format);
+            print_page(page, format, &rx->client, args.get("download"));
             feedback.progress();
             return true;
         });
@@ -319,7 +324,7 @@ int cmd_watch(const Args& args) {
                     // The library has recorded the page as handed out: print it whole, even when
                     // a stop was asked for meanwhile, then stop.
                     std::lock_guard pl(sh.printing);
-                    print_page(page, format);
+                    print_page(page, format, &client, args.get("download"));
                     feedback.progress();
                     std::lock_guard lk(sh.m);
                     sh.cursor = page.last_hash;

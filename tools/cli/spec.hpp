@@ -52,6 +52,7 @@ struct OptionSpec {
     ValueKind kind = ValueKind::none;
     std::string_view help{};      // one line (help, man page, completion descriptions)
     Scope scope = Scope::verb;
+    bool repeatable = false;      // may be given more than once (Args::values keeps every value)
     bool takes_value() const { return !metavar.empty(); }
 };
 

@@ -42,6 +42,10 @@ constexpr OptionSpec kOptions[] = {
      .help = "the profile name sent with the message"},
     {.name = "legacy-padding", .help = "pad to 160k-1 bytes (old desktop) instead of multiples of 160"},
     {.name = "allow-empty", .help = "allow an empty message (Session apps do not display one)"},
+    {.name = "attach", .metavar = "FILE", .kind = ValueKind::file,
+     .help = "send: attach FILE (repeatable; TEXT becomes the caption)", .repeatable = true},
+    {.name = "download", .metavar = "DIR", .kind = ValueKind::file,
+     .help = "save attachments into DIR (new, safe file names; never overwrites)"},
     {.name = "last-hash", .metavar = "HASH", .kind = ValueKind::hash, .help = "only messages after this hash"},
     {.name = "state", .metavar = "FILE", .kind = ValueKind::file,
      .help = "keep what was received in FILE (no message text): a restarted run resumes there and never "
@@ -108,10 +112,14 @@ constexpr VerbSpec kVerbs[] = {
          "request to the recipient's swarm. Sending to your own Session ID is Note to Self. An empty "
          "message (an empty TEXT, or no TEXT and an empty or closed stdin) is refused unless --allow-empty, "
          "so a job without input never sends a blank message.\n\n"
+         "--attach FILE (repeatable) uploads each FILE, encrypted as session-desktop does, to the network's "
+         "file server over onion requests (in parallel, at most 10,000,000 bytes each, checked before any "
+         "upload) and sends them in one message with TEXT (which may be absent) as its caption. A progress line "
+         "is drawn on a terminal, none when stderr is piped.\n\n"
          "Prints the stored message's hash (and the swarm's confirmation on stderr); with -o json, "
          "{\"to\", \"hash\", \"timestamp\", \"expiry_ms\", \"confirmed\", \"swarm_members\"}. The timestamp "
          "is the network's time.",
-     .options = "phrase-file expire-after-send expire-after-read display-name allow-empty",
+     .options = "phrase-file expire-after-send expire-after-read display-name allow-empty attach",
      .run = cmd_send},
     {.name = "receive",
      .group = kGroupNetwork,
@@ -123,8 +131,11 @@ constexpr VerbSpec kVerbs[] = {
          "code.\n\n"
          "--state FILE keeps what was received (hashes, no message text) and, without --last-hash, resumes "
          "where the last run with FILE stopped; a restarted run never prints a message twice. One run at a "
-         "time per FILE.",
-     .options = "phrase-file last-hash state",
+         "time per FILE.\n\n"
+         "--download DIR saves every attachment into DIR (a safe name from the sender's file name, never a "
+         "path; an existing file is never overwritten) and prints where (-o json: \"saved_to\", or \"error\" "
+         "when one failed; the message is printed either way).",
+     .options = "phrase-file last-hash state download",
      .run = cmd_receive},
     {.name = "watch",
      .group = kGroupNetwork,
@@ -135,7 +146,7 @@ constexpr VerbSpec kVerbs[] = {
          "cannot be written) ends watch at once with its exit code.\n\n"
          "Ctrl-C (SIGINT) or SIGTERM stops it at once, even in the middle of a poll, and prints where to "
          "resume (--last-hash H).",
-     .options = "phrase-file last-hash state interval count",
+     .options = "phrase-file last-hash state interval count download",
      .run = cmd_watch},
     {.name = "react",
      .group = kGroupNetwork,
@@ -231,6 +242,21 @@ constexpr VerbSpec kVerbs[] = {
          "(after-send), or not (off). With -o json, send's object plus \"expiry\" and \"seconds\".",
      .options = "phrase-file",
      .run = cmd_disappearing},
+    {.name = "download",
+     .group = kGroupNetwork,
+     .usage = "[ATTACHMENT_JSON]",
+     .min_args = 0,
+     .max_args = 1,
+     .arg_kinds = {ValueKind::text, ValueKind::none},
+     .summary = "download one received attachment",
+     .description =
+         "Downloads and decrypts one attachment described by ATTACHMENT_JSON (or stdin when absent): one "
+         "element of a message's \"attachments\" in receive -o json ({\"url\", \"key\", \"digest\", "
+         "\"size\", \"file_name\", …}). It is saved into --download DIR (default: the current directory) "
+         "under a safe new name, written to a temporary file and renamed only once it verified. Prints the "
+         "path; with -o json, the attachment object with \"saved_to\".",
+     .options = "phrase-file download",
+     .run = cmd_download},
     {.name = "help",
      .group = kGroupOther,
      .usage = "[VERB]",
