@@ -30,7 +30,8 @@ namespace {
 struct Client::Impl {
     Identity self;
     SessionId id;
-    std::string display_name;
+    std::string display_name;  // guarded by profile_mu (set_display_name)
+    mutable std::mutex profile_mu;
     std::size_t poll_nodes;
     std::int64_t page_size;
     network::LogFn log;
@@ -72,6 +73,11 @@ struct Client::Impl {
               net(std::move(network)),
               reader(*net),
               sender(self, net, log) {}
+
+    std::string profile_name() const {
+        std::lock_guard lock(profile_mu);
+        return display_name;
+    }
 
     void say(network::LogLevel level, const std::string& line) const {
         if (log) log(level, line);
@@ -223,6 +229,17 @@ SessionId Client::session_id() const {
     return impl_->id;
 }
 
+void Client::set_display_name(std::string name) {
+    if (!impl_) throw std::logic_error("client: used after move");
+    std::lock_guard lock(impl_->profile_mu);
+    impl_->display_name = std::move(name);
+}
+
+std::string Client::display_name() const {
+    if (!impl_) throw std::logic_error("client: used after move");
+    return impl_->profile_name();
+}
+
 std::string Client::resume_hash() const {
     if (!impl_) throw std::logic_error("client: used after move");
     std::lock_guard lock(impl_->mu);
@@ -265,7 +282,7 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
         envelope::OutgoingMessage m;
         m.body = std::string(text);
         m.timestamp_ms = timestamp_ms;
-        if (!im.display_name.empty()) m.display_name = im.display_name;
+        if (auto name = im.profile_name(); !name.empty()) m.display_name = std::move(name);
         m.attachments = options.attachments;
         return envelope::build_content(m);
     };
@@ -307,7 +324,7 @@ Result<QueuedSend> Client::queue(const SessionId& to, std::string_view text, con
         envelope::OutgoingMessage m;
         m.body = std::string(text);
         m.timestamp_ms = timestamp_ms;
-        if (!im.display_name.empty()) m.display_name = im.display_name;
+        if (auto name = im.profile_name(); !name.empty()) m.display_name = std::move(name);
         m.attachments = options.attachments;
         m.quote = quote;
         return envelope::build_content(m);

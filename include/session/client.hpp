@@ -382,6 +382,11 @@ public:
     /// restarted with the same file continues with receive(resume_hash()).
     std::string resume_hash() const;
 
+    /// The display name sent with every message from now on (ClientOptions::display_name at first;
+    /// "" = none). Thread-safe.
+    void set_display_name(std::string name);
+    std::string display_name() const;
+
     /// The network underneath (stats, pool, paths, clock offset).
     network::Network& network();
     const network::Network& network() const;

@@ -207,6 +207,7 @@ int cmd_open(const Args& args);
 int cmd_send(const Args& args);
 int cmd_receive(const Args& args);
 int cmd_watch(const Args& args);
+int cmd_daemon(const Args& args);
 int cmd_help(const Args& args);
 int cmd_version(const Args& args);
 
