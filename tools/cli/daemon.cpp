@@ -649,7 +649,10 @@ int cmd_daemon(const Args& args) {
         std::error_code ec;
         fs::create_directories(*data_dir, ec);
         if (ec) return fail(kLocal, "--data-dir " + *data_dir + ": cannot create it: " + ec.message());
-        ::chmod(data_dir->c_str(), 0700);
+        // Group and others lose access; the owner's bits are left as they are (a read-only dir
+        // stays read-only and is reported below).
+        struct stat dst{};
+        if (::stat(data_dir->c_str(), &dst) == 0 && (dst.st_mode & 077) != 0) ::chmod(data_dir->c_str(), dst.st_mode & 0700);
     }
     auto self = load_identity(args, StdinUse::free);
     if (!self) return fail(self.error().exit_code, self.error().message);
