@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
+#include <netinet/in.h>
 
 #include <atomic>
 #include <chrono>
@@ -23,6 +25,7 @@
 
 #include "localnet/test_client_support.hpp"
 #include "session/client.hpp"
+#include "session/store.hpp"
 
 using namespace session;
 using nlohmann::json;
@@ -163,13 +166,15 @@ struct LocalNet : test::LocalNetFile {
         return network({.request_timeout = 8000ms, .retrieve_timeout = 8000ms});
     }
 
-    DaemonProc start(const Account& who, const std::string& name) const {
+    DaemonProc start(const Account& who, const std::string& name, const std::vector<std::string>& extra = {}) const {
         DaemonProc d;
         d.socket = (dir / (name + ".sock")).string();
         d.data_dir = (dir / (name + "-data")).string();
         d.log = (dir / (name + "-" + std::to_string(++starts_) + ".log")).string();
-        d.pid = spawn_cli({"daemon", "--socket", d.socket, "--data-dir", d.data_dir, "--network", file, "--interval", "1"},
-                          who, d.log);
+        std::vector<std::string> args{"daemon", "--socket", d.socket, "--data-dir", d.data_dir, "--network", file,
+                                      "--interval", "1"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        d.pid = spawn_cli(args, who, d.log);
         // Ready once the socket answers.
         for (int i = 0; i < 300; ++i) {
             Conn c(d.socket);
@@ -233,6 +238,13 @@ void kill_while_sending(std::size_t messages) {
             hashes.insert(r["result"]["hash"]);
         }
         d.kill9();  // some stored, most still queued (or in flight)
+        // The kill came while sends were still queued (the store is ours to open once it died).
+        auto st = store::Store::open((fs::path(d.data_dir) / "store.sqlite").string(), alice.id);
+        REQUIRE_OK(st);
+        auto stats = st->stats();
+        REQUIRE_OK(stats);
+        INFO("queued at the kill: " << stats->outbox_queued);
+        CHECK(stats->outbox_queued > 0);
     }
     REQUIRE(hashes.size() == messages);
     auto d = ln.start(alice, "alice");
@@ -450,4 +462,104 @@ TEST_CASE("daemon: a read-only data dir is a clear error at start", "[daemon][lo
     CHECK(text.find("is not writable") != std::string::npos);
     CHECK(text.find(std::string(alice.phrase.view())) == std::string::npos);
     fs::permissions(data, fs::perms::owner_all);
+}
+
+namespace {
+int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+}  // namespace
+
+TEST_CASE("daemon: HTTP on loopback with a bearer token: calls, the event stream, refusals", "[daemon][localnet]") {
+    LocalNet ln;
+    const auto alice = new_account();
+    const auto bob = new_account();
+    const std::string token = "0123456789abcdef-token";
+    const std::string token_file = (ln.dir / "token").string();
+    {
+        std::ofstream(token_file) << token << "\n";
+    }
+    fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
+    const int port = free_port();
+    auto d = ln.start(alice, "alice", {"--http", "127.0.0.1:" + std::to_string(port), "--token-file", token_file});
+    httplib::Client http("127.0.0.1", port);
+    http.set_read_timeout(20, 0);
+    const httplib::Headers auth{{"Authorization", "Bearer " + token}};
+
+    auto no_token = http.Post("/api/v1/rpc", R"({"jsonrpc":"2.0","id":1,"method":"version"})", "application/json");
+    REQUIRE(no_token);
+    CHECK(no_token->status == 401);
+    CHECK(json::parse(no_token->body)["error"]["code"] == -32002);
+    auto wrong = http.Post("/api/v1/rpc", httplib::Headers{{"Authorization", "Bearer " + token + "x"}},
+                           R"({"jsonrpc":"2.0","id":1,"method":"version"})", "application/json");
+    REQUIRE(wrong);
+    CHECK(wrong->status == 401);
+
+    auto v = http.Post("/api/v1/rpc", auth, R"({"jsonrpc":"2.0","id":1,"method":"version"})", "application/json");
+    REQUIRE(v);
+    CHECK(v->status == 200);
+    CHECK(json::parse(v->body)["result"]["name"] == "session-cli daemon");
+    auto sub = http.Post("/api/v1/rpc", auth, R"({"jsonrpc":"2.0","id":2,"method":"subscribe","params":{}})",
+                         "application/json");
+    REQUIRE(sub);
+    CHECK(json::parse(sub->body)["error"]["code"] == -32602);
+    auto bad = http.Post("/api/v1/rpc", auth, "{oops", "application/json");
+    REQUIRE(bad);
+    CHECK(json::parse(bad->body)["error"]["code"] == -32700);
+
+    json send{{"jsonrpc", "2.0"}, {"id", 3}, {"method", "send"},
+              {"params", {{"recipient", bob.id.hex()}, {"message", "over http"}}}};
+    auto sent = http.Post("/api/v1/rpc", auth, send.dump(), "application/json");
+    REQUIRE(sent);
+    const std::string hash = json::parse(sent->body)["result"]["hash"];
+
+    // The event stream: replayed from 0 until this message is reported stored.
+    std::string stream;
+    bool stored = false;
+    std::uint64_t last_id = 0;
+    auto events = http.Get("/api/v1/events?since=0", auth, [&](const char* data, std::size_t n) {
+        stream.append(data, n);
+        for (std::size_t pos; (pos = stream.find("\n\n")) != std::string::npos;) {
+            const std::string frame = stream.substr(0, pos);
+            stream.erase(0, pos + 2);
+            const auto id_at = frame.find("id: ");
+            const auto data_at = frame.find("data: ");
+            if (id_at == std::string::npos || data_at == std::string::npos) continue;
+            last_id = std::stoull(frame.substr(id_at + 4));
+            auto e = json::parse(frame.substr(data_at + 6));
+            CHECK(e["method"] == "event");
+            CHECK(e["params"]["seq"] == last_id);
+            if (e["params"]["type"] == "sendStatus" && e["params"]["hash"] == hash && e["params"]["status"] == "stored")
+                stored = true;
+        }
+        return !stored;  // stop reading once seen
+    });
+    CHECK(stored);
+    CHECK(last_id >= 2);
+    CHECK(d.term() == 0);
+
+    // Refused at start: a token file others can read; a non-loopback address.
+    fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+    const std::string log = (ln.dir / "refused.log").string();
+    auto run = [&](std::vector<std::string> args) {
+        const pid_t pid = spawn_cli(args, alice, log);
+        int st = 0;
+        REQUIRE(::waitpid(pid, &st, 0) == pid);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    };
+    const std::string sock = (ln.dir / "r.sock").string(), data = (ln.dir / "r-data").string();
+    CHECK(run({"daemon", "--socket", sock, "--data-dir", data, "--http", "127.0.0.1:" + std::to_string(port),
+               "--token-file", token_file}) == 2);
+    fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
+    CHECK(run({"daemon", "--socket", sock, "--data-dir", data, "--http", "0.0.0.0:" + std::to_string(port),
+               "--token-file", token_file}) == 2);
+    CHECK(run({"daemon", "--socket", sock, "--data-dir", data, "--http", "127.0.0.1:" + std::to_string(port)}) == 2);
 }
