@@ -13,8 +13,9 @@
 #include <thread>
 #include <utility>
 
-#include "detail/client_parts.hpp"
 #include "detail/attachments_client.hpp"
+#include "detail/client_parts.hpp"
+#include "detail/client_store.hpp"
 #include "detail/delivery_ledger.hpp"
 #include "detail/receive_state.hpp"
 #include "detail/sender.hpp"
@@ -31,7 +32,8 @@ namespace {
 struct Client::Impl {
     Identity self;
     SessionId id;
-    std::string display_name;
+    std::string display_name;  // guarded by profile_mu (set_display_name)
+    mutable std::mutex profile_mu;
     std::size_t poll_nodes;
     std::int64_t page_size;
     network::LogFn log;
@@ -56,6 +58,8 @@ struct Client::Impl {
     // ClientOptions::state_path and its lock, held for the Client's life.
     std::string state_path;
     std::optional<detail::StateLock> state_lock;
+    // ClientOptions::store: outbox, history and the ledger (detail/client_store.hpp); null = none.
+    std::unique_ptr<detail::ClientStore> cstore;
 
     Impl(Identity identity, std::shared_ptr<network::Network> network, const ClientOptions& o)
             : self(std::move(identity)),
@@ -76,6 +80,11 @@ struct Client::Impl {
         attachments.set_avatar(o.avatar_path, o.avatar_bytes);
     }
 
+    std::string profile_name() const {
+        std::lock_guard lock(profile_mu);
+        return display_name;
+    }
+
     void say(network::LogLevel level, const std::string& line) const {
         if (log) log(level, line);
     }
@@ -90,6 +99,16 @@ struct Client::Impl {
     Result<void> save_state() {
         if (state_path.empty() || !ledger.dirty()) return {};
         auto saved = detail::save_receive_state(state_path, ledger.to_state(id.hex()));
+        if (saved) ledger.mark_saved();
+        return saved;
+    }
+
+    // Writes what a receive handed out: with a store, `messages` and the ledger in one transaction;
+    // otherwise the ledger to state_path. Called with mu held.
+    Result<void> persist(std::span<const ReceivedMessage> messages) {
+        if (!cstore) return save_state();
+        if (messages.empty() && !ledger.dirty()) return {};
+        auto saved = cstore->commit_page(messages, ledger.to_state(id.hex()), net->now_ms());
         if (saved) ledger.mark_saved();
         return saved;
     }
@@ -152,7 +171,16 @@ Result<Client> Client::create(Identity identity, std::shared_ptr<network::Networ
                               std::to_string(options.receive_max_items) + ", " +
                               std::to_string(options.receive_timeout.count()) + " ms");
     auto impl = std::make_unique<Impl>(std::move(identity), std::move(net), options);
-    if (!options.state_path.empty()) {
+    if (options.store) {
+        if (!(options.store->account() == impl->id))
+            return unexpected(Errc::invalid_argument, "client: store " + options.store->path() +
+                                                          ": expected a store of " + impl->id.hex().substr(0, 10) +
+                                                          "…, got one of " + options.store->account().hex().substr(0, 10) + "…");
+        impl->cstore = std::make_unique<detail::ClientStore>(options.store, impl->net, impl->id, options);
+        auto ledger = impl->cstore->open_ledger(options.state_path);
+        if (!ledger) return unexpected(std::move(ledger).error());
+        if (*ledger) impl->ledger = detail::DeliveryLedger::from_state(**ledger);
+    } else if (!options.state_path.empty()) {
         auto lock = detail::StateLock::acquire(options.state_path);
         if (!lock) return unexpected(lock.error());
         impl->state_lock.emplace(std::move(*lock));
@@ -205,12 +233,23 @@ Client::~Client() = default;
 Client::Parts Client::parts() {
     if (!impl_) throw std::logic_error("client: used after move");
     auto& im = *impl_;
-    return Parts{im.self, im.id, im.display_name, *im.net, im.reader, im.sender, im.book, im.log};
+    return Parts{im.self, im.id, im.profile_name(), *im.net, im.reader, im.sender, im.book, im.log};
 }
 
 SessionId Client::session_id() const {
     if (!impl_) throw std::logic_error("client: used after move");
     return impl_->id;
+}
+
+void Client::set_display_name(std::string name) {
+    if (!impl_) throw std::logic_error("client: used after move");
+    std::lock_guard lock(impl_->profile_mu);
+    impl_->display_name = std::move(name);
+}
+
+std::string Client::display_name() const {
+    if (!impl_) throw std::logic_error("client: used after move");
+    return impl_->profile_name();
 }
 
 std::string Client::resume_hash() const {
@@ -262,7 +301,7 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
         envelope::OutgoingMessage m;
         m.body = std::string(text);
         m.timestamp_ms = timestamp_ms;
-        if (!im.display_name.empty()) m.display_name = im.display_name;
+        if (auto name = im.profile_name(); !name.empty()) m.display_name = std::move(name);
         if (avatar) {
             m.profile_picture_url = avatar->url;
             m.profile_key = avatar->profile_key;
@@ -270,7 +309,74 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
         m.attachments = options.attachments;
         return envelope::build_content(m);
     };
-    return detail::send_visible(parts(), to, build, options);
+    if (!im.cstore) return detail::send_visible(parts(), to, build, options);
+
+    // With a store: through the outbox, so a send cut short by a crash or the network is retried.
+    // What send_visible does for a visible message, here too: the conversation's disappearing
+    // setting when the options have none, and the automatic accept of a message request first.
+    auto p = parts();
+    SendOptions effective = options;
+    if (effective.expiration_type == ExpirationType::none && effective.expiration_timer.count() == 0) {
+        const auto setting = p.book.setting(to);
+        effective.expiration_type = setting.mode;
+        effective.expiration_timer = setting.timer;
+    }
+    spec = detail::spec_for(effective);
+    if (!spec) return unexpected(std::move(spec).error());
+    if (!(to == im.id) && p.book.needs_accept(to)) {
+        if (auto accepted = accept_request(to); !accepted) return unexpected(std::move(accepted).error());
+    }
+    if (auto swarm = im.net->get_swarm(to); !swarm)
+        im.say(network::LogLevel::info, "client: recipient's swarm unknown for now (" + swarm.error().message +
+                                            "); the message is queued and sent later");
+    auto sealed = im.sender.seal(to, build, *spec, im.sender.next_timestamp());
+    if (!sealed) return unexpected(std::move(sealed).error());
+    auto queued = im.cstore->enqueue(*sealed, *spec, text, options.attachments, std::nullopt, im.net->now_ms());
+    if (!queued) return unexpected(std::move(queued).error());
+    auto entry = im.cstore->db().outbox_entry(queued->hash);
+    if (!entry) return unexpected(std::move(entry).error());
+    if (!*entry) return unexpected(Errc::io_error, "client: outbox: entry " + queued->hash + " vanished");
+    auto stored = im.cstore->attempt(**entry);
+    if (!stored) return unexpected(std::move(stored).error());
+    p.book.note_outgoing(to);
+    SendResult out;
+    out.hash = stored->hash;
+    out.timestamp_ms = sealed->timestamp_ms;
+    out.expiry_ms = stored->expiry_ms;
+    out.nodes = std::move(stored->nodes);
+    return out;
+}
+
+Result<QueuedSend> Client::queue(const SessionId& to, std::string_view text, const SendOptions& options,
+                                 const std::optional<proto::Quote>& quote) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    auto& im = *impl_;
+    if (!im.cstore) return unexpected(Errc::invalid_argument, "client: queue: expected ClientOptions::store, got none");
+    if (auto bad = detail::invalid_utf8_at(text))
+        return unexpected(Errc::invalid_argument,
+                          "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(*bad));
+    auto spec = detail::spec_for(options);
+    if (!spec) return unexpected(std::move(spec).error());
+    spec->sync_copy = false;  // the outbox stores one message per entry
+    const auto build = [&](std::int64_t timestamp_ms) {
+        envelope::OutgoingMessage m;
+        m.body = std::string(text);
+        m.timestamp_ms = timestamp_ms;
+        if (auto name = im.profile_name(); !name.empty()) m.display_name = std::move(name);
+        m.attachments = options.attachments;
+        m.quote = quote;
+        return envelope::build_content(m);
+    };
+    auto sealed = im.sender.seal(to, build, *spec, im.sender.next_timestamp());
+    if (!sealed) return unexpected(std::move(sealed).error());
+    return im.cstore->enqueue(*sealed, *spec, text, options.attachments, quote, im.net->now_ms());
+}
+
+Result<OutboxRun> Client::flush_outbox(std::size_t max) {
+    if (!impl_) return unexpected(Errc::client_closed, "client: used after move");
+    if (!impl_->cstore)
+        return unexpected(Errc::invalid_argument, "client: flush_outbox: expected ClientOptions::store, got none");
+    return impl_->cstore->flush(max);
 }
 
 // ---- receive ---------------------------------------------------------------------------------
@@ -468,7 +574,7 @@ Result<ReceiveResult> Client::receive(std::string_view last_hash) {
     im.ledger.prune(im.net->now_ms());
     // Not written: the items stay recorded in memory with numbers after the caller's last_hash, so
     // passing that last_hash again hands them out again. Nothing is lost.
-    if (auto saved = im.save_state(); !saved) return unexpected(saved.error());
+    if (auto saved = im.persist(result.messages); !saved) return unexpected(saved.error());
     return result;
 }
 
@@ -495,7 +601,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
             // out (it comes again after the previous page's last_hash).
             std::lock_guard lock(im.mu);
             im.ledger.set_latest(page.last_hash);
-            if (auto saved = im.save_state(); !saved) {
+            if (auto saved = im.persist(page.messages); !saved) {
                 save_error = saved.error();
                 return false;
             }
@@ -517,7 +623,7 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     // Where every member stopped, for the next call (pages with nothing new moved cursors too).
     if (!newest.empty() && !summary.stopped) im.ledger.remember(newest, *st, cursor);
     im.ledger.prune(im.net->now_ms());
-    if (auto saved = im.save_state(); !saved) return unexpected(saved.error());
+    if (auto saved = im.persist({}); !saved) return unexpected(saved.error());
     return summary;
 }
 

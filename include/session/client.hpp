@@ -36,8 +36,34 @@
 #include "session/proto_wire.hpp"
 #include "session/retrieve.hpp"
 #include "session/rng.hpp"
+#include "session/store.hpp"
 
 namespace session {
+
+/// A change of an outbox entry's status (ClientOptions::on_send_status): queued when accepted,
+/// then stored (the swarm has it), failed (a permanent error) or expired (its TTL passed unsent).
+struct SendStatusUpdate {
+    std::string hash;             ///< the entry's storage hash (= the message's hash)
+    std::string recipient;        ///< "05…"
+    std::int64_t timestamp_ms;    ///< the message's sent timestamp
+    store::OutboxStatus status;
+    std::string error{};          ///< why it failed or why the last attempt failed ("" otherwise)
+};
+
+/// What Client::queue wrote: the message is safe in the store's outbox.
+struct QueuedSend {
+    std::string hash;           ///< the storage hash it will have in the swarm
+    std::int64_t timestamp_ms;  ///< its sent timestamp (Envelope.timestamp = sigTimestamp)
+    std::int64_t expiry_ms;     ///< after this it is no longer sent (timestamp + ttl)
+};
+
+/// What one Client::flush_outbox call did.
+struct OutboxRun {
+    std::size_t attempted = 0;  ///< entries handed to the network
+    std::size_t stored = 0;     ///< now stored by the swarm
+    std::size_t retrying = 0;   ///< failed this time; due again after the backoff
+    std::size_t expired = 0;    ///< TTL passed before they could be stored
+};
 
 /// TTL of a 1:1 message in the swarm: 14 days, the maximum for namespace 0 (storage-server.md §4.7;
 /// session-desktop TTL_DEFAULT.CONTENT_MESSAGE).
@@ -118,6 +144,24 @@ struct ClientOptions {
     /// and again before the file server's expiry. At most kMaxPlaintextBytes.
     std::string avatar_path{};
     std::optional<Bytes> avatar_bytes{};
+    /// Opt-in local store (session/store.hpp), opened by the caller for this account (one Store may
+    /// be shared with the caller, who reads history and events from it). With a store:
+    ///   * queue() writes a sealed send to its outbox before any network I/O; flush_outbox() (or
+    ///     the next send()) stores it, retrying with the store's backoff across restarts until the
+    ///     swarm has it or its TTL passes; send() goes through the outbox too (a send that fails
+    ///     for a network reason stays queued and is retried by flush_outbox()).
+    ///   * every page receive()/receive_pages() hands out is committed to history together with the
+    ///     exactly-once ledger (one transaction), so history and ledger never disagree after a crash.
+    ///   * the ledger lives in the store; state_path, if also given, is imported once (the file is
+    ///     then renamed to FILE.imported) and not written again.
+    /// Errors at create(): invalid_argument (a store of another account), store_*.
+    std::shared_ptr<store::Store> store{};
+    /// With a store: called on every outbox status change (on the thread that caused it).
+    std::function<void(const SendStatusUpdate&)> on_send_status{};
+    /// With a store: also append durable events (store::Store::append_event) for every received
+    /// item ("message", "reaction", "receipt", "typing", "unsend", …) and every send status change
+    /// ("sendStatus"), in the same transaction as the change. docs/daemon.md lists their JSON.
+    bool store_events = false;
 };
 
 // ---- attachments (protocol.md §3.5, §6; see Client::send_files) ------------------------------
@@ -415,6 +459,18 @@ public:
     /// `referenced_timestamp_ms`.
     [[nodiscard]] Result<SendResult> send_data_extraction(const SessionId& to, DataExtractionType type,
                                                           std::int64_t referenced_timestamp_ms);
+    /// Needs ClientOptions::store. Seals `text` for `to` (network time as known now; no network
+    /// I/O) and writes it to the outbox, with its outgoing message in history, in one transaction.
+    /// The message is sent by flush_outbox(). `quote` (optional): the message it replies to.
+    /// Errors: invalid_argument (no store, text not UTF-8, bad options), envelope_too_large,
+    /// store_* (nothing was queued).
+    [[nodiscard]] Result<QueuedSend> queue(const SessionId& to, std::string_view text, const SendOptions& options = {},
+                                           const std::optional<proto::Quote>& quote = std::nullopt);
+    /// Needs ClientOptions::store. Expires outbox entries whose TTL passed, then stores up to `max`
+    /// due entries in their recipients' swarms (one onion request each), reporting each status
+    /// change. Network failures are not errors here (the entries wait for their next attempt).
+    /// Errors: invalid_argument (no store), store_*.
+    [[nodiscard]] Result<OutboxRun> flush_outbox(std::size_t max = 64);
 
     /// Messages the swarm holds for us that were stored after `last_hash`.
     ///
@@ -508,6 +564,10 @@ public:
 
     /// Internal: the state the library's own conversation unit uses (defined in a private header).
     struct Parts;
+    /// The display name sent with every message from now on (ClientOptions::display_name at first;
+    /// "" = none). Thread-safe.
+    void set_display_name(std::string name);
+    std::string display_name() const;
 
     /// The network underneath (stats, pool, paths, clock offset).
     network::Network& network();

@@ -13,7 +13,7 @@ namespace session {
 struct Client::Parts {
     const Identity& self;
     const SessionId& id;
-    const std::string& display_name;
+    std::string display_name;  // a copy: set_display_name may change it meanwhile
     network::Network& net;
     retrieve::SwarmReader& reader;
     detail::Sender& sender;

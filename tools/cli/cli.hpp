@@ -238,6 +238,7 @@ int send_with_attachments(const Args& args, const SessionId& to, const MessageSe
 /// The Client of a network verb (network_verbs.cpp).
 [[nodiscard]] Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Identity identity,
                                                     std::string display_name = {});
+int cmd_daemon(const Args& args);
 int cmd_help(const Args& args);
 /// The Client of a network verb: the network from --network (or the defaults), --state, the log
 /// going to `feedback` (network_verbs.cpp).

@@ -53,6 +53,15 @@ constexpr OptionSpec kOptions[] = {
     {.name = "interval", .metavar = "SECS", .kind = ValueKind::number,
      .help = "seconds between polls, 1 to 86400 (default 5)"},
     {.name = "count", .metavar = "N", .kind = ValueKind::number, .help = "stop after N polls (default: until stopped)"},
+    {.name = "socket", .metavar = "PATH", .kind = ValueKind::file,
+     .help = "daemon: the Unix socket to serve JSON-RPC on (created with mode 0600)"},
+    {.name = "data-dir", .metavar = "DIR", .kind = ValueKind::file,
+     .help = "daemon: the directory of the account's store (created with mode 0700)"},
+    {.name = "http", .metavar = "HOST:PORT", .kind = ValueKind::text,
+     .help = "daemon: also serve JSON-RPC over HTTP on a loopback address (needs --token-file)"},
+    {.name = "token-file", .metavar = "FILE", .kind = ValueKind::file,
+     .help = "daemon: the HTTP bearer token, read from FILE (mode 0600, at least 16 characters)"},
+    {.name = "http-allow-remote", .help = "daemon: allow --http on an address that is not loopback"},
 
     // ---- hidden: run by the build to generate the man page and completions -------------------
     {.name = "print-man", .help = "print the man page (roff)", .scope = Scope::hidden},
@@ -257,6 +266,20 @@ constexpr VerbSpec kVerbs[] = {
          "path; with -o json, the attachment object with \"saved_to\".",
      .options = "phrase-file download",
      .run = cmd_download},
+    {.name = "daemon",
+     .group = kGroupNetwork,
+     .usage = "--socket PATH --data-dir DIR",
+     .summary = "serve the account over JSON-RPC 2.0 (Unix socket, optionally HTTP) until SIGTERM",
+     .description =
+         "Runs until SIGTERM or Ctrl-C: polls the account's swarm every --interval seconds (default 5) and "
+         "serves JSON-RPC 2.0 on the Unix socket --socket (mode 0600, one JSON object per line each way), "
+         "and with --http HOST:PORT also over HTTP on loopback (POST /api/v1/rpc, events from "
+         "GET /api/v1/events, bearer token from --token-file). History, the outbox and a durable event log "
+         "live in a store in --data-dir: a send is accepted once it is queued there and is retried until the "
+         "swarm stores it, across restarts; events are replayed to a subscriber from any sequence number.\n\n"
+         "Logs are JSON lines on stderr. docs/daemon.md describes every method, event and error code.",
+     .options = "phrase-file socket data-dir http token-file http-allow-remote interval display-name",
+     .run = cmd_daemon},
     {.name = "help",
      .group = kGroupOther,
      .usage = "[VERB]",
