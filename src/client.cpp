@@ -16,6 +16,7 @@
 #include "detail/attachments_client.hpp"
 #include "detail/client_parts.hpp"
 #include "detail/client_store.hpp"
+#include "detail/batch_sender.hpp"
 #include "detail/delivery_ledger.hpp"
 #include "detail/receive_state.hpp"
 #include "detail/sender.hpp"
@@ -51,6 +52,9 @@ struct Client::Impl {
     detail::ConversationBook book;
     // Uploads, downloads and the profile picture (detail/attachments_client.hpp).
     detail::Attachments attachments;
+    // send_many / broadcast / the async sends (detail/batch_sender.hpp); declared after `sender`,
+    // so it is destroyed (waiting for async sends) before the pipeline they use.
+    detail::BatchSender batches;
 
     // Receive bookkeeping (the exactly-once ledger), guarded by mu (never held across network I/O).
     std::mutex mu;
@@ -76,7 +80,8 @@ struct Client::Impl {
               net(std::move(network)),
               reader(*net),
               sender(self, net, log),
-              attachments(self, net, rng, log) {
+              attachments(self, net, rng, log),
+              batches(sender, id, net, log) {
         attachments.set_avatar(o.avatar_path, o.avatar_bytes);
     }
 
@@ -377,6 +382,103 @@ Result<OutboxRun> Client::flush_outbox(std::size_t max) {
     if (!impl_->cstore)
         return unexpected(Errc::invalid_argument, "client: flush_outbox: expected ClientOptions::store, got none");
     return impl_->cstore->flush(max);
+}
+
+namespace {
+// The Content of a text message (as send() builds it); `text` and `name` are copied in.
+detail::ContentBuilder text_content(std::string text, std::string name,
+                                    std::vector<proto::AttachmentPointer> attachments) {
+    return [text = std::move(text), name = std::move(name), attachments = std::move(attachments)](std::int64_t ts) {
+        envelope::OutgoingMessage m;
+        m.body = text;
+        m.timestamp_ms = ts;
+        if (!name.empty()) m.display_name = name;
+        m.attachments = attachments;
+        return envelope::build_content(m);
+    };
+}
+
+// send_many's work, on any thread (Im is Client::Impl; the async form runs it on the executor).
+template <class Im>
+std::vector<Result<SendResult>> send_many_with(Im& im, std::span<const OutgoingText> messages, const SendOptions& options) {
+    std::vector<Result<SendResult>> out;
+    auto spec = detail::spec_for(options);
+    if (!spec) {
+        out.assign(messages.size(), unexpected(spec.error()));
+        return out;
+    }
+    // Bad texts fail alone; the others go out together.
+    std::vector<std::optional<Error>> bad(messages.size());
+    std::vector<detail::Outgoing> go;
+    bool empty_text = false;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        if (auto at = detail::invalid_utf8_at(messages[i].text)) {
+            bad[i] = Error{Errc::invalid_argument, "client: text: expected UTF-8, got an invalid sequence at byte " +
+                                                       std::to_string(*at)};
+            continue;
+        }
+        empty_text |= messages[i].text.empty() && options.attachments.empty();
+        go.push_back(detail::Outgoing{messages[i].to, text_content(messages[i].text, im.display_name, options.attachments)});
+    }
+    if (empty_text)
+        im.say(network::LogLevel::warning, "client: sending an empty message: official Session apps do not display it");
+    auto sent = im.batches.send(go, *spec);
+    out.reserve(messages.size());
+    for (std::size_t i = 0, k = 0; i < messages.size(); ++i) {
+        if (bad[i]) out.push_back(unexpected(std::move(*bad[i])));
+        else out.push_back(std::move(sent[k++]));
+    }
+    return out;
+}
+}  // namespace
+
+std::vector<Result<SendResult>> Client::send_many(std::span<const OutgoingText> messages, const SendOptions& options) {
+    if (!impl_)
+        return std::vector<Result<SendResult>>(messages.size(), unexpected(Errc::client_closed, "client: used after move"));
+    return send_many_with(*impl_, messages, options);
+}
+
+std::vector<Result<SendResult>> Client::broadcast(std::span<const SessionId> recipients, std::string_view text,
+                                                  const SendOptions& options) {
+    std::vector<OutgoingText> messages;
+    messages.reserve(recipients.size());
+    for (const auto& to : recipients) messages.push_back(OutgoingText{to, std::string(text)});
+    return send_many(messages, options);
+}
+
+std::future<Result<SendResult>> Client::send_async(SessionId to, std::string text, SendOptions options) {
+    auto ready = [](Result<SendResult> r) {
+        std::promise<Result<SendResult>> p;
+        p.set_value(std::move(r));
+        return p.get_future();
+    };
+    if (!impl_) return ready(unexpected(Errc::client_closed, "client: used after move"));
+    auto* im = impl_.get();
+    if (auto bad = detail::invalid_utf8_at(text))
+        return ready(unexpected(Errc::invalid_argument,
+                                "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(*bad)));
+    auto spec = detail::spec_for(options);
+    if (!spec) return ready(unexpected(std::move(spec).error()));
+    if (text.empty() && options.attachments.empty())
+        im->say(network::LogLevel::warning, "client: sending an empty message: official Session apps do not display it");
+    auto build = text_content(std::move(text), im->display_name, std::move(options.attachments));
+    // The BatchSender waits for the job before the Client's state goes.
+    return im->batches.run_async<Result<SendResult>>(
+        [im, to = std::move(to), build = std::move(build), spec = *spec] { return im->sender.send(to, build, spec); });
+}
+
+std::future<std::vector<Result<SendResult>>> Client::send_many_async(std::vector<OutgoingText> messages,
+                                                                     SendOptions options) {
+    using Results = std::vector<Result<SendResult>>;
+    if (!impl_) {
+        std::promise<Results> p;
+        p.set_value(Results(messages.size(), unexpected(Errc::client_closed, "client: used after move")));
+        return p.get_future();
+    }
+    auto* im = impl_.get();
+    return im->batches.run_async<Results>([im, messages = std::move(messages), options = std::move(options)] {
+        return send_many_with(*im, messages, options);
+    });
 }
 
 // ---- receive ---------------------------------------------------------------------------------

@@ -15,7 +15,9 @@
 // file only wires them together and implements the public calls.
 #include "session/network.hpp"
 
+#include <algorithm>
 #include <mutex>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 #include "network/call.hpp"
@@ -48,6 +50,20 @@ private:
 };
 
 bool is_2xx(int s) { return s >= 200 && s < 300; }
+
+/// The message hash of a store's data, after checking it against the storage server's limits
+/// (storage-server.md §5.3). Errors: net_too_large, invalid_argument (not base64).
+Result<std::string> checked_hash(const SessionId& recipient, std::int16_t ns, std::string_view b64) {
+    if (b64.size() > kMaxStoreDataChars)
+        return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataChars) +
+                                                   " base64 characters, got " + std::to_string(b64.size()));
+    auto raw = base64_decode(b64);
+    if (!raw) return unexpected(Errc::invalid_argument, "network: store: data: " + raw.error().message);
+    if (raw->size() > kMaxStoreDataBytes)
+        return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataBytes) +
+                                                   " bytes decoded, got " + std::to_string(raw->size()));
+    return swarm::message_hash(recipient.bytes(), ns, *raw);
+}
 
 std::shared_ptr<Transport> transport_of(const Options& o) {
     if (o.transport) return o.transport;
@@ -265,15 +281,9 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
         const std::uint64_t epoch = impl_->clock.epoch();
         auto b64 = data(now);
         if (!b64) return unexpected(std::move(b64).error());
-        if (b64->size() > kMaxStoreDataChars)
-            return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataChars) +
-                                                       " base64 characters, got " + std::to_string(b64->size()));
-        auto raw = base64_decode(*b64);
-        if (!raw) return unexpected(Errc::invalid_argument, "network: store: data: " + raw.error().message);
-        if (raw->size() > kMaxStoreDataBytes)
-            return unexpected(Errc::net_too_large, "network: store: data: expected at most " + std::to_string(kMaxStoreDataBytes) +
-                                                       " bytes decoded, got " + std::to_string(raw->size()));
-        return Built{std::move(*b64), swarm::message_hash(recipient.bytes(), ns, *raw), epoch};
+        auto hash = checked_hash(recipient, ns, *b64);
+        if (!hash) return unexpected(std::move(hash).error());
+        return Built{std::move(*b64), std::move(*hash), epoch};
     };
     auto current = build(impl_->clock.now_ms());  // before any I/O
     if (!current) return unexpected(current.error());
@@ -296,6 +306,110 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
     std::vector<Snode> members{r->node};
     if (auto entry = impl_->swarms.find(recipient)) members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
     return detail::parse_store_reply(r->body, current->hash, r->node, members);
+}
+
+std::vector<Result<StoreResult>> Network::store_batch(std::span<const StoreItem> items) {
+    if (items.size() > kMaxBatchStores)
+        throw std::invalid_argument("network: store_batch: expected at most " + std::to_string(kMaxBatchStores) +
+                                    " items, got " + std::to_string(items.size()));
+    std::vector<std::optional<Result<StoreResult>>> out(items.size());
+    std::vector<std::string> hashes(items.size());
+    std::vector<std::size_t> pending;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        auto h = checked_hash(items[i].recipient, items[i].ns, items[i].data_b64);
+        if (!h) out[i] = unexpected(std::move(h).error());
+        else hashes[i] = std::move(*h), pending.push_back(i);
+    }
+    auto finish = [&] {
+        std::vector<Result<StoreResult>> r;
+        r.reserve(out.size());
+        for (auto& o : out) r.push_back(std::move(*o));
+        return r;
+    };
+    if (pending.empty()) return finish();
+    if (auto p = impl_->ensure_pool(); !p) {
+        for (auto i : pending) out[i] = unexpected(p.error());
+        return finish();
+    }
+    auto& im = *impl_;
+    std::optional<Error> moved;  // the last 421 seen, for items still moving after the last round
+    for (int round = 0; !pending.empty() && round <= detail::kMaxSwarmRedirects; ++round) {
+        // One batch per swarm (normally one: the caller grouped the items).
+        std::vector<std::pair<std::string, std::vector<std::size_t>>> groups;
+        for (auto i : pending) {
+            auto sw = im.swarm_for(items[i].recipient, false);
+            if (!sw) {
+                out[i] = unexpected(std::move(sw).error());
+                continue;
+            }
+            const std::string key = sw->id ? std::to_string(*sw->id)
+                                           : (sw->nodes.empty() ? items[i].recipient.hex() : sw->nodes.front().ed25519_hex());
+            auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == key; });
+            if (g == groups.end()) groups.emplace_back(key, std::vector<std::size_t>{i});
+            else g->second.push_back(i);
+        }
+        pending.clear();
+        for (const auto& [key, group] : groups) {
+            ParamsBuilder params = [&, &group = group](std::int64_t now) -> Result<std::string> {
+                json reqs = json::array();
+                for (auto i : group) {
+                    const auto& it = items[i];
+                    reqs.push_back({{"method", "store"},
+                                    {"params",
+                                     {{"pubkey", it.recipient.hex()},
+                                      {"timestamp", now},
+                                      {"ttl", it.ttl_ms},
+                                      {"namespace", it.ns},
+                                      {"data", it.data_b64}}}});
+                }
+                return json{{"requests", std::move(reqs)}}.dump();
+            };
+            const SessionId& lead = items[group.front()].recipient;
+            auto r = im.caller.call(detail::ToSwarm{lead}, "batch", params, im.cfg.request_timeout, true);
+            if (!r) {
+                for (auto i : group) out[i] = unexpected(r.error());
+                continue;
+            }
+            if (!is_2xx(r->status)) {
+                // Every sub-request failed with this status (or the batch itself did).
+                if (r->status == 421) {
+                    // The call followed the lead's moves; the others get the same word (checked
+                    // against the pool) and go again, regrouped.
+                    for (auto i : group)
+                        if (!(items[i].recipient == lead)) im.swarm_moved(items[i].recipient, r->node, r->body);
+                    moved = detail::status_error("store", *r);
+                    pending.insert(pending.end(), group.begin(), group.end());
+                    continue;
+                }
+                for (auto i : group) out[i] = unexpected(detail::status_error("store", *r));
+                continue;
+            }
+            auto subs = detail::parse_batch_results(r->body, group.size(), r->node);
+            if (!subs) {
+                for (auto i : group) out[i] = unexpected(subs.error());
+                continue;
+            }
+            for (std::size_t k = 0; k < group.size(); ++k) {
+                const std::size_t i = group[k];
+                auto& sub = (*subs)[k];
+                RpcReply reply{sub.status, std::move(sub.body), r->node};
+                if (is_2xx(reply.status)) {
+                    std::vector<Snode> members{r->node};
+                    if (auto entry = im.swarms.find(items[i].recipient))
+                        members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
+                    out[i] = detail::parse_store_reply(reply.body, hashes[i], r->node, members);
+                } else if (reply.status == 421) {
+                    im.swarm_moved(items[i].recipient, r->node, reply.body);
+                    moved = detail::status_error("store", reply);
+                    pending.push_back(i);
+                } else {
+                    out[i] = unexpected(detail::status_error("store", reply));
+                }
+            }
+        }
+    }
+    for (auto i : pending) out[i] = unexpected(moved ? *moved : Error{Errc::net_swarm_moved, "network: store: swarm moved"});
+    return finish();
 }
 
 Result<std::string> Network::retrieve(const SessionId& account, const Snode& node, const ParamsBuilder& params) {

@@ -21,8 +21,10 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <future>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -373,6 +375,12 @@ struct ReceiveSummary {
     retrieve::Truncation truncated = retrieve::Truncation::none;
 };
 
+/// One message of Client::send_many.
+struct OutgoingText {
+    SessionId to;
+    std::string text;
+};
+
 class Client {
 public:
     /// On the Session mainnet (a Network built with network::Options{}), from a 13-word phrase
@@ -471,6 +479,31 @@ public:
     /// change. Network failures are not errors here (the entries wait for their next attempt).
     /// Errors: invalid_argument (no store), store_*.
     [[nodiscard]] Result<OutboxRun> flush_outbox(std::size_t max = 64);
+    /// Many messages at once: each recipient is placed in its swarm (locally from the pool's swarm
+    /// ids, no request when the pool is fresh), the messages are grouped by swarm and stored in
+    /// `batch` requests of up to network::kMaxBatchStores (20) stores, the batches running at the
+    /// same time on the network's executor (network::Options::executor sizes the threads). With
+    /// options.sync_copy, the copies of the stored messages go to our own swarm in batches of 20.
+    /// One result per message, in order, each its own: a bad text, a seal error, a 421 or an error
+    /// in its sub-request fails (or moves and retries) only that message. Timestamps strictly
+    /// increase per Client, as for send(), in the order of `messages`; batches run at once, so two
+    /// messages to one recipient may be stored (and received) in either order: their sent
+    /// timestamps keep the order given. Cost, warm, all swarms known: about
+    /// (messages / 20 per swarm) onion requests, twice that with sync copies.
+    /// Errors per message: as send(). Bad options: every message fails with invalid_argument.
+    [[nodiscard]] std::vector<Result<SendResult>> send_many(std::span<const OutgoingText> messages,
+                                                            const SendOptions& options = {});
+    /// One text to many recipients (send_many with the same text for each).
+    [[nodiscard]] std::vector<Result<SendResult>> broadcast(std::span<const SessionId> recipients, std::string_view text,
+                                                            const SendOptions& options = {});
+    /// send() and send_many() on the network's executor: the caller keeps many sends in flight
+    /// from one thread and collects the results later. Each one runs on an executor thread
+    /// (blocking I/O: the executor's size bounds how many are in flight; batching makes each
+    /// carry up to 20 messages). Destroying the Client waits for those still running (moving it
+    /// does not: its state stays in place).
+    [[nodiscard]] std::future<Result<SendResult>> send_async(SessionId to, std::string text, SendOptions options = {});
+    [[nodiscard]] std::future<std::vector<Result<SendResult>>> send_many_async(std::vector<OutgoingText> messages,
+                                                                               SendOptions options = {});
 
     /// Messages the swarm holds for us that were stored after `last_hash`.
     ///

@@ -63,6 +63,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -231,6 +232,17 @@ struct NetworkConfig {
 inline constexpr std::size_t kMaxStoreDataChars = 102'400;
 inline constexpr std::size_t kMaxStoreDataBytes = 76'800;
 
+/// Stores in one `batch` request (storage-server.md §5.13: at most 20 sub-requests).
+inline constexpr std::size_t kMaxBatchStores = 20;
+
+/// One message of Network::store_batch.
+struct StoreItem {
+    SessionId recipient;
+    std::int16_t ns = 0;
+    std::string data_b64;  // standard base64, within kMaxStoreDataChars / kMaxStoreDataBytes
+    std::int64_t ttl_ms = 0;
+};
+
 // ---- results ---------------------------------------------------------------------------------
 
 /// Builds the JSON text of an RPC's "params" object for the given network time (ms). It is called
@@ -397,6 +409,23 @@ public:
     /// Errors: as above, plus any error of `data` (returned as is, ending the call).
     [[nodiscard]] Result<StoreResult> store(const SessionId& recipient, std::int16_t ns, const DataBuilder& data,
                                             std::int64_t ttl_ms);
+
+    /// Up to kMaxBatchStores stores in one `batch` request to a member of the first item's swarm
+    /// (storage-server.md §5.13); the items should share that swarm (group them by get_swarm()'s
+    /// id: a swarm computed locally costs no request). Each sub-result is handled on its own:
+    ///   * 2xx: the item's StoreResult (its hash confirmed by members of its recipient's swarm);
+    ///   * 421: that recipient's swarm is updated from the sub-result (checked against the pool,
+    ///     as get_swarm) and the item is sent again with the others that moved, in one batch per
+    ///     swarm, at most 2 more rounds; then net_swarm_moved;
+    ///   * any other status: that item's error (as store() would return it), the others unaffected.
+    /// The batch request itself follows store()'s rules: path failures retry on other paths and
+    /// members, 406/425 resync the clock and re-sign every sub-request (data is not rebuilt), and
+    /// a batch whose sub-results all failed with one status is handled as that status. Warm and
+    /// all in one swarm: exactly 1 onion request for all the items.
+    /// Returns one Result per item, in order; an item over the size limits or not base64 fails
+    /// alone, before any request (net_too_large, invalid_argument).
+    /// Throws std::invalid_argument for more than kMaxBatchStores items.
+    [[nodiscard]] std::vector<Result<StoreResult>> store_batch(std::span<const StoreItem> items);
 
     /// One `retrieve` to the given swarm member (no other member is tried: last_hash is per node).
     /// `params` builds the signed params ({"pubkey",…,"timestamp","signature",…}) for a network time.

@@ -234,6 +234,35 @@ std::optional<BatchFailure> uniform_batch_failure(std::string_view text) {
     return BatchFailure{*code, std::move(out)};
 }
 
+Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std::size_t expected, const Snode& from) {
+    const std::string what = "batch reply from " + from.address();
+    auto parsed = parse_object(body, what);
+    if (!parsed) return unexpected(std::move(parsed).error());
+    const json& j = *parsed;
+    auto results = j.find("results");
+    if (results == j.end() || !results->is_array()) return bad(Errc::net_bad_response, what + ": no 'results' array");
+    if (expected > kMaxBatchResults || results->size() != expected)
+        return bad(Errc::net_bad_response, what + ": expected " + std::to_string(expected) + " results, got " +
+                                               std::to_string(results->size()));
+    std::vector<BatchResult> out;
+    out.reserve(expected);
+    for (std::size_t i = 0; i < results->size(); ++i) {
+        const json& r = (*results)[i];
+        auto c = r.is_object() ? r.find("code") : r.end();
+        if (!r.is_object() || c == r.end() || !c->is_number_integer() || c->get<std::int64_t>() < 0 ||
+            c->get<std::int64_t>() > 999)
+            return bad(Errc::net_bad_response, what + ": result " + std::to_string(i) + ": expected an integer 'code' in 0..999");
+        BatchResult b;
+        b.status = static_cast<int>(c->get<std::int64_t>());
+        // The document is depth-checked: its values may be copied and dumped.
+        auto v = r.find("body");
+        if (v == r.end()) b.body = "null";
+        else b.body = v->is_string() ? v->get<std::string>() : v->dump();
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
 Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected, const Snode& entry,
                                       std::span<const Snode> members) {
     auto parsed = parse_object(body, "store reply from " + entry.address());

@@ -75,6 +75,18 @@ struct BatchFailure {
 };
 std::optional<BatchFailure> uniform_batch_failure(std::string_view body);
 
+/// Every sub-result of a batch reply ({"results": [{"code": int, "body": JSON | string}, …]}, in
+/// request order), each body as text (a JSON body dumped, a string body as is). `expected` is the
+/// number of sub-requests sent (at most kMaxBatchResults). Errors: net_bad_response (not JSON, too
+/// deep, no "results" array, a different number of results, a result without an integer code in
+/// 0..999).
+struct BatchResult {
+    int status = 0;
+    std::string body;
+};
+[[nodiscard]] Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std::size_t expected,
+                                                                   const Snode& from);
+
 /// A `store` reply from `entry` (storage-server.md §5.3): {"hash", "swarm": {ed25519 hex: {hash,
 /// signature, expiry, already?} | {failed, timeout?, code?, reason?, …}}}. Each member's signature
 /// (Ed25519 over the ASCII hash, storage-server.md §4.6) is checked and its hash compared with

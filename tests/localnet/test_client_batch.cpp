@@ -1,0 +1,167 @@
+// Client::send_many / broadcast / async sends against the in-process local network: each recipient
+// gets exactly its messages, once, and the stores go out as `batch` requests of up to 20.
+#include "session/client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "localnet/test_client_support.hpp"
+
+using namespace session;
+
+namespace {
+
+struct LocalNet : test::LocalNetFile {
+    using LocalNetFile::LocalNetFile;
+    std::shared_ptr<network::Network> client_net() const {
+        return network({.request_timeout = std::chrono::milliseconds(8000),
+                        .retrieve_timeout = std::chrono::milliseconds(8000)});
+    }
+};
+
+Client new_client(std::shared_ptr<network::Network> net) {
+    auto c = Client::create(Identity::generate(*system_rng()).first, std::move(net));
+    if (!c) FAIL("client: " << c.error().message);
+    return std::move(*c);
+}
+
+/// `n` recipients sharing one Network (as many accounts in one process would).
+std::vector<Client> recipients(const LocalNet& ln, std::size_t n) {
+    auto shared = ln.client_net();
+    std::vector<Client> out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(new_client(shared));
+    return out;
+}
+
+/// Onion requests a warm batched send must take: ceil(n/20) per swarm of the recipients.
+std::uint64_t batches_for(network::Network& net, const std::vector<SessionId>& to) {
+    std::map<std::uint64_t, std::size_t> per_swarm;
+    for (const auto& id : to) {
+        auto sw = net.get_swarm(id);
+        REQUIRE(sw);
+        REQUIRE(sw->id);
+        ++per_swarm[*sw->id];
+    }
+    std::uint64_t n = 0;
+    for (auto [id, count] : per_swarm) n += (count + network::kMaxBatchStores - 1) / network::kMaxBatchStores;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("client: send_many delivers each message once, in batches, with sync copies", "[client][localnet][batch]") {
+    LocalNet ln;
+    auto alice = new_client(ln.client_net());
+    auto bob = recipients(ln, 45);
+    REQUIRE(alice.send(alice.session_id(), "warm-up"));  // pool and paths
+
+    std::vector<OutgoingText> msgs;
+    std::vector<SessionId> to;
+    for (std::size_t round = 0; round < 2; ++round)
+        for (std::size_t i = 0; i < bob.size(); ++i) {
+            msgs.push_back(OutgoingText{bob[i].session_id(), "to " + std::to_string(i) + " #" + std::to_string(round)});
+            to.push_back(bob[i].session_id());
+        }
+    const auto expected = batches_for(alice.network(), to) +
+                          (msgs.size() + network::kMaxBatchStores - 1) / network::kMaxBatchStores;
+    SendOptions o;
+    o.sync_copy = true;
+    const auto before = alice.network().stats();
+    auto results = alice.send_many(msgs, o);
+    REQUIRE(results.size() == msgs.size());
+    std::set<std::string> hashes;
+    std::set<std::int64_t> stamps;
+    for (const auto& r : results) {
+        REQUIRE_OK(r);
+        CHECK(r->confirmed() >= 1);
+        CHECK(r->sync_hash);
+        hashes.insert(r->hash);
+        stamps.insert(r->timestamp_ms);
+    }
+    CHECK(hashes.size() == msgs.size());
+    CHECK(stamps.size() == msgs.size());  // strictly increasing per Client: all distinct
+    const auto after = alice.network().stats();
+    CHECK(after.onion_requests - before.onion_requests == expected);
+    CHECK(after.swarm_lookups == before.swarm_lookups);  // placed locally
+    CHECK(expected <= 12);  // 180 stores
+
+    for (std::size_t i = 0; i < bob.size(); ++i) {
+        auto got = bob[i].receive();
+        REQUIRE_OK(got);
+        REQUIRE(got->messages.size() == 2);
+        // Batches run at once: storage order may differ, the signed send times keep the caller's.
+        auto m = got->messages;
+        std::sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.sent_timestamp_ms < b.sent_timestamp_ms; });
+        CHECK(m[0].body == "to " + std::to_string(i) + " #0");
+        CHECK(m[1].body == "to " + std::to_string(i) + " #1");
+        CHECK(m[0].sent_timestamp_ms == results[i]->timestamp_ms);
+        CHECK(m[1].sent_timestamp_ms == results[bob.size() + i]->timestamp_ms);
+        for (const auto& x : m) CHECK(x.sender == alice.session_id());
+    }
+    auto mine = alice.receive();
+    REQUIRE_OK(mine);
+    std::size_t copies = 0;
+    for (const auto& m : mine->messages) copies += m.kind == MessageKind::sync ? 1 : 0;
+    CHECK(copies == msgs.size());
+}
+
+TEST_CASE("client: broadcast sends one text to every recipient once; bad input fails alone", "[client][localnet][batch]") {
+    LocalNet ln;
+    auto alice = new_client(ln.client_net());
+    auto bob = recipients(ln, 30);
+    std::vector<SessionId> to;
+    for (const auto& b : bob) to.push_back(b.session_id());
+    auto results = alice.broadcast(to, "to everyone");
+    REQUIRE(results.size() == to.size());
+    for (const auto& r : results) REQUIRE_OK(r);
+    for (auto& b : bob) {
+        auto got = b.receive();
+        REQUIRE_OK(got);
+        REQUIRE(got->messages.size() == 1);
+        CHECK(got->messages[0].body == "to everyone");
+        CHECK(got->messages[0].sender == alice.session_id());
+    }
+
+    // An invalid text fails alone; bad options fail every message, before any request.
+    std::vector<OutgoingText> mixed{{to[0], "fine"}, {to[1], std::string("\xff\xfe")}, {to[2], "also fine"}};
+    auto r = alice.send_many(mixed);
+    CHECK(r[0]);
+    REQUIRE_FALSE(r[1]);
+    CHECK(r[1].error().code == Errc::invalid_argument);
+    CHECK(r[2]);
+    SendOptions bad;
+    bad.ttl = std::chrono::milliseconds(1);
+    const auto before = alice.network().stats().onion_requests;
+    for (const auto& e : alice.broadcast(to, "x", bad)) {
+        REQUIRE_FALSE(e);
+        CHECK(e.error().code == Errc::invalid_argument);
+    }
+    CHECK(alice.network().stats().onion_requests == before);
+}
+
+TEST_CASE("client: async sends keep many in flight from one thread; each arrives once", "[client][localnet][batch]") {
+    LocalNet ln;
+    auto alice = new_client(ln.client_net());
+    auto bob = recipients(ln, 3);
+    std::vector<std::future<Result<SendResult>>> singles;
+    for (std::size_t i = 0; i < 12; ++i)
+        singles.push_back(alice.send_async(bob[i % 3].session_id(), "single " + std::to_string(i)));
+    std::vector<OutgoingText> many;
+    for (std::size_t i = 0; i < 9; ++i) many.push_back(OutgoingText{bob[i % 3].session_id(), "many " + std::to_string(i)});
+    auto batch = alice.send_many_async(many);
+    for (auto& f : singles) REQUIRE_OK(f.get());
+    for (const auto& r : batch.get()) REQUIRE_OK(r);
+    for (std::size_t k = 0; k < 3; ++k) {
+        auto got = bob[k].receive();
+        REQUIRE_OK(got);
+        std::multiset<std::string> bodies;
+        for (const auto& m : got->messages) bodies.insert(m.body);
+        std::multiset<std::string> want;
+        for (std::size_t i = k; i < 12; i += 3) want.insert("single " + std::to_string(i));
+        for (std::size_t i = k; i < 9; i += 3) want.insert("many " + std::to_string(i));
+        CHECK(bodies == want);
+    }
+}

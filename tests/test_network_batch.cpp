@@ -1,0 +1,158 @@
+// test_network_batch.cpp: Network::store_batch (storage-server.md §5.13): many stores in one `batch`
+// request, each sub-result handled on its own.
+#include <catch2/catch.hpp>
+
+#include "network/parse.hpp"
+#include "test_network_support.hpp"
+
+using namespace fakenet;
+namespace nd = session::network::detail;
+
+namespace {
+
+/// `n` accounts whose swarm (as the Network places them) is `swarm_id`, searching account(k) from `from`.
+std::vector<SessionId> accounts_in(Network& net, std::uint64_t swarm_id, std::size_t n, int from = 1) {
+    std::vector<SessionId> out;
+    for (int k = from; out.size() < n && k < from + 250; ++k) {
+        auto sw = net.get_swarm(account(k));
+        REQUIRE(sw);
+        if (sw->id == swarm_id) out.push_back(account(k));
+    }
+    REQUIRE(out.size() == n);
+    return out;
+}
+
+std::vector<StoreItem> items_for(const std::vector<SessionId>& to) {
+    std::vector<StoreItem> items;
+    for (std::size_t i = 0; i < to.size(); ++i)
+        items.push_back(StoreItem{to[i], 0, base64_encode(to_bytes("message " + std::to_string(i))), 60'000});
+    return items;
+}
+
+std::string hash_of(const StoreItem& it) {
+    return swarm::message_hash(it.recipient.bytes(), it.ns, *base64_decode(it.data_b64));
+}
+
+}  // namespace
+
+TEST_CASE("network: store_batch stores one swarm's messages in one request", "[network][batch]") {
+    SwarmRig rig(1);
+    auto& [fake, net, acct, sw] = rig;
+    const auto to = accounts_in(net, *sw->id, kMaxBatchStores);
+    const auto items = items_for(to);
+    const auto before = net.stats();
+    auto results = net.store_batch(items);
+    REQUIRE(results.size() == items.size());
+    CHECK(net.stats().onion_requests - before.onion_requests == 1);
+    CHECK(net.stats().swarm_lookups == before.swarm_lookups);  // placed from the pool's swarm ids
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        REQUIRE(results[i]);
+        CHECK(results[i]->hash == hash_of(items[i]));
+        CHECK(results[i]->confirmed() >= 1);
+        CHECK(fake->by_key(results[i]->entry.ed25519())->info.swarm_id == sw->id);
+    }
+    // A larger call is the caller's bug.
+    auto too_many = items;
+    too_many.push_back(items.front());
+    CHECK_THROWS_AS((void)net.store_batch(too_many), std::invalid_argument);
+}
+
+TEST_CASE("network: store_batch: a 421 in one sub-request moves only that item", "[network][batch][swarm]") {
+    SwarmRig rig(2);
+    auto& [fake, net, acct, sw] = rig;
+    const auto to = accounts_in(net, *sw->id, 5);
+    fake->moved[to[2].hex()] = rig.other_swarm();
+    const auto items = items_for(to);
+    const auto before = net.stats().onion_requests;
+    auto results = net.store_batch(items);
+    // The batch, then the moved item alone in its new swarm.
+    CHECK(net.stats().onion_requests - before == 2);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        REQUIRE(results[i]);
+        CHECK(results[i]->hash == hash_of(items[i]));
+        const auto want = i == 2 ? rig.other_swarm() : *sw->id;
+        CHECK(fake->by_key(results[i]->entry.ed25519())->info.swarm_id == want);
+    }
+    auto moved = net.get_swarm(to[2]);
+    REQUIRE(moved);
+    CHECK(moved->id == rig.other_swarm());
+}
+
+TEST_CASE("network: store_batch: an error in one sub-request fails only that item", "[network][batch]") {
+    SwarmRig rig(3);
+    auto& [fake, net, acct, sw] = rig;
+    const auto to = accounts_in(net, *sw->id, 4);
+    const std::string refused = to[1].hex();
+    for (auto& n : fake->nodes())
+        n->answer = [refused](const std::string& method, const json& params) -> std::optional<std::pair<int, std::string>> {
+            if (method == "store" && params.value("pubkey", "") == refused) return std::pair{400, std::string("bad store")};
+            return std::nullopt;
+        };
+    const auto before = net.stats().onion_requests;
+    auto results = net.store_batch(items_for(to));
+    CHECK(net.stats().onion_requests - before == 1);
+    REQUIRE_FALSE(results[1]);
+    CHECK(results[1].error().code == Errc::net_http_status);
+    CHECK(results[1].error().message.find("status 400") != std::string::npos);
+    CHECK(results[0]);
+    CHECK(results[2]);
+    CHECK(results[3]);
+}
+
+TEST_CASE("network: store_batch: all sub-requests failing with one status is that status", "[network][batch]") {
+    SwarmRig rig(4);
+    auto& [fake, net, acct, sw] = rig;
+    const auto to = accounts_in(net, *sw->id, 3);
+    for (auto& n : fake->nodes())
+        n->answer = [](const std::string& method, const json&) -> std::optional<std::pair<int, std::string>> {
+            if (method == "store") return std::pair{401, std::string("no")};
+            return std::nullopt;
+        };
+    const auto before = net.stats().onion_requests;
+    auto results = net.store_batch(items_for(to));
+    CHECK(net.stats().onion_requests - before == 1);  // a 401 is final, as for store()
+    for (auto& r : results) {
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::net_unauthorized);
+    }
+}
+
+TEST_CASE("network: store_batch: items of two swarms go in one batch per swarm", "[network][batch]") {
+    SwarmRig rig(5);
+    auto& [fake, net, acct, sw] = rig;
+    auto to = accounts_in(net, *sw->id, 3);
+    const auto other = accounts_in(net, rig.other_swarm(), 3);
+    to.insert(to.begin() + 1, other.begin(), other.end());
+    auto items = items_for(to);
+    items.push_back(StoreItem{to[0], 0, "not base64!", 60'000});  // fails alone, before any request
+    const auto before = net.stats().onion_requests;
+    auto results = net.store_batch(items);
+    CHECK(net.stats().onion_requests - before == 2);
+    for (std::size_t i = 0; i + 1 < items.size(); ++i) {
+        REQUIRE(results[i]);
+        CHECK(results[i]->hash == hash_of(items[i]));
+    }
+    REQUIRE_FALSE(results.back());
+    CHECK(results.back().error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("network: batch results are read in order, bounded and checked", "[network][batch][parse]") {
+    FakeNet fake(loopback_ips(1), 1);
+    const Snode& from = fake.node(0).info;
+    auto ok = nd::parse_batch_results(R"({"results":[{"code":200,"body":{"hash":"h"}},{"code":421,"body":"moved"},{"code":500}]})", 3, from);
+    REQUIRE(ok);
+    REQUIRE(ok->size() == 3);
+    CHECK((*ok)[0].status == 200);
+    CHECK(json::parse((*ok)[0].body) == json{{"hash", "h"}});
+    CHECK((*ok)[1].status == 421);
+    CHECK((*ok)[1].body == "moved");
+    CHECK((*ok)[2].body == "null");
+    CHECK_FALSE(nd::parse_batch_results(R"({"results":[{"code":200}]})", 2, from));  // fewer than sent
+    CHECK_FALSE(nd::parse_batch_results(R"({"results":[{"code":"200"}]})", 1, from));
+    CHECK_FALSE(nd::parse_batch_results(R"({"results":[{"code":1000}]})", 1, from));
+    CHECK_FALSE(nd::parse_batch_results(R"({"results":{}})", 1, from));
+    CHECK_FALSE(nd::parse_batch_results(R"({"results":[)" + deep_json(100) + "]}", 1, from));
+    json many = {{"results", json::array()}};
+    for (std::size_t i = 0; i <= nd::kMaxBatchResults; ++i) many["results"].push_back({{"code", 200}});
+    CHECK_FALSE(nd::parse_batch_results(many.dump(), nd::kMaxBatchResults + 1, from));
+}
