@@ -64,6 +64,11 @@ RpcFailure from_error(const Error& e) {
     return RpcFailure{rpc::kInternalError, e.message};
 }
 
+// Most attachments one send takes, and timestamps one receipt names (bounds on what a caller can
+// make the daemon upload or send in one call).
+constexpr std::size_t kMaxSendAttachments = 32;
+constexpr std::size_t kMaxReceiptTimestamps = 1000;
+
 // Parameter readers: a missing optional member or null is "not given".
 const json* member(const json& p, const char* key) {
     auto it = p.find(key);
@@ -211,10 +216,10 @@ Reply Daemon::call(const rpc::Request& r, Peer& peer) {
     if (r.method == "ack") return ack(p, peer);
     if (r.method == "version")
         return json{{"version", std::string(kVersion)}, {"name", "session-cli daemon"}, {"api", 1}};
-    if (r.method == "sendReaction" || r.method == "sendReceipt" || r.method == "sendTyping" ||
-        r.method == "remoteDelete")
-        return Unexpected<RpcFailure>(RpcFailure{rpc::kNotSupported, "not yet supported: " + r.method,
-                                                 json{{"method", r.method}}});
+    if (r.method == "sendReaction") return send_reaction(p);
+    if (r.method == "sendReceipt") return send_receipt(p);
+    if (r.method == "sendTyping") return send_typing(p);
+    if (r.method == "remoteDelete") return remote_delete(p);
     return Unexpected<RpcFailure>(RpcFailure{rpc::kMethodNotFound, "method not found: " + r.method});
 }
 
@@ -247,13 +252,20 @@ Reply Daemon::send(const json& p) {
     if (!to) return Unexpected<RpcFailure>(to.error());
     auto text = string_param(p, "message");
     if (!text) return Unexpected<RpcFailure>(text.error());
+    std::vector<std::string> files;
     if (const json* a = member(p, "attachments")) {
         if (!a->is_array()) return Unexpected<RpcFailure>(invalid("attachments: expected an array of paths"));
-        if (!a->empty())
-            return Unexpected<RpcFailure>(RpcFailure{rpc::kNotSupported, "not yet supported: attachments in send",
-                                                     json{{"param", "attachments"}}});
+        if (a->size() > kMaxSendAttachments)
+            return Unexpected<RpcFailure>(invalid("attachments: expected at most " +
+                                                  std::to_string(kMaxSendAttachments) + " paths, got " +
+                                                  std::to_string(a->size())));
+        for (const auto& f : *a) {
+            if (!f.is_string() || f.get<std::string>().empty())
+                return Unexpected<RpcFailure>(invalid("attachments: expected an array of paths (non-empty strings)"));
+            files.push_back(f.get<std::string>());
+        }
     }
-    if (!*text || (*text)->empty())
+    if (files.empty() && (!*text || (*text)->empty()))
         return Unexpected<RpcFailure>(invalid("message: required, a non-empty string (Session apps do not show an "
                                               "empty message)"));
     auto qts = int_param(p, "quoteTimestamp", 1, INT64_MAX);
@@ -283,13 +295,116 @@ Reply Daemon::send(const json& p) {
         options.expiration_type = ExpirationType::delete_after_send;
         options.expiration_timer = std::chrono::seconds(**expires);
     }
-    auto queued = client_.queue(*to, **text, options, quote);
+    // Attachments are uploaded first (to the file server, encrypted as session-desktop does); the
+    // message that carries them is then queued like any other. A failed upload queues nothing.
+    for (const auto& path : files) {
+        auto pointer = client_.upload_attachment(AttachmentSource::from_path(path));
+        if (!pointer) {
+            auto failure = from_error(pointer.error());
+            failure.data = json{{"param", "attachments"}, {"path", path}};
+            return Unexpected<RpcFailure>(std::move(failure));
+        }
+        options.attachments.push_back(std::move(*pointer));
+    }
+    auto queued = client_.queue(*to, text->value_or(""), options, quote);
     if (!queued) return Unexpected<RpcFailure>(from_error(queued.error()));
     log_.write(network::LogLevel::info, "send: queued",
                json{{"hash", queued->hash}, {"recipient", to->hex()}, {"timestamp", queued->timestamp_ms}});
     outbox_.kick();
     events_.kick();  // its sendStatus "queued" event
     return json{{"timestamp", queued->timestamp_ms}, {"hash", queued->hash}};
+}
+
+// The conversation methods send at once (not through the outbox: a reaction, receipt, typing
+// indicator or unsend that arrives late is worth less than none) and answer like send.
+namespace {
+json sent_json(const SendResult& r) { return json{{"timestamp", r.timestamp_ms}, {"hash", r.hash}}; }
+
+Expected<std::int64_t, RpcFailure> required_timestamp(const json& p, const char* key) {
+    auto t = int_param(p, key, 1, INT64_MAX);
+    if (!t) return Unexpected<RpcFailure>(t.error());
+    if (!*t) return Unexpected<RpcFailure>(invalid(std::string(key) + ": required (a sent timestamp, Unix ms)"));
+    return **t;
+}
+
+Expected<bool, RpcFailure> bool_param(const json& p, const char* key) {
+    const json* v = member(p, key);
+    if (!v) return false;
+    if (!v->is_boolean()) return Unexpected<RpcFailure>(invalid(std::string(key) + ": expected true or false"));
+    return v->get<bool>();
+}
+}  // namespace
+
+Reply Daemon::send_reaction(const json& p) {
+    auto to = session_param(p, "recipient");
+    if (!to) return Unexpected<RpcFailure>(to.error());
+    auto emoji = string_param(p, "emoji");
+    if (!emoji) return Unexpected<RpcFailure>(emoji.error());
+    if (!*emoji || (*emoji)->empty()) return Unexpected<RpcFailure>(invalid("emoji: required, a non-empty string"));
+    auto author = session_param(p, "targetAuthor");
+    if (!author) return Unexpected<RpcFailure>(author.error());
+    auto ts = required_timestamp(p, "targetTimestamp");
+    if (!ts) return Unexpected<RpcFailure>(ts.error());
+    auto remove = bool_param(p, "remove");
+    if (!remove) return Unexpected<RpcFailure>(remove.error());
+    const MessageRef target{*ts, author->hex()};
+    auto sent = *remove ? client_.unreact(*to, target, **emoji) : client_.react(*to, target, **emoji);
+    if (!sent) return Unexpected<RpcFailure>(from_error(sent.error()));
+    return sent_json(*sent);
+}
+
+Reply Daemon::send_receipt(const json& p) {
+    auto to = session_param(p, "recipient");
+    if (!to) return Unexpected<RpcFailure>(to.error());
+    auto type = string_param(p, "type");
+    if (!type) return Unexpected<RpcFailure>(type.error());
+    if (*type && **type != "read")
+        return Unexpected<RpcFailure>(invalid("type: expected \"read\" (the receipts Session sends), got \"" +
+                                              detail::escape_for_terminal(**type) + "\""));
+    std::vector<std::int64_t> stamps;
+    const json* t = member(p, "targetTimestamp");
+    if (t && t->is_array()) {
+        if (t->empty() || t->size() > kMaxReceiptTimestamps)
+            return Unexpected<RpcFailure>(invalid("targetTimestamp: expected 1.." + std::to_string(kMaxReceiptTimestamps) +
+                                                  " timestamps"));
+        for (const auto& one : *t) {
+            auto v = int_param(json{{"targetTimestamp", one}}, "targetTimestamp", 1, INT64_MAX);
+            if (!v) return Unexpected<RpcFailure>(v.error());
+            stamps.push_back(**v);
+        }
+    } else {
+        auto one = required_timestamp(p, "targetTimestamp");
+        if (!one) return Unexpected<RpcFailure>(one.error());
+        stamps.push_back(*one);
+    }
+    auto sent = client_.mark_read(*to, stamps);
+    if (!sent) return Unexpected<RpcFailure>(from_error(sent.error()));
+    json out = sent_json(*sent);
+    out["shortened"] = sent->shortened;
+    return out;
+}
+
+Reply Daemon::send_typing(const json& p) {
+    auto to = session_param(p, "recipient");
+    if (!to) return Unexpected<RpcFailure>(to.error());
+    auto stop = bool_param(p, "stop");
+    if (!stop) return Unexpected<RpcFailure>(stop.error());
+    auto sent = client_.send_typing(*to, *stop ? TypingAction::stopped : TypingAction::started);
+    if (!sent) return Unexpected<RpcFailure>(from_error(sent.error()));
+    return sent_json(*sent);
+}
+
+Reply Daemon::remote_delete(const json& p) {
+    auto to = session_param(p, "recipient");
+    if (!to) return Unexpected<RpcFailure>(to.error());
+    auto ts = required_timestamp(p, "targetTimestamp");
+    if (!ts) return Unexpected<RpcFailure>(ts.error());
+    auto sent = client_.unsend(*to, *ts);
+    if (!sent) return Unexpected<RpcFailure>(from_error(sent.error()));
+    json out = sent_json(*sent);
+    out["deleted"] = sent->deleted;
+    if (sent->delete_error) out["deleteError"] = sent->delete_error->message;
+    return out;
 }
 
 Reply Daemon::list_conversations(const json& p) {

@@ -85,6 +85,10 @@ public:
 
 private:
     Reply send(const json& p);
+    Reply send_reaction(const json& p);
+    Reply send_receipt(const json& p);
+    Reply send_typing(const json& p);
+    Reply remote_delete(const json& p);
     Reply list_conversations(const json& p);
     Reply list_messages(const json& p);
     Reply get_profile();
