@@ -2,6 +2,9 @@
 #include "detail/client_store.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -17,6 +20,8 @@ using json = nlohmann::ordered_json;
 // How long an entry handed to the network is not handed out again (a sender that died mid-send
 // sends it again after this; the same bytes, so no duplicate).
 constexpr std::chrono::milliseconds kOutboxLease{15'000};
+// Outbox entries stored at once by one flush().
+constexpr std::size_t kOutboxParallel = 16;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -234,19 +239,35 @@ Result<OutboxRun> ClientStore::flush(std::size_t max) {
 
     auto due = db_->take_due(now, max, kOutboxLease);
     if (!due) return unexpected(std::move(due).error());
-    for (const auto& e : *due) {
-        ++run.attempted;
-        auto r = attempt(e);
-        if (r) {
-            ++run.stored;
-        } else if (r.error().code == Errc::store_full || r.error().code == Errc::store_read_only ||
-                   r.error().code == Errc::store_busy || r.error().code == Errc::store_corrupt ||
-                   r.error().code == Errc::io_error) {
-            return unexpected(std::move(r).error());  // the store itself failed: the caller must know
-        } else if (!permanent(r.error())) {
-            ++run.retrying;
+    // Stores run concurrently (each is one onion request; the Store serialises its own calls), so
+    // a backlog drains at the network's pace, not one round trip at a time.
+    std::atomic<std::size_t> next{0}, stored{0}, retrying{0};
+    std::mutex failed_mu;
+    std::optional<Error> store_failure;
+    auto work = [&] {
+        for (std::size_t i; (i = next++) < due->size();) {
+            auto r = attempt((*due)[i]);
+            if (r) {
+                ++stored;
+            } else if (r.error().code == Errc::store_full || r.error().code == Errc::store_read_only ||
+                       r.error().code == Errc::store_busy || r.error().code == Errc::store_corrupt ||
+                       r.error().code == Errc::io_error) {
+                std::lock_guard lock(failed_mu);  // the store itself failed: the caller must know
+                if (!store_failure) store_failure = std::move(r).error();
+            } else if (!permanent(r.error())) {
+                ++retrying;
+            }
         }
-    }
+    };
+    const std::size_t workers = std::min(kOutboxParallel, due->size());
+    std::vector<std::thread> pool;
+    for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work);
+    if (workers > 0) work();
+    for (auto& t : pool) t.join();
+    if (store_failure) return unexpected(std::move(*store_failure));
+    run.attempted = due->size();
+    run.stored = stored;
+    run.retrying = retrying;
     return run;
 }
 

@@ -51,7 +51,7 @@ public:
     /// its error (the entry then waits for a retry).
     [[nodiscard]] Result<network::StoreResult> attempt(const store::OutboxEntry& entry);
 
-    /// Expires what outlived its TTL, then attempts up to `max` due entries.
+    /// Expires what outlived its TTL, then attempts up to `max` due entries (up to 16 at once).
     [[nodiscard]] Result<OutboxRun> flush(std::size_t max);
 
 private:

@@ -786,6 +786,15 @@ int cmd_daemon(const Args& args) {
 
     daemon::Log log(args.verbosity == Verbosity::debug);
 
+    // SIGTERM/SIGINT (after the phrase prompt, which Ctrl-C may still end): blocked before any
+    // thread starts (the network's and ours inherit the mask), taken
+    // by sigwaitinfo once the daemon serves; one that comes during start-up waits for it.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
     // The network.
     network::Options net_options;
     if (!args.network.empty()) {
@@ -844,13 +853,6 @@ int cmd_daemon(const Args& args) {
     if (bound != 0) return fail(kLocal, "--socket " + *socket_path + ": cannot bind: " + std::strerror(bind_errno));
     ::chmod(socket_path->c_str(), 0600);
     if (::listen(lfd, 64) != 0) return fail(kLocal, std::string("listen: ") + std::strerror(errno));
-
-    // Signals: blocked in every thread, taken by sigtimedwait below.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     std::unique_ptr<daemon::HttpServer> http;
     if (http_port != 0) {
