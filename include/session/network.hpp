@@ -6,7 +6,7 @@
 //   seeds ──(HTTPS, pinned)──▶ snode pool ──▶ paths [guard, relay, relay] ──onion──▶ swarm member
 //
 // * Seeds (protocol.md §5.1, storage-server.md §8-9): POST <seed>/json_rpc get_n_service_nodes with
-//   the body session-desktop sends plus `swarm_id` (as libsession asks; swarms are then placed locally); mainnet seeds are pinned exactly as desktop pins them: the
+//   the body session-desktop sends; mainnet seeds are pinned exactly as desktop pins them: the
 //   self-signed certificate is the only CA, the host name is checked, the SPKI SHA-256 is pinned
 //   (CURLOPT_PINNEDPUBLICKEY) and the SHA-256 of the DER certificate is compared. A local network's
 //   seed is verified against the CA in its network file (host/IP checked).
