@@ -6,6 +6,16 @@
 //   e2e_warm_receive: a poll with nothing new by a Client that polled before: latency and requests.
 //   e2e_bulk_send:    E2E_BULK_MESSAGES (1,000) messages to E2E_BULK_RECIPIENTS (100) recipients
 //                     from one Client on E2E_BULK_THREADS (16) threads: messages/s.
+//   e2e_broadcast:    E2E_MANY_MESSAGES (10,000) messages, one text, to E2E_MANY_RECIPIENTS (1,000)
+//                     recipients with Client::broadcast (batched by swarm, 20 stores per request),
+//                     the Network's executor sized E2E_CLIENT_THREADS (16).
+//   e2e_send_many:    the same with individual texts (Client::send_many).
+//   e2e_broadcast_blocking, e2e_send_many_blocking: the same workloads through send(), one message
+//                     per request, on E2E_CLIENT_THREADS threads, E2E_BLOCKING_MESSAGES (1,000) of them.
+//                     These six report msgs_per_s, requests_per_msg, client_threads (threads that
+//                     ran client work: the executor's plus the caller) and client_cpu_s_per_1000 (CPU
+//                     seconds of those threads per 1,000 messages; the in-process nodes excluded).
+//                     E2E_SYNC_COPY=1 sends sync copies too.
 //   e2e_receive/N:    N (2,000, then E2E_RECEIVE_MESSAGES = 10,000) messages stored for one account
 //                     (sealed by us, put in place with direct storage-RPC `batch` stores, no
 //                     latency), then one receive_pages("") by a bootstrapped Client, E2E_RECEIVE_PAGE
@@ -18,11 +28,14 @@
 // bench-requires: client localnet envelope
 #include <httplib.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unistd.h>
@@ -31,6 +44,7 @@
 #include "localnet/localnet.hpp"
 #include "session/client.hpp"
 #include "session/envelope.hpp"
+#include "session/executor.hpp"
 
 namespace {
 namespace fs = std::filesystem;
@@ -199,6 +213,159 @@ void e2e_bulk_send(benchmark::State& state) {
     state.counters["hop_latency_ms"] = static_cast<double>(n.latency.count());
 }
 
+// ---- many messages: batched (send_many / broadcast) beside blocking send() ----
+
+/// CPU seconds the calling thread has used.
+double thread_cpu_s() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+/// An executor that runs tasks on a thread pool and adds up the CPU time of its tasks (the client's
+/// work; the in-process nodes run on their own threads and are not counted) and the threads used.
+class MeasuredExecutor final : public session::Executor {
+public:
+    explicit MeasuredExecutor(std::size_t threads) : inner_(session::make_thread_pool({.max_threads = threads})) {}
+    void post(std::function<void()> task) override {
+        inner_->post([this, task = std::move(task)] {
+            // A task run inside another (a group waiting runs its own) is counted by the outer one.
+            thread_local int depth = 0;
+            const double t0 = depth == 0 ? thread_cpu_s() : 0;
+            ++depth;
+            task();
+            --depth;
+            if (depth == 0) add(thread_cpu_s() - t0);
+        });
+    }
+    void add(double cpu) {
+        std::lock_guard lock(m_);
+        cpu_s_ += cpu;
+        threads_.insert(pthread_self());
+    }
+    void reset() {
+        std::lock_guard lock(m_);
+        cpu_s_ = 0;
+        threads_.clear();
+    }
+    double cpu_s() {
+        std::lock_guard lock(m_);
+        return cpu_s_;
+    }
+    std::size_t threads() {
+        std::lock_guard lock(m_);
+        return threads_.size();
+    }
+
+private:
+    std::shared_ptr<session::Executor> inner_;
+    std::mutex m_;
+    double cpu_s_ = 0;
+    std::set<pthread_t> threads_;
+};
+
+struct ManyRun {
+    std::size_t messages = 0;
+    double secs = 0;
+    std::uint64_t requests = 0;
+    std::size_t threads = 0;
+    double cpu_s = 0;
+    std::size_t failed = 0;
+    std::size_t sync_failed = 0;
+    session::network::Stats client;  // the sender's Network: onion requests it sent, failed attempts, …
+};
+
+void many_counters(benchmark::State& state, const ManyRun& r, std::size_t recipients) {
+    state.counters["messages"] = static_cast<double>(r.messages);
+    state.counters["recipients"] = static_cast<double>(recipients);
+    state.counters["msgs_per_s"] = static_cast<double>(r.messages) / r.secs;
+    state.counters["requests_per_msg"] = static_cast<double>(r.requests) / static_cast<double>(r.messages);
+    state.counters["client_threads"] = static_cast<double>(r.threads);
+    state.counters["client_cpu_s_per_1000"] = r.cpu_s * 1000.0 / static_cast<double>(r.messages);
+    state.counters["failed"] = static_cast<double>(r.failed);
+    state.counters["client_onion_requests_per_msg"] =
+        static_cast<double>(r.client.onion_requests) / static_cast<double>(r.messages);
+    state.counters["client_failed_attempts"] = static_cast<double>(r.client.failed_attempts);
+    state.counters["client_clock_syncs"] = static_cast<double>(r.client.clock_syncs);
+    state.counters["sync_failed"] = static_cast<double>(r.sync_failed);
+    state.counters["peak_rss_mb"] = peak_rss_mb();  // the process: client and in-process nodes
+    state.counters["hop_latency_ms"] = static_cast<double>(net().latency.count());
+}
+
+enum class Many { broadcast, send_many };
+
+/// `messages` messages to `recipient_count` recipients (message i to recipient i % count), batched
+/// or one send() each, by a warmed-up Client whose Network runs on a MeasuredExecutor.
+void many_messages(benchmark::State& state, Many kind, bool blocking) {
+    auto& n = net();
+    const std::size_t recipient_count = std::max<std::size_t>(1, env_size("E2E_MANY_RECIPIENTS", 1000));
+    const std::size_t messages = blocking ? env_size("E2E_BLOCKING_MESSAGES", 1000) : env_size("E2E_MANY_MESSAGES", 10000);
+    const std::size_t threads = std::max<std::size_t>(1, env_size("E2E_CLIENT_THREADS", 16));
+    session::SendOptions options;
+    options.sync_copy = env_size("E2E_SYNC_COPY", 0) != 0;
+    std::vector<session::SessionId> recipients;
+    for (std::size_t i = 0; i < recipient_count; ++i)
+        recipients.push_back(session::Identity::generate(*session::system_rng()).first.session_id());
+    auto exec = std::make_shared<MeasuredExecutor>(threads);
+    session::network::Options no;
+    no.config = *bench::must(session::network::NetworkConfig::from_file(n.file), "network file");
+    no.executor = exec;
+    auto network = std::make_shared<session::network::Network>(std::move(no));
+    auto c = std::move(*bench::must(session::Client::create(session::Identity::generate(*session::system_rng()).first,
+                                                            network, n.options()),
+                                    "Client::create"));
+    (void)bench::must(c.send(recipients[0], "warm-up"), "warm-up send");
+    std::vector<session::SessionId> to;
+    std::vector<session::OutgoingText> texts;
+    for (std::size_t i = 0; i < messages; ++i) {
+        to.push_back(recipients[i % recipients.size()]);
+        texts.push_back({to.back(), "message " + std::to_string(i) + " for you"});
+    }
+    const std::string one_text = "one text for everyone";
+    ManyRun run;
+    run.messages = messages;
+    for (auto _ : state) {
+        n.net->reset_counters();
+        exec->reset();
+        const auto stats0 = network->stats();
+        const double caller_cpu0 = thread_cpu_s();
+        const auto t0 = Clock::now();
+        std::vector<session::Result<session::SendResult>> results;
+        if (!blocking) {
+            results = kind == Many::broadcast ? c.broadcast(to, one_text, options) : c.send_many(texts, options);
+        } else {
+            // The blocking path: send() per message, `threads` sends in flight (one thread each).
+            results.assign(messages, session::unexpected(session::Errc::net_timeout, "not sent"));
+            std::atomic<std::size_t> next{0};
+            session::parallel_for(*exec, threads, [&](std::size_t) {
+                for (std::size_t i = next++; i < messages; i = next++)
+                    results[i] = c.send(to[i], kind == Many::broadcast ? std::string_view(one_text)
+                                                                       : std::string_view(texts[i].text),
+                                        options);
+            });
+        }
+        run.secs = seconds_since(t0);
+        run.cpu_s = exec->cpu_s() + (thread_cpu_s() - caller_cpu0);
+        run.threads = exec->threads() + 1;  // + the calling thread
+        run.requests = n.requests();
+        const auto stats1 = network->stats();
+        run.client.onion_requests = stats1.onion_requests - stats0.onion_requests;
+        run.client.failed_attempts = stats1.failed_attempts - stats0.failed_attempts;
+        run.client.clock_syncs = stats1.clock_syncs - stats0.clock_syncs;
+        for (const auto& r : results) {
+            if (!r) ++run.failed;
+            else if (r->sync_error) ++run.sync_failed;
+        }
+        state.SetIterationTime(run.secs);
+    }
+    many_counters(state, run, recipient_count);
+}
+
+void e2e_broadcast(benchmark::State& state) { many_messages(state, Many::broadcast, false); }
+void e2e_send_many(benchmark::State& state) { many_messages(state, Many::send_many, false); }
+void e2e_broadcast_blocking(benchmark::State& state) { many_messages(state, Many::broadcast, true); }
+void e2e_send_many_blocking(benchmark::State& state) { many_messages(state, Many::send_many, true); }
+
 // ---- receive ----
 
 // Stores `count` sealed messages for `to` directly on one of its swarm members with storage-RPC
@@ -335,6 +502,18 @@ BENCHMARK(e2e_cold_send)->Name("e2e_cold_send")->UseManualTime()->Iterations(3)-
 BENCHMARK(e2e_warm_send)->Name("e2e_warm_send")->UseManualTime()->Iterations(20)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_warm_receive)->Name("e2e_warm_receive")->UseManualTime()->Iterations(20)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_bulk_send)->Name("e2e_bulk_send")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_broadcast)->Name("e2e_broadcast")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_send_many)->Name("e2e_send_many")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_broadcast_blocking)
+    ->Name("e2e_broadcast_blocking")
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_send_many_blocking)
+    ->Name("e2e_send_many_blocking")
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_receive)
     ->Name("e2e_receive")
     ->Arg(2000)

@@ -65,8 +65,6 @@ TEST_CASE("client: send_many delivers each message once, in batches, with sync c
             msgs.push_back(OutgoingText{bob[i].session_id(), "to " + std::to_string(i) + " #" + std::to_string(round)});
             to.push_back(bob[i].session_id());
         }
-    const auto expected = batches_for(alice.network(), to) +
-                          (msgs.size() + network::kMaxBatchStores - 1) / network::kMaxBatchStores;
     SendOptions o;
     o.sync_copy = true;
     const auto before = alice.network().stats();
@@ -84,8 +82,13 @@ TEST_CASE("client: send_many delivers each message once, in batches, with sync c
     CHECK(hashes.size() == msgs.size());
     CHECK(stamps.size() == msgs.size());  // strictly increasing per Client: all distinct
     const auto after = alice.network().stats();
-    CHECK(after.onion_requests - before.onion_requests == expected);
-    CHECK(after.swarm_lookups == before.swarm_lookups);  // placed locally
+    // One batch per 20 messages of a swarm, plus one get_swarm per new recipient when the pool has
+    // no swarm ids (the seeds are asked desktop's fields; see docs/performance.md).
+    const auto lookups = after.swarm_lookups - before.swarm_lookups;
+    CHECK(lookups <= bob.size());
+    const auto expected = batches_for(alice.network(), to) +
+                          (msgs.size() + network::kMaxBatchStores - 1) / network::kMaxBatchStores;
+    CHECK(after.onion_requests - before.onion_requests == expected + lookups);
     CHECK(expected <= 12);  // 180 stores
 
     for (std::size_t i = 0; i < bob.size(); ++i) {
