@@ -235,9 +235,6 @@ int cmd_download(const Args& args);  // attachment_verbs.cpp
 std::vector<AttachmentOutcome> save_attachments(Client& client, const ReceivedMessage& m, const std::string& dir);
 /// send --attach FILE…: uploads the files (progress on a terminal) and sends them with TEXT as caption.
 int send_with_attachments(const Args& args, const SessionId& to, const MessageSettings& settings);
-/// The Client of a network verb (network_verbs.cpp).
-[[nodiscard]] Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Identity identity,
-                                                    std::string display_name = {});
 int cmd_daemon(const Args& args);
 int cmd_help(const Args& args);
 /// The Client of a network verb: the network from --network (or the defaults), --state, the log
