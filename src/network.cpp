@@ -35,6 +35,14 @@ using nlohmann::json;
 
 namespace {
 
+/// get_swarm answers asked for at most, one node after another, while each is unreadable or has no
+/// verifiable member (a hostile node's word is not taken; a transport failure ends the lookup as
+/// before, after the call's own retries).
+constexpr std::size_t kSwarmLookupAnswers = 3;
+/// Members asked to store one message at most while each 200 answer is unreadable or confirms
+/// nothing (a member may claim success and drop the message).
+constexpr std::size_t kStoreAnswers = 3;
+
 /// Serialises an Rng shared by threads (an injected test Rng need not be thread-safe).
 class LockedRng final : public Rng {
 public:
@@ -137,22 +145,42 @@ struct Network::Impl final : detail::CallHooks {
         swarms.count_lookup();
         const std::string hex = account.hex();
         ParamsBuilder b = [&](std::int64_t) -> Result<std::string> { return json{{"pubkey", hex}}.dump(); };
-        auto r = caller.call(detail::ToAnyNode{}, "get_swarm", b, cfg.request_timeout, true);
-        if (!r) return unexpected(r.error());
-        if (!is_2xx(r->status)) return unexpected(detail::status_error("get_swarm", *r));
-        auto claimed = detail::parse_swarm_reply(r->body);
-        if (!claimed) return unexpected(claimed.error());
-        std::size_t ignored = 0;
-        auto sw = detail::verify_swarm(*claimed, pool.nodes(), &ignored);
-        if (ignored > 0)
-            log(LogLevel::warning, "network: get_swarm from " + r->node.address() + ": ignored " + std::to_string(ignored) +
-                                       " members not in the pool or with inconsistent keys");
-        if (sw.nodes.empty())
-            return unexpected(Errc::net_bad_response, "network: get_swarm from " + r->node.address() + ": none of its " +
-                                                          std::to_string(claimed->nodes.size()) + " members could be verified");
-        swarms.put(account, sw, clock.local_ms(), true);
-        log(LogLevel::debug, "network: swarm of " + hex.substr(0, 10) + "…: " + std::to_string(sw.nodes.size()) + " members");
-        return sw;
+        // A get_swarm answer is one node's word: an unreadable one, or one whose members cannot be
+        // verified, is that node's failure, and another node is asked (kSwarmLookupAnswers in all).
+        detail::ToAnyNode target;
+        std::optional<Error> last;
+        for (std::size_t asked = 0; asked < kSwarmLookupAnswers; ++asked) {
+            auto r = caller.call(target, "get_swarm", b, cfg.request_timeout, true);
+            if (!r) return unexpected(r.error());
+            const auto useless = [&](Error e) {
+                log(LogLevel::warning, e.message + "; asking another node");
+                target.avoid.push_back(r->node);
+                last = std::move(e);
+            };
+            if (!is_2xx(r->status)) {
+                useless(detail::status_error("get_swarm", *r));
+                continue;
+            }
+            auto claimed = detail::parse_swarm_reply(r->body);
+            if (!claimed) {
+                useless(Error{claimed.error().code, "network: get_swarm from " + r->node.address() + ": " + claimed.error().message});
+                continue;
+            }
+            std::size_t ignored = 0;
+            auto sw = detail::verify_swarm(*claimed, pool.nodes(), &ignored);
+            if (ignored > 0)
+                log(LogLevel::warning, "network: get_swarm from " + r->node.address() + ": ignored " + std::to_string(ignored) +
+                                           " members not in the pool or with inconsistent keys");
+            if (sw.nodes.empty()) {
+                useless(Error{Errc::net_bad_response, "network: get_swarm from " + r->node.address() + ": none of its " +
+                                                          std::to_string(claimed->nodes.size()) + " members could be verified"});
+                continue;
+            }
+            swarms.put(account, sw, clock.local_ms(), true);
+            log(LogLevel::debug, "network: swarm of " + hex.substr(0, 10) + "…: " + std::to_string(sw.nodes.size()) + " members");
+            return sw;
+        }
+        return unexpected(std::move(*last));
     }
 
     /// `info` on kClockSyncNodes random nodes at once (each with a spare), the median of their samples.
@@ -249,6 +277,7 @@ Result<void> Network::bootstrap() { return impl_->ensure_pool(); }
 std::int64_t Network::now_ms() const { return impl_->clock.now_ms(); }
 std::int64_t Network::clock_offset_ms() const { return impl_->clock.offset_ms(); }
 std::uint64_t Network::clock_epoch() const { return impl_->clock.epoch(); }
+bool Network::clock_known() const { return impl_->clock.known(); }
 
 Result<void> Network::sync_clock() {
     auto p = impl_->ensure_pool();
@@ -299,13 +328,27 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
         }
         return json{{"pubkey", pubkey}, {"timestamp", now}, {"ttl", ttl_ms}, {"namespace", ns}, {"data", current->b64}}.dump();
     };
-    auto r = impl_->caller.call(detail::ToSwarm{recipient}, "store", params, impl_->cfg.request_timeout, true);
-    if (!r) return unexpected(r.error());
-    if (!is_2xx(r->status)) return unexpected(detail::status_error("store", *r));
-    // Confirmations count only from the swarm the store went to (the cached one: no request).
-    std::vector<Snode> members{r->node};
-    if (auto entry = impl_->swarms.find(recipient)) members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
-    return detail::parse_store_reply(r->body, current->hash, r->node, members);
+    // A member's 200 whose body cannot be read, or confirms nothing, may come from a node that
+    // dropped the message: another member is asked (the same data has the same hash, so a second
+    // copy is never a second message), kStoreAnswers in all.
+    detail::ToSwarm target{recipient};
+    std::optional<Error> last;
+    for (std::size_t asked = 0; asked < kStoreAnswers; ++asked) {
+        auto r = impl_->caller.call(target, "store", params, impl_->cfg.request_timeout, true);
+        if (!r) return unexpected(r.error());
+        if (!is_2xx(r->status)) return unexpected(detail::status_error("store", *r));
+        // Confirmations count only from the swarm the store went to (the cached one: no request).
+        std::vector<Snode> members{r->node};
+        if (auto entry = impl_->swarms.find(recipient))
+            members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
+        auto stored = detail::parse_store_reply(r->body, current->hash, r->node, members);
+        if (stored) return stored;
+        impl_->log(LogLevel::warning, "network: store at " + r->node.address() + ": " + stored.error().message +
+                                          "; asking another member");
+        target.avoid.push_back(r->node);
+        last = std::move(stored).error();
+    }
+    return unexpected(std::move(*last));
 }
 
 std::vector<Result<StoreResult>> Network::store_batch(std::span<const StoreItem> items) {

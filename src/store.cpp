@@ -1210,7 +1210,9 @@ Result<Enqueued> Store::enqueue(const NewOutboxEntry& entry, const std::optional
     return im.write([&] {
         auto ins = im.q("INSERT INTO outbox(hash, recipient, namespace, data, ttl_ms, sent_ms, status, next_attempt_ms) "
                         "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT(hash) DO NOTHING");
-        ins.bind(hash, entry.recipient.hex(), entry.ns, entry.data, entry.ttl_ms, entry.sent_ms, entry.sent_ms).run();
+        // Due at once (0), whatever the clock: a fresh entry's timestamp may be a few ms ahead of
+        // another process's idea of now (strictly increasing stamps, a learned clock offset).
+        ins.bind(hash, entry.recipient.hex(), entry.ns, entry.data, entry.ttl_ms, entry.sent_ms, std::int64_t{0}).run();
         if (ins.changes() == 0) {
             auto existing = im.outbox_get(hash);
             return Enqueued{hash, false, existing ? existing->status : OutboxStatus::queued};

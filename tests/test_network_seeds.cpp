@@ -23,7 +23,7 @@ namespace nd = session::network::detail;
 
 TEST_CASE("network: the seed request body is desktop's, byte for byte", "[network][seeds]") {
     CHECK(nd::seed_request_body() ==
-          R"({"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"requested_unlock_height":true,"height":true}}})");
+          R"({"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"requested_unlock_height":true,"height":true,"swarm_id":true}}})");
 }
 
 TEST_CASE("network: mainnet seeds are pinned by CA, SPKI and certificate hash", "[network][seeds]") {

@@ -701,7 +701,7 @@ TEST_CASE("store: enqueue keys the outbox by the storage hash; the same bytes tw
     CHECK(got.recipient == kBob);
     CHECK(got.data == e.data);
     CHECK(got.ttl_ms == e.ttl_ms);
-    CHECK(got.next_attempt_ms == kNow);
+    CHECK(got.next_attempt_ms == 0);  // due at once
     CHECK(got.attempts == 0);
 
     // A sync copy (no message row) and the rejections.
@@ -729,15 +729,15 @@ TEST_CASE("store: take_due leases entries; retry_later backs off; mark_stored an
     const auto a = s.enqueue(entry(kBob, 1), outgoing(kBob, kNow))->hash;
     const auto b = s.enqueue(entry(kBob, 2, kNow + 1), outgoing(kBob, kNow + 1))->hash;
 
-    CHECK(s.take_due(kNow - 1, 10)->empty());  // not due before its time
-    auto due = s.take_due(kNow + 1, 10, std::chrono::seconds(30));
+    // New entries are due at once, even for a clock behind their timestamps (another process's).
+    auto due = s.take_due(kNow - 1000, 10, std::chrono::seconds(30));
     REQUIRE(due);
     REQUIRE(due->size() == 2);
     CHECK((*due)[0].hash == a);
     CHECK((*due)[0].attempts == 1);
-    CHECK((*due)[0].next_attempt_ms == kNow + 1 + 30'000);
+    CHECK((*due)[0].next_attempt_ms == kNow - 1000 + 30'000);
     CHECK(s.take_due(kNow + 2, 10)->empty());  // leased
-    CHECK(s.take_due(kNow + 1 + 30'000, 1)->size() == 1);  // the lease ran out: due again (max 1)
+    CHECK(s.take_due(kNow - 1000 + 30'000, 1)->size() == 1);  // the lease ran out: due again (max 1)
 
     // Backoff: 1 s after the first attempt, doubling, capped at 10 s.
     auto t = kNow + 40'000;

@@ -6,7 +6,8 @@
 //   seeds ──(HTTPS, pinned)──▶ snode pool ──▶ paths [guard, relay, relay] ──onion──▶ swarm member
 //
 // * Seeds (protocol.md §5.1, storage-server.md §8-9): POST <seed>/json_rpc get_n_service_nodes with
-//   the body session-desktop sends; mainnet seeds are pinned exactly as desktop pins them: the
+//   the body session-desktop sends plus `swarm_id` (as libsession asks: swarms are then placed
+//   locally, without a get_swarm); mainnet seeds are pinned exactly as desktop pins them: the
 //   self-signed certificate is the only CA, the host name is checked, the SPKI SHA-256 is pinned
 //   (CURLOPT_PINNEDPUBLICKEY) and the SHA-256 of the DER certificate is compared. A local network's
 //   seed is verified against the CA in its network file (host/IP checked).
@@ -379,6 +380,10 @@ public:
     /// that sealed now_ms() into data before a request, and sees the epoch moved after it, seals the
     /// data again (store(…, DataBuilder, …) does this itself).
     std::uint64_t clock_epoch() const;
+    /// Whether network time has been learned (a node's `t` seen in a reply, or a sync done). Until
+    /// then now_ms() is the local clock, which may be off: a sender that stamps data with it first
+    /// calls sync_clock().
+    bool clock_known() const;
     /// Asks `info` of 3 random nodes and sets the offset to the median of (t − local midpoint).
     /// Errors: net_no_nodes, or the last error when no node answered.
     [[nodiscard]] Result<void> sync_clock();

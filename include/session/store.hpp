@@ -209,7 +209,7 @@ struct OutboxEntry {
     // Filled by the store:
     OutboxStatus status = OutboxStatus::queued;
     std::uint32_t attempts = 0;       ///< times handed out by take_due()
-    std::int64_t next_attempt_ms = 0;
+    std::int64_t next_attempt_ms = 0;  ///< 0 for a new entry: due at once
     std::string last_error{};
     std::int64_t expires_at_ms() const { return sent_ms + ttl_ms; }
 };

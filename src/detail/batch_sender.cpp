@@ -63,12 +63,14 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
     // 1. Each recipient's swarm: the grouping key (computed locally when the pool has swarm ids).
     std::vector<std::string> keys;
     std::vector<std::size_t> placed;  // message index of keys[k]
+    std::optional<network::Swarm> first_swarm;
     for (std::size_t i = 0; i < n; ++i) {
         auto sw = net_->get_swarm(messages[i].to);
         if (!sw) {
             out[i] = unexpected(std::move(sw).error());
             continue;
         }
+        if (!first_swarm) first_swarm = *sw;
         keys.push_back(sw->id ? std::to_string(*sw->id)
                               : (sw->nodes.empty() ? messages[i].to.hex() : sw->nodes.front().ed25519_hex()));
         placed.push_back(i);
@@ -81,6 +83,7 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
     // store in one batch. Chunks run at once, so two messages to one recipient in different chunks
     // may be stored in either order; their sent times keep the caller's order.
     std::vector<std::int64_t> stamps(n);
+    if (first_swarm) sender_.ensure_network_time(*first_swarm);  // swarms placed locally bring no time
     for (std::size_t i = 0; i < n; ++i)
         if (!out[i]) stamps[i] = sender_.next_timestamp();
     auto store_chunk = [&](const std::vector<std::size_t>& chunk) {

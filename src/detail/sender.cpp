@@ -64,6 +64,12 @@ std::int64_t Sender::next_timestamp() {
     return next;
 }
 
+void Sender::ensure_network_time(const network::Swarm& swarm) const {
+    if (net_->clock_known() || swarm.nodes.empty()) return;
+    if (auto asked = net_->info(swarm.nodes.front()); !asked)
+        say(network::LogLevel::warning, "client: network time unknown, using the local clock: " + asked.error().message);
+}
+
 Result<Sealed> Sender::seal(const SessionId& to, const ContentBuilder& build, const SendSpec& spec,
                             std::int64_t timestamp_ms) const {
     proto::Content content = build(timestamp_ms);
@@ -96,10 +102,13 @@ Result<SendResult> Sender::send(const SessionId& to, const ContentBuilder& build
         if (auto probe = seal(to, build, spec, provisional); !probe) return unexpected(std::move(probe).error());
     }
 
-    // Resolve the recipient's swarm before taking the timestamp: when it is not cached, the
-    // get_swarm answer (which store would need anyway) carries the node's time `t`, so even the first
-    // message of a process is stamped with network time, not a local clock that may be off.
-    if (auto swarm = net_->get_swarm(to); !swarm) return unexpected(std::move(swarm).error());
+    // Resolve the recipient's swarm, and know network time, before taking the timestamp: a
+    // get_swarm answer carries the node's time `t`; a swarm placed locally (from the pool's swarm
+    // ids) brings none, and then one member is asked its time. So even the first message of a process
+    // is stamped with network time, not a local clock that may be off.
+    auto swarm = net_->get_swarm(to);
+    if (!swarm) return unexpected(std::move(swarm).error());
+    ensure_network_time(*swarm);
 
     // The network calls `data` once, and again only when a 406/425 resync moved network time: the
     // message is then stamped and sealed again with the corrected time (and a new timestamp).

@@ -71,6 +71,13 @@ public:
     /// learned clock offset moves back a little.
     std::int64_t next_timestamp();
 
+    /// Makes sure network time is known before a message is stamped: when no node's time has been
+    /// seen yet (the swarm was placed locally, so no request came first), a member of `swarm`
+    /// (the first) is asked `info`, whose `t` teaches the
+    /// clock, as a get_swarm answer would have. A failure is logged and the local clock used (a
+    /// 406 on the store then resyncs and re-seals).
+    void ensure_network_time(const network::Swarm& swarm) const;
+
     /// Builds, stamps and seals one message for `to` at `timestamp_ms`.
     /// Errors: envelope_too_large (over the storage server's limit), key_invalid, invalid_argument.
     [[nodiscard]] Result<Sealed> seal(const SessionId& to, const ContentBuilder& build, const SendSpec& spec,

@@ -370,6 +370,9 @@ std::optional<Result<RpcReply>> Caller::after_reply(RpcReply reply, std::int64_t
 Result<RpcReply> Caller::call(const Target& target, std::string_view method, const ParamsBuilder& build,
                               std::chrono::milliseconds timeout, bool resync_allowed) {
     CallState st;
+    // Nodes the caller saw answer uselessly count as tried: they are picked last.
+    if (const auto* any = std::get_if<ToAnyNode>(&target)) st.tried = any->avoid;
+    if (const auto* swarm = std::get_if<ToSwarm>(&target)) st.tried = swarm->avoid;
     while (st.used < cfg_.max_attempts) {
         if (st.failures > 0) std::this_thread::sleep_for(backoff(cfg_, st.failures));
         auto dest = pick_destination(target, st);

@@ -55,9 +55,14 @@ struct ToNode {
 /// Some member of the account's swarm (members are retried; 421s followed).
 struct ToSwarm {
     SessionId account;
+    /// Members whose earlier answer was useless (unreadable, or confirming nothing): chosen only
+    /// when no other usable member is left.
+    std::vector<Snode> avoid{};
 };
-/// Any usable node of the pool.
-struct ToAnyNode {};
+/// Any usable node of the pool (those in `avoid` only when no other is left).
+struct ToAnyNode {
+    std::vector<Snode> avoid{};
+};
 using Target = std::variant<ToNode, ToSwarm, ToAnyNode>;
 
 /// What the call needs from the Network it serves (swarm lookups and clock resyncs are calls too).

@@ -79,6 +79,12 @@ public:
     /// replace the window and their median becomes the offset. Errors: those of `gather`.
     [[nodiscard]] Result<void> resync_after(std::int64_t failed_at_ms, const Gather& gather);
 
+    /// Whether network time was learned: a node's sample is in the window, or a resync happened.
+    bool known() const {
+        if (syncs_.load() > 0) return true;
+        std::lock_guard lock(m_);
+        return !window_.empty();
+    }
     /// Local time the last resync finished (LLONG_MIN / 2 before the first).
     std::int64_t last_sync_ms() const { return last_sync_ms_.load(); }
     std::uint64_t syncs() const { return syncs_.load(); }

@@ -92,8 +92,10 @@ LDpU7zGjcD/A19tfdfMFTOmETuq40I8xxtlR2NENFOAL
 }
 
 std::string seed_request_body() {
-    // Key order and spelling as session-desktop's SeedNodeAPI.ts (protocol.md §5.1).
-    return R"({"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"requested_unlock_height":true,"height":true}}})";
+    // Key order and spelling as session-desktop's SeedNodeAPI.ts (protocol.md §5.1), plus swarm_id
+    // as libsession asks for it (protocol.md §5.4): with it every account's swarm is computed
+    // locally, so a new recipient costs no get_swarm request.
+    return R"({"jsonrpc":"2.0","method":"get_n_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"requested_unlock_height":true,"height":true,"swarm_id":true}}})";
 }
 
 }  // namespace session::network::detail

@@ -397,7 +397,7 @@ TEST_CASE("daemon: malformed, oversized and unknown requests get errors; the dae
     expect_error("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"send\",\"params\":{\"recipient\":\"05zz\",\"message\":\"x\"}}\n", -32602);
     expect_error("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"send\",\"params\":{\"recipient\":\"" + alice.id.hex() +
                      "\",\"message\":\"x\",\"attachments\":[\"/no/such/file\"]}}\n",
-                 -32602);
+                 -32602);  // a path that cannot be read is a bad parameter
     expect_error("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"send\",\"params\":{\"recipient\":\"" + alice.id.hex() +
                      "\",\"message\":\"" + std::string(200'000, 'x') + "\"}}\n",
                  -32003);

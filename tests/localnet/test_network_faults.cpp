@@ -67,6 +67,9 @@ TEST_CASE("network/faults: a swarm node down", "[network][localnet][faults]") {
     std::optional<network::Snode> victim;
     for (const auto& n : sw->nodes)
         if (!in_paths(*net, n)) victim = n;
+    std::size_t path_nodes = 0;
+    for (const auto& p : net->paths()) path_nodes += p.size();
+    INFO("swarm members " << sw->nodes.size() << ", paths " << net->paths().size() << " (" << path_nodes << " nodes)");
     REQUIRE(victim);
     ln.net->stop_node(ln.index_of(*victim));
     const auto failed_before = net->stats().failed_attempts;

@@ -300,7 +300,9 @@ Reply Daemon::send(const json& p) {
     for (const auto& path : files) {
         auto pointer = client_.upload_attachment(AttachmentSource::from_path(path));
         if (!pointer) {
-            auto failure = from_error(pointer.error());
+            // A file that cannot be read is the caller's bad parameter, not a store failure.
+            auto failure = pointer.error().code == Errc::io_error ? invalid(pointer.error().message)
+                                                                  : from_error(pointer.error());
             failure.data = json{{"param", "attachments"}, {"path", path}};
             return Unexpected<RpcFailure>(std::move(failure));
         }
