@@ -106,7 +106,7 @@ private:
     std::atomic<std::uint64_t> next_subscription_{1};
 };
 
-/// The HTTP front end (daemon_http.cpp); nullptr-safe stubs when built without cpp-httplib.
+/// The HTTP front end (daemon_http.cpp). Built without cpp-httplib, start() refuses with a clear error.
 class HttpServer {
 public:
     /// Binds host:port and serves in a thread of its own. Errors: a message (bind failed, no support).
