@@ -368,7 +368,10 @@ Result<std::vector<std::string>> affected(network::Network& net, const Identity&
     if (!swarm) return unexpected(std::move(swarm).error());
     std::set<std::string> out;
     std::size_t members = 0, believed = 0;
-    for (const auto& [node, r] : (*j)["swarm"].items()) {
+    for (const auto& item : (*j)["swarm"].items()) {
+        // Named, not a structured binding: the lambda below captures `node` (clang 14 cannot).
+        const std::string& node = item.key();
+        const auto& r = item.value();
         if (++members > 64) break;  // a swarm has fewer; a hostile answer is not read further
         if (!r.is_object() || !r.contains(key) || !r[key].is_array() || !r.contains("signature") ||
             !r["signature"].is_string())
