@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "session/bytes.hpp"
+#include "detail/batch_sender.hpp"
 #include "session/retrieve.hpp"
 
 namespace session::detail {
@@ -180,11 +181,18 @@ Result<QueuedSend> ClientStore::enqueue(const Sealed& sealed, const SendSpec& sp
     return QueuedSend{done->hash, sealed.timestamp_ms, sealed.timestamp_ms + spec.ttl.count()};
 }
 
+namespace {
+// The swarm keeps a message until its own expiry, not a full TTL from this attempt.
+std::int64_t remaining_ttl(const store::OutboxEntry& entry, std::int64_t now) {
+    return std::max<std::int64_t>(entry.expires_at_ms() - now, kMinMessageTtl.count());
+}
+}  // namespace
+
 Result<network::StoreResult> ClientStore::attempt(const store::OutboxEntry& entry) {
-    // The swarm keeps it until the message's own expiry, not a full TTL from this attempt.
-    const std::int64_t now = net_->now_ms();
-    const std::int64_t ttl = std::max<std::int64_t>(entry.expires_at_ms() - now, kMinMessageTtl.count());
-    auto stored = net_->store(entry.recipient, entry.ns, entry.data, ttl);
+    return settle(entry, net_->store(entry.recipient, entry.ns, entry.data, remaining_ttl(entry, net_->now_ms())));
+}
+
+Result<network::StoreResult> ClientStore::settle(const store::OutboxEntry& entry, Result<network::StoreResult> stored) {
     if (stored) {
         bool changed = false;
         auto marked = db_->transaction([&]() -> Result<void> {
@@ -239,27 +247,51 @@ Result<OutboxRun> ClientStore::flush(std::size_t max) {
 
     auto due = db_->take_due(now, max, kOutboxLease);
     if (!due) return unexpected(std::move(due).error());
-    // Stores run concurrently (each is one onion request; the Store serialises its own calls), so
-    // a backlog drains at the network's pace, not one round trip at a time.
-    std::atomic<std::size_t> next{0}, stored{0}, retrying{0};
+    // Entries for accounts of one swarm go out together, up to 20 in one `batch` request, each
+    // sub-result settled on its own; the batches run concurrently (the Store serialises its own
+    // calls), so a backlog drains at the network's pace, not one round trip per message.
+    std::vector<std::string> keys;
+    std::vector<std::size_t> placed;  // index into *due of keys[k]
+    std::atomic<std::size_t> stored{0}, retrying{0};
     std::mutex failed_mu;
     std::optional<Error> store_failure;
-    auto work = [&] {
-        for (std::size_t i; (i = next++) < due->size();) {
-            auto r = attempt((*due)[i]);
-            if (r) {
-                ++stored;
-            } else if (r.error().code == Errc::store_full || r.error().code == Errc::store_read_only ||
-                       r.error().code == Errc::store_busy || r.error().code == Errc::store_corrupt ||
-                       r.error().code == Errc::io_error) {
-                std::lock_guard lock(failed_mu);  // the store itself failed: the caller must know
-                if (!store_failure) store_failure = std::move(r).error();
-            } else if (!permanent(r.error())) {
-                ++retrying;
-            }
+    const auto count = [&](Result<network::StoreResult> r) {
+        if (r) {
+            ++stored;
+        } else if (r.error().code == Errc::store_full || r.error().code == Errc::store_read_only ||
+                   r.error().code == Errc::store_busy || r.error().code == Errc::store_corrupt ||
+                   r.error().code == Errc::io_error) {
+            std::lock_guard lock(failed_mu);  // the store itself failed: the caller must know
+            if (!store_failure) store_failure = std::move(r).error();
+        } else if (!permanent(r.error())) {
+            ++retrying;
         }
     };
-    const std::size_t workers = std::min(kOutboxParallel, due->size());
+    for (std::size_t i = 0; i < due->size(); ++i) {
+        auto sw = net_->get_swarm((*due)[i].recipient);
+        if (!sw) {  // no swarm (no network): this entry waits for its next attempt
+            count(settle((*due)[i], unexpected(std::move(sw).error())));
+            continue;
+        }
+        keys.push_back(sw->id ? std::to_string(*sw->id)
+                              : (sw->nodes.empty() ? (*due)[i].recipient.hex() : sw->nodes.front().ed25519_hex()));
+        placed.push_back(i);
+    }
+    auto chunks = chunk_by_key(keys, network::kMaxBatchStores);
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t c; (c = next++) < chunks.size();) {
+            std::vector<network::StoreItem> items;
+            const std::int64_t at = net_->now_ms();
+            for (auto k : chunks[c]) {
+                const auto& e = (*due)[placed[k]];
+                items.push_back({e.recipient, e.ns, e.data, remaining_ttl(e, at)});
+            }
+            auto results = net_->store_batch(items);
+            for (std::size_t j = 0; j < results.size(); ++j) count(settle((*due)[placed[chunks[c][j]]], std::move(results[j])));
+        }
+    };
+    const std::size_t workers = std::min(kOutboxParallel, chunks.size());
     std::vector<std::thread> pool;
     for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work);
     if (workers > 0) work();

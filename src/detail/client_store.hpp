@@ -51,10 +51,16 @@ public:
     /// its error (the entry then waits for a retry).
     [[nodiscard]] Result<network::StoreResult> attempt(const store::OutboxEntry& entry);
 
-    /// Expires what outlived its TTL, then attempts up to `max` due entries (up to 16 at once).
+    /// Expires what outlived its TTL, then attempts up to `max` due entries: those for accounts of
+    /// one swarm together, up to 20 in one `batch` request (Network::store_batch), up to 16
+    /// requests at once; each entry's result is settled on its own.
     [[nodiscard]] Result<OutboxRun> flush(std::size_t max);
 
 private:
+    /// Records the result of a store attempt of `entry`: stored, failed for good, or due again
+    /// later (backoff). Returns `stored`, or the store's error when recording failed.
+    [[nodiscard]] Result<network::StoreResult> settle(const store::OutboxEntry& entry,
+                                                      Result<network::StoreResult> stored);
     void report(const store::OutboxEntry& entry, store::OutboxStatus status, const std::string& error);
     [[nodiscard]] Result<void> apply(const ReceivedMessage& m, std::int64_t now_ms);
 
