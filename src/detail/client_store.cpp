@@ -182,9 +182,13 @@ Result<QueuedSend> ClientStore::enqueue(const Sealed& sealed, const SendSpec& sp
 }
 
 namespace {
-// The swarm keeps a message until its own expiry, not a full TTL from this attempt.
+// The swarm keeps a message until its own expiry, not a full TTL from this attempt. Never more
+// than the TTL it was queued with: sent times are kept strictly increasing, so a burst of queued
+// messages carries times a little ahead of the clock, and a swarm refuses (403) a TTL above its
+// maximum.
 std::int64_t remaining_ttl(const store::OutboxEntry& entry, std::int64_t now) {
-    return std::max<std::int64_t>(entry.expires_at_ms() - now, kMinMessageTtl.count());
+    return std::clamp<std::int64_t>(entry.expires_at_ms() - now, kMinMessageTtl.count(),
+                                    std::max<std::int64_t>(entry.ttl_ms, kMinMessageTtl.count()));
 }
 }  // namespace
 
