@@ -316,21 +316,11 @@ Result<SendResult> Client::send(const SessionId& to, std::string_view text, cons
     };
     if (!im.cstore) return detail::send_visible(parts(), to, build, options);
 
-    // With a store: through the outbox, so a send cut short by a crash or the network is retried.
-    // What send_visible does for a visible message, here too: the conversation's disappearing
-    // setting when the options have none, and the automatic accept of a message request first.
+    // With a store: through the outbox, so a send cut short by a crash or the network is retried;
+    // prepared as every visible message is.
     auto p = parts();
-    SendOptions effective = options;
-    if (effective.expiration_type == ExpirationType::none && effective.expiration_timer.count() == 0) {
-        const auto setting = p.book.setting(to);
-        effective.expiration_type = setting.mode;
-        effective.expiration_timer = setting.timer;
-    }
-    spec = detail::spec_for(effective);
+    spec = detail::prepare_visible(p, to, options);
     if (!spec) return unexpected(std::move(spec).error());
-    if (!(to == im.id) && p.book.needs_accept(to)) {
-        if (auto accepted = accept_request(to); !accepted) return unexpected(std::move(accepted).error());
-    }
     if (auto swarm = im.net->get_swarm(to); !swarm)
         im.say(network::LogLevel::info, "client: recipient's swarm unknown for now (" + swarm.error().message +
                                             "); the message is queued and sent later");

@@ -99,8 +99,7 @@ Result<void> check_ref(std::string_view author, std::int64_t timestamp_ms, const
 
 }  // namespace
 
-Result<SendResult> send_visible(Client::Parts p, const SessionId& to, const ContentBuilder& build, SendOptions options,
-                                bool conversation_setting) {
+Result<SendSpec> prepare_visible(Client::Parts p, const SessionId& to, SendOptions options, bool conversation_setting) {
     if (conversation_setting && options.expiration_type == ExpirationType::none &&
         options.expiration_timer.count() == 0) {
         const auto s = p.book.setting(to);
@@ -116,6 +115,13 @@ Result<SendResult> send_visible(Client::Parts p, const SessionId& to, const Cont
         if (!accepted) return unexpected(std::move(accepted).error());
         say(p, network::LogLevel::info, "client: accepted the message request of " + to.hex().substr(0, 10) + "…");
     }
+    return spec;
+}
+
+Result<SendResult> send_visible(Client::Parts p, const SessionId& to, const ContentBuilder& build, SendOptions options,
+                                bool conversation_setting) {
+    auto spec = prepare_visible(p, to, std::move(options), conversation_setting);
+    if (!spec) return unexpected(std::move(spec).error());
     auto sent = p.sender.send(to, build, *spec);
     if (!sent) return sent;
     p.book.note_outgoing(to);

@@ -1268,23 +1268,39 @@ bool eventually(Pred pred, int seconds = 20) {
     return pred();
 }
 
+// session-localnet as a child process writing its network file to scratch()/name; stopped
+// (SIGTERM, reaped) when the test ends, also when a REQUIRE ends it early.
+struct LocalnetProcess {
+    std::string file;
+    Child child;
+    explicit LocalnetProcess(const std::string& name) : file((scratch() / name).string()) {
+        fs::remove(file);
+        child = spawn(SESSION_LOCALNET_PATH, {"--network-file", file, "--quiet"});
+    }
+    ~LocalnetProcess() { stop(); }
+    /// SIGTERM, and the process reaped (it removes its network file on the way out).
+    void stop() {
+        if (child.pid > 0 && !child.ended()) {
+            ::kill(child.pid, SIGTERM);
+            child.wait();
+        }
+        child.pid = -1;
+    }
+    LocalnetProcess(const LocalnetProcess&) = delete;
+    LocalnetProcess& operator=(const LocalnetProcess&) = delete;
+    /// Whether the network file was written (the network is serving).
+    bool ready() {
+        return eventually([&] { return fs::exists(file) && fs::file_size(file) > 0; });
+    }
+};
+
 }  // namespace
 
 TEST_CASE("cli: send, receive and watch against session-localnet", "[cli][localnet]") {
     // Catch runs this case once per SECTION: each run starts its own network.
-    const auto net_file = (scratch() / "net.json").string();
-    fs::remove(net_file);
-    Child net = spawn(SESSION_LOCALNET_PATH, {"--network-file", net_file, "--quiet"});
-    struct StopNetwork {  // also when a REQUIRE ends the run early
-        Child& net;
-        ~StopNetwork() {
-            if (net.pid > 0) {
-                ::kill(net.pid, SIGTERM);
-                net.wait();
-            }
-        }
-    } stop_network{net};
-    REQUIRE(eventually([&] { return fs::exists(net_file) && fs::file_size(net_file) > 0; }));
+    LocalnetProcess net("net.json");
+    REQUIRE(net.ready());
+    const std::string& net_file = net.file;
     const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}}, bob{{"SESSION_MNEMONIC", kBob}};
 
     auto sent = cli({"--network", net_file, "send", kBobId, "hello over localnet ✓"}, "", alice);
@@ -1394,9 +1410,7 @@ TEST_CASE("cli: send, receive and watch against session-localnet", "[cli][localn
     SECTION("a stopped network removes its file; a stale copy of it is 'unreachable', exit code 4") {
         const auto stale = (scratch() / "stale-net.json").string();
         fs::copy_file(net_file, stale, fs::copy_options::overwrite_existing);
-        ::kill(net.pid, SIGTERM);
-        net.wait();
-        net.pid = -1;
+        net.stop();
         CHECK_FALSE(fs::exists(net_file));
         auto gone = cli({"--network", net_file, "receive"}, "", bob);
         CHECK(gone.code == 2);
@@ -1449,19 +1463,9 @@ TEST_CASE("cli: send, receive and watch against session-localnet", "[cli][localn
 }
 
 TEST_CASE("cli: conversation verbs against session-localnet", "[cli][localnet]") {
-    const auto net_file = (scratch() / "net-conv.json").string();
-    fs::remove(net_file);
-    Child net = spawn(SESSION_LOCALNET_PATH, {"--network-file", net_file, "--quiet"});
-    struct StopNetwork {
-        Child& net;
-        ~StopNetwork() {
-            if (net.pid > 0) {
-                ::kill(net.pid, SIGTERM);
-                net.wait();
-            }
-        }
-    } stop_network{net};
-    REQUIRE(eventually([&] { return fs::exists(net_file) && fs::file_size(net_file) > 0; }));
+    LocalnetProcess net("net-conv.json");
+    REQUIRE(net.ready());
+    const std::string& net_file = net.file;
     const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}}, bob{{"SESSION_MNEMONIC", kBob}};
     auto run = [&](std::vector<std::string> argv, const std::map<std::string, std::string>& who) {
         argv.insert(argv.begin(), {"--network", net_file, "-o", "json"});
@@ -1511,19 +1515,9 @@ TEST_CASE("cli: conversation verbs against session-localnet", "[cli][localnet]")
 }
 
 TEST_CASE("cli: send --attach, receive --download and download against session-localnet", "[cli][localnet][files]") {
-    const auto net_file = (scratch() / "net-files.json").string();
-    fs::remove(net_file);
-    Child net = spawn(SESSION_LOCALNET_PATH, {"--network-file", net_file, "--quiet"});
-    struct StopNetwork {
-        Child& net;
-        ~StopNetwork() {
-            if (net.pid > 0) {
-                ::kill(net.pid, SIGTERM);
-                net.wait();
-            }
-        }
-    } stop_network{net};
-    REQUIRE(eventually([&] { return fs::exists(net_file) && fs::file_size(net_file) > 0; }));
+    LocalnetProcess net("net-files.json");
+    REQUIRE(net.ready());
+    const std::string& net_file = net.file;
     const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}}, bob{{"SESSION_MNEMONIC", kBob}};
     const fs::path dir = scratch() / "attach";
     fs::remove_all(dir);

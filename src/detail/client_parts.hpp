@@ -25,9 +25,15 @@ struct Client::Parts {
 
 namespace session::detail {
 
-/// Sends a visible message (a DataMessage to `to`) the way every visible kind goes: the
-/// conversation's disappearing setting when `options` has none, the automatic accept of a message
-/// request first, the pipeline, then what the book must remember (we wrote; our own copies).
+/// What every visible message (a DataMessage to `to`) needs before it is sealed, sent directly or
+/// through the outbox: the conversation's disappearing setting when `options` has none (and
+/// `conversation_setting`), and the automatic accept of a message request. Returns the spec to
+/// send with.
+[[nodiscard]] Result<SendSpec> prepare_visible(Client::Parts p, const SessionId& to, SendOptions options,
+                                               bool conversation_setting = true);
+
+/// Sends a visible message the way every visible kind goes: prepare_visible, the pipeline, then
+/// what the book must remember (we wrote; our own copies).
 [[nodiscard]] Result<SendResult> send_visible(Client::Parts p, const SessionId& to, const ContentBuilder& build,
                                               SendOptions options, bool conversation_setting = true);
 

@@ -14,13 +14,7 @@ using namespace session;
 
 namespace {
 
-struct LocalNet : test::LocalNetFile {
-    using LocalNetFile::LocalNetFile;
-    std::shared_ptr<network::Network> client_net() const {
-        return network({.request_timeout = std::chrono::milliseconds(8000),
-                        .retrieve_timeout = std::chrono::milliseconds(8000)});
-    }
-};
+using LocalNet = test::LocalNetFile;
 
 Client new_client(std::shared_ptr<network::Network> net) {
     auto c = Client::create(Identity::generate(*system_rng()).first, std::move(net));

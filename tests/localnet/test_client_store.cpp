@@ -19,29 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct LocalNet : test::LocalNetFile {
-    using LocalNetFile::LocalNetFile;
-    std::shared_ptr<network::Network> client_net() const {
-        return network({.request_timeout = std::chrono::milliseconds(8000),
-                        .retrieve_timeout = std::chrono::milliseconds(8000)});
-    }
-};
+using LocalNet = test::LocalNetFile;
 
-// Identity is not copyable: each test keeps the phrase and makes an Identity per Client.
-struct Account {
-    SecretBuffer phrase;
-    SessionId id;
-    Identity identity() const {
-        auto i = Identity::from_phrase(phrase.view());
-        if (!i) FAIL("phrase: " << i.error().message);
-        return std::move(*i);
-    }
-    SessionId session_id() const { return id; }
-};
-Account new_account() {
-    auto [identity, phrase] = Identity::generate(*system_rng());
-    return Account{std::move(phrase), identity.session_id()};
-}
+using test::Account;
+using test::new_account;
 
 std::shared_ptr<store::Store> open_store(const fs::path& path, const SessionId& id) {
     auto s = store::Store::open(path.string(), id, {.sync_every_commit = false, .retry_min = std::chrono::milliseconds(50)});

@@ -10,7 +10,9 @@
 #include <memory>
 #include <string>
 
+#include "session/keys.hpp"
 #include "session/network.hpp"
+#include "session/rng.hpp"
 
 #include "localnet_fixture.hpp"
 
@@ -64,6 +66,12 @@ struct LocalNetFile : LocalNetBase {
 
     /// A new Network on this local network (see network_on).
     std::shared_ptr<network::Network> network(const NetSettings& s = {}) const { return network_on(file, s); }
+    /// A Network for one Client of a test: requests give up after 8 s, so a lost answer fails the
+    /// test quickly instead of at the library's default timeouts.
+    std::shared_ptr<network::Network> client_net() const {
+        return network({.request_timeout = std::chrono::milliseconds(8000),
+                        .retrieve_timeout = std::chrono::milliseconds(8000)});
+    }
 
 private:
     static localnet::Options options(std::size_t nodes, std::size_t swarm_size, bool short_timeouts) {
@@ -76,5 +84,22 @@ private:
         return o;
     }
 };
+
+/// An account kept as its recovery phrase, so several Clients (or processes) can open it: an
+/// Identity is not copyable.
+struct Account {
+    SecretBuffer phrase;
+    SessionId id;
+    Identity identity() const {
+        auto i = Identity::from_phrase(phrase.view());
+        if (!i) FAIL("phrase: " << i.error().message);
+        return std::move(*i);
+    }
+    SessionId session_id() const { return id; }
+};
+inline Account new_account() {
+    auto [identity, phrase] = Identity::generate(*system_rng());
+    return Account{std::move(phrase), identity.session_id()};
+}
 
 }  // namespace session::test

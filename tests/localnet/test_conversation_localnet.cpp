@@ -15,13 +15,7 @@ using namespace session;
 
 namespace {
 
-struct LocalNet : test::LocalNetFile {
-    using LocalNetFile::LocalNetFile;
-    std::shared_ptr<network::Network> client_net() const {
-        return network({.request_timeout = std::chrono::milliseconds(8000),
-                        .retrieve_timeout = std::chrono::milliseconds(8000)});
-    }
-};
+using LocalNet = test::LocalNetFile;
 
 // An account that can be opened by several Clients (as several processes would).
 struct Account {

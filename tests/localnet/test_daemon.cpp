@@ -36,19 +36,8 @@ namespace {
 
 const std::string kCli = std::string(SESSION_BINARY_DIR) + "/session-cli";
 
-struct Account {
-    SecretBuffer phrase;
-    SessionId id;
-    Identity identity() const {
-        auto i = Identity::from_phrase(phrase.view());
-        if (!i) FAIL("phrase: " << i.error().message);
-        return std::move(*i);
-    }
-};
-Account new_account() {
-    auto [identity, phrase] = Identity::generate(*system_rng());
-    return Account{std::move(phrase), identity.session_id()};
-}
+using test::Account;
+using test::new_account;
 
 // One daemon process: started with the phrase in SESSION_MNEMONIC, stderr to a file.
 struct DaemonProc {
@@ -162,9 +151,6 @@ private:
 
 struct LocalNet : test::LocalNetFile {
     using LocalNetFile::LocalNetFile;
-    std::shared_ptr<network::Network> client_net() const {
-        return network({.request_timeout = 8000ms, .retrieve_timeout = 8000ms});
-    }
 
     DaemonProc start(const Account& who, const std::string& name, const std::vector<std::string>& extra = {}) const {
         DaemonProc d;

@@ -53,30 +53,18 @@ struct Files {
         cli.set_keep_alive(false);
         return cli;
     }
-    static Http result(const httplib::Result& r) {
-        Http out;
-        if (!r) {
-            out.error = r.error();
-            return out;
-        }
-        out.transport_ok = true;
-        out.status = r->status;
-        out.body = r->body;
-        out.content_type = r->get_header_value("Content-Type");
-        return out;
-    }
     Http upload(const std::string& body, const httplib::Headers& headers = {}, const std::string& path = "/file") const {
         auto cli = client();
-        return result(cli.Post(path.c_str(), headers, body, "application/octet-stream"));
+        return Http::of(cli.Post(path.c_str(), headers, body, "application/octet-stream"));
     }
     Http get(const std::string& path, const httplib::Headers& headers = {}) const {
         auto cli = client();
-        return result(cli.Get(path.c_str(), headers));
+        return Http::of(cli.Get(path.c_str(), headers));
     }
     Http post(const std::string& path, const std::string& body, const httplib::Headers& headers = {},
               const std::string& type = "application/json") const {
         auto cli = client();
-        return result(cli.Post(path.c_str(), headers, body, type.c_str()));
+        return Http::of(cli.Post(path.c_str(), headers, body, type.c_str()));
     }
 };
 

@@ -42,6 +42,19 @@ struct Http {
     std::string body;
     std::string content_type;
     json j() const { return json::parse(body); }
+    /// What cpp-httplib returned: a reply (status, body, Content-Type) or its transport error.
+    static Http of(const httplib::Result& r) {
+        Http out;
+        if (!r) {
+            out.error = r.error();
+            return out;
+        }
+        out.transport_ok = true;
+        out.status = r->status;
+        out.body = r->body;
+        out.content_type = r->get_header_value("Content-Type");
+        return out;
+    }
 };
 
 inline X509_STORE* store_from_pem(const std::string& pem) {
@@ -63,17 +76,7 @@ inline Http post(const Network& net, const std::string& ip, int port, const std:
     cli.set_connection_timeout(3);
     cli.set_read_timeout(read_timeout_s);
     cli.set_keep_alive(false);
-    Http out;
-    auto r = cli.Post(path.c_str(), body, content_type.c_str());
-    if (!r) {
-        out.error = r.error();
-        return out;
-    }
-    out.transport_ok = true;
-    out.status = r->status;
-    out.body = r->body;
-    out.content_type = r->get_header_value("Content-Type");
-    return out;
+    return Http::of(cli.Post(path.c_str(), body, content_type.c_str()));
 }
 
 inline Http rpc(const Network& net, std::size_t node, const std::string& method, const json& params) {

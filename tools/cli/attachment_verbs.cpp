@@ -32,11 +32,6 @@ constexpr std::size_t kMaxNameBytes = 120;
 constexpr int kMaxNameTries = 1000;
 constexpr std::size_t kMaxAttachmentJsonBytes = 64 * 1024;
 
-int fail(const Failure& f) {
-    report(f.message);
-    return f.exit_code;
-}
-
 /// A name that is safe to create in the download directory, whatever the sender wrote.
 std::string safe_name(std::string_view given) {
     if (auto slash = given.find_last_of("/\\"); slash != std::string_view::npos) given.remove_prefix(slash + 1);

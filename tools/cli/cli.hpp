@@ -110,6 +110,8 @@ void emit(std::string_view line);
 
 /// Prints "session-cli: <message>" to stderr.
 void report(std::string_view message);
+/// Reports f.message (as report does) and returns f.exit_code: how a verb ends on a Failure.
+int fail(const Failure& f);
 
 // ---- message input shared by seal and send ----------------------------------------------------
 
@@ -139,6 +141,14 @@ struct MessageSettings {
     bool legacy_padding = false;
 };
 [[nodiscard]] Expected<MessageSettings, Failure> read_message_settings(const Args& args);
+
+/// The Network of `file` (a session-localnet network file; empty: mainnet), as every verb and the
+/// daemon start it. The file is checked as every file the tools read (detail/file_read.hpp); errors
+/// name it as `label FILE: …` (usage for an unreadable file, the create exit code for a bad one,
+/// net_init's when the network cannot start).
+[[nodiscard]] Expected<std::shared_ptr<network::Network>, Failure> start_network(const std::string& file,
+                                                                               const std::string& label,
+                                                                               network::LogFn log);
 
 /// SessionId::parse with the error prefixed by `what` ("--to", "argument 1"); a usage Failure.
 [[nodiscard]] Expected<SessionId, Failure> parse_recipient(std::string_view what, std::string_view text);

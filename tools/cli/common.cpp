@@ -154,4 +154,9 @@ void report(std::string_view message) {
     std::fputc('\n', stderr);
 }
 
+int fail(const Failure& f) {
+    report(f.message);
+    return f.exit_code;
+}
+
 }  // namespace session::cli

@@ -16,11 +16,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-int fail(const Failure& f) {
-    report(f.message);
-    return f.exit_code;
-}
-
 Unexpected<Failure> usage(std::string message) { return Unexpected<Failure>(Failure{kUsage, std::move(message)}); }
 
 Expected<std::int64_t, Failure> parse_ms(std::string_view what, std::string_view v) {

@@ -699,8 +699,6 @@ int fail(int code, const std::string& message) {
     return code;
 }
 
-constexpr std::uint64_t kMaxNetworkFileBytes = 8 * 1024 * 1024;
-
 // A loopback address, the only kind --http binds without --http-allow-remote.
 bool is_loopback(const std::string& host) {
     return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
@@ -798,23 +796,9 @@ int cmd_daemon(const Args& args) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     // The network.
-    network::Options net_options;
-    if (!args.network.empty()) {
-        if (auto ok = detail::check_input_file(args.network, {.max_bytes = kMaxNetworkFileBytes}, "--network"); !ok)
-            return fail(kUsage, ok.error().message);
-        auto config = network::NetworkConfig::from_file(args.network);
-        if (!config) return fail(exit_code_for_create(config.error()), "--network " + args.network + ": " + config.error().message);
-        net_options.config = std::move(*config);
-    } else {
-        net_options.config = network::NetworkConfig::mainnet();
-    }
-    net_options.log = log.library_fn();
-    std::shared_ptr<network::Network> net;
-    try {
-        net = std::make_shared<network::Network>(std::move(net_options));
-    } catch (const std::exception& e) {
-        return fail(exit_code_for(Errc::net_init), std::string("cannot start the network: ") + e.what());
-    }
+    auto started = start_network(args.network, "--network", log.library_fn());
+    if (!started) return fail(started.error().exit_code, started.error().message);
+    std::shared_ptr<network::Network> net = std::move(*started);
     ClientOptions options;
     options.log = log.library_fn();
     options.store = db;

@@ -23,11 +23,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-int fail(const Failure& f) {
-    report(f.message);
-    return f.exit_code;
-}
-
 // The longest `data` line open() reads: base64 of envelope::kMaxMessageBytes, plus slack for
 // whitespace. Longer lines are skipped (reported as errors) without being held in memory.
 constexpr std::size_t kMaxLineChars = envelope::kMaxMessageBytes / 3 * 4 + 1024;

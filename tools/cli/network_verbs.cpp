@@ -25,11 +25,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-int fail(const Failure& f) {
-    report(f.message);
-    return f.exit_code;
-}
-
 // A network file is a few KiB (seeds, a CA certificate, perhaps a node list); this is far above
 // any real one and keeps a wrong path from being read into memory.
 constexpr std::uint64_t kMaxNetworkFileBytes = 8 * 1024 * 1024;
@@ -39,39 +34,44 @@ std::string short_id(const SessionId& id) { return id.hex().substr(0, 10) + "…
 
 }  // namespace
 
+Expected<std::shared_ptr<network::Network>, Failure> start_network(const std::string& file, const std::string& label,
+                                                                  network::LogFn log) {
+    if (!file.empty()) {
+        // The rule of every file the tools read (detail/file_read.hpp), checked here because the
+        // library reads it with its own reader (NetworkConfig::from_file).
+        if (auto ok = detail::check_input_file(file, {.max_bytes = kMaxNetworkFileBytes}, label); !ok)
+            return Unexpected<Failure>(Failure{kUsage, ok.error().message});
+    }
+    auto config = file.empty() ? Result<network::NetworkConfig>(network::NetworkConfig::mainnet())
+                               : network::NetworkConfig::from_file(file);
+    if (!config) {
+        const auto& e = config.error();
+        return Unexpected<Failure>(Failure{exit_code_for_create(e), label + " " + file + ": " + e.message});
+    }
+    network::Options net_options;
+    net_options.config = std::move(*config);
+    net_options.log = std::move(log);
+    try {
+        return std::make_shared<network::Network>(std::move(net_options));
+    } catch (const std::exception& e) {
+        return Unexpected<Failure>(Failure{exit_code_for(Errc::net_init), std::string("cannot start the network: ") + e.what()});
+    }
+}
+
 Expected<Client, Failure> make_client(const Args& args, Feedback& feedback, Identity identity,
                                       std::string display_name) {
     ClientOptions options;
     const std::string network_label =
         args.network_source == "--network" ? std::string("--network") : "network file (from " + args.network_source + ")";
-    if (!args.network.empty()) {
-        // The rule of every file the tools read (detail/file_read.hpp), checked here because the
-        // library reads it with its own reader (NetworkConfig::from_file).
-        if (auto ok = detail::check_input_file(args.network, {.max_bytes = kMaxNetworkFileBytes}, network_label); !ok)
-            return Unexpected<Failure>(Failure{kUsage, ok.error().message});
-    }
-    auto config = args.network.empty() ? Result<network::NetworkConfig>(network::NetworkConfig::mainnet())
-                                       : network::NetworkConfig::from_file(args.network);
-    if (!config) {
-        const auto& e = config.error();
-        return Unexpected<Failure>(Failure{exit_code_for_create(e), network_label + " " + args.network + ": " + e.message});
-    }
-    network::Options net_options;
-    net_options.config = std::move(*config);
-    net_options.log = feedback.log_fn();
-    std::shared_ptr<network::Network> net;
-    try {
-        net = std::make_shared<network::Network>(std::move(net_options));
-    } catch (const std::exception& e) {
-        return Unexpected<Failure>(Failure{exit_code_for(Errc::net_init), std::string("cannot start the network: ") + e.what()});
-    }
+    auto net = start_network(args.network, network_label, feedback.log_fn());
+    if (!net) return Unexpected<Failure>(std::move(net).error());
     options.display_name = std::move(display_name);
     options.log = feedback.log_fn();
     if (const std::string* state = args.get("state")) {
         if (state->empty()) return Unexpected<Failure>(Failure{kUsage, "--state needs a file name"});
         options.state_path = *state;
     }
-    auto client = Client::create(std::move(identity), std::move(net), std::move(options));
+    auto client = Client::create(std::move(identity), std::move(*net), std::move(options));
     if (!client) return Unexpected<Failure>(Failure{exit_code_for_create(client.error()), client.error().message});
     return std::move(*client);
 }
