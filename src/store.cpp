@@ -246,6 +246,18 @@ std::string_view to_string(ConversationState s) {
     }
     return "request";
 }
+bool is_store_failure(Errc code) noexcept {
+    switch (code) {
+        case Errc::store_full:
+        case Errc::store_read_only:
+        case Errc::store_busy:
+        case Errc::store_corrupt:
+        case Errc::store_too_new:
+        case Errc::io_error: return true;
+        default: return false;
+    }
+}
+
 std::string_view to_string(OutboxStatus s) {
     switch (s) {
         case OutboxStatus::queued: return "queued";

@@ -47,13 +47,8 @@ RpcFailure invalid(std::string message) { return RpcFailure{rpc::kInvalidParams,
 
 // The store's and the library's errors, as JSON-RPC errors.
 RpcFailure from_error(const Error& e) {
+    if (store::is_store_failure(e.code)) return RpcFailure{rpc::kStoreError, e.message};
     switch (e.code) {
-        case Errc::store_full:
-        case Errc::store_read_only:
-        case Errc::store_busy:
-        case Errc::store_corrupt:
-        case Errc::store_too_new:
-        case Errc::io_error: return RpcFailure{rpc::kStoreError, e.message};
         case Errc::envelope_too_large: return RpcFailure{rpc::kMessageTooLarge, e.message};
         case Errc::invalid_argument:
         case Errc::session_id_invalid:
