@@ -786,6 +786,9 @@ int cmd_daemon(const Args& args) {
     // SIGTERM/SIGINT (after the phrase prompt, which Ctrl-C may still end): blocked before any
     // thread starts (the network's and ours inherit the mask), taken
     // by sigwaitinfo once the daemon serves; one that comes during start-up waits for it.
+    // A file size limit (RLIMIT_FSIZE) reached is a store error (store_full) answered to the
+    // caller, not SIGXFSZ ending the daemon.
+    ::signal(SIGXFSZ, SIG_IGN);
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
