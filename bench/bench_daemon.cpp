@@ -7,7 +7,8 @@
 //                         event (the daemon stores each in its outbox first, then in the swarm).
 // Counters: msgs_per_s (N over the time until the last one was stored), mean_latency_ms,
 // max_latency_ms. The daemon binary: $SESSION_CLI, else session-cli beside this build's bench/.
-// Environment: DAEMON_RATE (100), E2E_HOP_LATENCY_MS (20), E2E_NODES (10), E2E_SWARM_SIZE (5).
+// Environment: DAEMON_RATE (100), E2E_HOP_LATENCY_MS (20), E2E_NODES (10), E2E_SWARM_SIZE (5),
+// DAEMON_LOG (a file for the daemon's log, e.g. to see where its time goes; default: discarded).
 // bench-requires: client localnet store
 #include <fcntl.h>
 #include <poll.h>
@@ -135,6 +136,10 @@ void daemon_send_paced(benchmark::State& state) {
         if (pid == 0) {
             const int devnull = ::open("/dev/null", O_RDWR);
             ::dup2(devnull, 0), ::dup2(devnull, 1), ::dup2(devnull, 2);
+            if (const char* log = std::getenv("DAEMON_LOG"); log && *log) {
+                const int fd = ::open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+                if (fd >= 0) ::dup2(fd, 2);
+            }
             ::setenv("SESSION_MNEMONIC", std::string(phrase.view()).c_str(), 1);
             const std::string cli = cli_path();
             const std::string data = (dir / "data").string();

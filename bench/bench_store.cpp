@@ -6,16 +6,32 @@
 //                        (StoreOptions::sync_every_commit false).
 //   store_send/<sync>:   the outbox's cost of one send: enqueue (entry + outgoing message, one
 //                        transaction) + take_due + mark_stored (two more), no primitive.
-//   store_list_page/<where>: list_messages, a page of 50 out of 100,000 stored messages (100
-//                        conversations of 1,000): 0 = the newest page, 1 = a page from the middle of
-//                        one conversation by cursor. Counters: the store's figures with 100,000
-//                        messages: rss_mb (process resident set), sqlite_mem_kb (sqlite3_memory_used),
-//                        file_mb (database pages), bytes_per_message (file / messages).
+//   store_send_batch/<sync>: the same for 20 sends as the Client's outbox flushes them: 20 enqueues
+//                        (one transaction each, as queue() calls arrive), one take_due of 20, the 20
+//                        mark_stored in one transaction (a batch's results settled together).
+//   store_memory_100k:   opens a store of 100,000 messages (1,000 conversations of 100; written
+//                        once, by a child process, so the figures are not the fill's) and pages
+//                        through all of it: list_conversations, then list_messages 50 at a time
+//                        through every conversation. Counters: rss_mb (resident set after the
+//                        open and the paging, store still open), rss_growth_mb (growth from just
+//                        before the open), peak_rss_mb (getrusage ru_maxrss: this process's peak),
+//                        sqlite_peak_kb (sqlite3_memory_highwater over the open and the paging),
+//                        messages (read by the paging).
+//   store_list_page/<where>: list_messages, a page of 50 out of the same 100,000 messages: 0 = the
+//                        newest page, 1 = a page from the middle of one conversation by cursor.
+//                        Counters: the store's figures: rss_mb (process resident set, store
+//                        open), sqlite_mem_kb (sqlite3_memory_used), file_mb (database pages),
+//                        bytes_per_message (file / messages).
+// Counter us_per_msg (insert, send, send_batch): wall microseconds per message.
 // Timings are wall time (UseRealTime): a commit's cost is mostly its write and fsync, not CPU.
 // Files live in $BENCH_STORE_DIR (default: the system temporary directory) and are removed.
 // bench-requires: store keys
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <filesystem>
 #include <fstream>
@@ -32,8 +48,19 @@ using session::SessionId;
 
 constexpr std::int64_t kNow = 1'764'000'000'000;
 constexpr std::size_t kBodyBytes = 100;
-constexpr std::size_t kConversations = 100;
-constexpr std::size_t kPerConversation = 1000;
+constexpr std::size_t kConversations = 1000;
+constexpr std::size_t kPerConversation = 100;
+constexpr std::size_t kSendBatch = 20;  // network::kMaxBatchStores: one batch request's entries
+
+// Wall time of a benchmark's loop, as a per-message counter.
+struct WallPerMessage {
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    void report(benchmark::State& state, std::size_t per_iteration) const {
+        const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+        const double messages = static_cast<double>(state.iterations()) * static_cast<double>(per_iteration);
+        if (messages > 0) state.counters["us_per_msg"] = us / messages;
+    }
+};
 
 SessionId sid(std::size_t n) {
     std::string hex = "05" + std::string(64, '0');
@@ -90,11 +117,13 @@ std::uint64_t counter = 0;  // distinct hashes across runs
 void insert_ours(benchmark::State& state) {
     auto s = fresh_store("insert.db", state.range(0) != 0);
     const auto bob = sid(1);
+    WallPerMessage wall;
     for (auto _ : state) {
         ++counter;
         auto r = bench::must(s->insert_message(incoming(counter, bob, kNow + static_cast<std::int64_t>(counter))), "insert");
         benchmark::DoNotOptimize(*r);
     }
+    wall.report(state, 1);
 }
 
 // The statements insert_message runs, with bare sqlite3 calls on the same schema (a file the Store
@@ -147,24 +176,52 @@ void insert_primitive(benchmark::State& state) {
 
 // ---- outbox ----
 
+// One queued send: its entry and outgoing message, one transaction. Returns the entry's hash.
+std::string enqueue_one(Store& s, const SessionId& to, std::int64_t& t) {
+    ++counter;
+    session::Bytes sealed(400, 0x42);  // about a short message's sealed envelope
+    for (int i = 0; i < 8; ++i) sealed[i] = static_cast<std::uint8_t>(counter >> (8 * i));
+    t = kNow + static_cast<std::int64_t>(counter);
+    Message m{.hash = "", .conversation = to, .sender = kMe, .sent_ms = t, .status = MessageStatus::queued};
+    m.body.assign(kBodyBytes, 'x');
+    auto q = bench::must(s.enqueue({.recipient = to, .ns = 0, .data = session::base64_encode(sealed),
+                                    .ttl_ms = 14LL * 86'400'000, .sent_ms = t},
+                                   m),
+                         "enqueue");
+    return q->hash;
+}
+
 void send_ours(benchmark::State& state) {
     auto s = fresh_store("send.db", state.range(0) != 0);
     const auto bob = sid(2);
-    session::Bytes sealed(400, 0x42);  // about a short message's sealed envelope
+    WallPerMessage wall;
     for (auto _ : state) {
-        ++counter;
-        for (int i = 0; i < 8; ++i) sealed[i] = static_cast<std::uint8_t>(counter >> (8 * i));
-        const std::int64_t t = kNow + static_cast<std::int64_t>(counter);
-        Message m{.hash = "", .conversation = bob, .sender = kMe, .sent_ms = t, .status = MessageStatus::queued};
-        m.body.assign(kBodyBytes, 'x');
-        auto q = bench::must(s->enqueue({.recipient = bob, .ns = 0, .data = session::base64_encode(sealed),
-                                         .ttl_ms = 14LL * 86'400'000, .sent_ms = t},
-                                        m),
-                             "enqueue");
+        std::int64_t t = 0;
+        const auto h = enqueue_one(*s, bob, t);
         auto due = bench::must(s->take_due(t, 1), "take_due");
         bench::need(due->size() == 1, "one due entry");
-        bench::must(s->mark_stored(q->hash, t), "mark_stored");
+        bench::must(s->mark_stored(h, t), "mark_stored");
     }
+    wall.report(state, 1);
+}
+
+void send_batch_ours(benchmark::State& state) {
+    auto s = fresh_store("send-batch.db", state.range(0) != 0);
+    const auto bob = sid(3);
+    WallPerMessage wall;
+    for (auto _ : state) {
+        std::int64_t t = 0;
+        for (std::size_t i = 0; i < kSendBatch; ++i) enqueue_one(*s, bob, t);
+        auto due = bench::must(s->take_due(t, kSendBatch), "take_due");
+        bench::need(due->size() == kSendBatch, "a batch of due entries");
+        bench::must(s->transaction([&]() -> session::Result<void> {
+            for (const auto& e : *due)
+                if (auto m = s->mark_stored(e.hash, t); !m) return session::unexpected(m.error());
+            return {};
+        }),
+                    "mark_stored");
+    }
+    wall.report(state, kSendBatch);
 }
 
 // ---- 100,000 messages: listing and memory ----
@@ -176,6 +233,85 @@ std::size_t rss_bytes() {
     return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
+// The 100,000-message store, written once by a child process (so this process's memory is not
+// the fill's) and left closed. Returns its path.
+const std::string& big_path() {
+    static const std::string path = [] {
+        const std::string p = (dir().path / "big.db").string();
+        std::fflush(nullptr);
+        const pid_t pid = ::fork();
+        bench::need(pid >= 0, "fork");
+        if (pid == 0) {
+            {
+                auto s = fresh_store("big.db", false);
+                // Written in batches of one conversation (one transaction each): the fixture.
+                for (std::size_t c = 0; c < kConversations; ++c) {
+                    auto done = s->transaction([&]() -> session::Result<void> {
+                        for (std::size_t i = 0; i < kPerConversation; ++i) {
+                            const auto n = 1'000'000'000ull + c * kPerConversation + i;
+                            auto r = s->insert_message(incoming(n, sid(100 + c), kNow + static_cast<std::int64_t>(i)));
+                            if (!r) return session::unexpected(r.error());
+                        }
+                        return {};
+                    });
+                    if (!done) {
+                        std::fprintf(stderr, "bench: fill failed: %s\n", done.error().message.c_str());
+                        ::_exit(1);
+                    }
+                }
+            }
+            ::_exit(0);  // no static destructors: the directory is the parent's
+        }
+        int status = 0;
+        bench::need(::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                    "filling the 100,000-message store");
+        return p;
+    }();
+    return path;
+}
+
+std::unique_ptr<Store> open_big() {
+    return std::make_unique<Store>(std::move(*bench::must(Store::open(big_path(), kMe, {.sync_every_commit = false}),
+                                                          "Store::open")));
+}
+
+void memory_100k(benchmark::State& state) {
+    big_path();  // written before the measurement
+    double rss = 0, growth = 0, sqlite_peak = 0;
+    std::size_t read = 0;
+    for (auto _ : state) {
+        const auto before = rss_bytes();
+        sqlite3_memory_highwater(1);  // reset the high-water mark to what is in use now
+        auto s = open_big();
+        read = 0;
+        auto convs = bench::must(s->list_conversations(kConversations), "list_conversations");
+        bench::need(convs->size() == kConversations, "every conversation");
+        for (const auto& c : *convs) {
+            MessageQuery q{.after = std::nullopt, .limit = 50};
+            for (std::size_t guard = 0; guard < kPerConversation; ++guard) {
+                auto page = bench::must(s->list_messages(c.peer, q), "list_messages");
+                read += page->messages.size();
+                if (!page->next) break;
+                q.after = page->next;
+            }
+        }
+        bench::need(read == kConversations * kPerConversation, "every message");
+        const auto after = rss_bytes();
+        rss = static_cast<double>(after) / (1 << 20);
+        growth = (static_cast<double>(after) - static_cast<double>(before)) / (1 << 20);
+        sqlite_peak = static_cast<double>(sqlite3_memory_highwater(0)) / 1024;
+    }
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    state.counters["rss_mb"] = rss;
+    state.counters["rss_growth_mb"] = growth;
+    state.counters["peak_rss_mb"] = static_cast<double>(ru.ru_maxrss) / 1024;  // ru_maxrss is in KiB
+    state.counters["sqlite_peak_kb"] = sqlite_peak;
+    state.counters["messages"] = static_cast<double>(read);
+}
+
+// The 100,000-message store, open for the listing benchmark (after memory_100k, which opens and
+// closes its own: one Store at a time may hold the file).
 struct Big {
     std::unique_ptr<Store> store;
     StoreStats stats;
@@ -186,19 +322,7 @@ struct Big {
 Big& big() {
     static Big b = [] {
         Big out;
-        out.store = fresh_store("big.db", false);
-        // Written in batches of 1,000 (one transaction each): the fixture, not what is measured.
-        for (std::size_t c = 0; c < kConversations; ++c) {
-            bench::must(out.store->transaction([&]() -> session::Result<void> {
-                for (std::size_t i = 0; i < kPerConversation; ++i) {
-                    const auto n = 1'000'000'000ull + c * kPerConversation + i;
-                    auto r = out.store->insert_message(incoming(n, sid(100 + c), kNow + static_cast<std::int64_t>(i)));
-                    if (!r) return session::unexpected(r.error());
-                }
-                return {};
-            }),
-                        "fill");
-        }
+        out.store = open_big();
         out.stats = *bench::must(out.store->stats(), "stats");
         out.rss = rss_bytes();
         auto first = bench::must(out.store->list_messages(sid(100), {.after = std::nullopt, .limit = kPerConversation / 2}),
@@ -230,6 +354,8 @@ void list_page_ours(benchmark::State& state) {
 BENCHMARK(insert_ours)->Name("store_insert/ours")->Arg(0)->Arg(1)->UseRealTime();
 BENCHMARK(insert_primitive)->Name("store_insert/primitive")->Arg(0)->Arg(1)->UseRealTime();
 BENCHMARK(send_ours)->Name("store_send")->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(send_batch_ours)->Name("store_send_batch")->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(memory_100k)->Name("store_memory_100k")->Iterations(1)->UseRealTime();
 BENCHMARK(list_page_ours)->Name("store_list_page")->Arg(0)->Arg(1)->UseRealTime();
 
 int main(int argc, char** argv) { return bench::main(argc, argv); }

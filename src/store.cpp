@@ -172,7 +172,8 @@ Errc errc_of_errno(int e) {
         case EPERM:
         case EROFS: return Errc::store_read_only;
         case ENOSPC:
-        case EDQUOT: return Errc::store_full;
+        case EDQUOT:
+        case EFBIG: return Errc::store_full;  // the file may not grow (RLIMIT_FSIZE, the file system's limit)
         default: return Errc::io_error;
     }
 }
@@ -246,6 +247,18 @@ std::string_view to_string(ConversationState s) {
     }
     return "request";
 }
+bool is_store_failure(Errc code) noexcept {
+    switch (code) {
+        case Errc::store_full:
+        case Errc::store_read_only:
+        case Errc::store_busy:
+        case Errc::store_corrupt:
+        case Errc::store_too_new:
+        case Errc::io_error: return true;
+        default: return false;
+    }
+}
+
 std::string_view to_string(OutboxStatus s) {
     switch (s) {
         case OutboxStatus::queued: return "queued";
@@ -295,14 +308,16 @@ struct Store::Impl {
             : path(std::move(p)), account(a), account_hex(a.hex()), options(o) {}
 
     [[noreturn]] void sql_fail(int rc, std::string_view what) const {
-        const int sys = db ? sqlite3_system_errno(db.get()) : 0;
+        // Read first: the failed call's errno. SQLite does not always record it for
+        // sqlite3_system_errno (a write refused with EFBIG left it 0), so a failed write that the
+        // system refused for want of space is recognised from errno too.
+        const int last_errno = errno;
+        int sys = db ? sqlite3_system_errno(db.get()) : 0;
+        if (sys == 0 && (rc & 0xff) == SQLITE_IOERR && errc_of_errno(last_errno) == Errc::store_full) sys = last_errno;
         std::string reason = db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc);
         Errc code = Errc::io_error;
         switch (rc & 0xff) {
-            case SQLITE_FULL:
-                code = Errc::store_full;
-                reason += " (the disk, or StoreOptions::max_size_bytes): nothing of this change was written";
-                break;
+            case SQLITE_FULL: code = Errc::store_full; break;
             case SQLITE_READONLY:
             case SQLITE_PERM: code = Errc::store_read_only; break;
             case SQLITE_NOTADB:
@@ -315,6 +330,9 @@ struct Store::Impl {
         }
         if (sys != 0 && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN))
             reason += " (" + std::string(std::strerror(sys)) + ")";
+        if (code == Errc::store_full)
+            reason += ": the store is full (no space left on the disk, a file size or quota limit, or "
+                      "StoreOptions::max_size_bytes): nothing of this change was written";
         fail(code, "store: " + path + ": " + std::string(what) + ": " + reason);
     }
 

@@ -62,6 +62,12 @@ inline constexpr std::size_t kMaxPageSize = 1000;
 /// The largest event payload append_event() accepts (bytes of JSON text).
 inline constexpr std::size_t kMaxEventPayloadBytes = 1 << 20;
 
+/// Whether `code` says the store itself failed: store_full, store_read_only, store_busy,
+/// store_corrupt, store_too_new, or io_error (the file could not be read or written). Such an
+/// error is about this machine, not the caller's input or the network; nothing of the failed
+/// change was written.
+[[nodiscard]] bool is_store_failure(Errc code) noexcept;
+
 struct StoreOptions {
     /// How long a call waits for a lock held by another connection before store_busy.
     std::chrono::milliseconds busy_timeout{5'000};

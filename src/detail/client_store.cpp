@@ -193,43 +193,62 @@ std::int64_t remaining_ttl(const store::OutboxEntry& entry, std::int64_t now) {
 }  // namespace
 
 Result<network::StoreResult> ClientStore::attempt(const store::OutboxEntry& entry) {
-    return settle(entry, net_->store(entry.recipient, entry.ns, entry.data, remaining_ttl(entry, net_->now_ms())));
+    std::vector<Result<network::StoreResult>> stored;
+    stored.push_back(net_->store(entry.recipient, entry.ns, entry.data, remaining_ttl(entry, net_->now_ms())));
+    const store::OutboxEntry* one[] = {&entry};
+    if (auto ok = settle(one, stored); !ok) return unexpected(std::move(ok).error());
+    return std::move(stored.front());
 }
 
-Result<network::StoreResult> ClientStore::settle(const store::OutboxEntry& entry, Result<network::StoreResult> stored) {
-    if (stored) {
-        bool changed = false;
-        auto marked = db_->transaction([&]() -> Result<void> {
-            auto m = db_->mark_stored(entry.hash, net_->now_ms());
-            if (!m) return unexpected(std::move(m).error());
-            changed = *m;
-            if (!changed) return {};
-            return status_event(*db_, events_, entry, store::OutboxStatus::stored, "", net_->now_ms());
-        });
-        if (!marked) return unexpected(std::move(marked).error());
-        if (changed) report(entry, store::OutboxStatus::stored, "");
-        return stored;
+Result<void> ClientStore::settle(std::span<const store::OutboxEntry* const> entries,
+                                 std::span<const Result<network::StoreResult>> results) {
+    // What changed, reported (and logged) only once the transaction committed.
+    struct Change {
+        const store::OutboxEntry* entry;
+        store::OutboxStatus status;
+        std::string error;
+        std::optional<std::int64_t> next_attempt_ms;  // set: due again then (still queued)
+    };
+    std::vector<Change> changes;
+    const std::size_t n = std::min(entries.size(), results.size());
+    const std::int64_t now = net_->now_ms();
+    auto written = db_->transaction([&]() -> Result<void> {
+        changes.clear();
+        for (std::size_t i = 0; i < n; ++i) {
+            const store::OutboxEntry& e = *entries[i];
+            const Result<network::StoreResult>& r = results[i];
+            if (r) {
+                auto m = db_->mark_stored(e.hash, now);
+                if (!m) return unexpected(std::move(m).error());
+                if (!*m) continue;
+                if (auto ok = status_event(*db_, events_, e, store::OutboxStatus::stored, "", now); !ok) return ok;
+                changes.push_back({&e, store::OutboxStatus::stored, {}, std::nullopt});
+            } else if (permanent(r.error())) {
+                auto m = db_->mark_failed(e.hash, r.error().message);
+                if (!m) return unexpected(std::move(m).error());
+                if (!*m) continue;
+                if (auto ok = status_event(*db_, events_, e, store::OutboxStatus::failed, r.error().message, now); !ok)
+                    return ok;
+                changes.push_back({&e, store::OutboxStatus::failed, r.error().message, std::nullopt});
+            } else {
+                auto later = db_->retry_later(e.hash, now, r.error().message);
+                if (!later) return unexpected(std::move(later).error());
+                if (*later) changes.push_back({&e, store::OutboxStatus::queued, r.error().message, **later});
+            }
+        }
+        return {};
+    });
+    if (!written) return unexpected(std::move(written).error());
+    for (const auto& c : changes) {
+        if (c.next_attempt_ms) {
+            if (log_)
+                log_(network::LogLevel::info, "client: outbox: " + c.entry->hash + " not stored yet (" + c.error +
+                                                  "); next attempt at " + std::to_string(*c.next_attempt_ms));
+        } else {
+            report(*c.entry, c.status, c.error);
+        }
     }
-    const Error& err = stored.error();
-    if (permanent(err)) {
-        bool changed = false;
-        auto marked = db_->transaction([&]() -> Result<void> {
-            auto m = db_->mark_failed(entry.hash, err.message);
-            if (!m) return unexpected(std::move(m).error());
-            changed = *m;
-            if (!changed) return {};
-            return status_event(*db_, events_, entry, store::OutboxStatus::failed, err.message, net_->now_ms());
-        });
-        if (!marked) return unexpected(std::move(marked).error());
-        if (changed) report(entry, store::OutboxStatus::failed, err.message);
-    } else {
-        auto later = db_->retry_later(entry.hash, net_->now_ms(), err.message);
-        if (!later) return unexpected(std::move(later).error());
-        if (log_ && *later)
-            log_(network::LogLevel::info, "client: outbox: " + entry.hash + " not stored yet (" + err.message +
-                                              "); next attempt at " + std::to_string(**later));
-    }
-    return stored;
+    return {};
 }
 
 Result<OutboxRun> ClientStore::flush(std::size_t max) {
@@ -251,48 +270,55 @@ Result<OutboxRun> ClientStore::flush(std::size_t max) {
 
     auto due = db_->take_due(now, max, kOutboxLease);
     if (!due) return unexpected(std::move(due).error());
-    // Entries for accounts of one swarm go out together, up to 20 in one `batch` request, each
-    // sub-result settled on its own; the batches run concurrently (the Store serialises its own
-    // calls), so a backlog drains at the network's pace, not one round trip per message.
+    // Entries for accounts of one swarm go out together, up to 20 in one `batch` request, whose
+    // results are settled together in one transaction (one commit per batch, not per message);
+    // the batches run concurrently (the Store serialises its own calls), so a backlog drains at
+    // the network's pace, not one round trip per message.
     std::vector<std::string> keys;
     std::vector<std::size_t> placed;  // index into *due of keys[k]
     std::atomic<std::size_t> stored{0}, retrying{0};
     std::mutex failed_mu;
     std::optional<Error> store_failure;
-    const auto count = [&](Result<network::StoreResult> r) {
-        if (r) {
-            ++stored;
-        } else if (r.error().code == Errc::store_full || r.error().code == Errc::store_read_only ||
-                   r.error().code == Errc::store_busy || r.error().code == Errc::store_corrupt ||
-                   r.error().code == Errc::io_error) {
+    const auto settle_all = [&](std::span<const store::OutboxEntry* const> entries,
+                                std::span<const Result<network::StoreResult>> results) {
+        if (auto ok = settle(entries, results); !ok) {
             std::lock_guard lock(failed_mu);  // the store itself failed: the caller must know
-            if (!store_failure) store_failure = std::move(r).error();
-        } else if (!permanent(r.error())) {
-            ++retrying;
+            if (!store_failure) store_failure = std::move(ok).error();
+            return;
+        }
+        for (std::size_t i = 0; i < std::min(entries.size(), results.size()); ++i) {
+            if (results[i]) ++stored;
+            else if (!permanent(results[i].error())) ++retrying;
         }
     };
+    std::vector<const store::OutboxEntry*> no_swarm;
+    std::vector<Result<network::StoreResult>> no_swarm_errors;
     for (std::size_t i = 0; i < due->size(); ++i) {
         auto sw = net_->get_swarm((*due)[i].recipient);
         if (!sw) {  // no swarm (no network): this entry waits for its next attempt
-            count(settle((*due)[i], unexpected(std::move(sw).error())));
+            no_swarm.push_back(&(*due)[i]);
+            no_swarm_errors.push_back(unexpected(std::move(sw).error()));
             continue;
         }
         keys.push_back(sw->id ? std::to_string(*sw->id)
                               : (sw->nodes.empty() ? (*due)[i].recipient.hex() : sw->nodes.front().ed25519_hex()));
         placed.push_back(i);
     }
+    if (!no_swarm.empty()) settle_all(no_swarm, no_swarm_errors);
     auto chunks = chunk_by_key(keys, network::kMaxBatchStores);
     std::atomic<std::size_t> next{0};
     auto work = [&] {
         for (std::size_t c; (c = next++) < chunks.size();) {
             std::vector<network::StoreItem> items;
+            std::vector<const store::OutboxEntry*> entries;
             const std::int64_t at = net_->now_ms();
             for (auto k : chunks[c]) {
                 const auto& e = (*due)[placed[k]];
                 items.push_back({e.recipient, e.ns, e.data, remaining_ttl(e, at)});
+                entries.push_back(&e);
             }
             auto results = net_->store_batch(items);
-            for (std::size_t j = 0; j < results.size(); ++j) count(settle((*due)[placed[chunks[c][j]]], std::move(results[j])));
+            settle_all(entries, results);
         }
     };
     const std::size_t workers = std::min(kOutboxParallel, chunks.size());

@@ -53,14 +53,17 @@ public:
 
     /// Expires what outlived its TTL, then attempts up to `max` due entries: those for accounts of
     /// one swarm together, up to 20 in one `batch` request (Network::store_batch), up to 16
-    /// requests at once; each entry's result is settled on its own.
+    /// requests at once; a batch's results are settled together in one transaction.
     [[nodiscard]] Result<OutboxRun> flush(std::size_t max);
 
 private:
-    /// Records the result of a store attempt of `entry`: stored, failed for good, or due again
-    /// later (backoff). Returns `stored`, or the store's error when recording failed.
-    [[nodiscard]] Result<network::StoreResult> settle(const store::OutboxEntry& entry,
-                                                      Result<network::StoreResult> stored);
+    /// Records the results of store attempts (results[i] of entries[i]) in one transaction: each
+    /// stored, failed for good, or due again later (backoff), with its status event. The status
+    /// reports (on_send_status) follow the commit, one per changed entry, in order. Returns the
+    /// store's error when recording failed (then nothing was recorded: the entries stay queued
+    /// and go out again after their lease, the same bytes).
+    [[nodiscard]] Result<void> settle(std::span<const store::OutboxEntry* const> entries,
+                                      std::span<const Result<network::StoreResult>> results);
     void report(const store::OutboxEntry& entry, store::OutboxStatus status, const std::string& error);
     [[nodiscard]] Result<void> apply(const ReceivedMessage& m, std::int64_t now_ms);
 

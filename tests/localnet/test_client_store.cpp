@@ -204,3 +204,78 @@ TEST_CASE("client store: a state file is imported once into the store", "[client
     CHECK(got->messages[0].body == "after");
     CHECK(all_events(*bst).size() == 1);
 }
+
+TEST_CASE("client store: a full store refuses queue() with store_full, keeps what it accepted, and sends it once there "
+          "is room",
+          "[client][store][localnet][full]") {
+    LocalNet ln;
+    const auto alice = new_account();
+    const auto bob = new_account();
+    const fs::path path = ln.dir / "alice.sqlite";
+    std::vector<std::string> accepted;
+    std::set<std::string> accepted_bodies;
+    {
+        // The size limit fails a write with SQLite's SQLITE_FULL, as a full disk does.
+        auto opened = store::Store::open(path.string(), alice.session_id(),
+                                         {.sync_every_commit = false, .max_size_bytes = 256 * 1024,
+                                          .retry_min = std::chrono::milliseconds(50)});
+        REQUIRE_OK(opened);
+        auto st = std::make_shared<store::Store>(std::move(*opened));
+        auto a = client_with(ln, alice, st);
+        Error full{};
+        for (int i = 0; i < 500; ++i) {
+            const std::string body = "m" + std::to_string(i) + " " + std::string(3000, 'x');
+            auto q = a.queue(bob.session_id(), body);
+            if (!q) {
+                full = q.error();
+                break;
+            }
+            accepted.push_back(q->hash);
+            accepted_bodies.insert(body);
+        }
+        REQUIRE(accepted.size() > 5);
+        REQUIRE(accepted.size() < 500);
+        INFO(full.message);
+        CHECK(full.code == Errc::store_full);
+        CHECK(store::is_store_failure(full.code));
+        CHECK(full.message.find(path.string()) != std::string::npos);
+        CHECK(full.message.find("the store is full") != std::string::npos);
+        CHECK(full.message.find("xxxx") == std::string::npos);  // never the content
+        // Still refused, and what was accepted is still queued, each with its message.
+        auto again = a.queue(bob.session_id(), "one more " + std::string(3000, 'y'));
+        REQUIRE_FALSE(again);
+        CHECK(again.error().code == Errc::store_full);
+        auto stats = st->stats();
+        REQUIRE_OK(stats);
+        CHECK(stats->outbox_queued == accepted.size());
+        CHECK(stats->messages == accepted.size());
+        for (const auto& h : accepted) {
+            auto e = st->outbox_entry(h);
+            REQUIRE_OK(e);
+            REQUIRE(e->has_value());
+            CHECK((*e)->status == store::OutboxStatus::queued);
+        }
+    }
+    // Room again (no limit): everything accepted goes out.
+    auto st = open_store(path, alice.session_id());
+    auto a = client_with(ln, alice, st);
+    auto run = a.flush_outbox(1000);
+    REQUIRE_OK(run);
+    CHECK(run->attempted == accepted.size());
+    CHECK(run->stored == accepted.size());
+    CHECK(st->stats()->outbox_queued == 0);
+    // Bob's swarm holds each accepted message exactly once, and nothing else.
+    auto b = Client::create(bob.identity(), ln.client_net());
+    REQUIRE_OK(b);
+    std::map<std::string, int> bodies;
+    auto got = b->receive_pages("", [&](ReceivedPage& p) {
+        for (const auto& m : p.messages) ++bodies[m.body];
+        return true;
+    });
+    REQUIRE_OK(got);
+    CHECK(bodies.size() == accepted.size());
+    for (const auto& [body, n] : bodies) {
+        CHECK(n == 1);
+        CHECK(accepted_bodies.count(body) == 1);
+    }
+}

@@ -1,10 +1,11 @@
 // session-cli daemon as a separate process on the local network, driven over its socket the way
 // another program would (docs/daemon.md): kill -9 while sends are queued and while messages
 // arrive, then restart, counting every message on both sides; malformed and oversized requests;
-// concurrent clients; a read-only data dir.
+// concurrent clients; a read-only data dir; a full disk.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -520,6 +521,70 @@ TEST_CASE("daemon: a read-only data dir is a clear error at start", "[daemon][lo
     CHECK(text.find("is not writable") != std::string::npos);
     CHECK(text.find(std::string(alice.phrase.view())) == std::string::npos);
     fs::permissions(data, fs::perms::owner_all);
+}
+
+TEST_CASE("daemon: a full disk fails send with a clear store error; the daemon stays up and delivers every accepted "
+          "send once there is room",
+          "[daemon][localnet][full]") {
+    LocalNet ln;
+    const auto alice = new_account();
+    const auto bob = new_account();
+    auto d = ln.start(alice, "alice");
+    Conn c(d.socket);
+    REQUIRE(c.ok());
+    REQUIRE(c.call("subscribe", {{"since", 0}}).contains("result"));
+    auto send = [&](const std::string& body) { return c.call("send", {{"recipient", bob.id.hex()}, {"message", body}}); };
+    std::set<std::string> accepted;
+    for (int i = 0; i < 5; ++i) {
+        auto r = send("before " + std::to_string(i));
+        REQUIRE(r.contains("result"));
+        accepted.insert(r["result"]["hash"].get<std::string>());
+    }
+    // The disk fills up: no file of the daemon's may grow any more (a file size limit of 0 on the
+    // running process; its writes fail with EFBIG, as they fail with ENOSPC on a full disk). Some of
+    // the sends above may still be on their way out.
+    rlimit before{};
+    REQUIRE(::prlimit(d.pid, RLIMIT_FSIZE, nullptr, &before) == 0);
+    const rlimit full{0, before.rlim_max};
+    REQUIRE(::prlimit(d.pid, RLIMIT_FSIZE, &full, nullptr) == 0);
+    for (int i = 0; i < 3; ++i) {
+        auto r = send("refused " + std::to_string(i));
+        INFO(r.dump());
+        REQUIRE(r.contains("error"));
+        CHECK(r["error"]["code"] == -32000);  // kStoreError: nothing changed
+        const auto message = r["error"]["message"].get<std::string>();
+        CHECK(message.find("the store is full") != std::string::npos);
+        CHECK(message.find("store.sqlite") != std::string::npos);
+        CHECK(message.find(std::string(alice.phrase.view())) == std::string::npos);
+    }
+    // Up and answering meanwhile.
+    CHECK(c.call("listConversations").contains("result"));
+    // Room again: new sends are accepted, and every accepted send reaches bob.
+    REQUIRE(::prlimit(d.pid, RLIMIT_FSIZE, &before, nullptr) == 0);
+    for (int i = 0; i < 5; ++i) {
+        auto r = send("after " + std::to_string(i));
+        INFO(r.dump());
+        REQUIRE(r.contains("result"));
+        accepted.insert(r["result"]["hash"].get<std::string>());
+    }
+    REQUIRE(accepted.size() == 10);
+    std::map<std::uint64_t, json> events;
+    std::set<std::string> stored;
+    collect(c, events, [&] {
+        stored.clear();
+        for (const auto& [seq, e] : events)
+            if (e["type"] == "sendStatus" && e["status"] == "stored") stored.insert(e["hash"]);
+        return stored.size() == accepted.size();
+    }, 120s);
+    CHECK(stored == accepted);
+    CHECK(d.term() == 0);
+    auto bodies = swarm_bodies(ln, bob);
+    CHECK(bodies.size() == accepted.size());
+    for (const auto& [body, n] : bodies) {
+        INFO(body);
+        CHECK(n == 1);
+        CHECK(body.rfind("refused", 0) == std::string::npos);
+    }
 }
 
 namespace {

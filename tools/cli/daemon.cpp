@@ -47,13 +47,8 @@ RpcFailure invalid(std::string message) { return RpcFailure{rpc::kInvalidParams,
 
 // The store's and the library's errors, as JSON-RPC errors.
 RpcFailure from_error(const Error& e) {
+    if (store::is_store_failure(e.code)) return RpcFailure{rpc::kStoreError, e.message};
     switch (e.code) {
-        case Errc::store_full:
-        case Errc::store_read_only:
-        case Errc::store_busy:
-        case Errc::store_corrupt:
-        case Errc::store_too_new:
-        case Errc::io_error: return RpcFailure{rpc::kStoreError, e.message};
         case Errc::envelope_too_large: return RpcFailure{rpc::kMessageTooLarge, e.message};
         case Errc::invalid_argument:
         case Errc::session_id_invalid:
@@ -789,6 +784,9 @@ int cmd_daemon(const Args& args) {
     // SIGTERM/SIGINT (after the phrase prompt, which Ctrl-C may still end): blocked before any
     // thread starts (the network's and ours inherit the mask), taken
     // by sigwaitinfo once the daemon serves; one that comes during start-up waits for it.
+    // A file size limit (RLIMIT_FSIZE) reached is a store error (store_full) answered to the
+    // caller, not SIGXFSZ ending the daemon.
+    ::signal(SIGXFSZ, SIG_IGN);
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
@@ -854,7 +852,7 @@ int cmd_daemon(const Args& args) {
                    {"http", http_port ? http_host + ":" + std::to_string(http_port) : std::string()},
                    {"interval", interval_s}, {"version", std::string(kVersion)}});
 
-    std::atomic<int> running{2};  // the poller and the outbox, until they return
+    std::atomic<int> running{2};  // the poller and the outbox threads, until they return
     // Poller: receive every interval (at once again when a call stopped at its limits).
     std::thread poller([&] {
         while (!d.stopping) {
@@ -879,8 +877,13 @@ int cmd_daemon(const Args& args) {
         }
         --running;
     });
-    // Outbox: flushes whenever a send arrives, and every second for retries.
-    std::thread outboxer([&] {
+    // Outbox: flushes whenever a send arrives, and every second for retries. Up to kOutboxRounds
+    // flushes run at once: a send that arrives while a flush waits for the network goes out in a
+    // flush of its own instead of waiting for that one (the outbox's lease hands each entry to one
+    // flush).
+    constexpr int kOutboxRounds = 4;
+    running += kOutboxRounds - 1;
+    auto outbox_round = [&](int round) {
         std::uint64_t seen = d.outbox().generation();
         std::int64_t last_purge = 0;
         while (!d.stopping) {
@@ -896,7 +899,7 @@ int cmd_daemon(const Args& args) {
                 more = run->attempted == 64;
             }
             const std::int64_t now = system_clock()->now_ms();
-            if (now - last_purge > 60'000) {
+            if (round == 0 && now - last_purge > 60'000) {
                 last_purge = now;
                 (void)db->purge_expired(net->now_ms());
                 (void)db->prune_events(now, store::kHistoryRetention);
@@ -904,7 +907,9 @@ int cmd_daemon(const Args& args) {
             if (!more) seen = d.outbox().wait(seen, std::chrono::milliseconds(1000));
         }
         --running;
-    });
+    };
+    std::vector<std::thread> outboxers;
+    for (int round = 0; round < kOutboxRounds; ++round) outboxers.emplace_back(outbox_round, round);
     // Acceptor.
     std::mutex conns_mu;
     std::list<std::pair<std::shared_ptr<daemon::Connection>, std::thread>> conns;
@@ -968,7 +973,7 @@ int cmd_daemon(const Args& args) {
         std::_Exit(kOk);
     }
     poller.join();
-    outboxer.join();
+    for (auto& t : outboxers) t.join();
     log.write(network::LogLevel::info, "daemon: stopped");
     return kOk;
 }
