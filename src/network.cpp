@@ -489,12 +489,15 @@ Result<RpcReply> Network::swarm_rpc(const SessionId& account, std::string_view m
     return r;
 }
 
-Result<ServerReply> Network::server_request(const ServerRequest& request) {
+namespace {
+
+/// Network::server_request's checks of a request with a body of `body_size` bytes (if any).
+Result<void> check_server_request(const ServerRequest& request, std::optional<std::size_t> body_size) {
     const std::string name = request.server.protocol + "://" + request.server.host;
-    if (request.body && request.body->size() > kMaxServerBodyBytes)
+    if (body_size && *body_size > kMaxServerBodyBytes)
         return unexpected(Errc::net_too_large, "network: request to " + name + ": body: expected at most " +
                                                    std::to_string(kMaxServerBodyBytes) + " bytes, got " +
-                                                   std::to_string(request.body->size()));
+                                                   std::to_string(*body_size));
     if (request.server.host.empty())
         return unexpected(Errc::invalid_argument, "network: server request: host: expected a name or an IP, got \"\"");
     if (request.server.protocol != "http" && request.server.protocol != "https")
@@ -502,12 +505,34 @@ Result<ServerReply> Network::server_request(const ServerRequest& request) {
     if (request.timeout.count() < 0 || request.timeout > NetworkConfig::kMaxTimeout)
         return unexpected(Errc::invalid_argument, "network: request to " + name + ": timeout: expected 0 … " +
                                                       std::to_string(NetworkConfig::kMaxTimeout.count()) + " ms");
+    return {};
+}
+
+}  // namespace
+
+Result<ServerReply> Network::server_request(const ServerRequest& request) {
+    auto ok = check_server_request(request, request.body ? std::optional<std::size_t>(request.body->size()) : std::nullopt);
+    if (!ok) return unexpected(ok.error());
     auto payload = onion::v4_request(request.method, request.endpoint, request.headers, request.body);
     if (!payload) return unexpected(payload.error());
     auto p = impl_->ensure_pool();
     if (!p) return unexpected(p.error());
     const auto timeout = request.timeout.count() > 0 ? request.timeout : impl_->cfg.request_timeout;
-    return impl_->caller.server_call(request.server, *payload, timeout);
+    return impl_->caller.server_call(request.server, std::move(*payload), timeout);
+}
+
+Result<ServerReply> Network::server_request(const ServerRequest& request, Bytes&& body) {
+    if (request.body)
+        return unexpected(Errc::invalid_argument,
+                          "network: server request: a body given twice (request.body and the owned body)");
+    auto ok = check_server_request(request, body.size());
+    if (!ok) return unexpected(ok.error());
+    auto payload = onion::v4_request(request.method, request.endpoint, request.headers, std::move(body));
+    if (!payload) return unexpected(payload.error());
+    auto p = impl_->ensure_pool();
+    if (!p) return unexpected(p.error());
+    const auto timeout = request.timeout.count() > 0 ? request.timeout : impl_->cfg.request_timeout;
+    return impl_->caller.server_call(request.server, std::move(*payload), timeout);
 }
 
 std::vector<Snode> Network::snode_pool() const { return impl_->pool.nodes(); }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "detail/onion_node.hpp"
+#include "detail/onion_wire.hpp"
 #include <nlohmann/json.hpp>
 
 #include "support/vectors.hpp"
@@ -432,6 +433,152 @@ TEST_CASE("onion: an xchacha20 response key falls back to AES-GCM like libsessio
     auto tiny = decrypt_response(req->response_key, Bytes(10, 0));
     REQUIRE_FALSE(tiny);
     CHECK(tiny.error().code == Errc::onion_too_short);
+}
+
+// ---- owned buffers (issue 12: a 10 MB upload is held once) -------------------------------------
+
+TEST_CASE("onion: building from an owned payload gives the same bytes as from a view", "[onion]") {
+    auto rng = system_rng();
+    auto nodes = make_nodes(4, *rng);
+    const X25519KeyPair server = generate_x25519(*rng);
+    auto target = make_node(*rng);
+    ServerDestination to_server;
+    to_server.host = "files.example";
+    to_server.x25519 = server.public_key;
+    const Bytes big = [] {
+        Bytes b(200'000);
+        for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(i * 7 + (i >> 9));
+        return b;
+    }();
+    for (EncType t : {EncType::aes_gcm, EncType::xchacha20}) {
+        for (std::size_t hops = 1; hops <= 4; ++hops) {
+            for (bool snode : {false, true}) {
+                DYNAMIC_SECTION(to_string(t) << ", " << hops << " nodes, to a " << (snode ? "snode" : "server")) {
+                    const Destination dest = snode ? Destination(SnodeDestination{target.keys()}) : Destination(to_server);
+                    const auto path = keys_of(nodes, hops);
+                    auto r1 = deterministic_rng(hops * 10 + (snode ? 1 : 0));
+                    auto r2 = deterministic_rng(hops * 10 + (snode ? 1 : 0));
+                    auto viewed = build(path, dest, big, t, *r1);
+                    REQUIRE(viewed);
+                    SECTION("no room: a new buffer") {
+                        auto owned = build(path, dest, Bytes(big), t, *r2);
+                        REQUIRE(owned);
+                        CHECK(owned->body == viewed->body);
+                    }
+                    SECTION("room after it: sealed in place") {
+                        Bytes b;
+                        b.reserve(big.size() + detail::onion_wire::kOnionRoomBytes);
+                        b.assign(big.begin(), big.end());
+                        const auto* where = b.data();
+                        auto owned = build(path, dest, std::move(b), t, *r2);
+                        REQUIRE(owned);
+                        CHECK(owned->body == viewed->body);
+                        CHECK(owned->body.data() == where);  // the payload's buffer, not a copy
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("onion: a request built in place opens back into its payload", "[onion]") {
+    auto rng = system_rng();
+    auto nodes = make_nodes(3, *rng);
+    auto target = make_node(*rng);
+    ServerDestination to_server;
+    to_server.host = "files.example";
+    to_server.x25519 = generate_x25519(*rng).public_key;
+    const Bytes payload = to_bytes(std::string(5000, 'p') + "end");
+    for (EncType t : {EncType::aes_gcm, EncType::xchacha20}) {
+        for (bool snode : {false, true}) {
+            const Destination dest = snode ? Destination(SnodeDestination{target.keys()}) : Destination(to_server);
+            detail::onion_wire::LayerKeys keys;
+            auto built = detail::onion_wire::build_in_place(keys_of(nodes, 3), dest,
+                                                            detail::onion_wire::Framed{payload, 0}, t, *rng, &keys);
+            REQUIRE(built);
+            CHECK(keys.keys.size() == 4);
+            Bytes tampered = built->body;
+            tampered[tampered.size() / 2] ^= 1;
+            auto opened = detail::onion_wire::open_built(std::move(built->body), keys);
+            REQUIRE(opened);
+            CHECK(Bytes(opened->buf.begin() + static_cast<std::ptrdiff_t>(opened->off), opened->buf.end()) == payload);
+            // Built again from what was opened: the next attempt's request, with fresh layers.
+            auto again = detail::onion_wire::build_in_place(keys_of(nodes, 3), dest, std::move(*opened), t, *rng, &keys);
+            REQUIRE(again);
+            auto reopened = detail::onion_wire::open_built(std::move(again->body), keys);
+            REQUIRE(reopened);
+            CHECK(Bytes(reopened->buf.begin() + static_cast<std::ptrdiff_t>(reopened->off), reopened->buf.end()) == payload);
+            auto bad = detail::onion_wire::open_built(std::move(tampered), keys);
+            REQUIRE_FALSE(bad);
+            CHECK(bad.error().code == Errc::onion_decrypt_failed);
+        }
+    }
+}
+
+TEST_CASE("onion: a v4 request from an owned body is the same bytes", "[onion]") {
+    const Headers h{{"Content-Type", "application/octet-stream"}, {"User-Agent", "x"}};
+    for (std::size_t n : {0U, 1U, 9U, 10U, 70'000U}) {
+        Bytes body(n);
+        for (std::size_t i = 0; i < n; ++i) body[i] = static_cast<std::uint8_t>(i);
+        auto viewed = v4_request("POST", "/file", h, ByteView(body));
+        REQUIRE(viewed);
+        auto owned = v4_request("POST", "/file", h, Bytes(body));
+        REQUIRE(owned);
+        CHECK(*owned == *viewed);
+        Bytes roomy;
+        roomy.reserve(n + 4096);
+        roomy.assign(body.begin(), body.end());
+        auto in_place = v4_request("POST", "/file", h, std::move(roomy));
+        REQUIRE(in_place);
+        CHECK(*in_place == *viewed);
+    }
+    CHECK(v4_request("GET", "/file", {}, Bytes{1}).error().code == Errc::invalid_argument);
+    CHECK(v4_request("POST", "file", {}, Bytes{1}).error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("onion: decoding a v4 reply in its buffer gives the same results and errors", "[onion]") {
+    auto rng = system_rng();
+    auto a = generate_x25519(*rng);
+    auto b = generate_x25519(*rng);
+    for (EncType t : {EncType::xchacha20, EncType::aes_gcm}) {
+        ResponseKey rk(t, client_key(t, a.secret, a.public_key, b.public_key).value(),
+                       client_key(EncType::aes_gcm, a.secret, a.public_key, b.public_key).value());
+        auto sk = server_key(t, b.secret, b.public_key, a.public_key).value();
+        auto gk = server_key(EncType::aes_gcm, b.secret, b.public_key, a.public_key).value();
+        auto sealed = [&](const Bytes& text) { return encrypt(t, sk, text, *rng).value(); };
+        const Bytes body(100'000, 0x5a);
+        std::vector<Bytes> replies = {
+            sealed(v4_response(200, {{"Content-Type", "application/octet-stream"}}, body)),
+            sealed(v4_response(404, {}, Bytes{})),
+            sealed(to_bytes(std::string(R"(l30:{"code":200,"headers":{"a":1}}0:e)"))),
+            sealed(to_bytes(std::string(R"(l12:{"code":200}e)"))),
+            sealed(to_bytes(std::string(R"(l12:{"code":200}01:ae)"))),  // a leading zero: the decoder's error
+            sealed(to_bytes(std::string(R"(l12:{"code":200}1:a1:be)"))),
+            sealed(to_bytes(std::string(R"(l12:{"code":200}1:aex)"))),
+            sealed(to_bytes(std::string(R"(l12:{"code":200}5:ae)"))),
+            sealed(to_bytes(std::string(R"(l12:{"code":"x"}e)"))),
+            sealed(to_bytes(std::string(R"(l7:{"code"e)"))),
+            sealed(to_bytes(std::string("not bencode"))),
+            encrypt(EncType::aes_gcm, gk, v4_response(201, {}, to_bytes(std::string("legacy"))), *rng).value(),
+            Bytes(60, 0x42),
+            Bytes(10, 0),
+        };
+        for (std::size_t i = 0; i < replies.size(); ++i) {
+            DYNAMIC_SECTION(to_string(t) << " reply " << i) {
+                auto viewed = decode_server_response(rk, ByteView(replies[i]));
+                auto owned = decode_server_response(rk, Bytes(replies[i]));
+                REQUIRE(static_cast<bool>(owned) == static_cast<bool>(viewed));
+                if (viewed) {
+                    CHECK(owned->status == viewed->status);
+                    CHECK(owned->headers == viewed->headers);
+                    CHECK(owned->body == viewed->body);
+                } else {
+                    CHECK(owned.error().code == viewed.error().code);
+                    CHECK(owned.error().message == viewed.error().message);
+                }
+            }
+        }
+    }
 }
 
 // ---- rejections ----------------------------------------------------------------------------------

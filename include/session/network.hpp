@@ -467,6 +467,10 @@ public:
     /// node or the server timed out), net_path_failed (the last node could not reach the server,
     /// or the path failed), net_node_not_found, net_bad_response (a reply that does not decode).
     [[nodiscard]] Result<ServerReply> server_request(const ServerRequest& request);
+    /// The same with an owned body (POST/PUT; `request.body` must be empty): the body is framed and
+    /// encrypted in its buffer, and the reply decrypted in the reply's buffer, so a large upload or
+    /// download is held about once (leave ~16 KiB of spare capacity after the body for the framing).
+    [[nodiscard]] Result<ServerReply> server_request(const ServerRequest& request, Bytes&& body);
 
     /// Snapshots (for diagnostics and tests).
     std::vector<Snode> snode_pool() const;

@@ -175,6 +175,11 @@ struct Request {
 /// invalid_argument (server destination with empty host, bad protocol, or a target not allowed).
 [[nodiscard]] Result<Request> build(std::span<const NodeKeys> path, const Destination& destination,
                                     ByteView payload, EncType t, Rng& rng);
+/// The same, consuming `payload`: every layer is sealed in its buffer (no copy of the payload is
+/// made when its capacity has room for the layers: a few hundred bytes per node). Same bytes as the
+/// ByteView overload for the same rng.
+[[nodiscard]] Result<Request> build(std::span<const NodeKeys> path, const Destination& destination,
+                                    Bytes&& payload, EncType t, Rng& rng);
 
 /// is_onion_url_target_allowed: starts with "/loki/" or "/oxen/", ends with "/lsrpc", no '?'.
 bool url_target_allowed(std::string_view target) noexcept;
@@ -188,6 +193,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 /// Errors: invalid_argument (endpoint not starting with '/', empty method).
 [[nodiscard]] Result<Bytes> v4_request(std::string_view method, std::string_view endpoint,
                                        const Headers& headers, std::optional<ByteView> body);
+/// The same with an owned body, framed in its buffer (the bytes are moved, not copied, when its
+/// capacity has room for the framing). Same bytes as the ByteView overload.
+[[nodiscard]] Result<Bytes> v4_request(std::string_view method, std::string_view endpoint,
+                                       const Headers& headers, Bytes&& body);
 
 // ---- client: decoding a reply ----------------------------------------------------------------
 
@@ -213,6 +222,9 @@ struct ServerResponse {
 /// Decodes the raw (not base64) HTTP body of a server-destination v4 request.
 /// Errors: onion_too_short, onion_decrypt_failed, onion_bad_response (bad bencode or metadata).
 [[nodiscard]] Result<ServerResponse> decode_server_response(const ResponseKey& key, ByteView http_body);
+/// The same, consuming the HTTP body: decrypted in its buffer, which becomes the response's body
+/// (no copy of a large body is made). Same results and errors as the ByteView overload.
+[[nodiscard]] Result<ServerResponse> decode_server_response(const ResponseKey& key, Bytes&& http_body);
 
 /// Decrypts a reply with the response key (with the xchacha20 → aes-gcm fallback).
 [[nodiscard]] Result<Bytes> decrypt_response(const ResponseKey& key, ByteView wire);

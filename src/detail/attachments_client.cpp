@@ -17,6 +17,7 @@
 
 #include "detail/file_read.hpp"
 #include "detail/json_limited.hpp"
+#include "detail/onion_wire.hpp"
 
 namespace session::detail {
 
@@ -199,7 +200,8 @@ Result<Blob> encrypt(const Source& src, attachment::Scheme scheme, attachment::D
         enc.emplace(std::move(*e));
     }
     Blob out;
-    out.bytes.reserve(static_cast<std::size_t>(enc->blob_size()));
+    // Room after the blob for the v4 framing and the onion layers, which are added in this buffer.
+    out.bytes.reserve(static_cast<std::size_t>(enc->blob_size()) + onion_wire::kOnionRoomBytes);
     std::uint64_t done = 0;
     auto ok = src.read([&](ByteView piece) -> Result<void> {
         auto u = enc->update(piece, out.bytes);
@@ -215,15 +217,15 @@ Result<Blob> encrypt(const Source& src, attachment::Scheme scheme, attachment::D
     return out;
 }
 
-/// POST /file with the blob; the file id (and expiry) from the answer.
-Result<UploadReply> post_file(network::Network& net, const network::HttpServer& server, ByteView blob) {
+/// POST /file with the blob (consumed: the request is built in its buffer); the file id (and
+/// expiry) from the answer.
+Result<UploadReply> post_file(network::Network& net, const network::HttpServer& server, Bytes&& blob) {
     network::ServerRequest req;
     req.server = server;
     req.method = "POST";
     req.endpoint = "/file";
     req.headers = {{"Content-Type", "application/octet-stream"}, {"Content-Disposition", "attachment"}};
-    req.body = blob;
-    auto reply = net.server_request(req);
+    auto reply = net.server_request(req, std::move(blob));
     if (!reply) return unexpected(reply.error());
     return parse_upload_reply(*reply);
 }
@@ -377,10 +379,11 @@ Result<proto::AttachmentPointer> Attachments::upload(const AttachmentSource& fil
     auto blob = encrypt(*src, options.scheme, attachment::Domain::attachment, self_, *rng_, nullptr, options.progress,
                         index);
     if (!blob) return unexpected(blob.error());
-    report(options.progress, index, 0, blob->bytes.size(), AttachmentProgress::Stage::uploading);
-    auto up = post_file(*net_, *server, blob->bytes);
+    const std::size_t blob_size = blob->bytes.size();
+    report(options.progress, index, 0, blob_size, AttachmentProgress::Stage::uploading);
+    auto up = post_file(*net_, *server, std::move(blob->bytes));
     if (!up) return unexpected(up.error());
-    report(options.progress, index, blob->bytes.size(), blob->bytes.size(), AttachmentProgress::Stage::uploaded);
+    report(options.progress, index, blob_size, blob_size, AttachmentProgress::Stage::uploaded);
 
     proto::AttachmentPointer p;
     p.id = 0;
@@ -397,7 +400,7 @@ Result<proto::AttachmentPointer> Attachments::upload(const AttachmentSource& fil
     p.height = file.height;
     p.url = attachment::download_url(net_->config().file_server->url, up->id, std::nullopt,
                                      options.scheme == attachment::Scheme::stream);
-    say(network::LogLevel::debug, "client: uploaded " + std::to_string(blob->bytes.size()) + " bytes as " + *p.url);
+    say(network::LogLevel::debug, "client: uploaded " + std::to_string(blob_size) + " bytes as " + *p.url);
     return p;
 }
 
@@ -588,7 +591,7 @@ Result<Attachments::AvatarRef> Attachments::avatar() {
     auto blob = encrypt(*src, attachment::Scheme::gcm, attachment::Domain::profile_picture, self_, *rng_, &*profile_key_,
                         {}, 0);
     if (!blob) return unexpected(blob.error());
-    auto up = post_file(*net_, *server, blob->bytes);
+    auto up = post_file(*net_, *server, std::move(blob->bytes));
     if (!up) return unexpected(up.error());
     const auto key = profile_key_->reveal();
     avatar_ = AvatarRef{attachment::download_url(net_->config().file_server->url, up->id, std::nullopt, false),

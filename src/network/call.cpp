@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "detail/json_limited.hpp"
+#include "detail/onion_wire.hpp"
 #include "network/parse.hpp"
 
 namespace session::network::detail {
@@ -104,7 +105,7 @@ std::optional<Path> Caller::choose_path(const Snode& dest, AttemptMemory& memory
     return std::move(choice.path);
 }
 
-Result<HttpResponse> Caller::post(const Snode& guard, Bytes body, std::chrono::milliseconds timeout) {
+Result<HttpResponse> Caller::post(const Snode& guard, Bytes& body, std::chrono::milliseconds timeout) {
     HttpRequest req;
     req.url = "https://" + guard.ip + ":" + std::to_string(guard.https_port) + "/onion_req/v2";
     req.body = std::move(body);
@@ -117,7 +118,9 @@ Result<HttpResponse> Caller::post(const Snode& guard, Bytes body, std::chrono::m
     req.timeout = timeout;
     req.connect_timeout = std::min(cfg_.connect_timeout, timeout);
     ++onion_requests_;
-    return transport_.post(req);
+    auto resp = transport_.post(req);
+    body = std::move(req.body);  // the transport took it by const reference
+    return resp;
 }
 
 void Caller::apply(const FailureVerdict& v, const Path& path, const Snode& dest, Attempt& a, AttemptMemory& memory) {
@@ -173,7 +176,7 @@ Attempt Caller::attempt(const Snode& dest, const std::string& payload, std::chro
     const Snode& guard = path->nodes.front();
     log_(LogLevel::debug, "network: onion request via path " + std::to_string(path->id) + " to " + dest.address());
     a.sent_ms = clock_.local_ms();
-    auto resp = post(guard, std::move(built->body), timeout);
+    auto resp = post(guard, built->body, timeout);
     a.received_ms = clock_.local_ms();
 
     if (!resp || resp->status != 200) {
@@ -415,6 +418,14 @@ std::string server_name(const HttpServer& s) {
 }  // namespace
 
 Result<ServerReply> Caller::server_call(const HttpServer& server, ByteView payload, std::chrono::milliseconds timeout) {
+    Bytes owned;
+    owned.reserve(payload.size() + session::detail::onion_wire::kOnionRoomBytes);
+    owned.assign(payload.begin(), payload.end());
+    return server_call(server, std::move(owned), timeout);
+}
+
+Result<ServerReply> Caller::server_call(const HttpServer& server, Bytes payload, std::chrono::milliseconds timeout) {
+    namespace wire = session::detail::onion_wire;
     onion::ServerDestination dest;
     dest.host = server.host;
     dest.protocol = server.protocol;
@@ -426,6 +437,7 @@ Result<ServerReply> Caller::server_call(const HttpServer& server, ByteView paylo
     std::size_t used = 0;
     std::size_t failures = 0;
     std::optional<Error> last;
+    wire::Framed pending{std::move(payload), 0};
     while (used < cfg_.max_attempts && failures < kFixedNodePathFailures) {
         if (failures > 0) std::this_thread::sleep_for(backoff(cfg_, failures));
         ++used;
@@ -436,21 +448,30 @@ Result<ServerReply> Caller::server_call(const HttpServer& server, ByteView paylo
                                                      std::to_string(cfg_.path_length) + " relays (one per subnet)");
         std::vector<onion::NodeKeys> keys;
         for (const auto& n : path->nodes) keys.push_back(n.keys);
-        auto built = onion::build(keys, dest, payload, cfg_.enc_type, rng_);
+        wire::LayerKeys layers;
+        auto built = wire::build_in_place(keys, dest, std::move(pending), cfg_.enc_type, rng_, &layers);
         if (!built) {
             if (built.error().code == Errc::onion_too_large)
                 return unexpected(Errc::net_too_large, "network: request to " + name + ": " + built.error().message);
             return unexpected(built.error());
         }
+        // Another attempt needs the payload again: opened back out of this attempt's body.
+        auto take_back = [&]() -> Result<void> {
+            auto opened = wire::open_built(std::move(built->body), layers);
+            if (!opened) return unexpected(opened.error());
+            pending = std::move(*opened);
+            return {};
+        };
         const Snode& guard = path->nodes.front();
         log_(LogLevel::debug, "network: onion v4 request via path " + std::to_string(path->id) + " to " + name);
-        auto resp = post(guard, std::move(built->body), timeout);
+        auto resp = post(guard, built->body, timeout);
         Attempt a;
         if (!resp || resp->status != 200) {
             auto verdict = classify_failure(resp, guard, anchor);
             verdict.error.message = "network: request to " + name + ": " + verdict.error.message;
             log_(LogLevel::debug, verdict.error.message);
             ++failures;
+            if (auto back = take_back(); !back) return unexpected(back.error());
             if (resp && (resp->status == 502 || resp->status == 504) &&
                 verdict.blame == FailureVerdict::Blame::path) {
                 // Relayed back from past the guard: the last node may have failed to reach the
@@ -465,7 +486,7 @@ Result<ServerReply> Caller::server_call(const HttpServer& server, ByteView paylo
             last = std::move(a.error);
             continue;
         }
-        auto decoded = onion::decode_server_response(built->response_key, resp->body);
+        auto decoded = onion::decode_server_response(built->response_key, std::move(resp->body));
         if (!decoded) {
             FailureVerdict v;
             v.error = Error{Errc::net_bad_response,
@@ -473,6 +494,7 @@ Result<ServerReply> Caller::server_call(const HttpServer& server, ByteView paylo
             v.suspects_from = 0;
             log_(LogLevel::debug, v.error.message);
             ++failures;
+            if (auto back = take_back(); !back) return unexpected(back.error());
             apply(v, *path, anchor, a, memory);
             last = std::move(a.error);
             continue;

@@ -161,6 +161,10 @@ public:
     /// one that failed). Every status the server answers is returned as a value.
     [[nodiscard]] Result<ServerReply> server_call(const HttpServer& server, ByteView payload,
                                                   std::chrono::milliseconds timeout);
+    /// The same, consuming `payload`: each attempt seals it in its buffer, and a failed attempt's
+    /// body is opened back into it for the next, so a large payload is never held twice.
+    [[nodiscard]] Result<ServerReply> server_call(const HttpServer& server, Bytes payload,
+                                                  std::chrono::milliseconds timeout);
 
     std::uint64_t onion_requests() const { return onion_requests_.load(); }
     std::uint64_t failed_attempts() const { return failed_attempts_.load(); }
@@ -170,7 +174,8 @@ private:
 
     Result<Snode> pick_destination(const Target& target, CallState& state);
     std::optional<Path> choose_path(const Snode& dest, AttemptMemory& memory);
-    Result<HttpResponse> post(const Snode& guard, Bytes body, std::chrono::milliseconds timeout);
+    /// POSTs `body` to the guard; `body` is moved into the request and back after it.
+    Result<HttpResponse> post(const Snode& guard, Bytes& body, std::chrono::milliseconds timeout);
     void apply(const FailureVerdict& verdict, const Path& path, const Snode& dest, Attempt& attempt,
                AttemptMemory& memory);
     void strike(const Snode& node, std::size_t by);

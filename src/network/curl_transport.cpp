@@ -95,14 +95,27 @@ CURLcode ssl_ctx_cb(CURL*, void* ssl_ctx, void* userptr) {
 
 // ---- the transport ---------------------------------------------------------------------------
 
+/// A reply's Content-Length up to this is reserved before its first byte arrives (an onion reply
+/// is at most the 10 MiB request limit plus its framing), so a large body is not copied as it grows.
+constexpr curl_off_t kMaxReserveBytes = 10 * 1024 * 1024 + 64 * 1024;
+
 struct Sink {
+    CURL* easy = nullptr;
     Bytes data;
+    bool reserved = false;
     bool too_large = false;
 };
 
 std::size_t write_cb(char* ptr, std::size_t size, std::size_t nmemb, void* userdata) {
     auto* sink = static_cast<Sink*>(userdata);
     std::size_t n = size * nmemb;
+    if (!sink->reserved) {
+        sink->reserved = true;
+        curl_off_t length = -1;
+        if (curl_easy_getinfo(sink->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0 &&
+            length <= kMaxReserveBytes)
+            sink->data.reserve(static_cast<std::size_t>(length));
+    }
     if (sink->data.size() + n > kMaxReplyBytes) {
         sink->too_large = true;
         return 0;  // aborts the transfer with CURLE_WRITE_ERROR
@@ -145,6 +158,7 @@ public:
         if (!easy) return unexpected(Errc::net_init, "network: curl_easy_init returned null");
         CURL* h = easy.get();
         Sink sink;
+        sink.easy = h;
         char errbuf[CURL_ERROR_SIZE] = {0};
         CurlHeaders headers;
         for (const auto& [k, v] : req.headers) {

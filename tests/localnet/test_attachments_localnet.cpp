@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -100,6 +101,84 @@ TEST_CASE("network: server_request reaches the file server over onion v4 through
     CHECK(c.onion_requests == 3);   // one onion request each: no retries
     CHECK(c.http_requests == 3);    // all from a node, none direct
     CHECK(net->stats().onion_requests >= 3);
+}
+
+namespace {
+/// Answers the first `fail` onion requests with a 502 from the guard, then passes them on; records
+/// every body it was given.
+struct FlakyTransport final : network::Transport {
+    std::shared_ptr<network::Transport> inner;
+    std::atomic<int> fail{0};
+    std::mutex m;
+    std::vector<Bytes> bodies;
+    Result<network::HttpResponse> post(const network::HttpRequest& r) override {
+        if (r.url.find("/onion_req/") != std::string::npos) {
+            std::lock_guard lk(m);
+            bodies.push_back(r.body);
+        }
+        if (r.url.find("/onion_req/") != std::string::npos && fail.fetch_sub(1) > 0)
+            return network::HttpResponse{502, "text/plain", to_bytes("guard: no answer from the next hop")};
+        return inner->post(r);
+    }
+};
+}  // namespace
+
+TEST_CASE("network: server_request with an owned body stores its bytes, also after failed attempts", "[network][files][localnet]") {
+    LocalNet ln;
+    auto flaky = std::make_shared<FlakyTransport>();
+    flaky->inner = *network::curl_transport({});
+    auto config = network::NetworkConfig::from_file(ln.file);
+    REQUIRE_OK(config);
+    config->request_timeout = std::chrono::milliseconds(8000);
+    config->retry_base_delay = std::chrono::milliseconds(10);
+    network::Options o;
+    o.config = std::move(*config);
+    o.transport = flaky;
+    auto net = std::make_shared<network::Network>(std::move(o));
+    REQUIRE_OK(net->bootstrap());
+    const auto server = file_server_of(*net);
+    const Bytes body = pattern(1'000'000, 9);
+
+    network::ServerRequest up;
+    up.server = server;
+    up.method = "POST";
+    up.endpoint = "/file";
+    up.headers = {{"Content-Type", "application/octet-stream"}};
+    SECTION("a body given twice is refused") {
+        up.body = ByteView(body);
+        auto r = net->server_request(up, Bytes(body));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::invalid_argument);
+    }
+    SECTION("two failed attempts, then the third") {
+        flaky->fail = 2;
+        ln.net->reset_counters();
+        {
+            std::lock_guard lk(flaky->m);
+            flaky->bodies.clear();
+        }
+        Bytes owned;
+        owned.reserve(body.size() + 16 * 1024);
+        owned.assign(body.begin(), body.end());
+        auto r = net->server_request(up, std::move(owned));
+        REQUIRE_OK(r);
+        REQUIRE(r->status == 200);
+        {
+            std::lock_guard lk(flaky->m);
+            REQUIRE(flaky->bodies.size() == 3);
+            CHECK(flaky->bodies[0] != flaky->bodies[1]);  // fresh layers for every attempt
+            CHECK(flaky->bodies[1] != flaky->bodies[2]);
+        }
+        const std::string id = nlohmann::json::parse(to_string(r->body))["id"];
+        network::ServerRequest down;
+        down.server = server;
+        down.endpoint = "/file/" + id;
+        auto d = net->server_request(down);
+        REQUIRE_OK(d);
+        CHECK(d->status == 200);
+        CHECK(d->body == body);
+        CHECK(ln.net->file_server_counters().onion_requests == 2);  // the failed attempts never left the client
+    }
 }
 
 TEST_CASE("network: server_request refuses an oversized body before any request", "[network][files][localnet]") {
