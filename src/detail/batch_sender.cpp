@@ -2,8 +2,8 @@
 #include "detail/batch_sender.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
@@ -14,6 +14,12 @@
 #include "session/retrieve.hpp"
 
 namespace session::detail {
+
+namespace {
+/// Batches one send keeps in flight at once: enough to fill the paths, few enough that a swarm
+/// member (or a guard) is not sent hundreds of connections at once.
+constexpr std::size_t kMaxBatchesInFlight = 24;
+}  // namespace
 
 std::vector<std::vector<std::size_t>> chunk_by_key(std::span<const std::string> keys, std::size_t max) {
     if (max == 0) throw std::invalid_argument("chunk_by_key: max must be at least 1");
@@ -83,7 +89,7 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
         for (auto& k : c) k = placed[k];
 
     // Runs jobs (each calls `finished` once, from any thread) on a loop drained by this thread
-    // and the network's executor; returns when all have finished.
+    // and the network's executor, kMaxBatchesInFlight at a time; returns when all have finished.
     network::Network& net = *net_;
     session::detail::WaitLoop* current = nullptr;
     const auto store_async = [&](std::vector<network::StoreItem> items, network::Network::StoreBatchDone done) {
@@ -93,11 +99,24 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
         if (list.empty()) return;
         session::detail::WaitLoop loop(&net.executor());
         current = &loop;
-        std::atomic<std::size_t> left{list.size()};
-        const std::function<void()> finished = [&] {
-            if (left.fetch_sub(1) == 1) loop.finish();  // the last access: run() may return now
+        std::mutex m;
+        std::size_t next = 0, left = list.size();
+        std::function<void()> finished;
+        // Starts job k; called with m held (so run() cannot return before m is released).
+        const auto start = [&](std::size_t k) { loop.post([&list, &finished, k] { list[k](finished); }); };
+        finished = [&] {
+            bool last = false;
+            {
+                std::lock_guard lk(m);
+                last = --left == 0;
+                if (!last && next < list.size()) start(next++);
+            }
+            if (last) loop.finish();  // the last access: run() may return now
         };
-        for (const auto& job : list) loop.post([&job, &finished] { job(finished); });
+        {
+            std::lock_guard lk(m);
+            while (next < std::min(list.size(), kMaxBatchesInFlight)) start(next++);
+        }
         loop.run();
         current = nullptr;
     };
