@@ -13,7 +13,8 @@
 //   e2e_broadcast_blocking, e2e_send_many_blocking: the same workloads through send(), one message
 //                     per request, on E2E_CLIENT_THREADS threads, E2E_BLOCKING_MESSAGES (1,000) of them.
 //                     These six report msgs_per_s, requests_per_msg, client_threads (threads that
-//                     ran client work: the executor's plus the caller) and client_cpu_s_per_1000 (CPU
+//                     ran client work: the executor's, the caller, and the transport's I/O threads
+//                     that worked, found by name "session-io") and client_cpu_s_per_1000 (CPU
 //                     seconds of those threads per 1,000 messages; the in-process nodes excluded).
 //                     E2E_SYNC_COPY=1 sends sync copies too.
 //   e2e_receive/N:    N (2,000, then E2E_RECEIVE_MESSAGES = 10,000) messages stored for one account
@@ -34,7 +35,10 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -222,6 +226,43 @@ double thread_cpu_s() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+/// CPU seconds of each of this process's transport I/O threads (curl_transport names them
+/// "session-io"), by thread id: client work that runs on no executor thread.
+std::map<std::string, double> io_threads_cpu_s() {
+    std::map<std::string, double> out;
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(task.path() / "comm");
+        std::string name;
+        if (!std::getline(comm, name) || name != "session-io") continue;
+        std::ifstream stat(task.path() / "stat");
+        std::string line;
+        if (!std::getline(stat, line)) continue;
+        auto close = line.rfind(')');
+        if (close == std::string::npos || close + 2 > line.size()) continue;
+        std::istringstream fields(line.substr(close + 2));  // from field 3 (state) on
+        std::string skip;
+        for (int f = 3; f < 14; ++f) fields >> skip;
+        double utime = 0, stime = 0;
+        fields >> utime >> stime;
+        out[task.path().filename().string()] = (utime + stime) / tick;
+    }
+    return out;
+}
+
+/// The I/O threads that worked between two io_threads_cpu_s() snapshots: their CPU seconds, count.
+std::pair<double, std::size_t> io_work(const std::map<std::string, double>& before,
+                                       const std::map<std::string, double>& after) {
+    double cpu = 0;
+    std::size_t n = 0;
+    for (const auto& [tid, s] : after) {
+        auto it = before.find(tid);
+        const double d = s - (it == before.end() ? 0.0 : it->second);
+        if (d > 0) cpu += d, ++n;
+    }
+    return {cpu, n};
+}
+
 /// An executor that runs tasks on a thread pool and adds up the CPU time of its tasks (the client's
 /// work; the in-process nodes run on their own threads and are not counted) and the threads used.
 class MeasuredExecutor final : public session::Executor {
@@ -329,6 +370,7 @@ void many_messages(benchmark::State& state, Many kind, bool blocking) {
         exec->reset();
         const auto stats0 = network->stats();
         const double caller_cpu0 = thread_cpu_s();
+        const auto io0 = io_threads_cpu_s();
         const auto t0 = Clock::now();
         std::vector<session::Result<session::SendResult>> results;
         if (!blocking) {
@@ -345,8 +387,9 @@ void many_messages(benchmark::State& state, Many kind, bool blocking) {
             });
         }
         run.secs = seconds_since(t0);
-        run.cpu_s = exec->cpu_s() + (thread_cpu_s() - caller_cpu0);
-        run.threads = exec->threads() + 1;  // + the calling thread
+        const auto io = io_work(io0, io_threads_cpu_s());
+        run.cpu_s = exec->cpu_s() + (thread_cpu_s() - caller_cpu0) + io.first;
+        run.threads = exec->threads() + 1 + io.second;  // + the calling thread + the transport's I/O threads
         run.requests = n.requests();
         const auto stats1 = network->stats();
         run.client.onion_requests = stats1.onion_requests - stats0.onion_requests;

@@ -16,10 +16,12 @@
 #include "session/network.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
 
+#include "detail/wait_loop.hpp"
 #include "network/call.hpp"
 #include "network/clock.hpp"
 #include "network/log.hpp"
@@ -75,7 +77,7 @@ Result<std::string> checked_hash(const SessionId& recipient, std::int16_t ns, st
 
 std::shared_ptr<Transport> transport_of(const Options& o) {
     if (o.transport) return o.transport;
-    auto t = curl_transport(o.log);
+    auto t = curl_transport(o.log, std::max<std::size_t>(1, o.io_threads));
     if (!t) throw std::runtime_error(t.error().message);
     return *t;
 }
@@ -125,6 +127,161 @@ struct Network::Impl final : detail::CallHooks {
         if (!replaced) return unexpected(replaced.error());
         if (*replaced) paths.keep_only(pool.nodes());
         return {};
+    }
+
+    // ---- async calls ---------------------------------------------------------------------------------
+
+    /// Async calls started and not yet ended (~Network waits for none).
+    std::mutex async_m;
+    std::condition_variable async_idle;
+    std::size_t async_running = 0;
+
+    void async_begin() {
+        std::lock_guard lk(async_m);
+        ++async_running;
+    }
+    void async_end() {
+        std::lock_guard lk(async_m);
+        --async_running;
+        async_idle.notify_all();  // under the lock: ~Network cannot free it before it is released
+    }
+    void wait_async() {
+        std::unique_lock lk(async_m);
+        async_idle.wait(lk, [&] { return async_running == 0; });
+    }
+
+    // ---- store_batch ---------------------------------------------------------------------------------
+
+    /// One store_batch_async, shared by its steps (one runs at a time: each starts the next).
+    struct BatchCall {
+        std::vector<StoreItem> items;
+        std::vector<std::optional<Result<StoreResult>>> out;
+        std::vector<std::string> hashes;
+        std::vector<std::size_t> pending;  // items still to send (this round)
+        std::optional<Error> moved;        // the last 421 seen, for items still moving after the last round
+        int round = 0;
+        std::vector<std::pair<std::string, std::vector<std::size_t>>> groups;  // this round's batches
+        std::size_t group_at = 0;                                              // the one in flight
+        Network::StoreBatchDone done;
+        Executor* steps = nullptr;
+    };
+
+    void batch_start(const std::shared_ptr<BatchCall>& b) {
+        if (!b->pending.empty()) {
+            if (auto p = ensure_pool(); !p) {
+                for (auto i : b->pending) b->out[i] = unexpected(p.error());
+                b->pending.clear();
+            }
+        }
+        batch_round(b);
+    }
+
+    /// A round: the pending items grouped by swarm (normally one group: the caller grouped them),
+    /// one batch per group, one after another.
+    void batch_round(const std::shared_ptr<BatchCall>& b) {
+        if (b->pending.empty() || b->round > detail::kMaxSwarmRedirects) return batch_finish(b);
+        b->groups.clear();
+        for (auto i : b->pending) {
+            auto sw = swarm_for(b->items[i].recipient, false);
+            if (!sw) {
+                b->out[i] = unexpected(std::move(sw).error());
+                continue;
+            }
+            std::string key = sw->id ? std::to_string(*sw->id)
+                                     : (sw->nodes.empty() ? b->items[i].recipient.hex() : sw->nodes.front().ed25519_hex());
+            auto g = std::find_if(b->groups.begin(), b->groups.end(), [&](const auto& x) { return x.first == key; });
+            if (g == b->groups.end()) b->groups.emplace_back(std::move(key), std::vector<std::size_t>{i});
+            else g->second.push_back(i);
+        }
+        b->pending.clear();
+        b->group_at = 0;
+        batch_group(b);
+    }
+
+    void batch_group(const std::shared_ptr<BatchCall>& b) {
+        if (b->group_at == b->groups.size()) {
+            ++b->round;
+            return batch_round(b);
+        }
+        std::vector<std::size_t> group = b->groups[b->group_at].second;
+        const SessionId lead = b->items[group.front()].recipient;
+        ParamsBuilder params = [b, group](std::int64_t now) -> Result<std::string> {
+            json reqs = json::array();
+            for (auto i : group) {
+                const auto& it = b->items[i];
+                reqs.push_back({{"method", "store"},
+                                {"params",
+                                 {{"pubkey", it.recipient.hex()},
+                                  {"timestamp", now},
+                                  {"ttl", it.ttl_ms},
+                                  {"namespace", it.ns},
+                                  {"data", it.data_b64}}}});
+            }
+            return json{{"requests", std::move(reqs)}}.dump();
+        };
+        caller.call_async(detail::ToSwarm{lead}, "batch", std::move(params), cfg.request_timeout, true, *b->steps,
+                          [this, b](Result<RpcReply> r) {
+                              batch_reply(*b, b->groups[b->group_at].second, std::move(r));
+                              ++b->group_at;
+                              batch_group(b);
+                          });
+    }
+
+    /// One batch's answer: each item's result, or the item goes again in the next round (421).
+    void batch_reply(BatchCall& b, const std::vector<std::size_t>& group, Result<RpcReply> r) {
+        if (!r) {
+            for (auto i : group) b.out[i] = unexpected(r.error());
+            return;
+        }
+        if (!is_2xx(r->status)) {
+            // Every sub-request failed with this status (or the batch itself did).
+            if (r->status == 421) {
+                // The call followed the lead's moves; the others get the same word (checked
+                // against the pool) and go again, regrouped.
+                const SessionId& lead = b.items[group.front()].recipient;
+                for (auto i : group)
+                    if (!(b.items[i].recipient == lead)) swarm_moved(b.items[i].recipient, r->node, r->body);
+                b.moved = detail::status_error("store", *r);
+                b.pending.insert(b.pending.end(), group.begin(), group.end());
+                return;
+            }
+            for (auto i : group) b.out[i] = unexpected(detail::status_error("store", *r));
+            return;
+        }
+        auto subs = detail::parse_batch_results(r->body, group.size(), r->node);
+        if (!subs) {
+            for (auto i : group) b.out[i] = unexpected(subs.error());
+            return;
+        }
+        for (std::size_t k = 0; k < group.size(); ++k) {
+            const std::size_t i = group[k];
+            auto& sub = (*subs)[k];
+            RpcReply reply{sub.status, std::move(sub.body), r->node};
+            if (is_2xx(reply.status)) {
+                std::vector<Snode> members{r->node};
+                if (auto entry = swarms.find(b.items[i].recipient))
+                    members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
+                b.out[i] = detail::parse_store_reply(reply.body, b.hashes[i], r->node, members);
+            } else if (reply.status == 421) {
+                swarm_moved(b.items[i].recipient, r->node, reply.body);
+                b.moved = detail::status_error("store", reply);
+                b.pending.push_back(i);
+            } else {
+                b.out[i] = unexpected(detail::status_error("store", reply));
+            }
+        }
+    }
+
+    void batch_finish(const std::shared_ptr<BatchCall>& b) {
+        for (auto i : b->pending)
+            b->out[i] = unexpected(b->moved ? *b->moved : Error{Errc::net_swarm_moved, "network: store: swarm moved"});
+        std::vector<Result<StoreResult>> results;
+        results.reserve(b->out.size());
+        for (auto& o : b->out) results.push_back(std::move(*o));
+        auto done = std::move(b->done);
+        // Ended before `done` runs: it may release the last reference to the Network.
+        async_end();
+        done(std::move(results));
     }
 
     // ---- CallHooks -----------------------------------------------------------------------------------
@@ -270,7 +427,10 @@ Result<std::shared_ptr<Network>> Network::create(Options options) {
         return unexpected(Errc::net_init, std::string("network: cannot start: ") + e.what());
     }
 }
-Network::~Network() = default;
+Network::~Network() {
+    // The async calls' steps use the units below: none may still run.
+    impl_->wait_async();
+}
 
 Result<void> Network::bootstrap() { return impl_->ensure_pool(); }
 
@@ -352,107 +512,38 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
 }
 
 std::vector<Result<StoreResult>> Network::store_batch(std::span<const StoreItem> items) {
+    // The async call with every step on this thread (as the blocking loop ran them).
+    session::detail::WaitLoop loop;
+    std::vector<Result<StoreResult>> out;
+    store_batch_async(
+            std::vector<StoreItem>(items.begin(), items.end()),
+            [&](std::vector<Result<StoreResult>> r) {
+                out = std::move(r);
+                loop.finish();
+            },
+            &loop);
+    loop.run();
+    return out;
+}
+
+void Network::store_batch_async(std::vector<StoreItem> items, StoreBatchDone done, Executor* steps) {
     if (items.size() > kMaxBatchStores)
         throw std::invalid_argument("network: store_batch: expected at most " + std::to_string(kMaxBatchStores) +
                                     " items, got " + std::to_string(items.size()));
-    std::vector<std::optional<Result<StoreResult>>> out(items.size());
-    std::vector<std::string> hashes(items.size());
-    std::vector<std::size_t> pending;
+    auto b = std::make_shared<Impl::BatchCall>();
+    b->out.resize(items.size());
+    b->hashes.resize(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
         auto h = checked_hash(items[i].recipient, items[i].ns, items[i].data_b64);
-        if (!h) out[i] = unexpected(std::move(h).error());
-        else hashes[i] = std::move(*h), pending.push_back(i);
+        if (!h) b->out[i] = unexpected(std::move(h).error());
+        else b->hashes[i] = std::move(*h), b->pending.push_back(i);
     }
-    auto finish = [&] {
-        std::vector<Result<StoreResult>> r;
-        r.reserve(out.size());
-        for (auto& o : out) r.push_back(std::move(*o));
-        return r;
-    };
-    if (pending.empty()) return finish();
-    if (auto p = impl_->ensure_pool(); !p) {
-        for (auto i : pending) out[i] = unexpected(p.error());
-        return finish();
-    }
-    auto& im = *impl_;
-    std::optional<Error> moved;  // the last 421 seen, for items still moving after the last round
-    for (int round = 0; !pending.empty() && round <= detail::kMaxSwarmRedirects; ++round) {
-        // One batch per swarm (normally one: the caller grouped the items).
-        std::vector<std::pair<std::string, std::vector<std::size_t>>> groups;
-        for (auto i : pending) {
-            auto sw = im.swarm_for(items[i].recipient, false);
-            if (!sw) {
-                out[i] = unexpected(std::move(sw).error());
-                continue;
-            }
-            const std::string key = sw->id ? std::to_string(*sw->id)
-                                           : (sw->nodes.empty() ? items[i].recipient.hex() : sw->nodes.front().ed25519_hex());
-            auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == key; });
-            if (g == groups.end()) groups.emplace_back(key, std::vector<std::size_t>{i});
-            else g->second.push_back(i);
-        }
-        pending.clear();
-        for (const auto& [key, group] : groups) {
-            ParamsBuilder params = [&, &group = group](std::int64_t now) -> Result<std::string> {
-                json reqs = json::array();
-                for (auto i : group) {
-                    const auto& it = items[i];
-                    reqs.push_back({{"method", "store"},
-                                    {"params",
-                                     {{"pubkey", it.recipient.hex()},
-                                      {"timestamp", now},
-                                      {"ttl", it.ttl_ms},
-                                      {"namespace", it.ns},
-                                      {"data", it.data_b64}}}});
-                }
-                return json{{"requests", std::move(reqs)}}.dump();
-            };
-            const SessionId& lead = items[group.front()].recipient;
-            auto r = im.caller.call(detail::ToSwarm{lead}, "batch", params, im.cfg.request_timeout, true);
-            if (!r) {
-                for (auto i : group) out[i] = unexpected(r.error());
-                continue;
-            }
-            if (!is_2xx(r->status)) {
-                // Every sub-request failed with this status (or the batch itself did).
-                if (r->status == 421) {
-                    // The call followed the lead's moves; the others get the same word (checked
-                    // against the pool) and go again, regrouped.
-                    for (auto i : group)
-                        if (!(items[i].recipient == lead)) im.swarm_moved(items[i].recipient, r->node, r->body);
-                    moved = detail::status_error("store", *r);
-                    pending.insert(pending.end(), group.begin(), group.end());
-                    continue;
-                }
-                for (auto i : group) out[i] = unexpected(detail::status_error("store", *r));
-                continue;
-            }
-            auto subs = detail::parse_batch_results(r->body, group.size(), r->node);
-            if (!subs) {
-                for (auto i : group) out[i] = unexpected(subs.error());
-                continue;
-            }
-            for (std::size_t k = 0; k < group.size(); ++k) {
-                const std::size_t i = group[k];
-                auto& sub = (*subs)[k];
-                RpcReply reply{sub.status, std::move(sub.body), r->node};
-                if (is_2xx(reply.status)) {
-                    std::vector<Snode> members{r->node};
-                    if (auto entry = im.swarms.find(items[i].recipient))
-                        members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
-                    out[i] = detail::parse_store_reply(reply.body, hashes[i], r->node, members);
-                } else if (reply.status == 421) {
-                    im.swarm_moved(items[i].recipient, r->node, reply.body);
-                    moved = detail::status_error("store", reply);
-                    pending.push_back(i);
-                } else {
-                    out[i] = unexpected(detail::status_error("store", reply));
-                }
-            }
-        }
-    }
-    for (auto i : pending) out[i] = unexpected(moved ? *moved : Error{Errc::net_swarm_moved, "network: store: swarm moved"});
-    return finish();
+    b->items = std::move(items);
+    b->done = std::move(done);
+    b->steps = steps ? steps : impl_->executor.get();
+    impl_->async_begin();
+    Impl* im = impl_.get();
+    b->steps->post([im, b] { im->batch_start(b); });
 }
 
 Result<std::string> Network::retrieve(const SessionId& account, const Snode& node, const ParamsBuilder& params) {

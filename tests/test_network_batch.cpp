@@ -2,6 +2,10 @@
 // request, each sub-result handled on its own.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <future>
+#include <thread>
+
 #include "network/parse.hpp"
 #include "test_network_support.hpp"
 
@@ -134,6 +138,80 @@ TEST_CASE("network: store_batch: items of two swarms go in one batch per swarm",
     }
     REQUIRE_FALSE(results.back());
     CHECK(results.back().error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("network: store_batch_async: store_batch's requests and results, delivered to a callback",
+          "[network][batch][async]") {
+    SwarmRig rig(2);
+    const auto to = accounts_in(rig.net, *rig.sw->id, 5);
+    rig.fake->moved[to[2].hex()] = rig.other_swarm();
+    const auto items = items_for(to);
+    const auto before = rig.net.stats().onion_requests;
+    std::promise<std::vector<Result<StoreResult>>> promise;
+    auto future = promise.get_future();
+    const auto caller = std::this_thread::get_id();
+    std::atomic<int> calls{0};
+    std::atomic<bool> on_caller{false};
+    rig.net.store_batch_async(items, [&](std::vector<Result<StoreResult>> r) {
+        on_caller = std::this_thread::get_id() == caller;
+        if (++calls == 1) promise.set_value(std::move(r));
+    });
+    auto results = future.get();
+    CHECK_FALSE(on_caller);  // on the network's executor
+    // As store_batch: the batch, then the moved item alone in its new swarm.
+    CHECK(rig.net.stats().onion_requests - before == 2);
+    REQUIRE(results.size() == items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        REQUIRE(results[i]);
+        CHECK(results[i]->hash == hash_of(items[i]));
+        const auto want = i == 2 ? rig.other_swarm() : *rig.sw->id;
+        CHECK(rig.fake->by_key(results[i]->entry.ed25519())->info.swarm_id == want);
+    }
+    CHECK(calls == 1);
+    auto too_many = std::vector<StoreItem>(kMaxBatchStores + 1, items.front());
+    CHECK_THROWS_AS(rig.net.store_batch_async(too_many, [](std::vector<Result<StoreResult>>) {}), std::invalid_argument);
+}
+
+TEST_CASE("network: store_batch_async: many batches in flight from one thread, one request each",
+          "[network][batch][async]") {
+    SwarmRig rig(1);
+    const auto to = accounts_in(rig.net, *rig.sw->id, 4);
+    const auto before = rig.net.stats().onion_requests;
+    constexpr int kBatches = 12;
+    std::vector<std::promise<std::vector<Result<StoreResult>>>> promises(kBatches);
+    std::vector<std::vector<StoreItem>> sent;
+    for (int b = 0; b < kBatches; ++b) {
+        auto items = items_for(to);
+        for (auto& it : items) it.data_b64 = base64_encode(to_bytes("batch " + std::to_string(b) + " " + it.data_b64));
+        sent.push_back(items);
+        rig.net.store_batch_async(std::move(items), [&promises, b](std::vector<Result<StoreResult>> r) {
+            promises[static_cast<std::size_t>(b)].set_value(std::move(r));
+        });
+    }
+    for (int b = 0; b < kBatches; ++b) {
+        auto results = promises[static_cast<std::size_t>(b)].get_future().get();
+        REQUIRE(results.size() == to.size());
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            REQUIRE(results[i]);
+            CHECK(results[i]->hash == hash_of(sent[static_cast<std::size_t>(b)][i]));
+        }
+    }
+    CHECK(rig.net.stats().onion_requests - before == kBatches);
+}
+
+TEST_CASE("network: store_batch_async: items that fail before any request still arrive in the callback",
+          "[network][batch][async]") {
+    SwarmRig rig(1);
+    const auto before = rig.net.stats().onion_requests;
+    std::vector<StoreItem> items{StoreItem{rig.acct, 0, "not base64!", 60'000}};
+    std::promise<std::vector<Result<StoreResult>>> promise;
+    auto future = promise.get_future();
+    rig.net.store_batch_async(items, [&](std::vector<Result<StoreResult>> r) { promise.set_value(std::move(r)); });
+    auto results = future.get();
+    REQUIRE(results.size() == 1);
+    REQUIRE_FALSE(results[0]);
+    CHECK(results[0].error().code == Errc::invalid_argument);
+    CHECK(rig.net.stats().onion_requests == before);
 }
 
 TEST_CASE("network: batch results are read in order, bounded and checked", "[network][batch][parse]") {

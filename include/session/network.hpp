@@ -47,7 +47,8 @@
 // Thread safety: a Network may be used from several threads at once. A Transport must be
 // thread-safe. Callbacks (log, ParamsBuilder) may be called from any calling thread.
 //
-// Threads: the Network starts none of its own. Work it runs off the calling thread (racing the seeds,
+// Threads: the Network starts none of its own besides those of its default transport (curl_transport:
+// Options::io_threads I/O threads that drive every request in flight). Work it runs off the calling thread (racing the seeds,
 // asking several nodes for their time at once) is posted to its Executor (Options::executor; by
 // default a thread pool the Network owns, shared with the Clients that use this Network through
 // executor()). A task keeps what it uses alive (shared_ptr), never the Network itself; a seed request
@@ -128,12 +129,24 @@ class Transport {
 public:
     virtual ~Transport() = default;
     [[nodiscard]] virtual Result<HttpResponse> post(const HttpRequest& request) = 0;
+
+    /// Receives the outcome of post_async (exactly once).
+    using Done = std::function<void(Result<HttpResponse>)>;
+    /// Starts `request` and returns; `done` is called once with what post() would have returned.
+    /// It may be called on the transport's own I/O thread (curl_transport) or on the calling thread
+    /// before post_async returns (this default: post(), then done), so it must be quick and must not
+    /// wait for other requests: hand longer work to an Executor. It must not throw.
+    virtual void post_async(HttpRequest request, Done done) { done(post(request)); }
 };
 
-/// The libcurl transport: a pool of easy handles sharing one connection cache (CURLSH with
-/// connections, TLS sessions and DNS), so connections to guard nodes are reused across requests and
-/// threads. Errors: net_init (curl_global_init / curl_share_init failed).
+/// The libcurl transport: requests in flight are events on libcurl multi handles, driven by
+/// `io_threads` I/O threads of its own (1 by default; each request goes to the thread chosen by its
+/// host, so one thread's connection cache holds a peer's connections); post() waits for its request,
+/// post_async() does not. TLS sessions and DNS answers are shared between the I/O threads (CURLSH).
+/// Destroying the transport completes the requests still in flight with net_path_failed and joins
+/// its threads. Errors: net_init (curl_global_init / curl_multi_init / curl_share_init failed).
 [[nodiscard]] Result<std::shared_ptr<Transport>> curl_transport(LogFn log = {});
+[[nodiscard]] Result<std::shared_ptr<Transport>> curl_transport(LogFn log, std::size_t io_threads);
 
 // ---- nodes, swarms, configuration -------------------------------------------------------------
 
@@ -351,6 +364,9 @@ struct Options {
     /// Where the Network runs work off the calling thread (see "Threads" above). Default: a thread
     /// pool owned by the Network (make_thread_pool()).
     std::shared_ptr<Executor> executor{};
+    /// I/O threads of the default transport (curl_transport(log, io_threads)); ignored when
+    /// `transport` is given. At least 1.
+    std::size_t io_threads = 1;
 };
 
 class Network {
@@ -431,6 +447,18 @@ public:
     /// alone, before any request (net_too_large, invalid_argument).
     /// Throws std::invalid_argument for more than kMaxBatchStores items.
     [[nodiscard]] std::vector<Result<StoreResult>> store_batch(std::span<const StoreItem> items);
+
+    /// Receives store_batch_async's results (one per item, in order), on a thread of the executor
+    /// that runs the call's steps. It must not throw.
+    using StoreBatchDone = std::function<void(std::vector<Result<StoreResult>>)>;
+    /// store_batch without a waiting thread: the same requests, rules, counts and results, delivered
+    /// to `done`. Requests in flight are transport events (Transport::post_async); the steps between
+    /// them (params, path choice, onion layers, reply checks, strikes, and the hooks that may make a
+    /// blocking request of their own: a swarm refetch, a clock resync, a backoff sleep) run as tasks
+    /// on `steps` (default: executor()), which must run them until `done` has been called.
+    /// ~Network waits for the calls still running.
+    /// Throws std::invalid_argument for more than kMaxBatchStores items.
+    void store_batch_async(std::vector<StoreItem> items, StoreBatchDone done, Executor* steps = nullptr);
 
     /// One `retrieve` to the given swarm member (no other member is tried: last_hash is per node).
     /// `params` builds the signed params ({"pubkey",…,"timestamp","signature",…}) for a network time.

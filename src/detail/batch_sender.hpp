@@ -3,7 +3,8 @@
 //
 //   each recipient's swarm (placed locally from the pool's swarm ids: no request)
 //   → group by swarm, chunks of network::kMaxBatchStores (20)
-//   → per chunk, on the network's executor: timestamp, seal (Sender::seal) each, one store_batch
+//   → every chunk at once, each a task: seal (Sender::seal) each, one Network::store_batch_async
+//     (its request in flight is a transport event: no thread waits per chunk)
 //   → [sync copies of the stored ones: chunks of 20 to our own swarm, one store_batch each]
 //
 // A message's result is its own: a seal error, a 421 or an error in its sub-request fails (or
@@ -42,8 +43,9 @@ public:
     BatchSender(const BatchSender&) = delete;
     BatchSender& operator=(const BatchSender&) = delete;
 
-    /// Sends every message; one result per message, in order. Chunks run at the same time on the
-    /// network's executor (and the calling thread).
+    /// Sends every message; one result per message, in order. All chunks are in flight at once;
+    /// their steps run on the network's executor and on the calling thread, which waits by running
+    /// them (so a send made from an executor thread cannot starve).
     [[nodiscard]] std::vector<Result<SendResult>> send(std::span<const Outgoing> messages, const SendSpec& spec);
 
     /// Runs `job` on the network's executor; its value (or exception) arrives in the future.

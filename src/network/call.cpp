@@ -8,6 +8,7 @@
 
 #include "detail/json_limited.hpp"
 #include "detail/onion_wire.hpp"
+#include "detail/wait_loop.hpp"
 #include "network/parse.hpp"
 
 namespace session::network::detail {
@@ -105,7 +106,7 @@ std::optional<Path> Caller::choose_path(const Snode& dest, AttemptMemory& memory
     return std::move(choice.path);
 }
 
-Result<HttpResponse> Caller::post(const Snode& guard, Bytes& body, std::chrono::milliseconds timeout) {
+HttpRequest Caller::onion_request(const Snode& guard, Bytes body, std::chrono::milliseconds timeout) {
     HttpRequest req;
     req.url = "https://" + guard.ip + ":" + std::to_string(guard.https_port) + "/onion_req/v2";
     req.body = std::move(body);
@@ -118,6 +119,11 @@ Result<HttpResponse> Caller::post(const Snode& guard, Bytes& body, std::chrono::
     req.timeout = timeout;
     req.connect_timeout = std::min(cfg_.connect_timeout, timeout);
     ++onion_requests_;
+    return req;
+}
+
+Result<HttpResponse> Caller::post(const Snode& guard, Bytes& body, std::chrono::milliseconds timeout) {
+    auto req = onion_request(guard, std::move(body), timeout);
     auto resp = transport_.post(req);
     body = std::move(req.body);  // the transport took it by const reference
     return resp;
@@ -154,8 +160,8 @@ void Caller::apply(const FailureVerdict& v, const Path& path, const Snode& dest,
     }
 }
 
-Attempt Caller::attempt(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
-                        AttemptMemory& memory) {
+std::optional<Attempt> Caller::prepare(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
+                                       AttemptMemory& memory, Flight& f) {
     Attempt a;
     auto path = choose_path(dest, memory);
     if (!path) {
@@ -173,36 +179,53 @@ Attempt Caller::attempt(const Snode& dest, const std::string& payload, std::chro
         a.error = built.error();
         return a;
     }
-    const Snode& guard = path->nodes.front();
     log_(LogLevel::debug, "network: onion request via path " + std::to_string(path->id) + " to " + dest.address());
-    a.sent_ms = clock_.local_ms();
-    auto resp = post(guard, built->body, timeout);
-    a.received_ms = clock_.local_ms();
+    f.dest = dest;
+    f.request = onion_request(path->nodes.front(), std::move(built->body), timeout);
+    f.key.emplace(std::move(built->response_key));
+    f.path = std::move(*path);
+    f.a = Attempt{};
+    return std::nullopt;
+}
 
+Attempt Caller::conclude(Flight& f, const Result<HttpResponse>& resp, AttemptMemory& memory) {
+    Attempt a = std::move(f.a);
+    const Snode& dest = f.dest;
+    const Snode& guard = f.path.nodes.front();
     if (!resp || resp->status != 200) {
         const auto verdict = classify_failure(resp, guard, dest);
         log_(LogLevel::debug, !resp ? "network: onion request via " + guard.address() + " failed: " + verdict.error.message
                                     : verdict.error.message);
-        apply(verdict, *path, dest, a, memory);
+        apply(verdict, f.path, dest, a, memory);
         return a;
     }
-    auto decoded = onion::decode_node_response(built->response_key, to_string(resp->body));
+    auto decoded = onion::decode_node_response(*f.key, to_string(resp->body));
     if (!decoded) {
         FailureVerdict v;
         v.error = Error{Errc::net_bad_response, "network: onion reply via " + guard.address() + ": " + decoded.error().message};
         v.suspects_from = 0;
         log_(LogLevel::debug, v.error.message);
-        apply(v, *path, dest, a, memory);
+        apply(v, f.path, dest, a, memory);
         return a;
     }
     // Strikes count consecutive failures: a success clears them for the path and its nodes.
-    paths_.succeeded(path->id);
-    std::vector<Snode> through = path->nodes;
+    paths_.succeeded(f.path.id);
+    std::vector<Snode> through = f.path.nodes;
     through.push_back(dest);
     pool_.clear_strikes(through);
     if (auto t = find_timestamp(decoded->body)) clock_.learn(dest.keys.ed25519, *t, a.sent_ms, a.received_ms);
     a.reply = std::move(*decoded);
     return a;
+}
+
+Attempt Caller::attempt(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
+                        AttemptMemory& memory) {
+    Flight f;
+    if (auto ended = prepare(dest, payload, timeout, memory, f)) return std::move(*ended);
+    f.a.sent_ms = clock_.local_ms();
+    auto resp = transport_.post(f.request);
+    f.a.received_ms = clock_.local_ms();
+    return conclude(f, resp, memory);
 }
 
 // ---- the call --------------------------------------------------------------------------------------
@@ -370,37 +393,95 @@ std::optional<Result<RpcReply>> Caller::after_reply(RpcReply reply, std::int64_t
     return reply;  // 400, 401, 403, 404, …: the caller's problem, no strikes
 }
 
+/// One call_async's state, shared by its steps (one runs at a time: each starts the next).
+struct Caller::AsyncCall {
+    Target target;
+    std::string method;
+    ParamsBuilder build;
+    std::chrono::milliseconds timeout{};
+    bool resync_allowed = false;
+    Executor& steps;
+    CallDone done;
+    CallState st{};
+    Flight flight{};
+};
+
+void Caller::call_async(Target target, std::string method, ParamsBuilder build, std::chrono::milliseconds timeout,
+                        bool resync_allowed, Executor& steps, CallDone done) {
+    auto c = std::make_shared<AsyncCall>(AsyncCall{std::move(target), std::move(method), std::move(build), timeout,
+                                                   resync_allowed, steps, std::move(done)});
+    // Nodes the caller saw answer uselessly count as tried: they are picked last.
+    if (const auto* any = std::get_if<ToAnyNode>(&c->target)) c->st.tried = any->avoid;
+    if (const auto* swarm = std::get_if<ToSwarm>(&c->target)) c->st.tried = swarm->avoid;
+    steps.post([this, c] { step(c); });
+}
+
+void Caller::step(const std::shared_ptr<AsyncCall>& c) {
+    CallState& st = c->st;
+    auto end = [&c](Result<RpcReply> r) {
+        auto done = std::move(c->done);
+        done(std::move(r));
+    };
+    if (st.used >= cfg_.max_attempts) {
+        if (st.last_reply) return end(std::move(*st.last_reply));
+        if (st.last_error) {
+            st.last_error->message += " (gave up after " + std::to_string(st.used) + " attempts)";
+            return end(unexpected(std::move(*st.last_error)));
+        }
+        return end(unexpected(Errc::net_path_failed, "network: " + c->method + ": no attempt possible"));
+    }
+    // Backoff: this version sleeps in the step's task (a thread of `steps` waits meanwhile).
+    if (st.failures > 0) std::this_thread::sleep_for(backoff(cfg_, st.failures));
+    auto dest = pick_destination(c->target, st);
+    if (!dest) return end(unexpected(dest.error()));
+    auto params = c->build(clock_.now_ms());
+    if (!params) return end(unexpected(params.error()));
+    auto payload = rpc_payload(c->method, *params);
+    if (!payload) return end(unexpected(payload.error()));
+    ++st.used;
+    if (auto ended = prepare(*dest, *payload, c->timeout, st.memory, c->flight)) return settle(c, std::move(*ended));
+    HttpRequest request = std::move(c->flight.request);
+    c->flight.a.sent_ms = clock_.local_ms();
+    // The completion runs on the transport's I/O thread (or here, for a blocking transport): it only
+    // notes the time and hands the rest to `steps`.
+    transport_.post_async(std::move(request), [this, c](Result<HttpResponse> response) {
+        c->flight.a.received_ms = clock_.local_ms();
+        c->steps.post([this, c, response = std::move(response)] {
+            Attempt a = conclude(c->flight, response, c->st.memory);
+            settle(c, std::move(a));
+        });
+    });
+}
+
+void Caller::settle(const std::shared_ptr<AsyncCall>& c, Attempt a) {
+    CallState& st = c->st;
+    std::optional<Result<RpcReply>> result;
+    if (a.fail == Fail::fatal) {
+        result = unexpected(std::move(a.error));
+    } else if (a.fail != Fail::none) {
+        const Snode dest = c->flight.dest;
+        result = after_failure(a, c->target, dest, st);
+    } else {
+        const Snode dest = c->flight.dest;
+        result = after_reply(RpcReply{a.reply.status, std::move(a.reply.body), dest}, a.received_ms, c->target,
+                             c->method, c->resync_allowed, st);
+    }
+    if (!result) return step(c);  // the next attempt (its request goes out before this returns)
+    auto done = std::move(c->done);
+    done(std::move(*result));
+}
+
 Result<RpcReply> Caller::call(const Target& target, std::string_view method, const ParamsBuilder& build,
                               std::chrono::milliseconds timeout, bool resync_allowed) {
-    CallState st;
-    // Nodes the caller saw answer uselessly count as tried: they are picked last.
-    if (const auto* any = std::get_if<ToAnyNode>(&target)) st.tried = any->avoid;
-    if (const auto* swarm = std::get_if<ToSwarm>(&target)) st.tried = swarm->avoid;
-    while (st.used < cfg_.max_attempts) {
-        if (st.failures > 0) std::this_thread::sleep_for(backoff(cfg_, st.failures));
-        auto dest = pick_destination(target, st);
-        if (!dest) return unexpected(dest.error());
-        auto params = build(clock_.now_ms());
-        if (!params) return unexpected(params.error());
-        auto payload = rpc_payload(method, *params);
-        if (!payload) return unexpected(payload.error());
-        ++st.used;
-        Attempt a = attempt(*dest, *payload, timeout, st.memory);
-        if (a.fail == Fail::fatal) return unexpected(std::move(a.error));
-        std::optional<Result<RpcReply>> done;
-        if (a.fail != Fail::none)
-            done = after_failure(a, target, *dest, st);
-        else
-            done = after_reply(RpcReply{a.reply.status, std::move(a.reply.body), *dest}, a.received_ms, target, method,
-                               resync_allowed, st);
-        if (done) return std::move(*done);
-    }
-    if (st.last_reply) return std::move(*st.last_reply);
-    if (st.last_error) {
-        st.last_error->message += " (gave up after " + std::to_string(st.used) + " attempts)";
-        return unexpected(std::move(*st.last_error));
-    }
-    return unexpected(Errc::net_path_failed, "network: " + std::string(method) + ": no attempt possible");
+    // Every step on this thread, as a blocking loop: the private loop runs them until the end.
+    session::detail::WaitLoop loop;
+    std::optional<Result<RpcReply>> out;
+    call_async(target, std::string(method), build, timeout, resync_allowed, loop, [&](Result<RpcReply> r) {
+        out.emplace(std::move(r));
+        loop.finish();
+    });
+    loop.run();
+    return std::move(*out);
 }
 
 // ---- server requests -------------------------------------------------------------------------------

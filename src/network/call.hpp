@@ -18,10 +18,14 @@
 //   * 2xx and other 4xx are the caller's answer.
 // A batch whose sub-requests all failed with one status is handled as that status.
 //
-// Thread-safe: a call keeps its state on its own stack; the units it uses lock themselves.
+// Thread-safe: a call keeps its own state (call(): on its stack; call_async(): shared by its
+// steps); the units it uses lock themselves. call() runs every step of its call_async() on the
+// calling thread (a private loop it drains until the call ends), as the blocking loop did.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -150,6 +154,17 @@ public:
     [[nodiscard]] Result<RpcReply> call(const Target& target, std::string_view method, const ParamsBuilder& build,
                                         std::chrono::milliseconds timeout, bool resync_allowed);
 
+    /// Receives call_async's outcome.
+    using CallDone = std::function<void(Result<RpcReply>)>;
+    /// call() without a waiting thread: the same decisions (one copy of them: call() is a wait on
+    /// this), with the request of each attempt in flight as a transport event
+    /// (Transport::post_async). Every step between requests (params, path choice, onion layers,
+    /// reply checks, strikes, the hooks, the backoff sleep: a sleeping task in this version) runs as
+    /// a task on `steps`, never on the transport's I/O thread; `done` is called from one of them.
+    /// The Caller and `steps` must outlive the call (Network waits for its async calls).
+    void call_async(Target target, std::string method, ParamsBuilder build, std::chrono::milliseconds timeout,
+                    bool resync_allowed, Executor& steps, CallDone done);
+
     /// One onion request (steps 1-5) to `dest`; `memory` is the calling loop's.
     Attempt attempt(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
                     AttemptMemory& memory);
@@ -171,6 +186,27 @@ public:
 
 private:
     struct CallState;
+    struct AsyncCall;
+
+    /// One attempt's onion request between steps 2 and 4.
+    struct Flight {
+        Snode dest;
+        Path path;
+        std::optional<onion::ResponseKey> key;
+        HttpRequest request;
+        Attempt a;
+    };
+    /// Steps 1-2 (path, onion layers) into `flight`; a value is an attempt that ended there (fatal).
+    std::optional<Attempt> prepare(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
+                                   AttemptMemory& memory, Flight& flight);
+    /// Steps 4-5 for the POST's outcome.
+    Attempt conclude(Flight& flight, const Result<HttpResponse>& response, AttemptMemory& memory);
+    /// The HTTP request of an onion body to `guard` (counted in onion_requests()).
+    HttpRequest onion_request(const Snode& guard, Bytes body, std::chrono::milliseconds timeout);
+    /// The async call's loop: the next attempt, or the end.
+    void step(const std::shared_ptr<AsyncCall>& c);
+    /// After an attempt: the end of the call, or the next step.
+    void settle(const std::shared_ptr<AsyncCall>& c, Attempt a);
 
     Result<Snode> pick_destination(const Target& target, CallState& state);
     std::optional<Path> choose_path(const Snode& dest, AttemptMemory& memory);

@@ -4,12 +4,16 @@
 // presenting any other certificate is refused before it sees the request. Also: a local network's
 // seeds verified against its CA, and refused against another CA.
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -88,11 +92,12 @@ struct Seed {
     std::mutex ports_m;
     std::set<int> remote_ports;  // one per client connection
 
-    explicit Seed(Cert& cert) {
+    /// `keep_alive`: requests per connection before the server closes it.
+    explicit Seed(Cert& cert, std::size_t keep_alive = 100) {
         // httplib takes its own references.
         server = std::make_unique<httplib::SSLServer>(cert.x509.get(), cert.key.get());
         REQUIRE(server->is_valid());
-        server->set_keep_alive_max_count(100);  // httplib closes after 5 requests by default
+        server->set_keep_alive_max_count(keep_alive);  // httplib closes after 5 requests by default
         server->Post("/json_rpc", [this](const httplib::Request& req, httplib::Response& res) {
             ++hits;
             {
@@ -313,4 +318,79 @@ TEST_CASE("network/tls: concurrent requests to one peer each use a connection of
     for (int k = 0; k < 5; ++k) REQUIRE(t->post(req));
     std::lock_guard lk(guard.ports_m);
     CHECK(guard.remote_ports.size() == ports);  // an idle connection to this peer was reused
+}
+
+TEST_CASE("network/tls: the curl transport keeps many requests in flight from one thread", "[network][tls][async]") {
+    auto cert = make_cert("127.0.0.1", "Guard");
+    Seed guard(cert, 1);  // a connection per request: httplib's few threads are not held by idle ones
+    auto made = network::curl_transport({}, 2);
+    REQUIRE(made);
+    auto t = *made;
+    constexpr int kRequests = 150;
+    std::mutex m;
+    std::condition_variable cv;
+    int done = 0, ok = 0;
+    std::set<std::thread::id> completed_on;
+    const auto caller = std::this_thread::get_id();
+    for (int i = 0; i < kRequests; ++i) {
+        t->post_async(plain_request(guard), [&](Result<network::HttpResponse> r) {
+            std::lock_guard lk(m);
+            ++done;
+            if (r && r->status == 200) ++ok;
+            completed_on.insert(std::this_thread::get_id());
+            cv.notify_all();
+        });
+    }
+    {
+        std::unique_lock lk(m);
+        cv.wait(lk, [&] { return done == kRequests; });
+        CHECK(ok == kRequests);
+        CHECK(completed_on.count(caller) == 0);  // completions come from the I/O threads
+        CHECK(completed_on.size() <= 2);
+    }
+    CHECK(guard.hits == kRequests);
+    // post() is a wait on the same machinery.
+    auto r = t->post(plain_request(guard));
+    REQUIRE(r);
+    CHECK(r->status == 200);
+}
+
+TEST_CASE("network/tls: destroying the curl transport ends the requests in flight with an error",
+          "[network][tls][async]") {
+    // A peer that accepts TCP connections (the kernel does) and never answers the TLS handshake.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 16) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    const int port = ntohs(addr.sin_port);
+
+    auto made = network::curl_transport();
+    REQUIRE(made);
+    auto t = std::move(*made);  // the only reference
+    std::mutex m;
+    std::vector<Errc> codes;
+    for (int i = 0; i < 3; ++i) {
+        network::HttpRequest req;
+        req.url = "https://127.0.0.1:" + std::to_string(port) + "/onion_req/v2";
+        req.body = to_bytes("{}");
+        req.timeout = std::chrono::milliseconds(20'000);
+        req.connect_timeout = std::chrono::milliseconds(20'000);
+        t->post_async(std::move(req), [&](Result<network::HttpResponse> r) {
+            std::lock_guard lk(m);
+            codes.push_back(r ? Errc::invalid_argument : r.error().code);  // a reply would be a bug here
+        });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let them start (not asserted)
+    t.reset();                                                    // stops and joins the I/O thread
+    {
+        std::lock_guard lk(m);
+        REQUIRE(codes.size() == 3);
+        for (auto c : codes) CHECK(c == Errc::net_path_failed);
+    }
+    ::close(fd);
 }
