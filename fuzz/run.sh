@@ -3,7 +3,7 @@
 # each one for a bounded time, then prints executions and findings per target.
 #
 #   fuzz/run.sh                      every target, 60 s each
-#   FUZZ_SECONDS=10 fuzz/run.sh      the CI variant
+#   FUZZ_SECONDS=5 fuzz/run.sh       the CI variant
 #   fuzz/run.sh fuzz_mnemonic ...    only the named targets
 #
 # Environment: FUZZ_SECONDS (default 60), FUZZ_BUILD_DIR (build-fuzz), FUZZ_CXX (clang++-14, else
