@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -456,8 +457,18 @@ struct Network::Impl {
     /// Sleeps up to `ms`, returning early (false) if the network stops or `node` stops running.
     bool sleep_for(std::int64_t ms, const detail::Node* node = nullptr);
     /// What an in-process caller (relay / replication) experiences talking to `n`:
-    /// false = silent (stopped, dropped or hung); latency already applied.
+    /// false = silent (stopped, dropped or hung); latency already applied (or, inside an
+    /// Overlap, owed).
     bool reachable_in_process(detail::Node& n);
+    /// Waits that overlap: the storage server runs a `batch`'s sub-requests at once, so their
+    /// forwarding to swarm peers is concurrent and the batch waits for the slowest, not for the
+    /// sum. While one is set on this thread, reachable_in_process() and a hung peer record the
+    /// wait they would sleep (the longest) instead of sleeping; the batch then sleeps it once.
+    struct Overlap {
+        std::int64_t owed_ms = 0;
+        void owe(std::int64_t ms) { owed_ms = std::max(owed_ms, ms); }
+    };
+    static inline thread_local Overlap* overlap = nullptr;
     void corrupt_maybe(detail::Node& n, std::string& body);
 
     // ---- RPC (rpc.cpp) ----

@@ -297,7 +297,8 @@ bool Network::Impl::sleep_for(std::int64_t ms, const Node* node) {
 bool Network::Impl::reachable_in_process(Node& n) {
     if (auto lat = n.faults.latency_ms.load(); lat > 0) {
         n.count([](Counters& c) { ++c.delayed; });
-        sleep_for(lat);
+        if (overlap) overlap->owe(lat);
+        else sleep_for(lat);
     }
     if (detail::chance(n.faults.drop_rate.load())) {
         const bool hang = n.faults.drop_timeout.load();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 #include "detail/handle.hpp"
 #include "session/bytes.hpp"
@@ -21,14 +22,62 @@ Database open_database(const std::string& path);
 /// Runs SQL without results; throws std::runtime_error with SQLite's message on failure.
 void exec(sqlite3* db, const char* sql);
 
-/// A prepared statement that finalizes itself.
+/// Prepared statements kept for reuse by one database's owner (preparing is most of a small
+/// statement's cost). Not thread-safe: used under the owner's lock. Keyed by SQL text; at most
+/// kMax are kept (a statement beyond them is finalized after use).
+class StatementCache {
+public:
+    static constexpr std::size_t kMax = 64;
+    explicit StatementCache(sqlite3* db) : db_(db) {}
+    ~StatementCache() {
+        for (auto& entry : stmts_) sqlite3_finalize(entry.second);
+    }
+    StatementCache(const StatementCache&) = delete;
+    StatementCache& operator=(const StatementCache&) = delete;
+    sqlite3* db() const { return db_; }
+    /// A statement for `sql`, ready to bind: a kept one, or newly prepared (nullptr if that fails).
+    sqlite3_stmt* take(const char* sql) {
+        if (auto it = stmts_.find(sql); it != stmts_.end()) {
+            sqlite3_stmt* s = it->second;
+            stmts_.erase(it);
+            return s;
+        }
+        sqlite3_stmt* s = nullptr;
+        if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) {
+            sqlite3_finalize(s);
+            return nullptr;
+        }
+        return s;
+    }
+    /// Hands a statement from take() back, reset and unbound.
+    void give_back(const char* sql, sqlite3_stmt* s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        if (stmts_.size() >= kMax || !stmts_.emplace(sql, s).second) sqlite3_finalize(s);
+    }
+
+private:
+    sqlite3* db_;
+    std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+};
+
+/// A prepared statement that finalizes itself (or, from a StatementCache, goes back to it).
 class Stmt {
 public:
     Stmt(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+            sqlite3_finalize(stmt_);
             throw std::runtime_error(std::string("localnet: sqlite prepare failed: ") + sqlite3_errmsg(db));
+        }
     }
-    ~Stmt() { sqlite3_finalize(stmt_); }
+    Stmt(StatementCache& cache, const char* sql) : db_(cache.db()), cache_(&cache), sql_(sql) {
+        stmt_ = cache.take(sql);
+        if (!stmt_) throw std::runtime_error(std::string("localnet: sqlite prepare failed: ") + sqlite3_errmsg(db_));
+    }
+    ~Stmt() {
+        if (cache_) cache_->give_back(sql_, stmt_);
+        else sqlite3_finalize(stmt_);
+    }
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
 
@@ -70,6 +119,8 @@ public:
 
 private:
     sqlite3* db_;
+    StatementCache* cache_ = nullptr;
+    const char* sql_ = nullptr;
     sqlite3_stmt* stmt_ = nullptr;
 };
 

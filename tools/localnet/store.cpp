@@ -11,6 +11,8 @@ namespace session::localnet::detail {
 
 struct MessageStore::Db {
     Database handle;
+    std::optional<StatementCache> stmts;  // over `handle`; emptied before it closes
+    ~Db() { stmts.reset(); }
 };
 
 namespace {
@@ -35,6 +37,7 @@ StoredMessage row_message(const Stmt& s, int first_col) {
 
 MessageStore::MessageStore(const std::string& path) : db_(std::make_unique<Db>()) {
     db_->handle = open_database(path);
+    db_->stmts.emplace(db_->handle.get());
     exec(db_->handle.get(),
          "CREATE TABLE IF NOT EXISTS messages ("
          " id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -61,22 +64,22 @@ MessageStore::StoreOutcome MessageStore::store(const StoredMessage& m, bool publ
     Transaction tx(db_->handle.get());
     StoreOutcome out;
     {
-        Stmt find(db_->handle.get(), "SELECT expiry FROM messages WHERE hash = ?");
+        Stmt find(*db_->stmts, "SELECT expiry FROM messages WHERE hash = ?");
         find.bind(1, m.hash);
         if (find.step()) {
             out.is_new = false;
             out.expiry = std::max(find.i64(0), m.expiry);
-            Stmt upd(db_->handle.get(), "UPDATE messages SET expiry = ? WHERE hash = ?");
+            Stmt upd(*db_->stmts, "UPDATE messages SET expiry = ? WHERE hash = ?");
             upd.bind(1, out.expiry).bind(2, m.hash).run();
             tx.commit();
             return out;
         }
     }
     if (public_outbox) {
-        Stmt del(db_->handle.get(), "DELETE FROM messages WHERE owner = ? AND namespace = ?");
+        Stmt del(*db_->stmts, "DELETE FROM messages WHERE owner = ? AND namespace = ?");
         del.bind(1, ByteView(owner)).bind(2, m.ns).run();
     }
-    Stmt ins(db_->handle.get(),
+    Stmt ins(*db_->stmts,
              "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
     ins.run();
@@ -92,11 +95,11 @@ MessageStore::Page MessageStore::retrieve(const Account& a, int ns, const std::s
     auto owner = a.bytes();
     std::int64_t after = 0;
     if (!last_hash.empty()) {
-        Stmt find(db_->handle.get(), "SELECT id FROM messages WHERE hash = ? AND owner = ? AND namespace = ?");
+        Stmt find(*db_->stmts, "SELECT id FROM messages WHERE hash = ? AND owner = ? AND namespace = ?");
         find.bind(1, last_hash).bind(2, ByteView(owner)).bind(3, ns);
         if (find.step()) after = find.i64(0);
     }
-    Stmt sel(db_->handle.get(),
+    Stmt sel(*db_->stmts,
              "SELECT owner, hash, namespace, timestamp, expiry, data FROM messages"
              " WHERE owner = ? AND namespace = ? AND id > ? ORDER BY id");
     sel.bind(1, ByteView(owner)).bind(2, ns).bind(3, after);
@@ -123,7 +126,7 @@ std::vector<std::string> MessageStore::delete_hashes(const Account& a, const std
     Transaction tx(db_->handle.get());
     std::vector<std::string> deleted;
     for (const auto& h : hashes) {
-        Stmt del(db_->handle.get(), "DELETE FROM messages WHERE owner = ? AND hash = ?");
+        Stmt del(*db_->stmts, "DELETE FROM messages WHERE owner = ? AND hash = ?");
         del.bind(1, ByteView(owner)).bind(2, h).run();
         if (sqlite3_changes(db_->handle.get()) > 0 && std::find(deleted.begin(), deleted.end(), h) == deleted.end())
             deleted.push_back(h);
@@ -142,13 +145,13 @@ std::vector<std::pair<int, std::string>> MessageStore::delete_all(const Account&
     if (before) where += " AND timestamp <= ?3";
     std::vector<std::pair<int, std::string>> out;
     {
-        Stmt sel(db_->handle.get(), ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
+        Stmt sel(*db_->stmts, ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
         sel.bind(1, ByteView(owner));
         if (ns) sel.bind(2, *ns);
         if (before) sel.bind(3, *before);
         while (sel.step()) out.emplace_back(static_cast<int>(sel.i64(0)), sel.text(1));
     }
-    Stmt del(db_->handle.get(), ("DELETE FROM messages WHERE " + where).c_str());
+    Stmt del(*db_->stmts, ("DELETE FROM messages WHERE " + where).c_str());
     del.bind(1, ByteView(owner));
     if (ns) del.bind(2, *ns);
     if (before) del.bind(3, *before);
@@ -166,12 +169,12 @@ std::vector<std::pair<int, std::string>> MessageStore::expire_all(const Account&
     if (ns) where += " AND namespace = ?2";
     std::vector<std::pair<int, std::string>> out;
     {
-        Stmt sel(db_->handle.get(), ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
+        Stmt sel(*db_->stmts, ("SELECT namespace, hash FROM messages WHERE " + where).c_str());
         sel.bind(1, ByteView(owner)).bind(3, expiry);
         if (ns) sel.bind(2, *ns);
         while (sel.step()) out.emplace_back(static_cast<int>(sel.i64(0)), sel.text(1));
     }
-    Stmt upd(db_->handle.get(), ("UPDATE messages SET expiry = ?3 WHERE " + where).c_str());
+    Stmt upd(*db_->stmts, ("UPDATE messages SET expiry = ?3 WHERE " + where).c_str());
     upd.bind(1, ByteView(owner)).bind(3, expiry);
     if (ns) upd.bind(2, *ns);
     upd.run();
@@ -188,7 +191,7 @@ MessageStore::ExpireOutcome MessageStore::expire(const Account& a, const std::ve
     for (std::size_t i = 0; i < hashes.size(); ++i) {
         const auto& h = hashes[i];
         const std::int64_t want = expiries.size() == 1 ? expiries[0] : expiries.at(i);
-        Stmt find(db_->handle.get(), "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
+        Stmt find(*db_->stmts, "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
         find.bind(1, ByteView(owner)).bind(2, h);
         if (!find.step()) continue;
         const std::int64_t current = find.i64(0);
@@ -197,7 +200,7 @@ MessageStore::ExpireOutcome MessageStore::expire(const Account& a, const std::ve
         bool seen = std::any_of(out.updated.begin(), out.updated.end(), [&](auto& p) { return p.first == h; });
         if (seen) continue;
         if (change) {
-            Stmt upd(db_->handle.get(), "UPDATE messages SET expiry = ? WHERE owner = ? AND hash = ?");
+            Stmt upd(*db_->stmts, "UPDATE messages SET expiry = ? WHERE owner = ? AND hash = ?");
             upd.bind(1, want).bind(2, ByteView(owner)).bind(3, h).run();
             out.updated.emplace_back(h, want);
             out.unchanged.erase(h);
@@ -214,7 +217,7 @@ std::map<std::string, std::int64_t> MessageStore::get_expiries(const Account& a,
     auto owner = a.bytes();
     std::map<std::string, std::int64_t> out;
     for (const auto& h : hashes) {
-        Stmt find(db_->handle.get(), "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
+        Stmt find(*db_->stmts, "SELECT expiry FROM messages WHERE owner = ? AND hash = ?");
         find.bind(1, ByteView(owner)).bind(2, h);
         if (find.step()) out[h] = find.i64(0);
     }
@@ -223,14 +226,14 @@ std::map<std::string, std::int64_t> MessageStore::get_expiries(const Account& a,
 
 std::size_t MessageStore::purge_expired(std::int64_t now_ms) {
     std::lock_guard lock(mutex_);
-    Stmt del(db_->handle.get(), "DELETE FROM messages WHERE expiry < ?");
+    Stmt del(*db_->stmts, "DELETE FROM messages WHERE expiry < ?");
     del.bind(1, now_ms).run();
     return static_cast<std::size_t>(sqlite3_changes(db_->handle.get()));
 }
 
 std::vector<StoredMessage> MessageStore::messages_for_key(const ByteArray<32>& key) {
     std::lock_guard lock(mutex_);
-    Stmt sel(db_->handle.get(),
+    Stmt sel(*db_->stmts,
              "SELECT owner, hash, namespace, timestamp, expiry, data FROM messages"
              " WHERE substr(owner, 2) = ? ORDER BY id");
     sel.bind(1, ByteView(key));
@@ -242,7 +245,7 @@ std::vector<StoredMessage> MessageStore::messages_for_key(const ByteArray<32>& k
 void MessageStore::insert_ignore(const StoredMessage& m) {
     std::lock_guard lock(mutex_);
     auto owner = m.account.bytes();
-    Stmt ins(db_->handle.get(),
+    Stmt ins(*db_->stmts,
              "INSERT OR IGNORE INTO messages (hash, owner, namespace, timestamp, expiry, data)"
              " VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
@@ -254,10 +257,10 @@ void MessageStore::revoke(const Account& a, const std::vector<ByteArray<36>>& to
     auto owner = a.bytes();
     Transaction tx(db_->handle.get());
     for (const auto& t : tokens) {
-        Stmt ins(db_->handle.get(), "INSERT OR REPLACE INTO revoked_subaccounts (owner, token) VALUES (?, ?)");
+        Stmt ins(*db_->stmts, "INSERT OR REPLACE INTO revoked_subaccounts (owner, token) VALUES (?, ?)");
         ins.bind(1, ByteView(owner)).bind(2, ByteView(t)).run();
     }
-    Stmt trim(db_->handle.get(),
+    Stmt trim(*db_->stmts,
               "DELETE FROM revoked_subaccounts WHERE owner = ?1 AND id NOT IN"
               " (SELECT id FROM revoked_subaccounts WHERE owner = ?1 ORDER BY id DESC LIMIT 50)");
     trim.bind(1, ByteView(owner)).run();
@@ -269,7 +272,7 @@ std::size_t MessageStore::unrevoke(const Account& a, const std::vector<ByteArray
     auto owner = a.bytes();
     std::size_t count = 0;
     for (const auto& t : tokens) {
-        Stmt del(db_->handle.get(), "DELETE FROM revoked_subaccounts WHERE owner = ? AND token = ?");
+        Stmt del(*db_->stmts, "DELETE FROM revoked_subaccounts WHERE owner = ? AND token = ?");
         del.bind(1, ByteView(owner)).bind(2, ByteView(t)).run();
         count += static_cast<std::size_t>(sqlite3_changes(db_->handle.get()));
     }
@@ -279,20 +282,20 @@ std::size_t MessageStore::unrevoke(const Account& a, const std::vector<ByteArray
 bool MessageStore::is_revoked(const Account& a, const ByteArray<36>& token) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Stmt sel(db_->handle.get(), "SELECT 1 FROM revoked_subaccounts WHERE owner = ? AND token = ?");
+    Stmt sel(*db_->stmts, "SELECT 1 FROM revoked_subaccounts WHERE owner = ? AND token = ?");
     sel.bind(1, ByteView(owner)).bind(2, ByteView(token));
     return sel.step();
 }
 
 void MessageStore::delete_for_key(const ByteArray<32>& key) {
     std::lock_guard lock(mutex_);
-    Stmt del(db_->handle.get(), "DELETE FROM messages WHERE substr(owner, 2) = ?");
+    Stmt del(*db_->stmts, "DELETE FROM messages WHERE substr(owner, 2) = ?");
     del.bind(1, ByteView(key)).run();
 }
 
 std::size_t MessageStore::count() {
     std::lock_guard lock(mutex_);
-    Stmt sel(db_->handle.get(), "SELECT COUNT(*) FROM messages");
+    Stmt sel(*db_->stmts, "SELECT COUNT(*) FROM messages");
     sel.step();
     return static_cast<std::size_t>(sel.i64(0));
 }
