@@ -10,6 +10,10 @@
 //                     recipients with Client::broadcast (batched by swarm, 20 stores per request),
 //                     the Network's executor sized E2E_CLIENT_THREADS (16).
 //   e2e_send_many:    the same with individual texts (Client::send_many).
+//   e2e_broadcast_unchecked, e2e_send_many_unchecked: the same with network::StoreChecks::none (no
+//                     store signature verified; the default verifies every swarm member's, 5 per
+//                     message here: the largest part of the client's CPU). E2E_STORE_CHECKS
+//                     (every_member, first_member, none) sets it for e2e_broadcast/e2e_send_many.
 //   e2e_broadcast_blocking, e2e_send_many_blocking: the same workloads through send(), one message
 //                     per request, on E2E_CLIENT_THREADS threads, E2E_BLOCKING_MESSAGES (1,000) of them.
 //                     These six report msgs_per_s, requests_per_msg, client_threads (threads that
@@ -337,7 +341,17 @@ enum class Many { broadcast, send_many };
 
 /// `messages` messages to `recipient_count` recipients (message i to recipient i % count), batched
 /// or one send() each, by a warmed-up Client whose Network runs on a MeasuredExecutor.
-void many_messages(benchmark::State& state, Many kind, bool blocking) {
+session::network::StoreChecks store_checks_from_env() {
+    const char* v = std::getenv("E2E_STORE_CHECKS");
+    const std::string s = v ? v : "every_member";
+    if (s == "first_member") return session::network::StoreChecks::first_member;
+    if (s == "none") return session::network::StoreChecks::none;
+    bench::need(s == "every_member", "E2E_STORE_CHECKS: expected every_member, first_member or none");
+    return session::network::StoreChecks::every_member;
+}
+
+void many_messages(benchmark::State& state, Many kind, bool blocking,
+                   session::network::StoreChecks checks = store_checks_from_env()) {
     auto& n = net();
     const std::size_t recipient_count = std::max<std::size_t>(1, env_size("E2E_MANY_RECIPIENTS", 1000));
     const std::size_t messages = blocking ? env_size("E2E_BLOCKING_MESSAGES", 1000) : env_size("E2E_MANY_MESSAGES", 10000);
@@ -351,6 +365,7 @@ void many_messages(benchmark::State& state, Many kind, bool blocking) {
     session::network::Options no;
     no.config = *bench::must(session::network::NetworkConfig::from_file(n.file), "network file");
     no.executor = exec;
+    no.store_checks = checks;
     auto network = std::make_shared<session::network::Network>(std::move(no));
     auto c = std::move(*bench::must(session::Client::create(session::Identity::generate(*session::system_rng()).first,
                                                             network, n.options()),
@@ -402,10 +417,17 @@ void many_messages(benchmark::State& state, Many kind, bool blocking) {
         state.SetIterationTime(run.secs);
     }
     many_counters(state, run, recipient_count);
+    state.counters["store_checks"] = static_cast<double>(checks);  // 0 every_member, 1 first_member, 2 none
 }
 
 void e2e_broadcast(benchmark::State& state) { many_messages(state, Many::broadcast, false); }
 void e2e_send_many(benchmark::State& state) { many_messages(state, Many::send_many, false); }
+void e2e_broadcast_unchecked(benchmark::State& state) {
+    many_messages(state, Many::broadcast, false, session::network::StoreChecks::none);
+}
+void e2e_send_many_unchecked(benchmark::State& state) {
+    many_messages(state, Many::send_many, false, session::network::StoreChecks::none);
+}
 void e2e_broadcast_blocking(benchmark::State& state) { many_messages(state, Many::broadcast, true); }
 void e2e_send_many_blocking(benchmark::State& state) { many_messages(state, Many::send_many, true); }
 
@@ -547,6 +569,16 @@ BENCHMARK(e2e_warm_receive)->Name("e2e_warm_receive")->UseManualTime()->Iteratio
 BENCHMARK(e2e_bulk_send)->Name("e2e_bulk_send")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_broadcast)->Name("e2e_broadcast")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_send_many)->Name("e2e_send_many")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_broadcast_unchecked)
+    ->Name("e2e_broadcast_unchecked")
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_send_many_unchecked)
+    ->Name("e2e_send_many_unchecked")
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_broadcast_blocking)
     ->Name("e2e_broadcast_blocking")
     ->UseManualTime()

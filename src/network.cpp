@@ -261,7 +261,8 @@ struct Network::Impl final : detail::CallHooks {
                 std::vector<Snode> members{r->node};
                 if (auto entry = swarms.find(b.items[i].recipient))
                     members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
-                b.out[i] = detail::parse_store_reply(reply.body, b.hashes[i], r->node, members);
+                b.out[i] = sub.object ? detail::parse_store_object(*sub.object, b.hashes[i], r->node, members, opt.store_checks)
+                                      : detail::parse_store_reply(reply.body, b.hashes[i], r->node, members, opt.store_checks);
             } else if (reply.status == 421) {
                 swarm_moved(b.items[i].recipient, r->node, reply.body);
                 b.moved = detail::status_error("store", reply);
@@ -501,7 +502,7 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
         std::vector<Snode> members{r->node};
         if (auto entry = impl_->swarms.find(recipient))
             members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
-        auto stored = detail::parse_store_reply(r->body, current->hash, r->node, members);
+        auto stored = detail::parse_store_reply(r->body, current->hash, r->node, members, impl_->opt.store_checks);
         if (stored) return stored;
         impl_->log(LogLevel::warning, "network: store at " + r->node.address() + ": " + stored.error().message +
                                           "; asking another member");

@@ -221,10 +221,21 @@ TEST_CASE("network: batch results are read in order, bounded and checked", "[net
     REQUIRE(ok);
     REQUIRE(ok->size() == 3);
     CHECK((*ok)[0].status == 200);
-    CHECK(json::parse((*ok)[0].body) == json{{"hash", "h"}});
-    CHECK((*ok)[1].status == 421);
-    CHECK((*ok)[1].body == "moved");
-    CHECK((*ok)[2].body == "null");
+    // A 2xx object body stays parsed (not written out and read again); other bodies are text.
+    REQUIRE((*ok)[0].object != nullptr);
+    CHECK(*(*ok)[0].object == json{{"hash", "h"}});
+    CHECK((*ok)[0].body.empty());
+    CHECK((*ok)[1].object == nullptr);
+    auto results = std::move(*ok);  // the parsed body lives as long as its result
+    CHECK(*results[0].object == json{{"hash", "h"}});
+    CHECK(results[1].status == 421);
+    CHECK(results[1].body == "moved");
+    CHECK(results[2].body == "null");
+    auto text = nd::parse_batch_results(R"({"results":[{"code":200,"body":"stored"},{"code":400,"body":{"e":1}}]})", 2, from);
+    REQUIRE(text);
+    CHECK((*text)[0].body == "stored");
+    CHECK((*text)[1].object == nullptr);
+    CHECK(json::parse((*text)[1].body) == json{{"e", 1}});
     CHECK_FALSE(nd::parse_batch_results(R"({"results":[{"code":200}]})", 2, from));  // fewer than sent
     CHECK_FALSE(nd::parse_batch_results(R"({"results":[{"code":"200"}]})", 1, from));
     CHECK_FALSE(nd::parse_batch_results(R"({"results":[{"code":1000}]})", 1, from));

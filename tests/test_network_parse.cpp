@@ -188,3 +188,66 @@ TEST_CASE("network: quote bounds and escapes a node's text", "[network][parse]")
     const auto q = nd::quote(std::string(10'000, 'x'));
     CHECK(q.size() == nd::kQuoteBytes + std::string("…").size());
 }
+
+TEST_CASE("network: store checks verify every member, the first member or none", "[network][parse]") {
+    FakeNet net(loopback_ips(4), 1);
+    const std::string hash = "0123456789012345678901234567890123456789012";
+    std::vector<Snode> members{net.node(0).info, net.node(1).info, net.node(2).info};
+    json swarm = json::object();
+    for (std::size_t i = 0; i < 3; ++i) swarm[net.node(i).info.ed25519_hex()] = signed_entry(net.node(i), hash, 99);
+    // A forged entry: a member's key with our hash and another member's signature.
+    json forged = swarm;
+    forged[net.node(2).info.ed25519_hex()]["signature"] = swarm[net.node(0).info.ed25519_hex()]["signature"];
+    const auto parse = [&](const json& sw, StoreChecks checks) {
+        return nd::parse_store_reply(json{{"swarm", sw}}.dump(), hash, members[0], members, checks);
+    };
+    const auto checked = [](const StoreResult& r) {
+        return static_cast<std::size_t>(
+            std::count_if(r.nodes.begin(), r.nodes.end(), [](const StoreNodeResult& n) { return n.signature_checked; }));
+    };
+
+    auto every = parse(forged, StoreChecks::every_member);
+    REQUIRE(every);
+    CHECK(every->confirmed() == 2);
+    CHECK(checked(*every) == 3);
+    for (const auto& n : every->nodes)
+        if (n.node == members[2].ed25519()) CHECK(n.failure == "bad signature");
+
+    auto first = parse(swarm, StoreChecks::first_member);
+    REQUIRE(first);
+    CHECK(first->confirmed() == 1);  // one proof; the others are listed unchecked
+    CHECK(checked(*first) == 1);
+    for (const auto& n : first->nodes)
+        if (!n.ok) CHECK(n.failure == "signature not checked");
+    // The first member's signature is bad: checking goes on until one verifies.
+    json first_bad = swarm;
+    json& lead = first_bad.begin().value();  // an object's keys are read in order
+    std::string sig = lead["signature"];
+    sig[0] = sig[0] == 'A' ? 'B' : 'A';
+    lead["signature"] = sig;
+    auto second = parse(first_bad, StoreChecks::first_member);
+    REQUIRE(second);
+    CHECK(second->confirmed() == 1);
+    CHECK(checked(*second) == 2);
+    // No member's signature verifies: no proof, no store.
+    json none_valid = json::object();
+    none_valid[net.node(1).info.ed25519_hex()] = forged[net.node(2).info.ed25519_hex()];
+    CHECK(parse(none_valid, StoreChecks::first_member).error().code == Errc::net_bad_response);
+    CHECK(parse(none_valid, StoreChecks::every_member).error().code == Errc::net_bad_response);
+
+    // none: members' entries with our hash count unchecked (the forged one too); others still do not.
+    auto none = parse(forged, StoreChecks::none);
+    REQUIRE(none);
+    CHECK(none->confirmed() == 3);
+    CHECK(checked(*none) == 0);
+    json outsider = swarm;
+    outsider[net.node(3).info.ed25519_hex()] = signed_entry(net.node(3), hash, 99);
+    outsider[net.node(1).info.ed25519_hex()]["hash"] = "another";
+    auto partly = parse(outsider, StoreChecks::none);
+    REQUIRE(partly);
+    CHECK(partly->confirmed() == 2);
+    for (const auto& n : partly->nodes) {
+        if (n.node == net.node(3).info.ed25519()) CHECK(n.failure == "not a member of the recipient's swarm");
+        if (n.node == members[1].ed25519()) CHECK(n.failure.rfind("hash mismatch", 0) == 0);
+    }
+}

@@ -271,13 +271,30 @@ struct RpcReply {
     Snode node;        // who answered
 };
 
+/// Which members' store signatures a Network checks (Options::store_checks). Each check is one
+/// Ed25519 verification; in a swarm of 5 that is 5 per message, the largest part of the client's
+/// CPU in a batched send (docs/performance.md).
+enum class StoreChecks {
+    /// Every member's (the default): StoreResult::confirmed() counts the members that proved, by
+    /// their signature, that they hold the message.
+    every_member,
+    /// Until one member's verifies: a store still succeeds only on such a proof, and the other
+    /// members' entries are listed unchecked (ok = false, failure "signature not checked").
+    first_member,
+    /// None: an entry of a swarm member with the expected hash counts, unproven, as the official
+    /// clients take a store answer. A hostile entry node can then claim a store it dropped.
+    none,
+};
+
 /// One swarm member's part of a store (storage-server.md §5.3 "swarm" entries; at most 64 are read).
 struct StoreNodeResult {
     Ed25519PublicKey node;
     bool ok = false;               // a member of the recipient's swarm, hash matches, signature verifies
+                                   // (StoreChecks::none: not checked)
     std::string hash;
     std::string signature;         // base64 as received
     bool signature_valid = false;  // Ed25519(node key) over the ASCII hash
+    bool signature_checked = false;  // whether signature_valid was computed (see StoreChecks)
     std::int64_t expiry_ms = 0;
     bool already = false;          // the node already had this message
     std::string failure;           // when !ok: "timeout", "code 421: …", "bad signature", "not a member
@@ -367,6 +384,8 @@ struct Options {
     /// I/O threads of the default transport (curl_transport(log, io_threads)); ignored when
     /// `transport` is given. At least 1.
     std::size_t io_threads = 1;
+    /// Which store signatures are verified (StoreChecks): every member's by default.
+    StoreChecks store_checks = StoreChecks::every_member;
 };
 
 class Network {

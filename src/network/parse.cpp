@@ -238,7 +238,8 @@ Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std:
     const std::string what = "batch reply from " + from.address();
     auto parsed = parse_object(body, what);
     if (!parsed) return unexpected(std::move(parsed).error());
-    const json& j = *parsed;
+    auto document = std::make_shared<const json>(std::move(*parsed));
+    const json& j = *document;
     auto results = j.find("results");
     if (results == j.end() || !results->is_array()) return bad(Errc::net_bad_response, what + ": no 'results' array");
     if (expected > kMaxBatchResults || results->size() != expected)
@@ -256,18 +257,29 @@ Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std:
         b.status = static_cast<int>(c->get<std::int64_t>());
         // The document is depth-checked: its values may be copied and dumped.
         auto v = r.find("body");
-        if (v == r.end()) b.body = "null";
-        else b.body = v->is_string() ? v->get<std::string>() : v->dump();
+        if (v == r.end()) {
+            b.body = "null";
+        } else if (v->is_object() && b.status >= 200 && b.status < 300) {
+            b.document = document;
+            b.object = &*v;
+        } else {
+            b.body = v->is_string() ? v->get<std::string>() : v->dump();
+        }
         out.push_back(std::move(b));
     }
     return out;
 }
 
 Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected, const Snode& entry,
-                                      std::span<const Snode> members) {
+                                      std::span<const Snode> members, StoreChecks checks) {
     auto parsed = parse_object(body, "store reply from " + entry.address());
     if (!parsed) return unexpected(std::move(parsed).error());
-    const json& j = *parsed;
+    return parse_store_object(*parsed, expected, entry, members, checks);
+}
+
+Result<StoreResult> parse_store_object(const json& j, const std::string& expected, const Snode& entry,
+                                      std::span<const Snode> members, StoreChecks checks) {
+    if (!j.is_object()) return bad(Errc::net_bad_response, "store reply from " + entry.address() + ": not a JSON object");
     auto is_member = [&](const Ed25519PublicKey& k) {
         return std::any_of(members.begin(), members.end(), [&](const Snode& m) { return m.keys.ed25519 == k; });
     };
@@ -307,14 +319,23 @@ Result<StoreResult> parse_store_reply(std::string_view body, const std::string& 
                 nr.signature = text("signature");
                 if (auto e = v.find("expiry"); e != v.end() && e->is_number_integer()) nr.expiry_ms = e->get<std::int64_t>();
                 nr.already = flag("already");
-                auto sig = base64_decode(nr.signature);
-                // The node signs the ASCII hash with its Ed25519 key (storage-server.md §4.6).
-                nr.signature_valid = sig && sig->size() == kEd25519SignatureBytes && verify(nr.node, as_bytes(nr.hash), *sig);
                 const bool member = is_member(nr.node);
-                nr.ok = member && nr.signature_valid && nr.hash == expected;
+                // Checked: every entry (every_member), or a member's with our hash until one verifies.
+                nr.signature_checked = checks == StoreChecks::every_member ||
+                                       (checks == StoreChecks::first_member && member && nr.hash == expected &&
+                                        out.confirmed() == 0);
+                if (nr.signature_checked) {
+                    auto sig = base64_decode(nr.signature);
+                    // The node signs the ASCII hash with its Ed25519 key (storage-server.md §4.6).
+                    nr.signature_valid =
+                        sig && sig->size() == kEd25519SignatureBytes && verify(nr.node, as_bytes(nr.hash), *sig);
+                }
+                const bool proven = nr.signature_valid || checks == StoreChecks::none;
+                nr.ok = member && proven && nr.hash == expected;
                 if (!member) nr.failure = "not a member of the recipient's swarm";
-                else if (!nr.signature_valid) nr.failure = "bad signature";
+                else if (nr.signature_checked && !nr.signature_valid) nr.failure = "bad signature";
                 else if (nr.hash != expected) nr.failure = "hash mismatch: " + quote(nr.hash);
+                else if (!proven) nr.failure = "signature not checked";
                 if (nr.hash.size() > kQuoteBytes) nr.hash = quote(nr.hash);  // only ours (43 characters) matters
             }
             if (nr.node == entry.keys.ed25519 && nr.ok) out.expiry_ms = nr.expiry_ms;

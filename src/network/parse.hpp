@@ -9,6 +9,7 @@
 // and each list a node controls is looked at up to a limit: kMaxPoolNodes, kMaxSwarmEntries,
 // kMaxBatchResults.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -76,13 +77,16 @@ struct BatchFailure {
 std::optional<BatchFailure> uniform_batch_failure(std::string_view body);
 
 /// Every sub-result of a batch reply ({"results": [{"code": int, "body": JSON | string}, …]}, in
-/// request order), each body as text (a JSON body dumped, a string body as is). `expected` is the
-/// number of sub-requests sent (at most kMaxBatchResults). Errors: net_bad_response (not JSON, too
-/// deep, no "results" array, a different number of results, a result without an integer code in
-/// 0..999).
+/// request order), each body as text (a JSON body dumped, a string body as is), except a 2xx
+/// object body: that one stays parsed (`object`, inside the shared `document`; `body` empty), so a
+/// store's answer is not written out and read again. `expected` is the number of sub-requests sent
+/// (at most kMaxBatchResults). Errors: net_bad_response (not JSON, too deep, no "results" array, a
+/// different number of results, a result without an integer code in 0..999).
 struct BatchResult {
     int status = 0;
     std::string body;
+    std::shared_ptr<const nlohmann::json> document;  // keeps `object` alive
+    const nlohmann::json* object = nullptr;          // a 2xx object body (depth-checked), or null
 };
 [[nodiscard]] Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std::size_t expected,
                                                                    const Snode& from);
@@ -92,9 +96,16 @@ struct BatchResult {
 /// (Ed25519 over the ASCII hash, storage-server.md §4.6) is checked and its hash compared with
 /// `expected_hash`. Only `members` (the recipient's swarm) count: an entry for any other key, however
 /// well signed, is not ok ("not a member of the recipient's swarm"). Errors: net_bad_response (not an
-/// object; no member confirmed the hash).
+/// object; no member confirmed the hash). `checks` chooses whose signatures are verified
+/// (StoreChecks): with first_member, members after the first verified one are not checked; with
+/// none, a member's entry with the expected hash confirms unchecked.
 [[nodiscard]] Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected_hash,
-                                                    const Snode& entry, std::span<const Snode> members);
+                                                    const Snode& entry, std::span<const Snode> members,
+                                                    StoreChecks checks = StoreChecks::every_member);
+/// parse_store_reply from a parsed, depth-checked object (a batch's sub-result: BatchResult::object).
+[[nodiscard]] Result<StoreResult> parse_store_object(const nlohmann::json& reply, const std::string& expected_hash,
+                                                    const Snode& entry, std::span<const Snode> members,
+                                                    StoreChecks checks = StoreChecks::every_member);
 
 /// An `info` reply: {"version": [..], "hf": [..], "timestamp" | "t": ms}. Errors: net_bad_response.
 [[nodiscard]] Result<InfoResult> parse_info_reply(std::string_view body, const Snode& from);
