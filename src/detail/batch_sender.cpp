@@ -277,17 +277,17 @@ void BatchSender::enqueue(Outgoing msg, SendSpec spec, SendDone done) {
         std::lock_guard lock(m_);
         ++open_;
     }
-    requeue(std::move(q));
+    requeue({std::move(q)});
 }
 
-void BatchSender::requeue(QueuedPtr q) {
+void BatchSender::requeue(std::vector<QueuedPtr> qs) {
     bool first = false;
     {
         std::lock_guard lock(m_);
         first = pending_.empty();
-        pending_.push_back(std::move(q));
+        for (auto& q : qs) pending_.push_back(std::move(q));
     }
-    // One flush per batch of arrivals: what is enqueued until it runs goes out with it.
+    // One flush per batch of arrivals: what is queued until it runs goes out with it.
     if (first) post([this] { flush(); });
 }
 
@@ -355,15 +355,25 @@ void BatchSender::flush() {
         std::vector<QueuedPtr> chunk;
         chunk.reserve(c.size());
         for (auto k : c) chunk.push_back(placed[k]);
-        start_or_park(std::move(chunk));
+        start_or_park(keys[c.front()], std::move(chunk));
     }
 }
 
-void BatchSender::start_or_park(std::vector<QueuedPtr> chunk) {
+void BatchSender::start_or_park(const std::string& key, std::vector<QueuedPtr> chunk) {
     {
         std::lock_guard lock(m_);
         if (queue_batches_ >= kMaxBatchesInFlight) {
-            parked_.push_back(std::move(chunk));
+            // Every slot is taken: the chunk waits, filling up the last waiting chunk of its swarm
+            // first, so under load later arrivals still go out in full batches.
+            std::size_t at = parked_.size();
+            while (at > 0 && parked_[at - 1].key != key) --at;
+            for (auto& q : chunk) {
+                if (at == 0 || parked_[at - 1].chunk.size() >= network::kMaxBatchStores) {
+                    parked_.push_back(Parked{key, {}});
+                    at = parked_.size();
+                }
+                parked_[at - 1].chunk.push_back(std::move(q));
+            }
             return;
         }
         ++queue_batches_;
@@ -380,13 +390,16 @@ void BatchSender::release_slot() {
             idle_.notify_all();
             return;
         }
-        next = std::move(parked_.front());  // the slot passes to it
+        next = std::move(parked_.front().chunk);  // the slot passes to it
         parked_.pop_front();
     }
     post([this, next = std::move(next)]() mutable { run_chunk(std::move(next)); });
 }
 
 void BatchSender::run_chunk(std::vector<QueuedPtr> chunk) {
+    // The chunk's stored messages that want a sync copy: queued together once the batch is back,
+    // so they travel together (one flush) rather than one flush each.
+    auto copies = std::make_shared<std::vector<QueuedPtr>>();
     seal_and_store(
         chunk.size(),
         [&](std::size_t k) {
@@ -394,32 +407,40 @@ void BatchSender::run_chunk(std::vector<QueuedPtr> chunk) {
             return q.is_copy() ? seal_sync_copy(*q.sealed, q.spec) : sender_.seal(q.msg.to, q.msg.build, q.spec, q.stamp);
         },
         [&](std::size_t k) { return chunk[k]->spec.ttl.count(); }, nullptr,
-        [this, chunk](std::size_t k, std::optional<Sealed> sealed, Result<network::StoreResult> stored) {
-            piece_back(chunk[k], std::move(sealed), std::move(stored));
+        [this, chunk, copies](std::size_t k, std::optional<Sealed> sealed, Result<network::StoreResult> stored) {
+            if (piece_back(*chunk[k], std::move(sealed), std::move(stored))) copies->push_back(chunk[k]);
         },
-        [this] { release_slot(); });
+        [this, copies] {
+            if (!copies->empty()) requeue(std::move(*copies));
+            release_slot();
+        });
 }
 
-void BatchSender::piece_back(const QueuedPtr& q, std::optional<Sealed> sealed, Result<network::StoreResult> stored) {
-    if (q->is_copy()) {
+bool BatchSender::piece_back(Queued& q, std::optional<Sealed> sealed, Result<network::StoreResult> stored) {
+    if (q.is_copy()) {
         if (stored) {
-            q->result->sync_hash = stored->hash;
+            q.result->sync_hash = stored->hash;
         } else {
-            q->result->sync_error = std::move(stored).error();
-            say(network::LogLevel::warning, "client: sync copy failed: " + q->result->sync_error->message);
+            q.result->sync_error = std::move(stored).error();
+            say(network::LogLevel::warning, "client: sync copy failed: " + q.result->sync_error->message);
         }
-        q->sealed.reset();
-        return complete(*q, std::move(*q->result));
+        q.sealed.reset();
+        complete(q, std::move(*q.result));
+        return false;
     }
-    if (!stored) return complete(*q, unexpected(std::move(stored).error()));
+    if (!stored) {
+        complete(q, unexpected(std::move(stored).error()));
+        return false;
+    }
     SendResult r = stored_result(*sealed, std::move(*stored));
-    if (wants_sync_copy(q->msg.to, *sealed, q->spec)) {
-        q->result = std::move(r);
-        q->sealed = std::move(sealed);
-        q->msg.build = nullptr;  // not needed again
-        return requeue(q);
+    if (wants_sync_copy(q.msg.to, *sealed, q.spec)) {
+        q.result = std::move(r);
+        q.sealed = std::move(sealed);
+        q.msg.build = nullptr;  // not needed again
+        return true;
     }
-    complete(*q, std::move(r));
+    complete(q, std::move(r));
+    return false;
 }
 
 }  // namespace session::detail

@@ -101,14 +101,14 @@ private:
     // ---- the queue ----
     /// Takes everything pending: places, stamps, chunks and starts (or parks) each chunk.
     void flush();
-    /// Puts a message (or its sync copy) in the pending list; posts a flush if it was empty.
-    void requeue(QueuedPtr q);
+    /// Puts messages (or sync copies) in the pending list; posts a flush if it was empty.
+    void requeue(std::vector<QueuedPtr> qs);
     /// Seals and stores one chunk; holds one batch slot until its results are in.
     void run_chunk(std::vector<QueuedPtr> chunk);
-    /// One piece of a chunk is back: its result, or its sync copy queued.
-    void piece_back(const QueuedPtr& q, std::optional<Sealed> sealed, Result<network::StoreResult> stored);
-    /// Starts `chunk` now if a batch slot is free, else parks it.
-    void start_or_park(std::vector<QueuedPtr> chunk);
+    /// One piece of a chunk is back: completes it, or (true) it is stored and its sync copy is to be queued.
+    [[nodiscard]] bool piece_back(Queued& q, std::optional<Sealed> sealed, Result<network::StoreResult> stored);
+    /// Starts `chunk` (one swarm's, named by `key`) now if a batch slot is free, else parks it.
+    void start_or_park(const std::string& key, std::vector<QueuedPtr> chunk);
     /// A batch is done: its slot goes to the next parked chunk, or is freed.
     void release_slot();
     /// Calls q's done with `r` (once) and stops counting it.
@@ -124,7 +124,11 @@ private:
     std::size_t running_ = 0;
     // The queue, guarded by m_.
     std::vector<QueuedPtr> pending_;
-    std::deque<std::vector<QueuedPtr>> parked_;  // chunks waiting for a batch slot
+    struct Parked {
+        std::string key;  // its swarm
+        std::vector<QueuedPtr> chunk;
+    };
+    std::deque<Parked> parked_;                  // chunks waiting for a batch slot, in order
     std::size_t queue_batches_ = 0;              // the queue's batches holding a slot
     std::size_t open_ = 0;                       // enqueued messages whose done has not returned
     // Held while a flush takes the pending list and stamps it: stamps follow enqueue order.
