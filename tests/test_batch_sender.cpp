@@ -11,6 +11,7 @@
 
 #include "session/envelope.hpp"
 #include "session/executor.hpp"
+#include "support/gated_executor.hpp"
 #include "test_network_support.hpp"
 
 using session::detail::chunk_by_key;
@@ -53,41 +54,7 @@ using session::detail::Outgoing;
 using session::detail::SendSpec;
 using session::detail::Sender;
 
-/// Passes tasks to `inner`, except while closed: then it holds them until open() (so a test can
-/// queue many messages before the queue's flush runs).
-class GatedExecutor final : public session::Executor {
-public:
-    explicit GatedExecutor(std::shared_ptr<session::Executor> inner) : inner_(std::move(inner)) {}
-    void post(std::function<void()> task) override {
-        {
-            std::lock_guard lock(m_);
-            if (closed_) {
-                held_.push_back(std::move(task));
-                return;
-            }
-        }
-        inner_->post(std::move(task));
-    }
-    void close() {
-        std::lock_guard lock(m_);
-        closed_ = true;
-    }
-    void open() {
-        std::vector<std::function<void()>> held;
-        {
-            std::lock_guard lock(m_);
-            closed_ = false;
-            held.swap(held_);
-        }
-        for (auto& t : held) inner_->post(std::move(t));
-    }
-
-private:
-    std::shared_ptr<session::Executor> inner_;
-    std::mutex m_;
-    bool closed_ = false;
-    std::vector<std::function<void()>> held_;
-};
+using session::test::GatedExecutor;
 
 session::detail::ContentBuilder text(std::string body) {
     return [body = std::move(body)](std::int64_t ts) {
