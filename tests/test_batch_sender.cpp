@@ -262,3 +262,26 @@ TEST_CASE("send queue: destroying the BatchSender waits for every queued message
         }
     }
 }
+
+TEST_CASE("send queue: a done may queue the next message; each chained message is sent once", "[batch][queue]") {
+    QueueRig rig;
+    constexpr std::size_t kChain = 5;
+    Results res(kChain);
+    // done(i) queues message i + 1 (from the executor thread that reports i).
+    std::function<void(std::size_t)> send_from;
+    send_from = [&](std::size_t i) {
+        auto slot = res.slot(i);
+        rig.batches->enqueue(Outgoing{account(static_cast<int>(1 + i)), text("chain " + std::to_string(i))}, SendSpec{},
+                             [&, i, slot](Result<SendResult> r) {
+                                 slot(std::move(r));
+                                 if (i + 1 < kChain) send_from(i + 1);
+                             });
+    };
+    send_from(0);
+    res.wait_all();
+    for (std::size_t i = 0; i < kChain; ++i) {
+        CHECK(res.calls[i] == 1);
+        REQUIRE(*res.got[i]);
+        if (i > 0) CHECK((**res.got[i]).timestamp_ms > (**res.got[i - 1]).timestamp_ms);
+    }
+}
