@@ -1,5 +1,6 @@
 #pragma once
-// batch_sender.hpp (private): many messages at once, the Client's send_many / broadcast.
+// batch_sender.hpp (private): many messages at once, the Client's send_many / broadcast, and the
+// send queue behind send_async / send_many_async.
 //
 //   each recipient's swarm (placed locally from the pool's swarm ids: no request)
 //   → group by swarm, chunks of network::kMaxBatchStores (20)
@@ -16,9 +17,10 @@
 //
 //   enqueue → pending list ─(first into an empty list posts one flush task to the executor)→
 //   flush: place each, stamp (in enqueue order), group by swarm, chunks of 20
-//   → each chunk: seal, store_batch_async (≤ kMaxBatchesInFlight at once; the rest wait, started
-//     as batches complete) → results; a stored message wanting a sync copy goes back into the
-//     pending list as its copy (copies coalesce into batches to our own swarm like any message)
+//   → each chunk: seal, store_batch_async (≤ kMaxBatchesInFlight at once; the rest wait, filling
+//     up with later arrivals for their swarm, and start as batches complete) → results; a stored
+//     message wanting a sync copy goes back into the pending list as its copy (a batch's copies
+//     together; they coalesce into batches to our own swarm like any message)
 //   → its `done`, once.
 //
 // Thread-safe. Async work runs on the network's executor; the destructor waits for all of it
