@@ -408,7 +408,7 @@ std::vector<Result<SendResult>> send_many_with(Im& im, std::span<const OutgoingT
             continue;
         }
         empty_text |= messages[i].text.empty() && options.attachments.empty();
-        go.push_back(detail::Outgoing{messages[i].to, text_content(messages[i].text, im.display_name, options.attachments)});
+        go.push_back(detail::Outgoing{messages[i].to, text_content(messages[i].text, im.profile_name(), options.attachments)});
     }
     if (empty_text)
         im.say(network::LogLevel::warning, "client: sending an empty message: official Session apps do not display it");
@@ -436,39 +436,86 @@ std::vector<Result<SendResult>> Client::broadcast(std::span<const SessionId> rec
     return send_many(messages, options);
 }
 
-std::future<Result<SendResult>> Client::send_async(SessionId to, std::string text, SendOptions options) {
-    auto ready = [](Result<SendResult> r) {
-        std::promise<Result<SendResult>> p;
-        p.set_value(std::move(r));
-        return p.get_future();
+void Client::send_async(SessionId to, std::string text, SendOptions options,
+                        std::function<void(Result<SendResult>)> done) {
+    const auto fail = [&](Error e) {
+        if (done) done(unexpected(std::move(e)));
     };
-    if (!impl_) return ready(unexpected(Errc::client_closed, "client: used after move"));
+    if (!impl_) return fail(Error{Errc::client_closed, "client: used after move"});
     auto* im = impl_.get();
     if (auto bad = detail::invalid_utf8_at(text))
-        return ready(unexpected(Errc::invalid_argument,
-                                "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(*bad)));
+        return fail(Error{Errc::invalid_argument,
+                          "client: text: expected UTF-8, got an invalid sequence at byte " + std::to_string(*bad)});
     auto spec = detail::spec_for(options);
-    if (!spec) return ready(unexpected(std::move(spec).error()));
+    if (!spec) return fail(std::move(spec).error());
     if (text.empty() && options.attachments.empty())
         im->say(network::LogLevel::warning, "client: sending an empty message: official Session apps do not display it");
-    auto build = text_content(std::move(text), im->display_name, std::move(options.attachments));
-    // The BatchSender waits for the job before the Client's state goes.
-    return im->batches.run_async<Result<SendResult>>(
-        [im, to = std::move(to), build = std::move(build), spec = *spec] { return im->sender.send(to, build, spec); });
+    auto build = text_content(std::move(text), im->profile_name(), std::move(options.attachments));
+    // The BatchSender's destructor waits until `done` has returned, before the Client's state goes.
+    im->batches.enqueue(detail::Outgoing{std::move(to), std::move(build)}, std::move(*spec), std::move(done));
+}
+
+std::future<Result<SendResult>> Client::send_async(SessionId to, std::string text, SendOptions options) {
+    auto promise = std::make_shared<std::promise<Result<SendResult>>>();
+    auto future = promise->get_future();
+    send_async(std::move(to), std::move(text), std::move(options),
+               [promise](Result<SendResult> r) { promise->set_value(std::move(r)); });
+    return future;
 }
 
 std::future<std::vector<Result<SendResult>>> Client::send_many_async(std::vector<OutgoingText> messages,
                                                                      SendOptions options) {
     using Results = std::vector<Result<SendResult>>;
-    if (!impl_) {
-        std::promise<Results> p;
-        p.set_value(Results(messages.size(), unexpected(Errc::client_closed, "client: used after move")));
-        return p.get_future();
+    // The results, filled by each message's callback; the last one fulfils the promise.
+    struct Gather {
+        std::mutex m;
+        std::vector<std::optional<Result<SendResult>>> out;
+        std::size_t left = 0;
+        std::promise<Results> promise;
+        void put(std::size_t i, Result<SendResult> r) {
+            {
+                std::lock_guard lock(m);
+                out[i] = std::move(r);
+                if (--left != 0) return;
+            }
+            Results all;
+            all.reserve(out.size());
+            for (auto& o : out) all.push_back(std::move(*o));
+            promise.set_value(std::move(all));
+        }
+    };
+    auto g = std::make_shared<Gather>();
+    auto future = g->promise.get_future();
+    const std::size_t n = messages.size();
+    if (!impl_ || n == 0) {
+        g->promise.set_value(Results(n, unexpected(Errc::client_closed, "client: used after move")));
+        return future;
     }
     auto* im = impl_.get();
-    return im->batches.run_async<Results>([im, messages = std::move(messages), options = std::move(options)] {
-        return send_many_with(*im, messages, options);
-    });
+    auto spec = detail::spec_for(options);
+    if (!spec) {
+        g->promise.set_value(Results(n, unexpected(spec.error())));
+        return future;
+    }
+    g->out.resize(n);
+    g->left = n;
+    // As send_many: a bad text fails alone; the others go out together (through the send queue).
+    const std::string name = im->profile_name();
+    bool empty_text = false;
+    for (const auto& m : messages) empty_text |= m.text.empty() && options.attachments.empty();
+    if (empty_text)
+        im->say(network::LogLevel::warning, "client: sending an empty message: official Session apps do not display it");
+    for (std::size_t i = 0; i < n; ++i) {
+        if (auto at = detail::invalid_utf8_at(messages[i].text)) {
+            g->put(i, unexpected(Errc::invalid_argument, "client: text: expected UTF-8, got an invalid sequence at byte " +
+                                                             std::to_string(*at)));
+            continue;
+        }
+        im->batches.enqueue(detail::Outgoing{std::move(messages[i].to),
+                                             text_content(std::move(messages[i].text), name, options.attachments)},
+                            *spec, [g, i](Result<SendResult> r) { g->put(i, std::move(r)); });
+    }
+    return future;
 }
 
 // ---- receive ---------------------------------------------------------------------------------

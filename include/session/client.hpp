@@ -496,12 +496,28 @@ public:
     /// One text to many recipients (send_many with the same text for each).
     [[nodiscard]] std::vector<Result<SendResult>> broadcast(std::span<const SessionId> recipients, std::string_view text,
                                                             const SendOptions& options = {});
-    /// send() and send_many() on the network's executor: the caller keeps many sends in flight
-    /// from one thread and collects the results later. Each one runs on an executor thread
-    /// (blocking I/O: the executor's size bounds how many are in flight; batching makes each
-    /// carry up to 20 messages). Destroying the Client waits for those still running (moving it
-    /// does not: its state stays in place).
+    /// send() and send_many() without a waiting thread: the caller keeps hundreds of sends in flight
+    /// from one thread. Each message joins the Client's send queue: the messages queued until its
+    /// next flush (a task on the network's executor) are placed in their swarms, stamped in the
+    /// order they were queued (strictly increasing, as send()), grouped by swarm and stored in
+    /// `batch` requests of up to network::kMaxBatchStores (20), whatever their options (each keeps
+    /// its own TTL and disappearing setting); with options.sync_copy the copies of the stored ones
+    /// go the same way to our own swarm (batched with other copies). At most 24 batches are in
+    /// flight per Client; the rest wait without holding a thread (a request in flight is a
+    /// transport event). Results, errors and sync_hash / sync_error as send()'s.
+    ///
+    /// `done` is called exactly once per call: for a bad text or bad options (invalid_argument) or
+    /// a moved-from Client (client_closed) at once, on the calling thread, before send_async
+    /// returns; otherwise on a thread of the network's executor. It must not block (it holds up
+    /// that thread's other sends), must not throw and must not destroy this Client; it may send
+    /// again. An empty `done` sends without reporting.
+    /// Destroying the Client sends what is still queued and waits until every `done` has returned
+    /// (moving the Client does not: its state stays in place).
+    void send_async(SessionId to, std::string text, SendOptions options, std::function<void(Result<SendResult>)> done);
+    /// The same, its result in a future (fulfilled where `done` would be called).
     [[nodiscard]] std::future<Result<SendResult>> send_async(SessionId to, std::string text, SendOptions options = {});
+    /// Every message through the send queue as send_async (so they may share batches with other
+    /// queued sends); one result per message, in order, as send_many()'s.
     [[nodiscard]] std::future<std::vector<Result<SendResult>>> send_many_async(std::vector<OutgoingText> messages,
                                                                                SendOptions options = {});
 

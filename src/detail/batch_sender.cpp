@@ -19,6 +19,16 @@ namespace {
 /// Batches one send keeps in flight at once: enough to fill the paths, few enough that a swarm
 /// member (or a guard) is not sent hundreds of connections at once.
 constexpr std::size_t kMaxBatchesInFlight = 24;
+
+/// A stored message's SendResult (no sync copy yet).
+SendResult stored_result(const Sealed& sealed, network::StoreResult&& stored) {
+    SendResult r;
+    r.hash = std::move(stored.hash);
+    r.timestamp_ms = sealed.timestamp_ms;
+    r.expiry_ms = stored.expiry_ms;
+    r.nodes = std::move(stored.nodes);
+    return r;
+}
 }  // namespace
 
 std::vector<std::vector<std::size_t>> chunk_by_key(std::span<const std::string> keys, std::size_t max) {
@@ -38,12 +48,27 @@ std::vector<std::vector<std::size_t>> chunk_by_key(std::span<const std::string> 
     return chunks;
 }
 
+/// One message in the queue (see enqueue()).
+struct BatchSender::Queued {
+    Queued(Outgoing m, SendSpec s, SendDone d) : msg(std::move(m)), spec(std::move(s)), done(std::move(d)) {}
+    Outgoing msg;
+    SendSpec spec;
+    SendDone done;
+    std::int64_t stamp = 0;
+    // Once stored with a sync copy to make: the message as sealed and its result, waiting for the
+    // copy (the entry is queued again as that copy).
+    std::optional<Sealed> sealed;
+    std::optional<SendResult> result;
+    bool is_copy() const { return result.has_value(); }
+};
+
 BatchSender::BatchSender(Sender& sender, SessionId self, std::shared_ptr<network::Network> net, network::LogFn log)
         : sender_(sender), self_(std::move(self)), net_(std::move(net)), log_(std::move(log)) {}
 
 BatchSender::~BatchSender() {
+    // Queued messages are not dropped: every one is sent (or fails) and its done returns first.
     std::unique_lock lock(m_);
-    idle_.wait(lock, [&] { return running_ == 0; });
+    idle_.wait(lock, [&] { return running_ == 0 && open_ == 0 && queue_batches_ == 0; });
 }
 
 void BatchSender::say(network::LogLevel level, const std::string& line) const {
@@ -64,6 +89,52 @@ void BatchSender::post(std::function<void()> job) {
     });
 }
 
+// ---- the steps send() and the queue share ------------------------------------------------------
+
+std::string BatchSender::swarm_key(const SessionId& to, const network::Swarm& swarm) {
+    return swarm.id ? std::to_string(*swarm.id) : (swarm.nodes.empty() ? to.hex() : swarm.nodes.front().ed25519_hex());
+}
+
+bool BatchSender::wants_sync_copy(const SessionId& to, const Sealed& sealed, const SendSpec& spec) const {
+    return spec.sync_copy && !(to == self_) && sealed.content.data_message.has_value();
+}
+
+Result<Sealed> BatchSender::seal_sync_copy(const Sealed& orig, const SendSpec& spec) const {
+    const auto with_target = [&](std::int64_t) {
+        proto::Content copy = orig.content;
+        copy.data_message->sync_target = orig.to.hex();
+        return copy;
+    };
+    return sender_.seal(self_, with_target, spec, orig.timestamp_ms);
+}
+
+void BatchSender::seal_and_store(std::size_t n, const SealOne& seal, const std::function<std::int64_t(std::size_t)>& ttl_ms,
+                                 Executor* steps, PieceDone piece_done, std::function<void()> finished) {
+    std::vector<network::StoreItem> items;
+    std::vector<std::size_t> which;
+    auto sealed = std::make_shared<std::vector<Sealed>>();
+    for (std::size_t k = 0; k < n; ++k) {
+        auto s = seal(k);
+        if (!s) {
+            piece_done(k, std::nullopt, unexpected(std::move(s).error()));
+            continue;
+        }
+        items.push_back(network::StoreItem{s->to, retrieve::kDefaultNamespace, s->data, ttl_ms(k)});
+        which.push_back(k);
+        sealed->push_back(std::move(*s));
+    }
+    if (items.empty()) return finished();
+    net_->store_batch_async(
+        std::move(items),
+        [sealed, which = std::move(which), piece_done = std::move(piece_done),
+         finished = std::move(finished)](std::vector<Result<network::StoreResult>> stored) {
+            for (std::size_t j = 0; j < which.size(); ++j)
+                piece_done(which[j], std::move((*sealed)[j]), std::move(stored[j]));
+            finished();
+        },
+        steps);
+}
+
 std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> messages, const SendSpec& spec) {
     const std::size_t n = messages.size();
     std::vector<std::optional<Result<SendResult>>> out(n);
@@ -80,8 +151,7 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
             continue;
         }
         if (!first_swarm) first_swarm = *sw;
-        keys.push_back(sw->id ? std::to_string(*sw->id)
-                              : (sw->nodes.empty() ? messages[i].to.hex() : sw->nodes.front().ed25519_hex()));
+        keys.push_back(swarm_key(messages[i].to, *sw));
         placed.push_back(i);
     }
     auto chunks = chunk_by_key(keys, network::kMaxBatchStores);
@@ -92,9 +162,6 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
     // and the network's executor, kMaxBatchesInFlight at a time; returns when all have finished.
     network::Network& net = *net_;
     session::detail::WaitLoop* current = nullptr;
-    const auto store_async = [&](std::vector<network::StoreItem> items, network::Network::StoreBatchDone done) {
-        net.store_batch_async(std::move(items), std::move(done), current);
-    };
     const auto run_all = [&](const std::vector<std::function<void(std::function<void()>)>>& list) {
         if (list.empty()) return;
         session::detail::WaitLoop loop(&net.executor());
@@ -134,35 +201,23 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
     std::vector<std::function<void(std::function<void()>)>> jobs;
     for (const auto& chunk : chunks) {
         jobs.push_back([&, chunk](std::function<void()> finished) {
-            std::vector<network::StoreItem> items;
-            std::vector<std::size_t> which;
-            for (auto i : chunk) {
-                auto s = sender_.seal(messages[i].to, messages[i].build, spec, stamps[i]);
-                if (!s) {
-                    out[i] = unexpected(std::move(s).error());
-                    continue;
-                }
-                items.push_back(network::StoreItem{s->to, retrieve::kDefaultNamespace, s->data, spec.ttl.count()});
-                which.push_back(i);
-                sealed[i] = std::move(*s);
-            }
-            if (items.empty()) return finished();
-            return store_async(std::move(items), [&, which, finished](std::vector<Result<network::StoreResult>> stored) {
-                for (std::size_t k = 0; k < which.size(); ++k) {
-                    const std::size_t i = which[k];
-                    if (!stored[k]) {
-                        out[i] = unexpected(std::move(stored[k]).error());
-                        continue;
+            seal_and_store(
+                chunk.size(),
+                [&](std::size_t k) {
+                    const std::size_t i = chunk[k];
+                    return sender_.seal(messages[i].to, messages[i].build, spec, stamps[i]);
+                },
+                [&](std::size_t) { return spec.ttl.count(); }, current,
+                [&, chunk](std::size_t k, std::optional<Sealed> s, Result<network::StoreResult> stored) {
+                    const std::size_t i = chunk[k];
+                    if (!stored) {
+                        out[i] = unexpected(std::move(stored).error());
+                        return;
                     }
-                    SendResult r;
-                    r.hash = stored[k]->hash;
-                    r.timestamp_ms = sealed[i]->timestamp_ms;
-                    r.expiry_ms = stored[k]->expiry_ms;
-                    r.nodes = std::move(stored[k]->nodes);
-                    out[i] = std::move(r);
-                }
-                finished();
-            });
+                    out[i] = stored_result(*s, std::move(*stored));
+                    sealed[i] = std::move(s);
+                },
+                std::move(finished));
         });
     }
     run_all(jobs);
@@ -172,40 +227,22 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
     if (spec.sync_copy) {
         std::vector<std::size_t> copies;
         for (std::size_t i = 0; i < n; ++i)
-            if (out[i] && *out[i] && sealed[i] && !(messages[i].to == self_) && sealed[i]->content.data_message)
+            if (out[i] && *out[i] && sealed[i] && wants_sync_copy(messages[i].to, *sealed[i], spec))
                 copies.push_back(i);
         const std::vector<std::string> same(copies.size(), "self");
         auto sync_chunks = chunk_by_key(same, network::kMaxBatchStores);
         jobs.clear();
         for (const auto& chunk : sync_chunks) {
             jobs.push_back([&, chunk](std::function<void()> finished) {
-                std::vector<network::StoreItem> items;
-                std::vector<std::size_t> which;
-                for (auto k : chunk) {
-                    const std::size_t i = copies[k];
-                    const Sealed& orig = *sealed[i];
-                    const auto with_target = [&](std::int64_t) {
-                        proto::Content copy = orig.content;
-                        copy.data_message->sync_target = orig.to.hex();
-                        return copy;
-                    };
-                    auto s = sender_.seal(self_, with_target, spec, orig.timestamp_ms);
-                    if (!s) {
-                        (*out[i])->sync_error = std::move(s).error();
-                        continue;
-                    }
-                    items.push_back(network::StoreItem{self_, retrieve::kDefaultNamespace, std::move(s->data), spec.ttl.count()});
-                    which.push_back(i);
-                }
-                if (items.empty()) return finished();
-                return store_async(std::move(items), [&, which, finished](std::vector<Result<network::StoreResult>> stored) {
-                    for (std::size_t k = 0; k < which.size(); ++k) {
-                        auto& r = **out[which[k]];
-                        if (stored[k]) r.sync_hash = stored[k]->hash;
-                        else r.sync_error = std::move(stored[k]).error();
-                    }
-                    finished();
-                });
+                seal_and_store(
+                    chunk.size(), [&](std::size_t k) { return seal_sync_copy(*sealed[copies[chunk[k]]], spec); },
+                    [&](std::size_t) { return spec.ttl.count(); }, current,
+                    [&, chunk](std::size_t k, std::optional<Sealed>, Result<network::StoreResult> stored) {
+                        auto& r = **out[copies[chunk[k]]];
+                        if (stored) r.sync_hash = stored->hash;
+                        else r.sync_error = std::move(stored).error();
+                    },
+                    std::move(finished));
             });
         }
         run_all(jobs);
@@ -226,6 +263,184 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
     if (synced_failed > 0)
         say(network::LogLevel::warning, "client: " + std::to_string(synced_failed) + " sync copies failed");
     return results;
+}
+
+// ---- the send queue ----------------------------------------------------------------------------
+//
+// Lifetime: open_ counts enqueued messages until their done has returned, queue_batches_ the
+// batch slots taken (a parked chunk keeps the slot it will get), running_ the posted tasks. Each is
+// decremented (and the destructor notified) under m_ as the last thing its holder does with this.
+
+void BatchSender::enqueue(Outgoing msg, SendSpec spec, SendDone done) {
+    auto q = std::make_shared<Queued>(std::move(msg), std::move(spec), std::move(done));
+    {
+        std::lock_guard lock(m_);
+        ++open_;
+    }
+    requeue({std::move(q)});
+}
+
+void BatchSender::requeue(std::vector<QueuedPtr> qs) {
+    bool first = false;
+    {
+        std::lock_guard lock(m_);
+        first = pending_.empty();
+        for (auto& q : qs) pending_.push_back(std::move(q));
+    }
+    // One flush per batch of arrivals: what is queued until it runs goes out with it.
+    if (first) post([this] { flush(); });
+}
+
+void BatchSender::complete(Queued& q, Result<SendResult> r) {
+    {
+        auto done = std::move(q.done);
+        q.done = nullptr;
+        if (done) {
+            try {
+                done(std::move(r));
+            } catch (const std::exception& e) {
+                say(network::LogLevel::error, std::string("client: a send callback threw (it must not): ") + e.what());
+            } catch (...) {
+                say(network::LogLevel::error, "client: a send callback threw (it must not)");
+            }
+        }
+    }  // the callback (and what it holds) is gone before the destructor may return
+    std::lock_guard lock(m_);
+    --open_;
+    idle_.notify_all();
+}
+
+void BatchSender::flush() {
+    std::vector<QueuedPtr> taken;
+    std::vector<std::pair<QueuedPtr, Error>> failed;  // reported once the order lock is released
+    std::vector<std::string> keys;
+    std::vector<QueuedPtr> placed;
+    {
+        std::lock_guard order(flush_m_);
+        {
+            std::lock_guard lock(m_);
+            taken.swap(pending_);
+        }
+        // Each one's swarm (a copy goes to ours), as send() places them.
+        std::optional<network::Swarm> first_swarm;
+        for (auto& q : taken) {
+            const SessionId& target = q->is_copy() ? self_ : q->msg.to;
+            auto sw = net_->get_swarm(target);
+            if (!sw) {
+                failed.emplace_back(q, std::move(sw).error());
+                continue;
+            }
+            if (!q->is_copy() && !first_swarm) first_swarm = *sw;
+            keys.push_back(swarm_key(target, *sw));
+            placed.push_back(q);
+        }
+        if (first_swarm) sender_.ensure_network_time(*first_swarm);
+        // Stamped under flush_m_: a later flush holds later messages and stamps after this one.
+        for (auto& q : placed)
+            if (!q->is_copy()) q->stamp = sender_.next_timestamp();
+    }
+    for (auto& [q, e] : failed) {
+        if (q->is_copy()) {
+            q->result->sync_error = std::move(e);
+            complete(*q, std::move(*q->result));
+        } else {
+            complete(*q, unexpected(std::move(e)));
+        }
+    }
+    const auto chunks = chunk_by_key(keys, network::kMaxBatchStores);
+    if (!taken.empty())
+        say(network::LogLevel::debug, "client: send queue: " + std::to_string(taken.size()) + " messages in " +
+                                          std::to_string(chunks.size()) + " batches");
+    for (const auto& c : chunks) {
+        std::vector<QueuedPtr> chunk;
+        chunk.reserve(c.size());
+        for (auto k : c) chunk.push_back(placed[k]);
+        start_or_park(keys[c.front()], std::move(chunk));
+    }
+}
+
+void BatchSender::start_or_park(const std::string& key, std::vector<QueuedPtr> chunk) {
+    {
+        std::lock_guard lock(m_);
+        if (queue_batches_ >= kMaxBatchesInFlight) {
+            // Every slot is taken: the chunk waits, filling up the last waiting chunk of its swarm
+            // first, so under load later arrivals still go out in full batches.
+            std::size_t at = parked_.size();
+            while (at > 0 && parked_[at - 1].key != key) --at;
+            for (auto& q : chunk) {
+                if (at == 0 || parked_[at - 1].chunk.size() >= network::kMaxBatchStores) {
+                    parked_.push_back(Parked{key, {}});
+                    at = parked_.size();
+                }
+                parked_[at - 1].chunk.push_back(std::move(q));
+            }
+            return;
+        }
+        ++queue_batches_;
+    }
+    post([this, chunk = std::move(chunk)]() mutable { run_chunk(std::move(chunk)); });
+}
+
+void BatchSender::release_slot() {
+    std::vector<QueuedPtr> next;
+    {
+        std::lock_guard lock(m_);
+        if (parked_.empty()) {
+            --queue_batches_;  // the last use of this by the finished batch
+            idle_.notify_all();
+            return;
+        }
+        next = std::move(parked_.front().chunk);  // the slot passes to it
+        parked_.pop_front();
+    }
+    post([this, next = std::move(next)]() mutable { run_chunk(std::move(next)); });
+}
+
+void BatchSender::run_chunk(std::vector<QueuedPtr> chunk) {
+    // The chunk's stored messages that want a sync copy: queued together once the batch is back,
+    // so they travel together (one flush) rather than one flush each.
+    auto copies = std::make_shared<std::vector<QueuedPtr>>();
+    seal_and_store(
+        chunk.size(),
+        [&](std::size_t k) {
+            const Queued& q = *chunk[k];
+            return q.is_copy() ? seal_sync_copy(*q.sealed, q.spec) : sender_.seal(q.msg.to, q.msg.build, q.spec, q.stamp);
+        },
+        [&](std::size_t k) { return chunk[k]->spec.ttl.count(); }, nullptr,
+        [this, chunk, copies](std::size_t k, std::optional<Sealed> sealed, Result<network::StoreResult> stored) {
+            if (piece_back(*chunk[k], std::move(sealed), std::move(stored))) copies->push_back(chunk[k]);
+        },
+        [this, copies] {
+            if (!copies->empty()) requeue(std::move(*copies));
+            release_slot();
+        });
+}
+
+bool BatchSender::piece_back(Queued& q, std::optional<Sealed> sealed, Result<network::StoreResult> stored) {
+    if (q.is_copy()) {
+        if (stored) {
+            q.result->sync_hash = stored->hash;
+        } else {
+            q.result->sync_error = std::move(stored).error();
+            say(network::LogLevel::warning, "client: sync copy failed: " + q.result->sync_error->message);
+        }
+        q.sealed.reset();
+        complete(q, std::move(*q.result));
+        return false;
+    }
+    if (!stored) {
+        complete(q, unexpected(std::move(stored).error()));
+        return false;
+    }
+    SendResult r = stored_result(*sealed, std::move(*stored));
+    if (wants_sync_copy(q.msg.to, *sealed, q.spec)) {
+        q.result = std::move(r);
+        q.sealed = std::move(sealed);
+        q.msg.build = nullptr;  // not needed again
+        return true;
+    }
+    complete(q, std::move(r));
+    return false;
 }
 
 }  // namespace session::detail

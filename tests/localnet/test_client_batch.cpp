@@ -1,14 +1,21 @@
-// Client::send_many / broadcast / async sends against the in-process local network: each recipient
-// gets exactly its messages, once, and the stores go out as `batch` requests of up to 20.
+// Client::send_many / broadcast / async sends (the send queue) against the in-process local network:
+// each recipient gets exactly its messages, once, and the stores go out as `batch` requests of up to 20.
 #include "session/client.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <future>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 
 #include "localnet/test_client_support.hpp"
+#include "session/executor.hpp"
+#include "support/gated_executor.hpp"
 
 using namespace session;
 
@@ -159,4 +166,208 @@ TEST_CASE("client: async sends keep many in flight from one thread; each arrives
         for (std::size_t i = k; i < 9; i += 3) want.insert("many " + std::to_string(i));
         CHECK(bodies == want);
     }
+}
+
+// ---- the send queue: send_async without a thread per send ---------------------------------------
+
+namespace {
+
+/// A Network for one Client whose executor the test can hold closed (see GatedExecutor).
+std::shared_ptr<network::Network> gated_net(const LocalNet& ln, std::shared_ptr<test::GatedExecutor> exec) {
+    auto config = network::NetworkConfig::from_file(ln.file);
+    if (!config) FAIL("network file: " << config.error().message);
+    config->request_timeout = std::chrono::milliseconds(8000);
+    config->retrieve_timeout = std::chrono::milliseconds(8000);
+    network::Options o;
+    o.config = std::move(*config);
+    o.executor = std::move(exec);
+    return std::make_shared<network::Network>(std::move(o));
+}
+
+/// Every callback's result, counted per send.
+struct Callbacks {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<std::optional<Result<SendResult>>> got;
+    std::vector<int> calls;
+    std::size_t done = 0;
+    explicit Callbacks(std::size_t n) : got(n), calls(n, 0) {}
+    std::function<void(Result<SendResult>)> slot(std::size_t i) {
+        return [this, i](Result<SendResult> r) {
+            std::lock_guard lock(m);
+            ++calls[i];
+            got[i] = std::move(r);
+            ++done;
+            cv.notify_all();
+        };
+    }
+    void wait_all() {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return done >= got.size(); });
+    }
+};
+
+/// Each recipient's bodies received (all pages).
+std::multiset<std::string> bodies_of(Client& c) {
+    auto got = c.receive();
+    REQUIRE_OK(got);
+    std::multiset<std::string> out;
+    for (const auto& m : got->messages) out.insert(m.body);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("client: 300 send_async calls from one thread are coalesced into batches; each arrives once",
+          "[client][localnet][batch][queue]") {
+    LocalNet ln;
+    auto exec = std::make_shared<test::GatedExecutor>(make_thread_pool());
+    auto alice = new_client(gated_net(ln, exec));
+    auto bob = recipients(ln, 60);
+    REQUIRE(alice.send(alice.session_id(), "warm-up"));  // pool, paths and network time
+
+    constexpr std::size_t kSends = 300;
+    std::vector<SessionId> to;
+    for (std::size_t i = 0; i < kSends; ++i) to.push_back(bob[i % bob.size()].session_id());
+    const auto expected = batches_for(alice.network(), to);  // ceil(n / 20) per swarm
+    const auto before = ln.requests().onion;
+    const auto stores_before = ln.method_count("store");
+    // Queued together: the executor is held while the calls are made (no flush runs before the
+    // last one), so the count below does not depend on thread timing.
+    exec->close();
+    std::vector<std::future<Result<SendResult>>> sent;
+    for (std::size_t i = 0; i < kSends; ++i) sent.push_back(alice.send_async(to[i], "q" + std::to_string(i)));
+    exec->open();
+    std::set<std::int64_t> stamps;
+    for (auto& f : sent) {
+        auto r = f.get();
+        REQUIRE_OK(r);
+        stamps.insert(r->timestamp_ms);
+    }
+    CHECK(stamps.size() == kSends);
+    const auto onion = ln.requests().onion - before;
+    CHECK(onion == expected);                   // one batch request per 20 of a swarm
+    CHECK(onion <= kSends / network::kMaxBatchStores * 2);  // far below one request per send
+    CHECK(ln.method_count("store") - stores_before == kSends);
+
+    // The same again without holding the executor: flushes run while the calls are still being
+    // made, so the batching depends on timing (not asserted); delivery does not.
+    std::vector<std::future<Result<SendResult>>> more;
+    for (std::size_t i = 0; i < kSends; ++i) more.push_back(alice.send_async(to[i], "r" + std::to_string(i)));
+    for (auto& f : more) REQUIRE_OK(f.get());
+
+    for (std::size_t k = 0; k < bob.size(); ++k) {
+        std::multiset<std::string> want;
+        for (std::size_t i = k; i < kSends; i += bob.size()) {
+            want.insert("q" + std::to_string(i));
+            want.insert("r" + std::to_string(i));
+        }
+        CHECK(bodies_of(bob[k]) == want);  // each exactly once
+    }
+}
+
+TEST_CASE("client: send_async with a callback: one call per send; sync copies batched too",
+          "[client][localnet][batch][queue]") {
+    LocalNet ln;
+    auto alice = new_client(ln.client_net());
+    auto bob = recipients(ln, 20);
+    REQUIRE(alice.send(alice.session_id(), "warm-up"));
+    constexpr std::size_t kSends = 40;
+    SendOptions o;
+    o.sync_copy = true;
+    Callbacks cb(kSends);
+    for (std::size_t i = 0; i < kSends; ++i)
+        alice.send_async(bob[i % bob.size()].session_id(), "c" + std::to_string(i), o, cb.slot(i));
+    cb.wait_all();
+    std::set<std::string> sync_hashes;
+    {
+        std::lock_guard lock(cb.m);
+        CHECK(cb.done == kSends);
+        for (std::size_t i = 0; i < kSends; ++i) {
+            CHECK(cb.calls[i] == 1);
+            REQUIRE(cb.got[i]);
+            REQUIRE_OK(*cb.got[i]);
+            const auto& r = **cb.got[i];
+            CHECK(r.confirmed() >= 1);
+            REQUIRE(r.sync_hash);
+            CHECK_FALSE(r.sync_error);
+            sync_hashes.insert(*r.sync_hash);
+        }
+    }
+    CHECK(sync_hashes.size() == kSends);
+    for (std::size_t k = 0; k < bob.size(); ++k) {
+        std::multiset<std::string> want;
+        for (std::size_t i = k; i < kSends; i += bob.size()) want.insert("c" + std::to_string(i));
+        CHECK(bodies_of(bob[k]) == want);
+    }
+    auto mine = alice.receive();
+    REQUIRE_OK(mine);
+    std::size_t copies = 0;
+    for (const auto& m : mine->messages) copies += m.kind == MessageKind::sync ? 1 : 0;
+    CHECK(copies == kSends);
+}
+
+TEST_CASE("client: destroying a Client right after 50 send_async calls runs every callback once first",
+          "[client][localnet][batch][queue]") {
+    LocalNet ln;
+    auto bob = recipients(ln, 5);
+    constexpr std::size_t kSends = 50;
+    auto cb = std::make_shared<Callbacks>(kSends);
+    {
+        auto alice = new_client(ln.client_net());
+        SendOptions o;
+        o.sync_copy = true;
+        for (std::size_t i = 0; i < kSends; ++i)
+            alice.send_async(bob[i % bob.size()].session_id(), "d" + std::to_string(i), o, cb->slot(i));
+    }  // ~Client: sends what is queued, waits for every callback
+    std::multiset<std::string> ok_bodies;
+    {
+        std::lock_guard lock(cb->m);
+        CHECK(cb->done == kSends);
+        for (std::size_t i = 0; i < kSends; ++i) {
+            CHECK(cb->calls[i] == 1);
+            REQUIRE(cb->got[i]);
+            if (*cb->got[i]) ok_bodies.insert("d" + std::to_string(i));
+        }
+    }
+    // What was reported sent arrived (the queue is sent out, not dropped, on destruction).
+    std::multiset<std::string> received;
+    for (auto& b : bob)
+        for (const auto& body : bodies_of(b)) received.insert(body);
+    CHECK(received == ok_bodies);
+}
+
+TEST_CASE("client: send_async reports bad input at once, through the callback or the future",
+          "[client][localnet][batch][queue]") {
+    LocalNet ln;
+    auto alice = new_client(ln.client_net());
+    auto bob = recipients(ln, 1);
+    const auto before = ln.requests().onion;
+    std::optional<Result<SendResult>> got;
+    int calls = 0;
+    alice.send_async(bob[0].session_id(), std::string("ok \xc3\x28"), {}, [&](Result<SendResult> r) {
+        ++calls;
+        got = std::move(r);
+    });
+    // Invalid input is reported before send_async returns, on this thread.
+    CHECK(calls == 1);
+    REQUIRE(got);
+    REQUIRE_FALSE(*got);
+    CHECK(got->error().code == Errc::invalid_argument);
+
+    auto f = alice.send_async(bob[0].session_id(), std::string("\xff"));
+    auto r = f.get();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::invalid_argument);
+
+    SendOptions bad;
+    bad.ttl = std::chrono::milliseconds(1);
+    calls = 0;
+    alice.send_async(bob[0].session_id(), "fine text", bad, [&](Result<SendResult> res) {
+        ++calls;
+        CHECK_FALSE(res);
+        if (!res) CHECK(res.error().code == Errc::invalid_argument);
+    });
+    CHECK(calls == 1);
+    CHECK(ln.requests().onion == before);  // nothing was sent
 }
