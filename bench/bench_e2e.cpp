@@ -10,6 +10,8 @@
 //                     recipients with Client::broadcast (batched by swarm, 20 stores per request),
 //                     the Network's executor sized E2E_CLIENT_THREADS (16).
 //   e2e_send_many:    the same with individual texts (Client::send_many).
+//   e2e_send_async:   the individual texts through Client::send_async (callback form), all queued
+//                     from the calling thread, which then waits for the last callback.
 //   e2e_broadcast_unchecked, e2e_send_many_unchecked: the same with network::StoreChecks::none (no
 //                     store signature verified; the default verifies every swarm member's, 5 per
 //                     message here: the largest part of the client's CPU). E2E_STORE_CHECKS
@@ -38,6 +40,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -337,7 +340,7 @@ void many_counters(benchmark::State& state, const ManyRun& r, std::size_t recipi
     state.counters["hop_latency_ms"] = static_cast<double>(net().latency.count());
 }
 
-enum class Many { broadcast, send_many };
+enum class Many { broadcast, send_many, send_async };
 
 /// `messages` messages to `recipient_count` recipients (message i to recipient i % count), batched
 /// or one send() each, by a warmed-up Client whose Network runs on a MeasuredExecutor.
@@ -389,7 +392,23 @@ void many_messages(benchmark::State& state, Many kind, bool blocking,
         const auto t0 = Clock::now();
         std::vector<session::Result<session::SendResult>> results;
         if (!blocking) {
-            results = kind == Many::broadcast ? c.broadcast(to, one_text, options) : c.send_many(texts, options);
+            if (kind == Many::send_async) {
+                // One send_async per message from this thread, each result through its callback.
+                results.assign(messages, session::unexpected(session::Errc::net_timeout, "not sent"));
+                std::mutex m;
+                std::condition_variable cv;
+                std::size_t left = messages;
+                for (std::size_t i = 0; i < messages; ++i)
+                    c.send_async(to[i], texts[i].text, options, [&, i](session::Result<session::SendResult> r) {
+                        results[i] = std::move(r);
+                        std::lock_guard lock(m);
+                        if (--left == 0) cv.notify_all();
+                    });
+                std::unique_lock lock(m);
+                cv.wait(lock, [&] { return left == 0; });
+            } else {
+                results = kind == Many::broadcast ? c.broadcast(to, one_text, options) : c.send_many(texts, options);
+            }
         } else {
             // The blocking path: send() per message, `threads` sends in flight (one thread each).
             results.assign(messages, session::unexpected(session::Errc::net_timeout, "not sent"));
@@ -428,6 +447,7 @@ void e2e_broadcast_unchecked(benchmark::State& state) {
 void e2e_send_many_unchecked(benchmark::State& state) {
     many_messages(state, Many::send_many, false, session::network::StoreChecks::none);
 }
+void e2e_send_async(benchmark::State& state) { many_messages(state, Many::send_async, false); }
 void e2e_broadcast_blocking(benchmark::State& state) { many_messages(state, Many::broadcast, true); }
 void e2e_send_many_blocking(benchmark::State& state) { many_messages(state, Many::send_many, true); }
 
@@ -569,6 +589,7 @@ BENCHMARK(e2e_warm_receive)->Name("e2e_warm_receive")->UseManualTime()->Iteratio
 BENCHMARK(e2e_bulk_send)->Name("e2e_bulk_send")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_broadcast)->Name("e2e_broadcast")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_send_many)->Name("e2e_send_many")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(e2e_send_async)->Name("e2e_send_async")->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(e2e_broadcast_unchecked)
     ->Name("e2e_broadcast_unchecked")
     ->UseManualTime()
