@@ -724,7 +724,8 @@ Result<ReceiveSummary> Client::receive_pages(std::string_view last_hash, const P
     auto st = im.begin_receive(last_hash);
     if (!st) return unexpected(std::move(st).error());
 
-    const auto popts = im.poll_options();
+    auto popts = im.poll_options();
+    popts.executor = &im.net->executor();  // each next page asked for while this one is handled
 
     ReceiveSummary summary;
     std::optional<Error> save_error;

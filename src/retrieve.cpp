@@ -267,20 +267,34 @@ std::vector<RejectedItem> take_forged(Page& page, const ByteArray<33>& account, 
 
 // One member's page loop. `last` is where it starts and, after, the last hash it returned (or the
 // one it accepted); `take(answered)` gets each answered page and returns false to stop. nullopt
-// when the budget did not let it ask at all.
+// when the budget did not let it ask at all. With `ahead`, the next page is asked for on that
+// executor while `take` handles this one (two pages held at most, not one).
 std::optional<NodeOutcome> run_node(const Identity& self, const network::Snode& member, std::string& last, const SendOne& send,
-                     const PollOptions& options, Gauge& gauge, const std::function<bool(Answered&)>& take) {
+                     const PollOptions& options, Gauge& gauge, const std::function<bool(Answered&)>& take,
+                     Executor* ahead = nullptr) {
     const auto account = self.session_id().bytes();
     std::unordered_set<HashKey, HashKey::Hasher> returned;  // every hash this member returned in this poll
     NodeOutcome outcome;
     outcome.node = member.ed25519();
-    for (std::size_t page_no = 0; page_no < options.max_pages_per_node; ++page_no) {
-        const RequestBuilder build = [&](std::int64_t now) {
-            return sign_request(self, options.ns, now, last, options.limits);
+    const auto request_after = [&](std::string after) -> RequestBuilder {
+        return [&self, &options, after = std::move(after)](std::int64_t now) {
+            return sign_request(self, options.ns, now, after, options.limits);
         };
+    };
+    std::optional<Result<std::string>> fetched;  // the next page, asked for ahead
+    std::optional<TaskGroup> fetching;           // declared after `fetched`: waits before it goes
+    for (std::size_t page_no = 0; page_no < options.max_pages_per_node; ++page_no) {
         if (page_no == 0 && !gauge.may_start()) return std::nullopt;
-        if (page_no > 0 && !gauge.may_continue()) break;
-        auto body = send(member, build);
+        Result<std::string> body = unexpected(Errc::net_timeout, "retrieve: not asked");
+        if (fetching) {
+            fetching->wait();  // runs the request here if no executor thread has started it
+            fetching.reset();
+            body = std::move(*fetched);
+            fetched.reset();
+        } else {
+            if (page_no > 0 && !gauge.may_continue()) break;
+            body = send(member, request_after(last));
+        }
         if (!body) {
             outcome.error = std::move(body).error();
             break;
@@ -309,7 +323,11 @@ std::optional<NodeOutcome> run_node(const Identity& self, const network::Snode& 
         Answered answered{std::move(*page), {}};
         answered.forged = take_forged(answered.page, account, options.ns, outcome.node);
         outcome.rejected += answered.forged.size();
-        if (!take(answered) || !more) break;
+        if (ahead && more && page_no + 1 < options.max_pages_per_node && gauge.may_continue()) {
+            fetching.emplace(*ahead);
+            fetching->run([&fetched, &send, &member, build = request_after(last)] { fetched = send(member, build); });
+        }
+        if (!take(answered) || !more) break;  // a page asked for ahead is waited for and dropped
     }
     return outcome;
 }
@@ -319,10 +337,12 @@ std::string start_of(const NodeCursor& cursor, const Ed25519PublicKey& node, std
     return std::string(fallback);
 }
 
-// One round: asks `members` in order until options.want_answers answered.
+// One round: asks `members` in order until options.want_answers answered: one after the other, or
+// (options.executor) in concurrent waves. `streaming` (poll_pages) keeps them one after the other,
+// pages handed on in order on this thread, and uses the executor to ask for each next page ahead.
 Result<Driven> drive_members(const Identity& self, std::span<const network::Snode> members, NodeCursor& cursor,
                              std::string_view fallback_last_hash, const SendOne& send, const PollOptions& options,
-                             Gauge& gauge, const OnPage& on_page) {
+                             Gauge& gauge, const OnPage& on_page, bool streaming) {
     Driven out;
     std::optional<Error> first_error;
     std::size_t answered = 0;
@@ -337,16 +357,19 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
     };
     const std::size_t want = options.want_answers == 0 ? members.size() : options.want_answers;
 
-    if (options.executor == nullptr || want < 2) {
+    if (options.executor == nullptr || want < 2 || streaming) {
         for (const auto& member : members) {
             std::string last = start_of(cursor, member.ed25519(), fallback_last_hash);
-            finish_node(run_node(self, member, last, send, options, gauge, [&](Answered& answered) {
-                note_time(answered.page);
-                // Resume point for this member: the last hash it returned (or the one it accepted).
-                if (!last.empty()) cursor.last_hash.insert_or_assign(member.ed25519(), last);
-                if (!on_page(member.ed25519(), answered)) out.stopped = true;
-                return !out.stopped;
-            }));
+            finish_node(run_node(
+                self, member, last, send, options, gauge,
+                [&](Answered& answered) {
+                    note_time(answered.page);
+                    // Resume point for this member: the last hash it returned (or the one it accepted).
+                    if (!last.empty()) cursor.last_hash.insert_or_assign(member.ed25519(), last);
+                    if (!on_page(member.ed25519(), answered)) out.stopped = true;
+                    return !out.stopped;
+                },
+                streaming ? options.executor : nullptr));
             if (out.stopped || answered >= want) break;
         }
     } else {
@@ -396,7 +419,8 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
 
 // The rounds: get the swarm, order it, poll it; once more after a round every member answered 421.
 Result<Driven> drive(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
-                     std::string_view fallback_last_hash, const PollOptions& options, const OnPage& on_page) {
+                     std::string_view fallback_last_hash, const PollOptions& options, const OnPage& on_page,
+                     bool streaming = false) {
     if (!fallback_last_hash.empty() && !is_message_hash(fallback_last_hash))
         return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
                                                       std::to_string(fallback_last_hash.size()) + " characters");
@@ -419,7 +443,7 @@ Result<Driven> drive(const Identity& self, SwarmReader& reader, NodeCursor& curs
             if (!body && body.error().code == Errc::net_swarm_moved) moved = true;
             return body;
         };
-        auto r = drive_members(self, members, cursor, fallback_last_hash, send, options, gauge, on_page);
+        auto r = drive_members(self, members, cursor, fallback_last_hash, send, options, gauge, on_page, streaming);
         if (r || r.error().code != Errc::net_swarm_moved) return r;
         moved_error = std::move(r).error();
     }
@@ -490,10 +514,9 @@ Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeC
     if (!sink) throw std::invalid_argument("retrieve::poll_pages: sink must be set");
     // Only the hashes are kept across pages (to drop what an earlier node already gave), never the
     // messages: memory stays at one page plus ~60 bytes per message.
+    // With an executor, each member's next page is asked for while the sink handles the current one.
     std::unordered_set<HashKey, HashKey::Hasher> seen, rejected_seen;
-    PollOptions one_by_one = options;
-    one_by_one.executor = nullptr;
-    auto driven = drive(self, reader, cursor, fallback_last_hash, one_by_one,
+    auto driven = drive(self, reader, cursor, fallback_last_hash, options,
                         [&](const Ed25519PublicKey& node, Answered& answered) {
                             FreshPage fresh;
                             fresh.messages.reserve(answered.page.messages.size());
@@ -504,7 +527,8 @@ Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeC
                                 if (rejected_seen.insert(HashKey(f.hash)).second) fresh.rejected.push_back(std::move(f));
                             if (fresh.messages.empty() && fresh.rejected.empty()) return true;
                             return sink(node, fresh, cursor);
-                        });
+                        },
+                        /*streaming=*/true);
     if (!driven) return unexpected(std::move(driven).error());
     return StreamResult{std::move(driven->nodes), driven->server_time_ms, driven->stopped, driven->truncated};
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -530,6 +531,90 @@ TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicate
     CHECK(retrieve::poll_pages(self, swarm, c3, "short", sink).error().code == Errc::invalid_argument);
     swarm.order.clear();
     CHECK(retrieve::poll_pages(self, swarm, c3, "", sink).error().code == Errc::net_no_nodes);
+}
+
+TEST_CASE("retrieve: poll_pages with an executor asks for the next page while the sink handles this one",
+          "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    FakeSwarm swarm;
+    std::vector<retrieve::StoredMessage> all;
+    for (int i = 0; i < 25; ++i) all.push_back(fake_message(i, 1700000000000 + i));
+    auto only_bb = fake_message(100, 1700000000100);
+    swarm[0xaa].stored = all;
+    swarm[0xaa].page = 10;
+    swarm[0xbb].stored = all;
+    swarm[0xbb].stored.insert(swarm[0xbb].stored.begin() + 3, only_bb);
+    swarm[0xbb].page = 7;
+    swarm.order = {0xaa, 0xbb};
+
+    // Requests counted under a lock (the fake swarm is not thread-safe).
+    struct Counted final : retrieve::SwarmReader {
+        FakeSwarm& inner;
+        std::mutex mu;
+        std::condition_variable cv;
+        int requests = 0;
+        explicit Counted(FakeSwarm& s) : inner(s) {}
+        Result<network::Swarm> get_swarm(const SessionId& a) override { return inner.get_swarm(a); }
+        Result<std::string> retrieve(const SessionId& a, const network::Snode& m,
+                                     const retrieve::RequestBuilder& b) override {
+            std::lock_guard lock(mu);
+            ++requests;
+            cv.notify_all();
+            return inner.retrieve(a, m, b);
+        }
+    } counted(swarm);
+
+    struct Seen {
+        Ed25519PublicKey node;
+        std::vector<std::string> hashes;
+    };
+    const auto run = [&](Executor* executor, bool wait_for_next) {
+        std::vector<Seen> pages;
+        bool asked_ahead = true, on_caller = true;
+        const auto caller = std::this_thread::get_id();
+        const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, retrieve::FreshPage& fresh,
+                                            const retrieve::NodeCursor&) {
+            on_caller &= std::this_thread::get_id() == caller;
+            pages.push_back(Seen{node, hashes(fresh.messages)});
+            if (wait_for_next && pages.size() == 1) {
+                // aa's second page is asked for while this sink runs (up to 5 s).
+                std::unique_lock lock(counted.mu);
+                const int before = counted.requests;
+                asked_ahead = counted.cv.wait_for(lock, std::chrono::seconds(5), [&] { return counted.requests > before; });
+            }
+            return true;
+        };
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll_pages(self, counted, cursor, "", sink, {.executor = executor});
+        REQUIRE(r);
+        CHECK(asked_ahead);
+        CHECK(on_caller);
+        CHECK(cursor.last_hash.at(key(0xbb)) == all.back().hash);
+        return pages;
+    };
+    auto pool = make_thread_pool();
+    const auto plain = run(nullptr, false);
+    const auto ahead = run(pool.get(), true);
+    // The same pages, in the same order, to the same sink calls.
+    REQUIRE(ahead.size() == plain.size());
+    REQUIRE(plain.size() == 4);
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+        CHECK(ahead[i].node == plain[i].node);
+        CHECK(ahead[i].hashes == plain[i].hashes);
+    }
+
+    // A sink that says stop: the page asked for ahead is dropped, the cursor covers what was seen.
+    retrieve::NodeCursor c2;
+    std::size_t calls = 0;
+    auto stop = retrieve::poll_pages(
+        self, counted, c2, "",
+        [&](const Ed25519PublicKey&, retrieve::FreshPage&, const retrieve::NodeCursor&) { return ++calls < 2; },
+        {.executor = pool.get()});
+    REQUIRE(stop);
+    CHECK(stop->stopped);
+    CHECK(calls == 2);
+    CHECK(stop->nodes.size() == 1);
+    CHECK(c2.last_hash.at(key(0xaa)) == all[19].hash);
 }
 
 TEST_CASE("retrieve: poll uses the fallback hash for nodes without a cursor entry", "[retrieve][poll]") {
