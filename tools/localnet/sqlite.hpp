@@ -49,11 +49,13 @@ public:
         }
         return s;
     }
-    /// Hands a statement from take() back, reset and unbound.
-    void give_back(const char* sql, sqlite3_stmt* s) {
+    /// Hands a statement from take() back, reset and unbound. Its key is the statement's own copy of
+    /// its SQL: the text take() was given may be gone (SQL built in a std::string).
+    void give_back(sqlite3_stmt* s) {
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
-        if (stmts_.size() >= kMax || !stmts_.emplace(sql, s).second) sqlite3_finalize(s);
+        const char* sql = sqlite3_sql(s);
+        if (sql == nullptr || stmts_.size() >= kMax || !stmts_.emplace(sql, s).second) sqlite3_finalize(s);
     }
 
 private:
@@ -70,12 +72,12 @@ public:
             throw std::runtime_error(std::string("localnet: sqlite prepare failed: ") + sqlite3_errmsg(db));
         }
     }
-    Stmt(StatementCache& cache, const char* sql) : db_(cache.db()), cache_(&cache), sql_(sql) {
+    Stmt(StatementCache& cache, const char* sql) : db_(cache.db()), cache_(&cache) {
         stmt_ = cache.take(sql);
         if (!stmt_) throw std::runtime_error(std::string("localnet: sqlite prepare failed: ") + sqlite3_errmsg(db_));
     }
     ~Stmt() {
-        if (cache_) cache_->give_back(sql_, stmt_);
+        if (cache_) cache_->give_back(stmt_);
         else sqlite3_finalize(stmt_);
     }
     Stmt(const Stmt&) = delete;
@@ -120,7 +122,6 @@ public:
 private:
     sqlite3* db_;
     StatementCache* cache_ = nullptr;
-    const char* sql_ = nullptr;
     sqlite3_stmt* stmt_ = nullptr;
 };
 
