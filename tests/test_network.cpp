@@ -700,6 +700,27 @@ TEST_CASE("network: deeply nested JSON from a node is refused before it is copie
     }
 }
 
+TEST_CASE("network: when every member has been struck, the error still names what they answered", "[network][hostile]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    NetworkConfig c = fake_config();
+    c.strike_threshold = 1;  // one bad answer takes a node out: the swarm runs out before the attempts
+    c.max_attempts = 20;
+    Network net(fake_options(fake, c));
+    const SessionId acct = account(51);
+    REQUIRE(net.get_swarm(acct));
+    for (auto& n : fake->nodes())
+        n->raw_reply = [](const std::string& m) -> std::optional<std::string> {
+            if (m != "store") return std::nullopt;
+            return std::string("<html>not an onion reply</html>");
+        };
+    auto r = net.store(acct, 0, kData, 60'000);
+    REQUIRE_FALSE(r);
+    INFO(r.error().message);
+    CHECK(r.error().code == Errc::net_bad_response);                        // the cause, not "no nodes"
+    CHECK(r.error().message.find("onion reply via") != std::string::npos);  // what the last one answered
+    CHECK(r.error().message.find("(then network: ") != std::string::npos);  // and why the call stopped
+}
+
 TEST_CASE("network: a node answering many replies counts once in the clock offset", "[network][clock][hostile]") {
     auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
     Network net(fake_options(fake));

@@ -247,6 +247,15 @@ struct Caller::CallState {
     bool not_tried(const Snode& n) const {
         return std::none_of(tried.begin(), tried.end(), [&](const Snode& t) { return t.keys.ed25519 == n.keys.ed25519; });
     }
+    bool failed() const { return last_reply || last_error; }
+    /// The end of a call that ran out of attempts, members or paths after failures (failed()): what
+    /// the last of them met is the cause the caller needs (a hostile reply, a dead path); the reason
+    /// for stopping goes after it. A member's last reply (a 5xx, a 421) is handed back as it came.
+    Result<RpcReply> give_up(const std::string& why) {
+        if (last_reply) return std::move(*last_reply);
+        last_error->message += " (" + why + ")";
+        return unexpected(std::move(*last_error));
+    }
 };
 
 Result<Snode> Caller::pick_destination(const Target& target, CallState& st) {
@@ -423,17 +432,16 @@ void Caller::step(const std::shared_ptr<AsyncCall>& c) {
         done(std::move(r));
     };
     if (st.used >= cfg_.max_attempts) {
-        if (st.last_reply) return end(std::move(*st.last_reply));
-        if (st.last_error) {
-            st.last_error->message += " (gave up after " + std::to_string(st.used) + " attempts)";
-            return end(unexpected(std::move(*st.last_error)));
-        }
+        if (st.failed()) return end(st.give_up("gave up after " + std::to_string(st.used) + " attempts"));
         return end(unexpected(Errc::net_path_failed, "network: " + c->method + ": no attempt possible"));
     }
     // Backoff: this version sleeps in the step's task (a thread of `steps` waits meanwhile).
     if (st.failures > 0) std::this_thread::sleep_for(backoff(cfg_, st.failures));
     auto dest = pick_destination(c->target, st);
-    if (!dest) return end(unexpected(dest.error()));
+    if (!dest) {
+        if (st.failed()) return end(st.give_up("then " + dest.error().message));
+        return end(unexpected(dest.error()));
+    }
     auto params = c->build(clock_.now_ms());
     if (!params) return end(unexpected(params.error()));
     auto payload = rpc_payload(c->method, *params);
@@ -457,7 +465,9 @@ void Caller::settle(const std::shared_ptr<AsyncCall>& c, Attempt a) {
     CallState& st = c->st;
     std::optional<Result<RpcReply>> result;
     if (a.fail == Fail::fatal) {
-        result = unexpected(std::move(a.error));
+        // No path left (the failures so far struck its nodes out) or no onion: after failures, theirs is the cause.
+        if (st.failed()) result = st.give_up("then " + a.error.message);
+        else result = unexpected(std::move(a.error));
     } else if (a.fail != Fail::none) {
         const Snode dest = c->flight.dest;
         result = after_failure(a, c->target, dest, st);
@@ -523,10 +533,14 @@ Result<ServerReply> Caller::server_call(const HttpServer& server, Bytes payload,
         if (failures > 0) std::this_thread::sleep_for(backoff(cfg_, failures));
         ++used;
         auto path = choose_path(anchor, memory);
-        if (!path)
-            return unexpected(Errc::net_no_path, "network: no onion path to " + name + ": " +
-                                                     std::to_string(pool_.usable().size()) + " usable nodes for " +
-                                                     std::to_string(cfg_.path_length) + " relays (one per subnet)");
+        if (!path) {
+            const std::string no_path = "network: no onion path to " + name + ": " +
+                                        std::to_string(pool_.usable().size()) + " usable nodes for " +
+                                        std::to_string(cfg_.path_length) + " relays (one per subnet)";
+            if (!last) return unexpected(Errc::net_no_path, no_path);
+            last->message += " (then " + no_path + ")";  // the failures that struck the paths out are the cause
+            return unexpected(std::move(*last));
+        }
         std::vector<onion::NodeKeys> keys;
         for (const auto& n : path->nodes) keys.push_back(n.keys);
         wire::LayerKeys layers;
