@@ -3,6 +3,9 @@
 // onion network (headers, targets, retries).
 #include "network/call.hpp"
 
+#include <future>
+#include <thread>
+
 #include "test_network_support.hpp"
 
 using namespace session;
@@ -14,9 +17,32 @@ namespace {
 
 Result<HttpResponse> status(int code, std::string body) { return HttpResponse{code, "text/plain", to_bytes(body)}; }
 
+/// The fake network as a transport whose timers (Transport::after) a test can hold: held, they wait
+/// in `held` until the test runs them; otherwise they behave as the default (sleep, then run).
+struct HoldableTimers final : Transport {
+    Transport& inner;
+    std::atomic<bool> hold{false};
+    std::mutex m;
+    std::vector<std::pair<std::chrono::milliseconds, std::function<void()>>> held;
+
+    explicit HoldableTimers(Transport& t) : inner(t) {}
+    Result<HttpResponse> post(const HttpRequest& request) override { return inner.post(request); }
+    void post_async(HttpRequest request, Done done) override { inner.post_async(std::move(request), std::move(done)); }
+    void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+        if (!hold) return Transport::after(delay, std::move(fn));
+        std::lock_guard lk(m);
+        held.emplace_back(delay, std::move(fn));
+    }
+    std::size_t held_count() {
+        std::lock_guard lk(m);
+        return held.size();
+    }
+};
+
 /// A Pool, PathSet, clock and Caller over a FakeNet, with hooks that count what the call asked.
 struct CallRig final : nd::CallHooks {
     std::shared_ptr<FakeNet> fake;
+    HoldableTimers timers;
     NetworkConfig cfg = fake_config();
     std::shared_ptr<Rng> rng = deterministic_rng(3);
     nd::Logger log;
@@ -28,8 +54,9 @@ struct CallRig final : nd::CallHooks {
 
     explicit CallRig(std::size_t nodes = 10)
             : fake(std::make_shared<FakeNet>(loopback_ips(nodes), 2)),
+              timers(*fake),
               pool({cfg, fake, make_thread_pool(), *rng, clock, "", log}),
-              caller({cfg, *fake, pool, paths, clock, *rng, log, *this}) {
+              caller({cfg, timers, pool, paths, clock, *rng, log, *this}) {
         REQUIRE(pool.ensure([](const Snode&) { return std::optional<std::vector<Snode>>(); }));
     }
     Result<Swarm> swarm_for(const SessionId& account, bool) override {
@@ -170,4 +197,44 @@ TEST_CASE("network: a call to a swarm moves to another member after a 5xx and fo
     REQUIRE(moved);
     CHECK(moved->status == 421);
     CHECK(rig.moves == 1);
+}
+
+TEST_CASE("network: the backoff between attempts is a transport timer, not a waiting thread", "[network][call][async]") {
+    CallRig rig;
+    rig.timers.hold = true;
+    const auto acct = account(9);
+    auto sw = rig.swarm_for(acct, false);
+    REQUIRE(sw);
+    for (auto& n : rig.fake->nodes()) n->dest_status = 500;  // the first attempt fails, whoever it reaches
+    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
+        return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
+    };
+    auto steps = make_thread_pool(ThreadPoolOptions{1});
+    std::promise<Result<RpcReply>> promise;
+    auto result = promise.get_future();
+    rig.caller.call_async(nd::ToSwarm{acct}, "retrieve", b, std::chrono::seconds(5), true, *steps,
+                          [&](Result<RpcReply> r) { promise.set_value(std::move(r)); });
+    // The failed attempt leaves a timer with the transport and nothing else: the executor's one
+    // thread is free (a task posted now runs), and the call waits for the timer.
+    for (int i = 0; i < 5000 && rig.timers.held_count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(rig.timers.held_count() == 1);
+    std::promise<void> ran;
+    steps->post([&] { ran.set_value(); });
+    CHECK(ran.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK(result.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    CHECK(rig.caller.onion_requests() == 1);
+    std::function<void()> fire;
+    {
+        std::lock_guard lk(rig.timers.m);
+        CHECK(rig.timers.held[0].first == nd::backoff(rig.cfg, 1));
+        fire = std::move(rig.timers.held[0].second);
+        rig.timers.held.clear();
+    }
+    for (auto& n : rig.fake->nodes()) n->dest_status = 0;
+    fire();  // the backoff is over: the next attempt goes out, to another member
+    REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    auto r = result.get();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(rig.caller.onion_requests() == 2);
 }

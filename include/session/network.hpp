@@ -68,6 +68,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -137,6 +138,15 @@ public:
     /// before post_async returns (this default: post(), then done), so it must be quick and must not
     /// wait for other requests: hand longer work to an Executor. It must not throw.
     virtual void post_async(HttpRequest request, Done done) { done(post(request)); }
+
+    /// Calls `fn` once, `delay` from now: how a call waits out its backoff between attempts without
+    /// holding a thread. curl_transport runs `fn` on an I/O thread (or when the transport is
+    /// destroyed, at once); this default sleeps on the calling thread, then calls `fn` there. Like
+    /// post_async's `done`, `fn` must be quick (hand longer work to an Executor) and must not throw.
+    virtual void after(std::chrono::milliseconds delay, std::function<void()> fn) {
+        if (delay.count() > 0) std::this_thread::sleep_for(delay);
+        fn();
+    }
 };
 
 /// The libcurl transport: requests in flight are events on libcurl multi handles, driven by
@@ -473,8 +483,9 @@ public:
     /// store_batch without a waiting thread: the same requests, rules, counts and results, delivered
     /// to `done`. Requests in flight are transport events (Transport::post_async); the steps between
     /// them (params, path choice, onion layers, reply checks, strikes, and the hooks that may make a
-    /// blocking request of their own: a swarm refetch, a clock resync, a backoff sleep) run as tasks
-    /// on `steps` (default: executor()), which must run them until `done` has been called.
+    /// blocking request of their own: a swarm refetch, a clock resync) run as tasks on `steps`
+    /// (default: executor()), which must run them until `done` has been called. The backoff after a
+    /// failed attempt is a timer of the transport (Transport::after): no thread waits it out.
     /// ~Network waits for the calls still running.
     /// Throws std::invalid_argument for more than kMaxBatchStores items.
     void store_batch_async(std::vector<StoreItem> items, StoreBatchDone done, Executor* steps = nullptr);

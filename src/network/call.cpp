@@ -435,8 +435,6 @@ void Caller::step(const std::shared_ptr<AsyncCall>& c) {
         if (st.failed()) return end(st.give_up("gave up after " + std::to_string(st.used) + " attempts"));
         return end(unexpected(Errc::net_path_failed, "network: " + c->method + ": no attempt possible"));
     }
-    // Backoff: this version sleeps in the step's task (a thread of `steps` waits meanwhile).
-    if (st.failures > 0) std::this_thread::sleep_for(backoff(cfg_, st.failures));
     auto dest = pick_destination(c->target, st);
     if (!dest) {
         if (st.failed()) return end(st.give_up("then " + dest.error().message));
@@ -476,7 +474,14 @@ void Caller::settle(const std::shared_ptr<AsyncCall>& c, Attempt a) {
         result = after_reply(RpcReply{a.reply.status, std::move(a.reply.body), dest}, a.received_ms, c->target,
                              c->method, c->resync_allowed, st);
     }
-    if (!result) return step(c);  // the next attempt (its request goes out before this returns)
+    if (!result) {
+        // The next attempt (its request goes out before this returns). After failures, first the
+        // backoff: a transport timer, so no thread waits it out (with the default Transport::after,
+        // this thread sleeps, as before); the step is then a task of `steps` again.
+        if (st.failures == 0) return step(c);
+        transport_.after(backoff(cfg_, st.failures), [this, c] { c->steps.post([this, c] { step(c); }); });
+        return;
+    }
     auto done = std::move(c->done);
     done(std::move(*result));
 }

@@ -159,8 +159,9 @@ public:
     /// call() without a waiting thread: the same decisions (one copy of them: call() is a wait on
     /// this), with the request of each attempt in flight as a transport event
     /// (Transport::post_async). Every step between requests (params, path choice, onion layers,
-    /// reply checks, strikes, the hooks, the backoff sleep: a sleeping task in this version) runs as
-    /// a task on `steps`, never on the transport's I/O thread; `done` is called from one of them.
+    /// reply checks, strikes, the hooks) runs as a task on `steps`, never on the transport's I/O
+    /// thread; `done` is called from one of them. The backoff between attempts is a transport timer
+    /// (Transport::after), not a sleeping task.
     /// The Caller and `steps` must outlive the call (Network waits for its async calls).
     void call_async(Target target, std::string method, ParamsBuilder build, std::chrono::milliseconds timeout,
                     bool resync_allowed, Executor& steps, CallDone done);

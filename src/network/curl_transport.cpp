@@ -33,10 +33,13 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -317,6 +320,19 @@ public:
         curl_multi_wakeup(multi_.get());
     }
 
+    /// Queues `fn` to run on this loop's thread at `when` (at once if the loop has stopped).
+    void at(std::chrono::steady_clock::time_point when, std::function<void()> fn) {
+        {
+            std::lock_guard lk(m_);
+            if (!stopped_) {
+                timers_.emplace(when, std::move(fn));
+                curl_multi_wakeup(multi_.get());
+                return;
+            }
+        }
+        fn();
+    }
+
     /// The thread's body: runs until stop(), then fails what is left.
     void run() {
         std::vector<std::unique_ptr<Job>> fresh;
@@ -355,7 +371,7 @@ public:
                 auto result = outcome(*job, rc);
                 complete(*job, std::move(result));
             }
-            curl_multi_poll(multi_.get(), nullptr, 0, kMaxPollMs, nullptr);
+            curl_multi_poll(multi_.get(), nullptr, 0, run_due_timers(), nullptr);
         }
         // Stopped: what is queued or in flight ends here.
         for (auto& [h, job] : running_) {
@@ -369,6 +385,12 @@ public:
             queue_.clear();
         }
         for (auto& j : fresh) finish_stopped(*j);
+        std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> timers;
+        {
+            std::lock_guard lk(m_);
+            timers.swap(timers_);
+        }
+        for (auto& [when, fn] : timers) fn();  // their waits end early: nothing will run them later
         std::lock_guard lk(m_);
         idle_.clear();  // before the share (held by shared_) may go
     }
@@ -390,6 +412,28 @@ private:
         done(std::move(result));
     }
 
+    /// Runs the timers that are due (outside the lock: one may queue another) and returns how long
+    /// the next poll may wait: until the next timer, kMaxPollMs at most.
+    int run_due_timers() {
+        std::vector<std::function<void()>> due;
+        int wait_ms = kMaxPollMs;
+        {
+            std::lock_guard lk(m_);
+            const auto now = std::chrono::steady_clock::now();
+            while (!timers_.empty() && timers_.begin()->first <= now) {
+                due.push_back(std::move(timers_.begin()->second));
+                timers_.erase(timers_.begin());
+            }
+            if (!timers_.empty()) {
+                const auto left = std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first - now).count();
+                wait_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, kMaxPollMs));
+            }
+        }
+        for (auto& fn : due) fn();
+        if (!due.empty()) return 0;  // what they started (a queued job, another timer) is looked at next
+        return wait_ms;
+    }
+
     void finish_stopped(Job& job) {
         complete(job, unexpected(Errc::net_path_failed, "network: POST " + job.host + ": transport stopped"));
     }
@@ -401,6 +445,7 @@ private:
     std::deque<std::unique_ptr<Job>> queue_;
     std::vector<CurlEasy> idle_;
     std::unordered_map<CURL*, std::unique_ptr<Job>> running_;  // the I/O thread's only
+    std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> timers_;  // by due time, then order
 };
 
 class CurlTransport final : public Transport {
@@ -451,6 +496,11 @@ public:
         job->req = &job->owned;
         job->done = std::move(done);
         start(std::move(job));
+    }
+
+    void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+        // Timers share the first loop's thread: the I/O threads stay as many as asked for.
+        loops_.front()->at(std::chrono::steady_clock::now() + std::max(delay, std::chrono::milliseconds(0)), std::move(fn));
     }
 
     Result<HttpResponse> post(const HttpRequest& request) override {

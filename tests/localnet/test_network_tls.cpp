@@ -394,3 +394,35 @@ TEST_CASE("network/tls: destroying the curl transport ends the requests in fligh
     }
     ::close(fd);
 }
+
+TEST_CASE("network/tls: the curl transport's timers run on its I/O thread, in due order, and at its end",
+          "[network][tls][async]") {
+    auto made = network::curl_transport();
+    REQUIRE(made);
+    auto t = std::move(*made);
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<std::string> order;
+    std::set<std::thread::id> ran_on;
+    auto note = [&](std::string what) {
+        return [&, what = std::move(what)] {
+            std::lock_guard lk(m);
+            order.push_back(what);
+            ran_on.insert(std::this_thread::get_id());
+            cv.notify_all();
+        };
+    };
+    t->after(std::chrono::milliseconds(1500), note("later"));
+    t->after(std::chrono::milliseconds(1), note("sooner"));
+    // Due long after the test: after() returns without waiting, and destruction runs it.
+    t->after(std::chrono::hours(1), note("at the end"));
+    {
+        std::unique_lock lk(m);
+        REQUIRE(cv.wait_for(lk, std::chrono::seconds(30), [&] { return order.size() == 2; }));
+        CHECK(order == std::vector<std::string>{"sooner", "later"});
+        CHECK(ran_on.count(std::this_thread::get_id()) == 0);  // not on the caller's thread
+    }
+    t.reset();  // stops the loop: the hour-long timer runs now, not never
+    std::lock_guard lk(m);
+    CHECK(order == std::vector<std::string>{"sooner", "later", "at the end"});
+}
