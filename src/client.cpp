@@ -81,7 +81,7 @@ struct Client::Impl {
               reader(*net),
               sender(self, net, log),
               attachments(self, net, rng, log),
-              batches(sender, id, net, log) {
+              batches(sender, id, net, log, o.max_batches_in_flight) {
         attachments.set_avatar(o.avatar_path, o.avatar_bytes);
     }
 
@@ -175,6 +175,8 @@ Result<Client> Client::create(Identity identity, std::shared_ptr<network::Networ
                               std::to_string(options.receive_max_bytes) + ", " +
                               std::to_string(options.receive_max_items) + ", " +
                               std::to_string(options.receive_timeout.count()) + " ms");
+    if (options.max_batches_in_flight == 0)
+        return unexpected(Errc::invalid_argument, "client: max_batches_in_flight: expected > 0, got 0");
     auto impl = std::make_unique<Impl>(std::move(identity), std::move(net), options);
     if (options.store) {
         if (!(options.store->account() == impl->id))

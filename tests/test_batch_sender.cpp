@@ -4,11 +4,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
+#include "session/client.hpp"
 #include "session/envelope.hpp"
 #include "session/executor.hpp"
 #include "support/gated_executor.hpp"
@@ -88,22 +92,42 @@ struct Results {
     }
 };
 
+/// The fake network as a transport that notes the most requests it ever had at once (each one
+/// takes `hold` longer, so requests that may overlap do).
+struct OverlapCounter final : session::network::Transport {
+    std::shared_ptr<Transport> inner;
+    std::chrono::milliseconds hold{0};
+    std::atomic<int> now{0}, most{0};
+    explicit OverlapCounter(std::shared_ptr<Transport> t) : inner(std::move(t)) {}
+    Result<HttpResponse> post(const HttpRequest& request) override {
+        const int at = ++now;
+        for (int seen = most.load(); at > seen && !most.compare_exchange_weak(seen, at);) {
+        }
+        if (hold.count() > 0) std::this_thread::sleep_for(hold);
+        auto r = inner->post(request);
+        --now;
+        return r;
+    }
+};
+
 /// A BatchSender (and its Sender) on a fake network of 10 nodes in 2 swarms, whose executor can be
-/// held closed.
+/// held closed, keeping at most `window` batches in flight.
 struct QueueRig {
     std::shared_ptr<FakeNet> fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    std::shared_ptr<OverlapCounter> wire = std::make_shared<OverlapCounter>(fake);
     std::shared_ptr<GatedExecutor> exec = std::make_shared<GatedExecutor>(session::make_thread_pool());
     std::shared_ptr<Network> net;
     Identity self = Identity::generate(*system_rng()).first;
     std::unique_ptr<Sender> sender;
     std::unique_ptr<BatchSender> batches;
 
-    QueueRig() {
+    explicit QueueRig(std::size_t window = session::kDefaultMaxBatchesInFlight) {
         auto o = fake_options(fake);
+        o.transport = wire;
         o.executor = exec;
         net = std::make_shared<Network>(std::move(o));
         sender = std::make_unique<Sender>(self, net, nullptr);
-        batches = std::make_unique<BatchSender>(*sender, self.session_id(), net, nullptr);
+        batches = std::make_unique<BatchSender>(*sender, self.session_id(), net, nullptr, window);
         // Warm: the pool (swarm ids: recipients are placed locally) and network time.
         Results warm(1);
         batches->enqueue(Outgoing{self.session_id(), text("warm-up")}, SendSpec{}, warm.slot(0));
@@ -161,6 +185,30 @@ TEST_CASE("send queue: messages queued together go out as one batch per 20 of a 
         if (i > 0) CHECK(r.timestamp_ms > (**res.got[i - 1]).timestamp_ms);
     }
     CHECK(hashes.size() == n);
+}
+
+TEST_CASE("send queue and send(): no more batches in flight than the window", "[batch][queue]") {
+    QueueRig rig(2);
+    rig.wire->hold = std::chrono::milliseconds(20);  // each batch takes a while: the others could overlap it
+    rig.wire->most = 0;
+    const std::size_t n = 200;  // 10 or more chunks
+    std::vector<SessionId> to;
+    for (std::size_t i = 0; i < n; ++i) to.push_back(account(static_cast<int>(1 + i % 40)));
+    Results res(n);
+    rig.exec->close();
+    for (std::size_t i = 0; i < n; ++i)
+        rig.batches->enqueue(Outgoing{to[i], text("w" + std::to_string(i))}, SendSpec{}, res.slot(i));
+    rig.exec->open();
+    res.wait_all();
+    for (std::size_t i = 0; i < n; ++i) CHECK(*res.got[i]);
+    CHECK(rig.wire->most <= 2);
+
+    rig.wire->most = 0;
+    std::vector<Outgoing> msgs;
+    for (std::size_t i = 0; i < n; ++i) msgs.push_back(Outgoing{to[i], text("s" + std::to_string(i))});
+    auto sent = rig.batches->send(msgs, SendSpec{});
+    for (const auto& r : sent) CHECK(r);
+    CHECK(rig.wire->most <= 2);
 }
 
 TEST_CASE("send queue: messages with different specs share a batch, each stored with its own TTL", "[batch][queue]") {

@@ -93,7 +93,7 @@ TEST_CASE("client: create rejects a bad phrase without naming its words", "[clie
     }
 }
 
-TEST_CASE("client: create refuses a missing network and bad receive limits", "[client][reject]") {
+TEST_CASE("client: create refuses a missing network, bad receive limits and no batch window", "[client][reject]") {
     Fixture f;
     auto none = Client::create(kPhrase, std::shared_ptr<network::Network>{}, f.options());
     REQUIRE_FALSE(none);
@@ -105,6 +105,13 @@ TEST_CASE("client: create refuses a missing network and bad receive limits", "[c
     auto z = Client::create(kPhrase, f.net(), zero);
     REQUIRE_FALSE(z);
     CHECK(z.error().code == Errc::invalid_argument);
+
+    auto no_window = f.options();
+    no_window.max_batches_in_flight = 0;
+    auto w = Client::create(kPhrase, f.net(), no_window);
+    REQUIRE_FALSE(w);
+    CHECK(w.error().code == Errc::invalid_argument);
+    CHECK(w.error().message == "client: max_batches_in_flight: expected > 0, got 0");
 }
 
 TEST_CASE("client: send validates its input before touching the network", "[client][reject]") {

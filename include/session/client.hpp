@@ -92,6 +92,10 @@ inline constexpr std::size_t kDefaultReceiveMaxBytes = 64 * 1024 * 1024;
 /// read from each of the 2 polled members. Each item costs a hash check, an envelope opening (about
 /// 0.1 ms of CPU) and ~100 bytes of exactly-once bookkeeping until it expires.
 inline constexpr std::size_t kDefaultReceiveMaxItems = 20'000;
+/// Default ClientOptions::max_batches_in_flight: enough batches of 20 stores to fill the onion paths,
+/// few enough that no swarm member or guard is sent hundreds of connections at once (measured in
+/// docs/performance.md: 64 was slower than 24 on the local network).
+inline constexpr std::size_t kDefaultMaxBatchesInFlight = 24;
 /// Default ClientOptions::receive_timeout: 60 s per call, six retrieve timeouts (desktop polls with
 /// 10 s requests every 5 s): enough for a large backlog over onion paths, short enough that a bot's
 /// loop is never held by a member that answers slowly page after page.
@@ -131,6 +135,11 @@ struct ClientOptions {
     /// No retrieve is started later than this after the call began (one already started runs to
     /// the network's retrieve_timeout). Measured with `clock`.
     std::chrono::milliseconds receive_timeout = kDefaultReceiveTimeout;
+    /// Most `batch` requests (up to 20 stores each) that send_many, broadcast and the send queue
+    /// (send_async, send_many_async) keep in flight at once; the others wait for a free slot.
+    /// send_many and broadcast count their own calls' batches, the queue its batches for the
+    /// Client. Must be > 0 (invalid_argument at create()).
+    std::size_t max_batches_in_flight = kDefaultMaxBatchesInFlight;
     /// Keep receive()'s exactly-once bookkeeping in this file, so a restarted process that passes
     /// its saved last_hash never gets an item twice, even from a member that missed that message.
     /// Holds message hashes, swarm member keys and our Session ID, never content or keys; written

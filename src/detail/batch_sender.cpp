@@ -16,10 +16,6 @@
 namespace session::detail {
 
 namespace {
-/// Batches one send keeps in flight at once: enough to fill the paths, few enough that a swarm
-/// member (or a guard) is not sent hundreds of connections at once.
-constexpr std::size_t kMaxBatchesInFlight = 24;
-
 /// A stored message's SendResult (no sync copy yet).
 SendResult stored_result(const Sealed& sealed, network::StoreResult&& stored) {
     SendResult r;
@@ -62,8 +58,11 @@ struct BatchSender::Queued {
     bool is_copy() const { return result.has_value(); }
 };
 
-BatchSender::BatchSender(Sender& sender, SessionId self, std::shared_ptr<network::Network> net, network::LogFn log)
-        : sender_(sender), self_(std::move(self)), net_(std::move(net)), log_(std::move(log)) {}
+BatchSender::BatchSender(Sender& sender, SessionId self, std::shared_ptr<network::Network> net, network::LogFn log,
+                         std::size_t max_in_flight)
+        : sender_(sender), self_(std::move(self)), net_(std::move(net)), log_(std::move(log)), max_in_flight_(max_in_flight) {
+    if (max_in_flight_ == 0) throw std::invalid_argument("BatchSender: max_in_flight must be at least 1");
+}
 
 BatchSender::~BatchSender() {
     // Queued messages are not dropped: every one is sent (or fails) and its done returns first.
@@ -93,6 +92,24 @@ void BatchSender::post(std::function<void()> job) {
 
 std::string BatchSender::swarm_key(const SessionId& to, const network::Swarm& swarm) {
     return swarm.id ? std::to_string(*swarm.id) : (swarm.nodes.empty() ? to.hex() : swarm.nodes.front().ed25519_hex());
+}
+
+BatchSender::Placement BatchSender::place(std::size_t n, const std::function<const SessionId&(std::size_t)>& target) {
+    Placement p;
+    std::optional<network::Swarm> first_swarm;
+    for (std::size_t i = 0; i < n; ++i) {
+        const SessionId& to = target(i);
+        auto sw = net_->get_swarm(to);
+        if (!sw) {
+            p.failed.emplace_back(i, std::move(sw).error());
+            continue;
+        }
+        if (!first_swarm) first_swarm = *sw;
+        p.keys.push_back(swarm_key(to, *sw));
+        p.placed.push_back(i);
+    }
+    if (first_swarm) sender_.ensure_network_time(*first_swarm);
+    return p;
 }
 
 bool BatchSender::wants_sync_copy(const SessionId& to, const Sealed& sealed, const SendSpec& spec) const {
@@ -141,25 +158,14 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
     std::vector<std::optional<Sealed>> sealed(n);  // kept for the sync copies
 
     // 1. Each recipient's swarm: the grouping key (computed locally when the pool has swarm ids).
-    std::vector<std::string> keys;
-    std::vector<std::size_t> placed;  // message index of keys[k]
-    std::optional<network::Swarm> first_swarm;
-    for (std::size_t i = 0; i < n; ++i) {
-        auto sw = net_->get_swarm(messages[i].to);
-        if (!sw) {
-            out[i] = unexpected(std::move(sw).error());
-            continue;
-        }
-        if (!first_swarm) first_swarm = *sw;
-        keys.push_back(swarm_key(messages[i].to, *sw));
-        placed.push_back(i);
-    }
-    auto chunks = chunk_by_key(keys, network::kMaxBatchStores);
+    auto where = place(n, [&](std::size_t i) -> const SessionId& { return messages[i].to; });
+    for (auto& [i, e] : where.failed) out[i] = unexpected(std::move(e));
+    auto chunks = chunk_by_key(where.keys, network::kMaxBatchStores);
     for (auto& c : chunks)
-        for (auto& k : c) k = placed[k];
+        for (auto& k : c) k = where.placed[k];
 
     // Runs jobs (each calls `finished` once, from any thread) on a loop drained by this thread
-    // and the network's executor, kMaxBatchesInFlight at a time; returns when all have finished.
+    // and the network's executor, max_in_flight_ at a time; returns when all have finished.
     network::Network& net = *net_;
     session::detail::WaitLoop* current = nullptr;
     const auto run_all = [&](const std::vector<std::function<void(std::function<void()>)>>& list) {
@@ -182,7 +188,7 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
         };
         {
             std::lock_guard lk(m);
-            while (next < std::min(list.size(), kMaxBatchesInFlight)) start(next++);
+            while (next < std::min(list.size(), max_in_flight_)) start(next++);
         }
         loop.run();
         current = nullptr;
@@ -192,7 +198,6 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
     // store in one batch. Chunks run at once, so two messages to one recipient in different chunks
     // may be stored in either order; their sent times keep the caller's order.
     std::vector<std::int64_t> stamps(n);
-    if (first_swarm) sender_.ensure_network_time(*first_swarm);  // swarms placed locally bring no time
     for (std::size_t i = 0; i < n; ++i)
         if (!out[i]) stamps[i] = sender_.next_timestamp();
     // Every chunk at once: each is a task (seal, then store_batch_async) on a loop this thread runs
@@ -312,9 +317,7 @@ void BatchSender::complete(Queued& q, Result<SendResult> r) {
 
 void BatchSender::flush() {
     std::vector<QueuedPtr> taken;
-    std::vector<std::pair<QueuedPtr, Error>> failed;  // reported once the order lock is released
-    std::vector<std::string> keys;
-    std::vector<QueuedPtr> placed;
+    Placement where;  // its failures are reported once the order lock is released
     {
         std::lock_guard order(flush_m_);
         {
@@ -322,24 +325,14 @@ void BatchSender::flush() {
             taken.swap(pending_);
         }
         // Each one's swarm (a copy goes to ours), as send() places them.
-        std::optional<network::Swarm> first_swarm;
-        for (auto& q : taken) {
-            const SessionId& target = q->is_copy() ? self_ : q->msg.to;
-            auto sw = net_->get_swarm(target);
-            if (!sw) {
-                failed.emplace_back(q, std::move(sw).error());
-                continue;
-            }
-            if (!q->is_copy() && !first_swarm) first_swarm = *sw;
-            keys.push_back(swarm_key(target, *sw));
-            placed.push_back(q);
-        }
-        if (first_swarm) sender_.ensure_network_time(*first_swarm);
+        where = place(taken.size(),
+                      [&](std::size_t i) -> const SessionId& { return taken[i]->is_copy() ? self_ : taken[i]->msg.to; });
         // Stamped under flush_m_: a later flush holds later messages and stamps after this one.
-        for (auto& q : placed)
-            if (!q->is_copy()) q->stamp = sender_.next_timestamp();
+        for (auto i : where.placed)
+            if (!taken[i]->is_copy()) taken[i]->stamp = sender_.next_timestamp();
     }
-    for (auto& [q, e] : failed) {
+    for (auto& [i, e] : where.failed) {
+        const QueuedPtr& q = taken[i];
         if (q->is_copy()) {
             q->result->sync_error = std::move(e);
             complete(*q, std::move(*q->result));
@@ -347,22 +340,22 @@ void BatchSender::flush() {
             complete(*q, unexpected(std::move(e)));
         }
     }
-    const auto chunks = chunk_by_key(keys, network::kMaxBatchStores);
+    const auto chunks = chunk_by_key(where.keys, network::kMaxBatchStores);
     if (!taken.empty())
         say(network::LogLevel::debug, "client: send queue: " + std::to_string(taken.size()) + " messages in " +
                                           std::to_string(chunks.size()) + " batches");
     for (const auto& c : chunks) {
         std::vector<QueuedPtr> chunk;
         chunk.reserve(c.size());
-        for (auto k : c) chunk.push_back(placed[k]);
-        start_or_park(keys[c.front()], std::move(chunk));
+        for (auto k : c) chunk.push_back(taken[where.placed[k]]);
+        start_or_park(where.keys[c.front()], std::move(chunk));
     }
 }
 
 void BatchSender::start_or_park(const std::string& key, std::vector<QueuedPtr> chunk) {
     {
         std::lock_guard lock(m_);
-        if (queue_batches_ >= kMaxBatchesInFlight) {
+        if (queue_batches_ >= max_in_flight_) {
             // Every slot is taken: the chunk waits, filling up the last waiting chunk of its swarm
             // first, so under load later arrivals still go out in full batches.
             std::size_t at = parked_.size();

@@ -17,7 +17,7 @@
 //
 //   enqueue → pending list ─(first into an empty list posts one flush task to the executor)→
 //   flush: place each, stamp (in enqueue order), group by swarm, chunks of 20
-//   → each chunk: seal, store_batch_async (≤ kMaxBatchesInFlight at once; the rest wait, filling
+//   → each chunk: seal, store_batch_async (≤ max_in_flight at once; the rest wait, filling
 //     up with later arrivals for their swarm, and start as batches complete) → results; a stored
 //     message wanting a sync copy goes back into the pending list as its copy (a batch's copies
 //     together; they coalesce into batches to our own swarm like any message)
@@ -53,7 +53,10 @@ std::vector<std::vector<std::size_t>> chunk_by_key(std::span<const std::string> 
 
 class BatchSender {
 public:
-    BatchSender(Sender& sender, SessionId self, std::shared_ptr<network::Network> net, network::LogFn log);
+    /// `max_in_flight` (>= 1): batches one send() keeps in flight, and the queue's batches at once.
+    /// Throws std::invalid_argument for 0.
+    BatchSender(Sender& sender, SessionId self, std::shared_ptr<network::Network> net, network::LogFn log,
+                std::size_t max_in_flight);
     /// Waits for every async send still running and every queued message: each one's `done` has
     /// returned before the destructor does (none is dropped).
     ~BatchSender();
@@ -99,6 +102,16 @@ private:
     [[nodiscard]] Result<Sealed> seal_sync_copy(const Sealed& orig, const SendSpec& spec) const;
     /// The grouping key of a placed account: its swarm.
     static std::string swarm_key(const SessionId& to, const network::Swarm& swarm);
+    /// Where n targets go (target(i): the account of the i-th): each one's swarm, placed locally
+    /// when the pool has swarm ids.
+    struct Placement {
+        std::vector<std::string> keys;                       // swarm_key of each placed target
+        std::vector<std::size_t> placed;                     // the target index of keys[k]
+        std::vector<std::pair<std::size_t, Error>> failed;  // target index, get_swarm's error
+    };
+    /// Places every target, then makes sure the network time is known before anything is stamped
+    /// (Sender::ensure_network_time with the first swarm found: placed locally, none brought a time).
+    [[nodiscard]] Placement place(std::size_t n, const std::function<const SessionId&(std::size_t)>& target);
 
     // ---- the queue ----
     /// Takes everything pending: places, stamps, chunks and starts (or parks) each chunk.
@@ -121,6 +134,7 @@ private:
     SessionId self_;
     std::shared_ptr<network::Network> net_;
     network::LogFn log_;
+    std::size_t max_in_flight_;
     std::mutex m_;
     std::condition_variable idle_;
     std::size_t running_ = 0;
