@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -15,6 +14,7 @@
 #include "session/client.hpp"
 #include "session/envelope.hpp"
 #include "session/executor.hpp"
+#include "support/callbacks.hpp"
 #include "support/gated_executor.hpp"
 #include "test_network_support.hpp"
 
@@ -70,27 +70,7 @@ session::detail::ContentBuilder text(std::string body) {
 }
 
 /// Each message's result, counting the callbacks.
-struct Results {
-    std::mutex m;
-    std::condition_variable cv;
-    std::vector<std::optional<Result<SendResult>>> got;
-    std::vector<int> calls;
-    std::size_t done = 0;
-    explicit Results(std::size_t n) : got(n), calls(n, 0) {}
-    BatchSender::SendDone slot(std::size_t i) {
-        return [this, i](Result<SendResult> r) {
-            std::lock_guard lock(m);
-            ++calls[i];
-            got[i] = std::move(r);
-            ++done;
-            cv.notify_all();
-        };
-    }
-    void wait_all() {
-        std::unique_lock lock(m);
-        cv.wait(lock, [&] { return done >= got.size(); });
-    }
-};
+using Results = session::test::Callbacks<Result<SendResult>>;
 
 /// The fake network as a transport that notes the most requests it ever had at once (each one
 /// takes `hold` longer, so requests that may overlap do).

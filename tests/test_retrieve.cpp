@@ -472,18 +472,31 @@ TEST_CASE("retrieve: a concurrent poll asks the nodes at once and merges as the 
     CHECK(none.error().code == Errc::net_timeout);
 }
 
-TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicated", "[retrieve][poll]") {
-    const auto self = test_identity(9);
+namespace {
+/// Two members holding the same 25 messages (aa pages of 10; bb pages of 7, with one more message,
+/// only_bb, fourth in its list), asked aa first.
+struct TwoPagedMembers {
     FakeSwarm swarm;
     std::vector<retrieve::StoredMessage> all;
-    for (int i = 0; i < 25; ++i) all.push_back(fake_message(i, 1700000000000 + i));
-    auto only_bb = fake_message(100, 1700000000100);
-    swarm[0xaa].stored = all;
-    swarm[0xaa].page = 10;
-    swarm[0xbb].stored = all;
-    swarm[0xbb].stored.insert(swarm[0xbb].stored.begin() + 3, only_bb);
-    swarm[0xbb].page = 7;
-    swarm.order = {0xaa, 0xbb};
+    retrieve::StoredMessage only_bb = fake_message(100, 1700000000100);
+    TwoPagedMembers() {
+        for (int i = 0; i < 25; ++i) all.push_back(fake_message(i, 1700000000000 + i));
+        swarm[0xaa].stored = all;
+        swarm[0xaa].page = 10;
+        swarm[0xbb].stored = all;
+        swarm[0xbb].stored.insert(swarm[0xbb].stored.begin() + 3, only_bb);
+        swarm[0xbb].page = 7;
+        swarm.order = {0xaa, 0xbb};
+    }
+};
+}  // namespace
+
+TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicated", "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    TwoPagedMembers two;
+    auto& swarm = two.swarm;
+    const auto& all = two.all;
+    const auto& only_bb = two.only_bb;
 
     struct Seen {
         Ed25519PublicKey node;
@@ -536,16 +549,9 @@ TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicate
 TEST_CASE("retrieve: poll_pages with an executor asks for the next page while the sink handles this one",
           "[retrieve][poll]") {
     const auto self = test_identity(9);
-    FakeSwarm swarm;
-    std::vector<retrieve::StoredMessage> all;
-    for (int i = 0; i < 25; ++i) all.push_back(fake_message(i, 1700000000000 + i));
-    auto only_bb = fake_message(100, 1700000000100);
-    swarm[0xaa].stored = all;
-    swarm[0xaa].page = 10;
-    swarm[0xbb].stored = all;
-    swarm[0xbb].stored.insert(swarm[0xbb].stored.begin() + 3, only_bb);
-    swarm[0xbb].page = 7;
-    swarm.order = {0xaa, 0xbb};
+    TwoPagedMembers two;
+    auto& swarm = two.swarm;
+    const auto& all = two.all;
 
     // Requests counted under a lock (the fake swarm is not thread-safe).
     struct Counted final : retrieve::SwarmReader {

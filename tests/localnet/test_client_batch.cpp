@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <condition_variable>
 #include <functional>
 #include <future>
 #include <map>
@@ -15,6 +14,7 @@
 
 #include "localnet/test_client_support.hpp"
 #include "session/executor.hpp"
+#include "support/callbacks.hpp"
 #include "support/gated_executor.hpp"
 
 using namespace session;
@@ -185,27 +185,7 @@ std::shared_ptr<network::Network> gated_net(const LocalNet& ln, std::shared_ptr<
 }
 
 /// Every callback's result, counted per send.
-struct Callbacks {
-    std::mutex m;
-    std::condition_variable cv;
-    std::vector<std::optional<Result<SendResult>>> got;
-    std::vector<int> calls;
-    std::size_t done = 0;
-    explicit Callbacks(std::size_t n) : got(n), calls(n, 0) {}
-    std::function<void(Result<SendResult>)> slot(std::size_t i) {
-        return [this, i](Result<SendResult> r) {
-            std::lock_guard lock(m);
-            ++calls[i];
-            got[i] = std::move(r);
-            ++done;
-            cv.notify_all();
-        };
-    }
-    void wait_all() {
-        std::unique_lock lock(m);
-        cv.wait(lock, [&] { return done >= got.size(); });
-    }
-};
+using Callbacks = session::test::Callbacks<Result<SendResult>>;
 
 /// Each recipient's bodies received (all pages).
 std::multiset<std::string> bodies_of(Client& c) {
