@@ -157,7 +157,6 @@ struct Network::Impl final : detail::CallHooks {
         std::vector<StoreItem> items;
         std::vector<std::optional<Result<StoreResult>>> out;
         std::vector<std::string> hashes;
-        std::vector<std::uint64_t> epochs;  // the clock epoch each item's data was made in
         std::vector<std::size_t> pending;  // items still to send (this round)
         std::optional<Error> moved;        // the last 421 seen, for items still moving after the last round
         int round = 0;
@@ -206,8 +205,7 @@ struct Network::Impl final : detail::CallHooks {
         }
         std::vector<std::size_t> group = b->groups[b->group_at].second;
         const SessionId lead = b->items[group.front()].recipient;
-        ParamsBuilder params = [this, b, group](std::int64_t now) -> Result<std::string> {
-            rebuild_stale(*b, group, now);
+        ParamsBuilder params = [b, group](std::int64_t now) -> Result<std::string> {
             json reqs = json::array();
             for (auto i : group) {
                 const auto& it = b->items[i];
@@ -227,27 +225,6 @@ struct Network::Impl final : detail::CallHooks {
                               ++b->group_at;
                               batch_group(b);
                           });
-    }
-
-    /// A resync moved network time since these items' data was made: those with a rebuild get data
-    /// made for the new time (as store() does); one that cannot keeps what it had.
-    void rebuild_stale(BatchCall& b, const std::vector<std::size_t>& group, std::int64_t now) {
-        const std::uint64_t epoch = clock.epoch();
-        for (auto i : group) {
-            auto& it = b.items[i];
-            if (!it.rebuild || b.epochs[i] == epoch) continue;
-            b.epochs[i] = epoch;
-            auto again = it.rebuild(now);
-            Result<std::string> hash = again ? checked_hash(it.recipient, it.ns, *again) : unexpected(again.error());
-            if (!hash) {
-                log(LogLevel::warning, "network: store_batch: the data for " + it.recipient.hex().substr(0, 10) +
-                                           "… could not be made again after a resync (" + hash.error().message +
-                                           "); it goes as it was");
-                continue;
-            }
-            it.data_b64 = std::move(*again);
-            b.hashes[i] = std::move(*hash);
-        }
     }
 
     /// One batch's answer: each item's result, or the item goes again in the next round (421).
@@ -557,7 +534,6 @@ void Network::store_batch_async(std::vector<StoreItem> items, StoreBatchDone don
     auto b = std::make_shared<Impl::BatchCall>();
     b->out.resize(items.size());
     b->hashes.resize(items.size());
-    b->epochs.assign(items.size(), impl_->clock.epoch());
     for (std::size_t i = 0; i < items.size(); ++i) {
         auto h = checked_hash(items[i].recipient, items[i].ns, items[i].data_b64);
         if (!h) b->out[i] = unexpected(std::move(h).error());
