@@ -618,7 +618,7 @@ TEST_CASE("daemon: HTTP on loopback with a bearer token: calls, the event stream
     const httplib::Headers auth{{"Authorization", "Bearer " + token}};
 
     auto no_token = http.Post("/api/v1/rpc", R"({"jsonrpc":"2.0","id":1,"method":"version"})", "application/json");
-    REQUIRE(no_token);
+    if (!no_token) FAIL("the first HTTP request failed: " << httplib::to_string(no_token.error()) << "; daemon log: " << d.log);
     CHECK(no_token->status == 401);
     CHECK(json::parse(no_token->body)["error"]["code"] == -32002);
     auto wrong = http.Post("/api/v1/rpc", httplib::Headers{{"Authorization", "Bearer " + token + "x"}},
