@@ -578,15 +578,19 @@ TEST_CASE("retrieve: poll_pages with an executor asks for the next page while th
         std::vector<Seen> pages;
         bool asked_ahead = true, on_caller = true;
         const auto caller = std::this_thread::get_id();
+        const int start = [&] {
+            std::lock_guard lock(counted.mu);
+            return counted.requests;
+        }();
         const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, retrieve::FreshPage& fresh,
                                             const retrieve::NodeCursor&) {
             on_caller &= std::this_thread::get_id() == caller;
             pages.push_back(Seen{node, hashes(fresh.messages)});
             if (wait_for_next && pages.size() == 1) {
-                // aa's second page is asked for while this sink runs (up to 5 s).
+                // aa's second page is asked for while this sink runs (up to 5 s): a second request
+                // of this poll, which may have gone out before the sink started.
                 std::unique_lock lock(counted.mu);
-                const int before = counted.requests;
-                asked_ahead = counted.cv.wait_for(lock, std::chrono::seconds(5), [&] { return counted.requests > before; });
+                asked_ahead = counted.cv.wait_for(lock, std::chrono::seconds(5), [&] { return counted.requests >= start + 2; });
             }
             return true;
         };
