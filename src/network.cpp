@@ -16,7 +16,9 @@
 #include "session/network.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
@@ -187,8 +189,7 @@ struct Network::Impl final : detail::CallHooks {
                 b->out[i] = unexpected(std::move(sw).error());
                 continue;
             }
-            std::string key = sw->id ? std::to_string(*sw->id)
-                                     : (sw->nodes.empty() ? b->items[i].recipient.hex() : sw->nodes.front().ed25519_hex());
+            std::string key = swarm_group_key(b->items[i].recipient, *sw);
             auto g = std::find_if(b->groups.begin(), b->groups.end(), [&](const auto& x) { return x.first == key; });
             if (g == b->groups.end()) b->groups.emplace_back(std::move(key), std::vector<std::size_t>{i});
             else g->second.push_back(i);
@@ -433,6 +434,11 @@ Network::~Network() {
     impl_->wait_async();
 }
 
+std::string swarm_group_key(const SessionId& account, const Swarm& swarm) {
+    if (swarm.id) return std::to_string(*swarm.id);
+    return swarm.nodes.empty() ? account.hex() : swarm.nodes.front().ed25519_hex();
+}
+
 Result<void> Network::bootstrap() { return impl_->ensure_pool(); }
 
 std::int64_t Network::now_ms() const { return impl_->clock.now_ms(); }
@@ -480,9 +486,13 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
     auto p = impl_->ensure_pool();
     if (!p) return unexpected(p.error());
     const std::string pubkey = recipient.hex();
+    // Set once an attempt (of any of the calls below) may have stored the data: from then on the
+    // data stays as it is, since data built again has a new hash, and would be a second message.
+    auto landed = std::make_shared<std::atomic<bool>>(false);
     ParamsBuilder params = [&](std::int64_t now) -> Result<std::string> {
-        // A resync moved network time since the data was built: build it again for the new time.
-        if (impl_->clock.epoch() != current->epoch) {
+        // A resync moved network time since the data was built, and no attempt can have stored it
+        // (each was refused, or none was sent): build it again for the new time.
+        if (impl_->clock.epoch() != current->epoch && !landed->load()) {
             auto again = build(now);
             if (!again) return unexpected(again.error());
             current = std::move(again);
@@ -495,7 +505,7 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
     detail::ToSwarm target{recipient};
     std::optional<Error> last;
     for (std::size_t asked = 0; asked < kStoreAnswers; ++asked) {
-        auto r = impl_->caller.call(target, "store", params, impl_->cfg.request_timeout, true);
+        auto r = impl_->caller.call(target, "store", params, impl_->cfg.request_timeout, true, landed);
         if (!r) return unexpected(r.error());
         if (!is_2xx(r->status)) return unexpected(detail::status_error("store", *r));
         // Confirmations count only from the swarm the store went to (the cached one: no request).

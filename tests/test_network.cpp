@@ -780,6 +780,42 @@ TEST_CASE("network: after a 406 resync the store's data is built again for the n
     CHECK(net.store(acct, 0, fails, 60'000).error().code == Errc::key_invalid);
 }
 
+TEST_CASE("network: after an attempt that may have stored, a resync does not build the data again", "[network][clock]") {
+    // Attempt 1 stores, but its reply is lost on the way back; attempt 2 (another member) is
+    // refused with a 406, and the network time is resynchronised. Data built again would carry a
+    // new hash: a second message if the first was stored. So attempt 3 sends the first data again.
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    Network net(fake_options(fake));
+    const auto acct = account(53);
+    REQUIRE(net.get_swarm(acct));
+    std::vector<std::string> at_members;  // the data each store attempt carried to a member
+    for (auto& n : fake->nodes()) {
+        n->answer = [&](const std::string& m, const json& params) -> std::optional<std::pair<int, std::string>> {
+            if (m != "store") return std::nullopt;
+            at_members.push_back(params.at("data").get<std::string>());
+            if (at_members.size() == 2) return std::pair{406, std::string("Timestamp error: check your clock")};
+            return std::nullopt;  // stored
+        };
+        n->raw_reply = [&](const std::string& m) -> std::optional<std::string> {
+            if (m == "store" && at_members.size() == 1) return std::string("not a reply");  // lost on the way
+            return std::nullopt;
+        };
+    }
+    int builds = 0;
+    auto data = [&](std::int64_t now) -> Result<std::string> {
+        ++builds;
+        return base64_encode(to_bytes("sealed at " + std::to_string(now) + " #" + std::to_string(builds)));
+    };
+    const auto epoch = net.clock_epoch();
+    auto r = net.store(acct, 0, data, 60'000);
+    REQUIRE(r);
+    CHECK(net.clock_epoch() == epoch + 1);  // the 406 did resynchronise
+    CHECK(builds == 1);
+    REQUIRE(at_members.size() == 3);
+    CHECK(at_members[2] == at_members[0]);  // the same message, so the same hash: one message
+    CHECK(r->hash == swarm::message_hash(acct.bytes(), 0, *base64_decode(at_members[0])));
+}
+
 TEST_CASE("network: a get_swarm answer keeps only pool members with consistent keys", "[network][swarm][hostile]") {
     auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2, false);  // no swarm ids: get_swarm is asked
     for (auto& n : fake->nodes())

@@ -142,6 +142,22 @@ TEST_CASE("network: rpc_payload, status_error and backoff", "[network][call]") {
     CHECK(nd::backoff(cfg, 1000) == std::chrono::milliseconds(5000));  // no shift overflow
 }
 
+TEST_CASE("network: may_have_landed: which attempts may have been carried out", "[network][call]") {
+    auto attempt = [](nd::Fail f, int status) {
+        nd::Attempt a;
+        a.fail = f;
+        a.reply.status = status;
+        return a;
+    };
+    CHECK_FALSE(nd::may_have_landed(attempt(nd::Fail::fatal, 0)));  // never sent
+    for (int refused : {400, 401, 403, 404, 406, 421, 425})
+        CHECK_FALSE(nd::may_have_landed(attempt(nd::Fail::none, refused)));
+    for (int carried : {200, 500, 502, 503})
+        CHECK(nd::may_have_landed(attempt(nd::Fail::none, carried)));
+    CHECK(nd::may_have_landed(attempt(nd::Fail::path, 0)));  // a timeout, a reply lost on the way
+    CHECK(nd::may_have_landed(attempt(nd::Fail::dest, 0)));  // a garbled reply
+}
+
 TEST_CASE("network: an onion POST is binary, with desktop's headers", "[network][call]") {
     CallRig rig;
     auto r = rig.caller.call(nd::ToAnyNode{}, "info", kEmpty, std::chrono::seconds(5), false);

@@ -180,6 +180,11 @@ struct Swarm {
     std::vector<Snode> nodes;
 };
 
+/// The same string for accounts of one swarm, as store_batch wants its items grouped: the swarm id;
+/// without one (a get_swarm answer that gave none), the first member's key; with no members, the
+/// account itself (a group of its own).
+std::string swarm_group_key(const SessionId& account, const Swarm& swarm);
+
 /// A bootstrap seed.
 struct SeedNode {
     std::string url;  // base URL, e.g. "https://seed1.getsession.org:4443"; "/json_rpc" is appended
@@ -454,15 +459,19 @@ public:
     using DataBuilder = std::function<Result<std::string>(std::int64_t network_now_ms)>;
     /// As above, with data built for the network time, so a timestamp sealed into it is as fresh as
     /// the store's own: `data` is called once before any request, and again before an attempt only
-    /// when a clock resync (a 406/425) moved network time since it last built. Each built value is
-    /// checked against the limits. StoreResult::hash is that of the data that was stored.
+    /// when a clock resync (a 406/425) moved network time since it last built, and no earlier
+    /// attempt can have stored the data (each was refused with a 4xx, or never sent). After an
+    /// attempt that may have stored it (a timeout, a reply lost or garbled, a 5xx, a 2xx), the same
+    /// data is sent again, re-signed only: new data would have a new hash and, if the first was
+    /// stored, be a second message. Each built value is checked against the limits.
+    /// StoreResult::hash is that of the data that was stored.
     /// Errors: as above, plus any error of `data` (returned as is, ending the call).
     [[nodiscard]] Result<StoreResult> store(const SessionId& recipient, std::int16_t ns, const DataBuilder& data,
                                             std::int64_t ttl_ms);
 
     /// Up to kMaxBatchStores stores in one `batch` request to a member of the first item's swarm
-    /// (storage-server.md §5.13); the items should share that swarm (group them by get_swarm()'s
-    /// id: a swarm computed locally costs no request). Each sub-result is handled on its own:
+    /// (storage-server.md §5.13); the items should share that swarm (group them by
+    /// swarm_group_key of get_swarm(): a swarm computed locally costs no request). Each sub-result is handled on its own:
     ///   * 2xx: the item's StoreResult (its hash confirmed by members of its recipient's swarm);
     ///   * 421: that recipient's swarm is updated from the sub-result (checked against the pool,
     ///     as get_swarm) and the item is sent again with the others that moved, in one batch per

@@ -90,10 +90,6 @@ void BatchSender::post(std::function<void()> job) {
 
 // ---- the steps send() and the queue share ------------------------------------------------------
 
-std::string BatchSender::swarm_key(const SessionId& to, const network::Swarm& swarm) {
-    return swarm.id ? std::to_string(*swarm.id) : (swarm.nodes.empty() ? to.hex() : swarm.nodes.front().ed25519_hex());
-}
-
 BatchSender::Placement BatchSender::place(std::size_t n, const std::function<const SessionId&(std::size_t)>& target) {
     Placement p;
     std::optional<network::Swarm> first_swarm;
@@ -105,7 +101,7 @@ BatchSender::Placement BatchSender::place(std::size_t n, const std::function<con
             continue;
         }
         if (!first_swarm) first_swarm = *sw;
-        p.keys.push_back(swarm_key(to, *sw));
+        p.keys.push_back(network::swarm_group_key(to, *sw));
         p.placed.push_back(i);
     }
     if (first_swarm) sender_.ensure_network_time(*first_swarm);

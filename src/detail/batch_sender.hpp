@@ -100,12 +100,10 @@ private:
     [[nodiscard]] bool wants_sync_copy(const SessionId& to, const Sealed& sealed, const SendSpec& spec) const;
     /// The sync copy of a stored message: same Content and timestamp plus syncTarget, sealed for us.
     [[nodiscard]] Result<Sealed> seal_sync_copy(const Sealed& orig, const SendSpec& spec) const;
-    /// The grouping key of a placed account: its swarm.
-    static std::string swarm_key(const SessionId& to, const network::Swarm& swarm);
     /// Where n targets go (target(i): the account of the i-th): each one's swarm, placed locally
     /// when the pool has swarm ids.
     struct Placement {
-        std::vector<std::string> keys;                       // swarm_key of each placed target
+        std::vector<std::string> keys;                       // network::swarm_group_key of each placed target
         std::vector<std::size_t> placed;                     // the target index of keys[k]
         std::vector<std::pair<std::size_t, Error>> failed;  // target index, get_swarm's error
     };

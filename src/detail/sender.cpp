@@ -110,8 +110,9 @@ Result<SendResult> Sender::send(const SessionId& to, const ContentBuilder& build
     if (!swarm) return unexpected(std::move(swarm).error());
     ensure_network_time(*swarm);
 
-    // The network calls `data` once, and again only when a 406/425 resync moved network time: the
-    // message is then stamped and sealed again with the corrected time (and a new timestamp).
+    // The network calls `data` once, and again only when a 406/425 resync moved network time and no
+    // attempt can have stored the first data: the message is then stamped and sealed again with the
+    // corrected time (and a new timestamp). Otherwise the first data goes again, as it is.
     std::optional<Sealed> sealed;
     const network::Network::DataBuilder data = [&](std::int64_t) -> Result<std::string> {
         auto built = seal(to, build, spec, next_timestamp());

@@ -230,6 +230,17 @@ Attempt Caller::attempt(const Snode& dest, const std::string& payload, std::chro
 
 // ---- the call --------------------------------------------------------------------------------------
 
+namespace {
+
+/// What ends a call after failures: the last failure is the cause the caller needs (a hostile
+/// reply, a dead path); why the call stopped goes after it.
+Error stopped_after(Error cause, const std::string& why) {
+    cause.message += " (" + why + ")";
+    return cause;
+}
+
+}  // namespace
+
 /// A call's loop state.
 struct Caller::CallState {
     AttemptMemory memory;
@@ -253,8 +264,7 @@ struct Caller::CallState {
     /// for stopping goes after it. A member's last reply (a 5xx, a 421) is handed back as it came.
     Result<RpcReply> give_up(const std::string& why) {
         if (last_reply) return std::move(*last_reply);
-        last_error->message += " (" + why + ")";
-        return unexpected(std::move(*last_error));
+        return unexpected(stopped_after(std::move(*last_error), why));
     }
 };
 
@@ -320,9 +330,8 @@ std::optional<Result<RpcReply>> Caller::after_failure(Attempt& a, const Target& 
     }
     if (fixed) {
         if (++st.node_path_failures >= kFixedNodePathFailures) {
-            st.last_error->message += " (" + std::to_string(st.node_path_failures) + " paths failed to reach " +
-                                      dest.address() + ")";
-            return unexpected(std::move(*st.last_error));
+            return unexpected(stopped_after(std::move(*st.last_error), std::to_string(st.node_path_failures) +
+                                                                            " paths failed to reach " + dest.address()));
         }
     } else if (!a.relay_blamed) {
         // Change the destination too: the failure may be the member, not the path.
@@ -411,14 +420,21 @@ struct Caller::AsyncCall {
     bool resync_allowed = false;
     Executor& steps;
     CallDone done;
+    LandedFlag landed;
     CallState st{};
     Flight flight{};
 };
 
+bool may_have_landed(const Attempt& a) {
+    if (a.fail == Fail::fatal) return false;
+    if (a.fail != Fail::none) return true;
+    return !(a.reply.status >= 400 && a.reply.status < 500);
+}
+
 void Caller::call_async(Target target, std::string method, ParamsBuilder build, std::chrono::milliseconds timeout,
-                        bool resync_allowed, Executor& steps, CallDone done) {
+                        bool resync_allowed, Executor& steps, CallDone done, LandedFlag landed) {
     auto c = std::make_shared<AsyncCall>(AsyncCall{std::move(target), std::move(method), std::move(build), timeout,
-                                                   resync_allowed, steps, std::move(done)});
+                                                   resync_allowed, steps, std::move(done), std::move(landed)});
     // Nodes the caller saw answer uselessly count as tried: they are picked last.
     if (const auto* any = std::get_if<ToAnyNode>(&c->target)) c->st.tried = any->avoid;
     if (const auto* swarm = std::get_if<ToSwarm>(&c->target)) c->st.tried = swarm->avoid;
@@ -461,6 +477,7 @@ void Caller::step(const std::shared_ptr<AsyncCall>& c) {
 
 void Caller::settle(const std::shared_ptr<AsyncCall>& c, Attempt a) {
     CallState& st = c->st;
+    if (c->landed && may_have_landed(a)) c->landed->store(true);
     std::optional<Result<RpcReply>> result;
     if (a.fail == Fail::fatal) {
         // No path left (the failures so far struck its nodes out) or no onion: after failures, theirs is the cause.
@@ -487,14 +504,17 @@ void Caller::settle(const std::shared_ptr<AsyncCall>& c, Attempt a) {
 }
 
 Result<RpcReply> Caller::call(const Target& target, std::string_view method, const ParamsBuilder& build,
-                              std::chrono::milliseconds timeout, bool resync_allowed) {
+                              std::chrono::milliseconds timeout, bool resync_allowed, LandedFlag landed) {
     // Every step on this thread, as a blocking loop: the private loop runs them until the end.
     session::detail::WaitLoop loop;
     std::optional<Result<RpcReply>> out;
-    call_async(target, std::string(method), build, timeout, resync_allowed, loop, [&](Result<RpcReply> r) {
-        out.emplace(std::move(r));
-        loop.finish();
-    });
+    call_async(
+            target, std::string(method), build, timeout, resync_allowed, loop,
+            [&](Result<RpcReply> r) {
+                out.emplace(std::move(r));
+                loop.finish();
+            },
+            std::move(landed));
     loop.run();
     return std::move(*out);
 }
@@ -543,8 +563,7 @@ Result<ServerReply> Caller::server_call(const HttpServer& server, Bytes payload,
                                         std::to_string(pool_.usable().size()) + " usable nodes for " +
                                         std::to_string(cfg_.path_length) + " relays (one per subnet)";
             if (!last) return unexpected(Errc::net_no_path, no_path);
-            last->message += " (then " + no_path + ")";  // the failures that struck the paths out are the cause
-            return unexpected(std::move(*last));
+            return unexpected(stopped_after(std::move(*last), "then " + no_path));
         }
         std::vector<onion::NodeKeys> keys;
         for (const auto& n : path->nodes) keys.push_back(n.keys);
@@ -604,8 +623,7 @@ Result<ServerReply> Caller::server_call(const HttpServer& server, Bytes payload,
         return ServerReply{decoded->status, std::move(decoded->headers), std::move(decoded->body)};
     }
     if (!last) return unexpected(Errc::net_path_failed, "network: request to " + name + ": no attempt possible");
-    last->message += " (gave up after " + std::to_string(used) + " attempts)";
-    return unexpected(std::move(*last));
+    return unexpected(stopped_after(std::move(*last), "gave up after " + std::to_string(used) + " attempts"));
 }
 
 }  // namespace session::network::detail

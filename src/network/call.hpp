@@ -134,6 +134,18 @@ std::chrono::milliseconds backoff(const NetworkConfig& config, std::size_t failu
 
 // ---- the call --------------------------------------------------------------------------------------
 
+/// Whether an attempt may have been carried out by its destination: yes unless the request never
+/// left (no path, no onion) or the destination answered a refusal (any 4xx: 406, 425 and 421
+/// included). A timeout, a reply lost or garbled on the way back, a 2xx and a 5xx may each follow a
+/// stored message.
+bool may_have_landed(const Attempt& a);
+
+/// Set by a call (once, never cleared) when one of its attempts may have landed (may_have_landed).
+/// A caller whose params carry data it rebuilds for a new network time (a timestamp sealed inside)
+/// reads it: once set, it resends the same data, since new data has a new hash and would be a second
+/// message if an earlier attempt stored the first.
+using LandedFlag = std::shared_ptr<std::atomic<bool>>;
+
 class Caller {
 public:
     struct Deps {
@@ -151,8 +163,9 @@ public:
     /// `method` with params from `build` (called again for every attempt, with the network time) to
     /// `target`. Final statuses (2xx, 4xx other than 406/425, and 421 or 5xx once retries are
     /// exhausted) are returned as values; transport and path failures as errors.
+    /// `landed`, when given, is set as LandedFlag says.
     [[nodiscard]] Result<RpcReply> call(const Target& target, std::string_view method, const ParamsBuilder& build,
-                                        std::chrono::milliseconds timeout, bool resync_allowed);
+                                        std::chrono::milliseconds timeout, bool resync_allowed, LandedFlag landed = {});
 
     /// Receives call_async's outcome.
     using CallDone = std::function<void(Result<RpcReply>)>;
@@ -164,7 +177,7 @@ public:
     /// (Transport::after), not a sleeping task.
     /// The Caller and `steps` must outlive the call (Network waits for its async calls).
     void call_async(Target target, std::string method, ParamsBuilder build, std::chrono::milliseconds timeout,
-                    bool resync_allowed, Executor& steps, CallDone done);
+                    bool resync_allowed, Executor& steps, CallDone done, LandedFlag landed = {});
 
     /// One onion request (steps 1-5) to `dest`; `memory` is the calling loop's.
     Attempt attempt(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,

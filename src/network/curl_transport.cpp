@@ -285,6 +285,9 @@ Result<void> prepare(Job& job, CURLSH* share) {
 /// One I/O thread: a multi handle, the queue of submitted jobs, the jobs in flight.
 class IoLoop {
 public:
+    /// Timers by due time, then in the order they were set.
+    using Timers = std::multimap<std::chrono::steady_clock::time_point, std::function<void()>>;
+
     IoLoop(std::shared_ptr<Shared> shared, CurlMulti multi) : shared_(std::move(shared)), multi_(std::move(multi)) {}
 
     /// Queues `job` (prepared) for the loop; completes it at once if the loop has stopped.
@@ -385,7 +388,7 @@ public:
             queue_.clear();
         }
         for (auto& j : fresh) finish_stopped(*j);
-        std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> timers;
+        Timers timers;
         {
             std::lock_guard lk(m_);
             timers.swap(timers_);
@@ -445,7 +448,7 @@ private:
     std::deque<std::unique_ptr<Job>> queue_;
     std::vector<CurlEasy> idle_;
     std::unordered_map<CURL*, std::unique_ptr<Job>> running_;  // the I/O thread's only
-    std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> timers_;  // by due time, then order
+    Timers timers_;
 };
 
 class CurlTransport final : public Transport {
