@@ -149,13 +149,27 @@ TEST_CASE("network: may_have_landed: which attempts may have been carried out", 
         a.reply.status = status;
         return a;
     };
-    CHECK_FALSE(nd::may_have_landed(attempt(nd::Fail::fatal, 0)));  // never sent
+    CHECK_FALSE(nd::may_have_landed(attempt(nd::Fail::fatal, 0), "store"));  // never sent
     for (int refused : {400, 401, 403, 404, 406, 421, 425})
-        CHECK_FALSE(nd::may_have_landed(attempt(nd::Fail::none, refused)));
+        CHECK_FALSE(nd::may_have_landed(attempt(nd::Fail::none, refused), "store"));
     for (int carried : {200, 500, 502, 503})
-        CHECK(nd::may_have_landed(attempt(nd::Fail::none, carried)));
-    CHECK(nd::may_have_landed(attempt(nd::Fail::path, 0)));  // a timeout, a reply lost on the way
-    CHECK(nd::may_have_landed(attempt(nd::Fail::dest, 0)));  // a garbled reply
+        CHECK(nd::may_have_landed(attempt(nd::Fail::none, carried), "store"));
+    CHECK(nd::may_have_landed(attempt(nd::Fail::path, 0), "store"));  // a timeout, a reply lost on the way
+    CHECK(nd::may_have_landed(attempt(nd::Fail::dest, 0), "store"));  // a garbled reply
+    // A batch: refused only when every sub-request was refused with one 4xx.
+    auto batch = [&](std::vector<int> codes) {
+        json results = json::array();
+        for (int c : codes) results.push_back({{"code", c}, {"body", "x"}});
+        auto a = attempt(nd::Fail::none, 200);
+        a.reply.body = json{{"results", results}}.dump();
+        return nd::may_have_landed(a, "batch");
+    };
+    CHECK_FALSE(batch({406, 406, 406}));
+    CHECK_FALSE(batch({421}));
+    CHECK(batch({406, 200}));
+    CHECK(batch({406, 421}));
+    CHECK(batch({500, 500}));
+    CHECK(batch({200, 200}));
 }
 
 TEST_CASE("network: an onion POST is binary, with desktop's headers", "[network][call]") {

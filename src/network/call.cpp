@@ -425,10 +425,15 @@ struct Caller::AsyncCall {
     Flight flight{};
 };
 
-bool may_have_landed(const Attempt& a) {
+bool may_have_landed(const Attempt& a, std::string_view method) {
+    const auto refused = [](int status) { return status >= 400 && status < 500; };
     if (a.fail == Fail::fatal) return false;
     if (a.fail != Fail::none) return true;
-    return !(a.reply.status >= 400 && a.reply.status < 500);
+    if (is_2xx(a.reply.status) && (method == "batch" || method == "sequence")) {
+        const auto failure = uniform_batch_failure(a.reply.body);
+        return !(failure && refused(failure->status));
+    }
+    return !refused(a.reply.status);
 }
 
 void Caller::call_async(Target target, std::string method, ParamsBuilder build, std::chrono::milliseconds timeout,
@@ -477,7 +482,7 @@ void Caller::step(const std::shared_ptr<AsyncCall>& c) {
 
 void Caller::settle(const std::shared_ptr<AsyncCall>& c, Attempt a) {
     CallState& st = c->st;
-    if (c->landed && may_have_landed(a)) c->landed->store(true);
+    if (c->landed && !c->landed->load() && may_have_landed(a, c->method)) c->landed->store(true);
     std::optional<Result<RpcReply>> result;
     if (a.fail == Fail::fatal) {
         // No path left (the failures so far struck its nodes out) or no onion: after failures, theirs is the cause.

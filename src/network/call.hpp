@@ -134,11 +134,11 @@ std::chrono::milliseconds backoff(const NetworkConfig& config, std::size_t failu
 
 // ---- the call --------------------------------------------------------------------------------------
 
-/// Whether an attempt may have been carried out by its destination: yes unless the request never
-/// left (no path, no onion) or the destination answered a refusal (any 4xx: 406, 425 and 421
-/// included). A timeout, a reply lost or garbled on the way back, a 2xx and a 5xx may each follow a
-/// stored message.
-bool may_have_landed(const Attempt& a);
+/// Whether an attempt of `method` may have been carried out by its destination: yes unless the
+/// request never left (no path, no onion) or the destination answered a refusal (any 4xx: 406, 425
+/// and 421 included; for a batch or sequence, every sub-request refused with one 4xx). A timeout, a
+/// reply lost or garbled on the way back, a 2xx and a 5xx may each follow a stored message.
+bool may_have_landed(const Attempt& a, std::string_view method);
 
 /// Set by a call (once, never cleared) when one of its attempts may have landed (may_have_landed).
 /// A caller whose params carry data it rebuilds for a new network time (a timestamp sealed inside)
