@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "bench_common.hpp"
+#include "bench_localnet.hpp"
 #include "localnet/localnet.hpp"
 #include "session/client.hpp"
 
@@ -36,39 +37,10 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-std::size_t env_size(const char* name, std::size_t fallback) {
-    const char* v = std::getenv(name);
-    if (!v || !*v) return fallback;
-    return static_cast<std::size_t>(std::strtoull(v, nullptr, 10));
-}
+using bench::env_size;
 
-struct Net {
-    std::unique_ptr<session::localnet::Network> net;
-    fs::path dir;
-    std::string file;
-    Net() {
-        session::localnet::Options o;
-        o.node_count = env_size("E2E_NODES", 10);
-        o.swarm_size = env_size("E2E_SWARM_SIZE", 5);
-        o.control_endpoint = false;
-        net = std::move(*bench::must(session::localnet::Network::start(o), "localnet start"));
-        dir = fs::temp_directory_path() / ("session-bench-daemon-" + std::to_string(::getpid()));
-        fs::create_directories(dir);
-        file = (dir / "network.json").string();
-        bench::must(net->write_network_file(file), "write network file");
-        for (std::size_t i = 0; i < net->node_count(); ++i)
-            net->set_latency(i, std::chrono::milliseconds(env_size("E2E_HOP_LATENCY_MS", 20)));
-    }
-    ~Net() {
-        net.reset();
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    std::shared_ptr<session::network::Network> network() const {
-        session::network::Options o;
-        o.config = *bench::must(session::network::NetworkConfig::from_file(file), "network file");
-        return std::make_shared<session::network::Network>(std::move(o));
-    }
+struct Net : bench::LocalNet {
+    Net() : LocalNet("daemon") {}
 };
 
 Net& net() {
