@@ -28,6 +28,7 @@
 
 #include "session/envelope.hpp"
 #include "session/keys.hpp"
+#include "support/ports.hpp"
 #include "support/vectors.hpp"
 
 extern char** environ;
@@ -652,19 +653,6 @@ fs::path write_file(const fs::path& p, const std::string& content) {
     return p;
 }
 
-// A TCP port on 127.0.0.1 that nobody listens on (bound, then closed): connections are refused.
-int closed_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 // A seed that accepts connections (the kernel completes them) and never answers: a frozen network.
 struct FrozenSeed {
@@ -694,7 +682,7 @@ std::string network_file_for(int port, const std::string& name) {
 }
 
 std::string dead_network() {
-    static const std::string file = network_file_for(closed_port(), "dead-network.json");
+    static const std::string file = network_file_for(session::test::unused_loopback_port(), "dead-network.json");
     return file;
 }
 
@@ -771,7 +759,7 @@ TEST_CASE("cli: --state accepts only a regular file of ours, refuses the rest at
 
 TEST_CASE("cli: a --state place that cannot be written is a local error (5) at once", "[cli][state]") {
     const auto dir = open_dir("read-only");
-    const auto net = network_file_for(closed_port(), "read-only/net.json");
+    const auto net = network_file_for(session::test::unused_loopback_port(), "read-only/net.json");
     fs::permissions(net, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
     fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::others_read |
                              fs::perms::others_exec);

@@ -27,6 +27,7 @@
 #include "localnet/test_client_support.hpp"
 #include "session/client.hpp"
 #include "session/store.hpp"
+#include "support/ports.hpp"
 
 using namespace session;
 using nlohmann::json;
@@ -587,20 +588,6 @@ TEST_CASE("daemon: a full disk fails send with a clear store error; the daemon s
     }
 }
 
-namespace {
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-}  // namespace
-
 TEST_CASE("daemon: HTTP on loopback with a bearer token: calls, the event stream, refusals", "[daemon][localnet]") {
     LocalNet ln;
     const auto alice = new_account();
@@ -611,7 +598,7 @@ TEST_CASE("daemon: HTTP on loopback with a bearer token: calls, the event stream
         std::ofstream(token_file) << token << "\n";
     }
     fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
-    const int port = free_port();
+    const int port = session::test::unused_loopback_port();
     auto d = ln.start(alice, "alice", {"--http", "127.0.0.1:" + std::to_string(port), "--token-file", token_file});
     httplib::Client http("127.0.0.1", port);
     http.set_read_timeout(20, 0);
