@@ -6,6 +6,7 @@
 #include <deque>
 #include <list>
 #include <mutex>
+#include <pthread.h>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -58,6 +59,7 @@ public:
 
 private:
     void work(std::list<std::thread>::iterator self) {
+        pthread_setname_np(pthread_self(), "session-pool");  // for diagnostics (ps, top, perf)
         std::unique_lock lock(m_);
         while (true) {
             if (!queue_.empty()) {

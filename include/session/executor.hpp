@@ -37,7 +37,8 @@ struct ThreadPoolOptions {
 
 /// A pool that starts threads on demand, up to options.max_threads, and lets idle ones retire.
 /// Its destructor runs every queued task, then joins every thread. Throws std::invalid_argument if
-/// max_threads is 0.
+/// max_threads is 0. Its threads are named `session-pool` (as the curl transport's are `session-io`),
+/// so ps, top and perf can tell them apart.
 std::shared_ptr<Executor> make_thread_pool(ThreadPoolOptions options = {});
 
 /// A set of tasks posted to one executor and waited for together. A task that has not started
