@@ -45,6 +45,35 @@ TEST_CASE("bytes: base64 rejects garbage with a position", "[bytes]") {
     CHECK(*base64_decode("-_8") == *base64_decode("+/8"));
 }
 
+TEST_CASE("bytes: base64 decodes every length and both alphabets, and names the first bad character", "[bytes]") {
+    Bytes data(300);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 37 + 11);
+    for (std::size_t n = 0; n <= data.size(); ++n) {
+        const ByteView part(data.data(), n);
+        const std::string padded = base64_encode(part), unpadded = base64_encode_unpadded(part);
+        REQUIRE(base64_decode(padded).value() == Bytes(part.begin(), part.end()));
+        REQUIRE(base64_decode(unpadded).value() == Bytes(part.begin(), part.end()));
+        std::string url = unpadded;
+        for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;
+        REQUIRE(base64_decode(url).value() == Bytes(part.begin(), part.end()));
+    }
+    // A bad character inside a whole group, and in the last partial group.
+    std::string text = base64_encode(ByteView(data.data(), 99));  // 132 characters, no padding
+    for (std::size_t at : {0u, 41u, 130u, 131u}) {
+        std::string bad = text;
+        bad[at] = '.';
+        auto r = base64_decode(bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message == "base64: invalid character at position " + std::to_string(at));
+    }
+    text = base64_encode_unpadded(ByteView(data.data(), 11));  // 15 characters: a partial group of 3
+    text[13] = '*';
+    CHECK(base64_decode(text).error().message == "base64: invalid character at position 13");
+    CHECK(base64_decode("Zm9vYmE=").value() == Bytes{'f', 'o', 'o', 'b', 'a'});
+    CHECK_FALSE(base64_decode("Zm9vYmF="));  // non-zero trailing bits in a padded group
+    CHECK_FALSE(base64_decode("Zm=vYmE="));  // '=' inside
+}
+
 TEST_CASE("bytes: Secret wipes its source on move and compares in constant time", "[bytes]") {
     ByteArray<4> raw{1, 2, 3, 4};
     Secret<4> a{std::span<const std::uint8_t, 4>(raw)};
