@@ -249,7 +249,7 @@ struct Network::Impl final : detail::CallHooks {
             for (auto i : group) b.out[i] = unexpected(detail::status_error("store", *r));
             return;
         }
-        auto subs = detail::parse_batch_results(r->body, group.size(), r->node);
+        auto subs = detail::parse_batch_results(*r, group.size());
         if (!subs) {
             for (auto i : group) b.out[i] = unexpected(subs.error());
             return;
@@ -398,7 +398,7 @@ struct Network::Impl final : detail::CallHooks {
             }
             if (!is_2xx(a.reply.status))
                 return unexpected(detail::status_error("info", RpcReply{a.reply.status, a.reply.body, node}));
-            auto t = detail::find_timestamp(a.reply.body);
+            auto t = a.parsed ? detail::find_timestamp(*a.parsed) : std::nullopt;
             if (!t) return unexpected(Errc::net_bad_response, "network: info from " + node.address() + ": no 't'");
             auto offset = detail::NetworkClock::sample(*t, a.sent_ms, a.received_ms);
             if (!offset)

@@ -112,6 +112,48 @@ TEST_CASE("network: a uniform batch failure keeps its first body as text, within
     CHECK_FALSE(nd::uniform_batch_failure(many.dump()));  // more results than requests can exist
 }
 
+TEST_CASE("network: a body parsed once reads as its text does", "[network][parse]") {
+    FakeNet net(loopback_ips(1), 1);
+    const Snode from = net.node(0).info;
+    // Only a JSON object within the depth limit is kept parsed; anything else stays text.
+    CHECK_FALSE(nd::parse_body("[1,2]"));
+    CHECK_FALSE(nd::parse_body("not json"));
+    CHECK_FALSE(nd::parse_body(R"({"x":)" + deep_json(80) + "}"));
+    const std::string batch =
+        R"({"results":[{"code":200,"body":{"hash":"h","t":7}},{"code":421,"body":"moved"},{"code":500}]})";
+    auto parsed = nd::parse_body(batch);
+    REQUIRE(parsed);
+    CHECK(nd::find_timestamp(*parsed) == nd::find_timestamp(batch));
+    CHECK(nd::find_timestamp(*parsed) == 7);
+    CHECK_FALSE(nd::uniform_batch_failure(*parsed));
+    const std::string refused = R"({"results":[{"code":406,"body":"clock"},{"code":406,"body":"clock"}]})";
+    auto f = nd::uniform_batch_failure(*nd::parse_body(refused));
+    REQUIRE(f);
+    CHECK(f->status == 406);
+    CHECK(f->body == nd::uniform_batch_failure(refused)->body);
+
+    // A reply carrying its parse reads the same results, pointing into that parse (not a copy).
+    RpcReply with{200, batch, from, parsed};
+    auto a = nd::parse_batch_results(with, 3);
+    auto b = nd::parse_batch_results(RpcReply{200, batch, from}, 3);
+    REQUIRE(a);
+    REQUIRE(b);
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK((*a)[i].status == (*b)[i].status);
+        CHECK((*a)[i].body == (*b)[i].body);
+        CHECK(((*a)[i].object == nullptr) == ((*b)[i].object == nullptr));
+    }
+    REQUIRE((*a)[0].object);
+    CHECK((*a)[0].object->at("hash") == "h");
+    parsed.reset();
+    with = RpcReply{};
+    CHECK((*a)[0].object->at("t") == 7);  // kept alive by the result
+    // Without a parse, errors name what is wrong, as before.
+    auto bad = nd::parse_batch_results(RpcReply{200, "[]", from}, 1);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message.find("not a JSON object") != std::string::npos);
+}
+
 TEST_CASE("network: node lists are read up to a limit", "[network][parse]") {
     FakeNet net(loopback_ips(3), 1);
     json arr = json::array();

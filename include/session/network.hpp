@@ -279,11 +279,19 @@ struct StoreItem {
 /// An error from it aborts the call and is returned as is.
 using ParamsBuilder = std::function<Result<std::string>(std::int64_t network_now_ms)>;
 
+namespace detail {
+struct ParsedBody;  // internal (src/network/parse.hpp)
+}
+
 /// A destination snode's answer to an RPC, after the onion layer is removed.
 struct RpcReply {
     int status = 0;    // the RPC status inside the onion reply (200, 4xx, 5xx)
     std::string body;  // the RPC body text (JSON for successes)
     Snode node;        // who answered
+    /// Internal: the library's one parse of `body` when it is a JSON object (else null), so the
+    /// steps after a call do not parse the same text again (a batch reply is tens of KB). Whoever
+    /// changes `body` resets it; a reply built without it is parsed from `body` as before.
+    std::shared_ptr<const detail::ParsedBody> parsed = nullptr;
 };
 
 /// Which members' store signatures a Network checks (Options::store_checks). Each check is one

@@ -213,7 +213,9 @@ Attempt Caller::conclude(Flight& f, const Result<HttpResponse>& resp, AttemptMem
     std::vector<Snode> through = f.path.nodes;
     through.push_back(dest);
     pool_.clear_strikes(through);
-    if (auto t = find_timestamp(decoded->body)) clock_.learn(dest.keys.ed25519, *t, a.sent_ms, a.received_ms);
+    // Parsed once here; the clock, the batch checks and the caller's reading of the reply share it.
+    a.parsed = parse_body(decoded->body);
+    if (auto t = a.parsed ? find_timestamp(*a.parsed) : std::nullopt) clock_.learn(dest.keys.ed25519, *t, a.sent_ms, a.received_ms);
     a.reply = std::move(*decoded);
     return a;
 }
@@ -352,9 +354,10 @@ std::optional<Result<RpcReply>> Caller::after_reply(RpcReply reply, std::int64_t
         st.last_reply = std::move(reply);
     };
     if (is_2xx(reply.status) && (method == "batch" || method == "sequence")) {
-        if (auto failure = uniform_batch_failure(reply.body)) {
+        if (auto failure = reply.parsed ? uniform_batch_failure(*reply.parsed) : uniform_batch_failure(reply.body)) {
             reply.status = failure->status;
             reply.body = std::move(failure->body);
+            reply.parsed = nullptr;  // it parsed the old body
         }
     }
     if (is_2xx(reply.status)) return reply;
@@ -430,7 +433,7 @@ bool may_have_landed(const Attempt& a, std::string_view method) {
     if (a.fail == Fail::fatal) return false;
     if (a.fail != Fail::none) return true;
     if (is_2xx(a.reply.status) && (method == "batch" || method == "sequence")) {
-        const auto failure = uniform_batch_failure(a.reply.body);
+        const auto failure = a.parsed ? uniform_batch_failure(*a.parsed) : uniform_batch_failure(a.reply.body);
         return !(failure && refused(failure->status));
     }
     return !refused(a.reply.status);
@@ -493,7 +496,7 @@ void Caller::settle(const std::shared_ptr<AsyncCall>& c, Attempt a) {
         result = after_failure(a, c->target, dest, st);
     } else {
         const Snode dest = c->flight.dest;
-        result = after_reply(RpcReply{a.reply.status, std::move(a.reply.body), dest}, a.received_ms, c->target,
+        result = after_reply(RpcReply{a.reply.status, std::move(a.reply.body), dest, std::move(a.parsed)}, a.received_ms, c->target,
                              c->method, c->resync_allowed, st);
     }
     if (!result) {

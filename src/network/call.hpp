@@ -97,6 +97,7 @@ struct Attempt {
     bool relay_blamed = false;  // a path failure pinned on a named relay (the destination is not suspect)
     Error error{};
     onion::NodeResponse reply;
+    std::shared_ptr<const ParsedBody> parsed;  // reply.body parsed once (null: not a JSON object)
     std::int64_t sent_ms = 0;  // local time
     std::int64_t received_ms = 0;
 };

@@ -173,10 +173,19 @@ Result<Swarm> parse_swarm_reply(std::string_view body) {
     return s;
 }
 
-std::optional<std::int64_t> find_timestamp(std::string_view body) {
+struct ParsedBody {
+    json doc;
+};
+
+std::shared_ptr<const ParsedBody> parse_body(std::string_view body) {
     auto parsed = session::detail::parse_limited_or_none(body);
-    if (!parsed || !parsed->is_object()) return std::nullopt;
-    const json& j = *parsed;
+    if (!parsed || !parsed->is_object()) return nullptr;
+    return std::make_shared<const ParsedBody>(ParsedBody{std::move(*parsed)});
+}
+
+namespace {
+
+std::optional<std::int64_t> timestamp_in(const json& j) {
     auto t = j.find("t");
     if (t != j.end() && t->is_number_integer()) return t->get<std::int64_t>();
     // batch/sequence: {"results": [{"code":…, "body": {…, "t": …}}]}
@@ -192,6 +201,15 @@ std::optional<std::int64_t> find_timestamp(std::string_view body) {
     }
     return std::nullopt;
 }
+
+}  // namespace
+
+std::optional<std::int64_t> find_timestamp(std::string_view body) {
+    auto parsed = parse_body(body);
+    return parsed ? timestamp_in(parsed->doc) : std::nullopt;
+}
+
+std::optional<std::int64_t> find_timestamp(const ParsedBody& body) { return timestamp_in(body.doc); }
 
 std::string pool_refresh_params() {
     return R"({"endpoint":"get_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"storage_server_version":true,"swarm_id":true}}})";
@@ -209,10 +227,10 @@ std::optional<Ed25519PublicKey> next_node_not_found(std::string_view body) {
     return k;
 }
 
-std::optional<BatchFailure> uniform_batch_failure(std::string_view text) {
-    auto parsed = session::detail::parse_limited_or_none(text);
-    if (!parsed || !parsed->is_object()) return std::nullopt;
-    const json& j = *parsed;
+namespace {
+
+// `j` is depth-checked: its values may be copied and dumped.
+std::optional<BatchFailure> uniform_failure_in(const json& j) {
     auto results = j.find("results");
     if (results == j.end() || !results->is_array() || results->empty() || results->size() > kMaxBatchResults)
         return std::nullopt;
@@ -225,7 +243,6 @@ std::optional<BatchFailure> uniform_batch_failure(std::string_view text) {
         if ((v >= 200 && v < 300) || v < 0 || v > 999 || (code && *code != v)) return std::nullopt;
         code = static_cast<int>(v);
     }
-    // The document is depth-checked: its values may be copied and dumped.
     const json& first = (*results)[0];
     auto body = first.find("body");
     std::string out;
@@ -234,11 +251,19 @@ std::optional<BatchFailure> uniform_batch_failure(std::string_view text) {
     return BatchFailure{*code, std::move(out)};
 }
 
-Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std::size_t expected, const Snode& from) {
-    const std::string what = "batch reply from " + from.address();
-    auto parsed = parse_object(body, what);
-    if (!parsed) return unexpected(std::move(parsed).error());
-    auto document = std::make_shared<const json>(std::move(*parsed));
+}  // namespace
+
+std::optional<BatchFailure> uniform_batch_failure(std::string_view text) {
+    auto parsed = parse_body(text);
+    return parsed ? uniform_failure_in(parsed->doc) : std::nullopt;
+}
+
+std::optional<BatchFailure> uniform_batch_failure(const ParsedBody& body) { return uniform_failure_in(body.doc); }
+
+namespace {
+
+Result<std::vector<BatchResult>> batch_results_in(std::shared_ptr<const json> document, std::size_t expected,
+                                                  const std::string& what) {
     const json& j = *document;
     auto results = j.find("results");
     if (results == j.end() || !results->is_array()) return bad(Errc::net_bad_response, what + ": no 'results' array");
@@ -268,6 +293,22 @@ Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std:
         out.push_back(std::move(b));
     }
     return out;
+}
+
+}  // namespace
+
+Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std::size_t expected, const Snode& from) {
+    const std::string what = "batch reply from " + from.address();
+    auto parsed = parse_object(body, what);
+    if (!parsed) return unexpected(std::move(parsed).error());
+    return batch_results_in(std::make_shared<const json>(std::move(*parsed)), expected, what);
+}
+
+Result<std::vector<BatchResult>> parse_batch_results(const RpcReply& reply, std::size_t expected) {
+    if (!reply.parsed) return parse_batch_results(reply.body, expected, reply.node);
+    // Aliasing: the results point into the reply's own parse, which they keep alive.
+    return batch_results_in(std::shared_ptr<const json>(reply.parsed, &reply.parsed->doc), expected,
+                            "batch reply from " + reply.node.address());
 }
 
 Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected, const Snode& entry,

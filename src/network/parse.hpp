@@ -58,8 +58,15 @@ bool node_usable(const Snode& n);
 /// swarms.hpp verify_swarm before trusting it).
 [[nodiscard]] Result<Swarm> parse_swarm_reply(std::string_view body);
 
+/// An RPC body parsed once (RpcReply::parsed, Attempt::parsed): a JSON object, depth-checked, so
+/// its values may be copied and dumped. Defined in parse.cpp, the only place that reads it.
+struct ParsedBody;
+/// `body` parsed, when it is a JSON object within the depth limit; null otherwise.
+std::shared_ptr<const ParsedBody> parse_body(std::string_view body);
+
 /// The "t" field (ms) of a JSON body, if any (also looks into the first batch result).
 std::optional<std::int64_t> find_timestamp(std::string_view body);
+std::optional<std::int64_t> find_timestamp(const ParsedBody& body);
 
 /// The params of oxend_request get_service_nodes for a pool refresh through a snode (desktop's
 /// fields plus swarm_id, as libsession asks for it).
@@ -75,6 +82,7 @@ struct BatchFailure {
     std::string body;
 };
 std::optional<BatchFailure> uniform_batch_failure(std::string_view body);
+std::optional<BatchFailure> uniform_batch_failure(const ParsedBody& body);
 
 /// Every sub-result of a batch reply ({"results": [{"code": int, "body": JSON | string}, …]}, in
 /// request order), each body as text (a JSON body dumped, a string body as is), except a 2xx
@@ -90,6 +98,8 @@ struct BatchResult {
 };
 [[nodiscard]] Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std::size_t expected,
                                                                    const Snode& from);
+/// The same for a reply from reply.node: its `parsed` body when it has one, else its text.
+[[nodiscard]] Result<std::vector<BatchResult>> parse_batch_results(const RpcReply& reply, std::size_t expected);
 
 /// A `store` reply from `entry` (storage-server.md §5.3): {"hash", "swarm": {ed25519 hex: {hash,
 /// signature, expiry, already?} | {failed, timeout?, code?, reason?, …}}}. Each member's signature
