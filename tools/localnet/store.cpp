@@ -61,7 +61,7 @@ MessageStore::~MessageStore() = default;
 MessageStore::StoreOutcome MessageStore::store(const StoredMessage& m, bool public_outbox) {
     std::lock_guard lock(mutex_);
     auto owner = m.account.bytes();
-    Transaction tx(db_->handle.get());
+    Transaction tx(*db_->stmts);
     StoreOutcome out;
     {
         Stmt find(*db_->stmts, "SELECT expiry FROM messages WHERE hash = ?");
@@ -123,7 +123,7 @@ MessageStore::Page MessageStore::retrieve(const Account& a, int ns, const std::s
 std::vector<std::string> MessageStore::delete_hashes(const Account& a, const std::vector<std::string>& hashes) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle.get());
+    Transaction tx(*db_->stmts);
     std::vector<std::string> deleted;
     for (const auto& h : hashes) {
         Stmt del(*db_->stmts, "DELETE FROM messages WHERE owner = ? AND hash = ?");
@@ -139,7 +139,7 @@ std::vector<std::pair<int, std::string>> MessageStore::delete_all(const Account&
                                                                    std::optional<std::int64_t> before) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle.get());
+    Transaction tx(*db_->stmts);
     std::string where = "owner = ?1";
     if (ns) where += " AND namespace = ?2";
     if (before) where += " AND timestamp <= ?3";
@@ -164,7 +164,7 @@ std::vector<std::pair<int, std::string>> MessageStore::expire_all(const Account&
                                                                    std::int64_t expiry) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle.get());
+    Transaction tx(*db_->stmts);
     std::string where = "owner = ?1 AND expiry > ?3";
     if (ns) where += " AND namespace = ?2";
     std::vector<std::pair<int, std::string>> out;
@@ -186,7 +186,7 @@ MessageStore::ExpireOutcome MessageStore::expire(const Account& a, const std::ve
                                                  const std::vector<std::int64_t>& expiries, ExpireMode mode) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle.get());
+    Transaction tx(*db_->stmts);
     ExpireOutcome out;
     for (std::size_t i = 0; i < hashes.size(); ++i) {
         const auto& h = hashes[i];
@@ -255,7 +255,7 @@ void MessageStore::insert_ignore(const StoredMessage& m) {
 void MessageStore::revoke(const Account& a, const std::vector<ByteArray<36>>& tokens) {
     std::lock_guard lock(mutex_);
     auto owner = a.bytes();
-    Transaction tx(db_->handle.get());
+    Transaction tx(*db_->stmts);
     for (const auto& t : tokens) {
         Stmt ins(*db_->stmts, "INSERT OR REPLACE INTO revoked_subaccounts (owner, token) VALUES (?, ?)");
         ins.bind(1, ByteView(owner)).bind(2, ByteView(t)).run();
