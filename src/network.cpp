@@ -473,15 +473,17 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
         std::string hash;
         std::uint64_t epoch = 0;
     };
-    auto build = [&](std::int64_t now) -> Result<Built> {
-        const std::uint64_t epoch = impl_->clock.epoch();
+    // `epoch` is read before `now` (and before anything `data` reads of the clock itself): data sealed
+    // with a time from before a move is then recorded with the epoch from before it.
+    auto build = [&](std::uint64_t epoch, std::int64_t now) -> Result<Built> {
         auto b64 = data(now);
         if (!b64) return unexpected(std::move(b64).error());
         auto hash = checked_hash(recipient, ns, *b64);
         if (!hash) return unexpected(std::move(hash).error());
         return Built{std::move(*b64), std::move(*hash), epoch};
     };
-    auto current = build(impl_->clock.now_ms());  // before any I/O
+    const std::uint64_t first_epoch = impl_->clock.epoch();
+    auto current = build(first_epoch, impl_->clock.now_ms());  // before any I/O
     if (!current) return unexpected(current.error());
     auto p = impl_->ensure_pool();
     if (!p) return unexpected(p.error());
@@ -490,10 +492,14 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
     // data stays as it is, since data built again has a new hash, and would be a second message.
     auto landed = std::make_shared<std::atomic<bool>>(false);
     ParamsBuilder params = [&](std::int64_t now) -> Result<std::string> {
-        // A resync moved network time since the data was built, and no attempt can have stored it
-        // (each was refused, or none was sent): build it again for the new time.
-        if (impl_->clock.epoch() != current->epoch && !landed->load()) {
-            auto again = build(now);
+        // Network time moved (a resync, or a large move learned from replies) since the data was
+        // built, and no attempt can have stored it (each was refused, or none was sent): build it
+        // again for the new time. The epoch is read after `now` (read by the call before this): a
+        // `now` from after a move comes with the epoch from after it. The data gets a time read
+        // after that epoch, which it is recorded with.
+        const std::uint64_t epoch = impl_->clock.epoch();
+        if (epoch != current->epoch && !landed->load()) {
+            auto again = build(epoch, impl_->clock.now_ms());
             if (!again) return unexpected(again.error());
             current = std::move(again);
         }
