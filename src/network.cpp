@@ -159,6 +159,8 @@ struct Network::Impl final : detail::CallHooks {
         std::vector<StoreItem> items;
         std::vector<std::optional<Result<StoreResult>>> out;
         std::vector<std::string> hashes;
+        std::vector<std::uint64_t> epochs;  // the clock epoch each item's data was made in
+        std::vector<char> landed;           // an attempt that carried the item may have stored it
         std::vector<std::size_t> pending;  // items still to send (this round)
         std::optional<Error> moved;        // the last 421 seen, for items still moving after the last round
         int round = 0;
@@ -206,7 +208,9 @@ struct Network::Impl final : detail::CallHooks {
         }
         std::vector<std::size_t> group = b->groups[b->group_at].second;
         const SessionId lead = b->items[group.front()].recipient;
-        ParamsBuilder params = [b, group](std::int64_t now) -> Result<std::string> {
+        auto landed = std::make_shared<std::atomic<bool>>(false);
+        ParamsBuilder params = [this, b, group, landed](std::int64_t now) -> Result<std::string> {
+            if (!landed->load()) rebuild_stale(*b, group, now);
             json reqs = json::array();
             for (auto i : group) {
                 const auto& it = b->items[i];
@@ -220,12 +224,40 @@ struct Network::Impl final : detail::CallHooks {
             }
             return json{{"requests", std::move(reqs)}}.dump();
         };
-        caller.call_async(detail::ToSwarm{lead}, "batch", std::move(params), cfg.request_timeout, true, *b->steps,
-                          [this, b](Result<RpcReply> r) {
-                              batch_reply(*b, b->groups[b->group_at].second, std::move(r));
-                              ++b->group_at;
-                              batch_group(b);
-                          });
+        caller.call_async(
+                detail::ToSwarm{lead}, "batch", std::move(params), cfg.request_timeout, true, *b->steps,
+                [this, b, landed](Result<RpcReply> r) {
+                    const auto& group = b->groups[b->group_at].second;
+                    // Items sent again later (a 421 round) keep what this call may have stored.
+                    if (landed->load())
+                        for (auto i : group) b->landed[i] = 1;
+                    batch_reply(*b, group, std::move(r));
+                    ++b->group_at;
+                    batch_group(b);
+                },
+                landed);
+    }
+
+    /// A resync moved network time since these items' data was made: those with a rebuild get data
+    /// made for the new time (as store() does), unless an earlier call that carried them may have
+    /// stored them (new data, a new hash: a second message); one that cannot keeps what it had.
+    void rebuild_stale(BatchCall& b, const std::vector<std::size_t>& group, std::int64_t now) {
+        const std::uint64_t epoch = clock.epoch();
+        for (auto i : group) {
+            auto& it = b.items[i];
+            if (!it.rebuild || b.landed[i] || b.epochs[i] == epoch) continue;
+            b.epochs[i] = epoch;
+            auto again = it.rebuild(now);
+            Result<std::string> hash = again ? checked_hash(it.recipient, it.ns, *again) : unexpected(again.error());
+            if (!hash) {
+                log(LogLevel::warning, "network: store_batch: the data for " + it.recipient.hex().substr(0, 10) +
+                                           "… could not be made again after a resync (" + hash.error().message +
+                                           "); it goes as it was");
+                continue;
+            }
+            it.data_b64 = std::move(*again);
+            b.hashes[i] = std::move(*hash);
+        }
     }
 
     /// One batch's answer: each item's result, or the item goes again in the next round (421).
@@ -550,6 +582,8 @@ void Network::store_batch_async(std::vector<StoreItem> items, StoreBatchDone don
     auto b = std::make_shared<Impl::BatchCall>();
     b->out.resize(items.size());
     b->hashes.resize(items.size());
+    b->epochs.assign(items.size(), impl_->clock.epoch());
+    b->landed.assign(items.size(), 0);
     for (std::size_t i = 0; i < items.size(); ++i) {
         auto h = checked_hash(items[i].recipient, items[i].ns, items[i].data_b64);
         if (!h) b->out[i] = unexpected(std::move(h).error());

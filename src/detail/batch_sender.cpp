@@ -121,8 +121,9 @@ Result<Sealed> BatchSender::seal_sync_copy(const Sealed& orig, const SendSpec& s
     return sender_.seal(self_, with_target, spec, orig.timestamp_ms);
 }
 
-void BatchSender::seal_and_store(std::size_t n, const SealOne& seal, const std::function<std::int64_t(std::size_t)>& ttl_ms,
-                                 Executor* steps, PieceDone piece_done, std::function<void()> finished) {
+void BatchSender::seal_and_store(std::size_t n, const SealOne& seal, SealOne reseal,
+                                 const std::function<std::int64_t(std::size_t)>& ttl_ms, Executor* steps,
+                                 PieceDone piece_done, std::function<void()> finished) {
     std::vector<network::StoreItem> items;
     std::vector<std::size_t> which;
     auto sealed = std::make_shared<std::vector<Sealed>>();
@@ -132,7 +133,17 @@ void BatchSender::seal_and_store(std::size_t n, const SealOne& seal, const std::
             piece_done(k, std::nullopt, unexpected(std::move(s).error()));
             continue;
         }
-        items.push_back(network::StoreItem{s->to, retrieve::kDefaultNamespace, s->data, ttl_ms(k)});
+        network::StoreItem item{s->to, retrieve::kDefaultNamespace, s->data, ttl_ms(k)};
+        if (reseal) {
+            // Runs on the batch's steps, one at a time, before piece_done reads `sealed`.
+            item.rebuild = [reseal, sealed, k, j = sealed->size()](std::int64_t) -> Result<std::string> {
+                auto again = reseal(k);
+                if (!again) return unexpected(std::move(again).error());
+                (*sealed)[j] = std::move(*again);
+                return (*sealed)[j].data;
+            };
+        }
+        items.push_back(std::move(item));
         which.push_back(k);
         sealed->push_back(std::move(*s));
     }
@@ -208,6 +219,10 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
                     const std::size_t i = chunk[k];
                     return sender_.seal(messages[i].to, messages[i].build, spec, stamps[i]);
                 },
+                [&, chunk](std::size_t k) {  // after a resync: a new stamp, from the corrected time
+                    const std::size_t i = chunk[k];
+                    return sender_.seal(messages[i].to, messages[i].build, spec, sender_.next_timestamp());
+                },
                 [&](std::size_t) { return spec.ttl.count(); }, current,
                 [&, chunk](std::size_t k, std::optional<Sealed> s, Result<network::StoreResult> stored) {
                     const std::size_t i = chunk[k];
@@ -235,9 +250,10 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
         jobs.clear();
         for (const auto& chunk : sync_chunks) {
             jobs.push_back([&, chunk](std::function<void()> finished) {
+                // A copy keeps its message's timestamp: nothing to seal again after a resync.
                 seal_and_store(
                     chunk.size(), [&](std::size_t k) { return seal_sync_copy(*sealed[copies[chunk[k]]], spec); },
-                    [&](std::size_t) { return spec.ttl.count(); }, current,
+                    nullptr, [&](std::size_t) { return spec.ttl.count(); }, current,
                     [&, chunk](std::size_t k, std::optional<Sealed>, Result<network::StoreResult> stored) {
                         auto& r = **out[copies[chunk[k]]];
                         if (stored) r.sync_hash = stored->hash;
@@ -394,6 +410,14 @@ void BatchSender::run_chunk(std::vector<QueuedPtr> chunk) {
         [&](std::size_t k) {
             const Queued& q = *chunk[k];
             return q.is_copy() ? seal_sync_copy(*q.sealed, q.spec) : sender_.seal(q.msg.to, q.msg.build, q.spec, q.stamp);
+        },
+        // After a resync: a message gets a new stamp from the corrected time (a copy keeps its
+        // message's, sealed afresh). Called after this returns: the chunk is held by value.
+        [this, chunk](std::size_t k) {
+            Queued& q = *chunk[k];
+            if (q.is_copy()) return seal_sync_copy(*q.sealed, q.spec);
+            q.stamp = sender_.next_timestamp();
+            return sender_.seal(q.msg.to, q.msg.build, q.spec, q.stamp);
         },
         [&](std::size_t k) { return chunk[k]->spec.ttl.count(); }, nullptr,
         [this, chunk, copies](std::size_t k, std::optional<Sealed> sealed, Result<network::StoreResult> stored) {
