@@ -159,7 +159,7 @@ struct Network::Impl final : detail::CallHooks {
         std::vector<StoreItem> items;
         std::vector<std::optional<Result<StoreResult>>> out;
         std::vector<std::string> hashes;
-        std::vector<std::uint64_t> epochs;  // the clock epoch each item's data was made in
+        std::vector<std::uint64_t> epochs;  // the clock epoch each item's data was made in (StoreItem::data_epoch)
         std::vector<char> landed;           // an attempt that carried the item may have stored it
         std::vector<std::size_t> pending;  // items still to send (this round)
         std::optional<Error> moved;        // the last 421 seen, for items still moving after the last round
@@ -210,7 +210,7 @@ struct Network::Impl final : detail::CallHooks {
         const SessionId lead = b->items[group.front()].recipient;
         auto landed = std::make_shared<std::atomic<bool>>(false);
         ParamsBuilder params = [this, b, group, landed](std::int64_t now) -> Result<std::string> {
-            if (!landed->load()) rebuild_stale(*b, group, now);
+            if (!landed->load()) rebuild_stale(*b, group);
             json reqs = json::array();
             for (auto i : group) {
                 const auto& it = b->items[i];
@@ -238,20 +238,24 @@ struct Network::Impl final : detail::CallHooks {
                 landed);
     }
 
-    /// A resync moved network time since these items' data was made: those with a rebuild get data
+    /// Network time moved (a resync, or a large move learned from replies: the clock epoch) since
+    /// these items' data was made (BatchCall::epochs): those with a rebuild get data
     /// made for the new time (as store() does), unless an earlier call that carried them may have
     /// stored them (new data, a new hash: a second message); one that cannot keeps what it had.
-    void rebuild_stale(BatchCall& b, const std::vector<std::size_t>& group, std::int64_t now) {
+    void rebuild_stale(BatchCall& b, const std::vector<std::size_t>& group) {
+        // Read after the request's `now` (the call read it before the params builder): a `now` from
+        // after a move of network time comes with the epoch from after it.
         const std::uint64_t epoch = clock.epoch();
         for (auto i : group) {
             auto& it = b.items[i];
             if (!it.rebuild || b.landed[i] || b.epochs[i] == epoch) continue;
             b.epochs[i] = epoch;
-            auto again = it.rebuild(now);
+            // The data's time is read after the epoch it is recorded with.
+            auto again = it.rebuild(clock.now_ms());
             Result<std::string> hash = again ? checked_hash(it.recipient, it.ns, *again) : unexpected(again.error());
             if (!hash) {
                 log(LogLevel::warning, "network: store_batch: the data for " + it.recipient.hex().substr(0, 10) +
-                                           "… could not be made again after a resync (" + hash.error().message +
+                                           "… could not be made again after network time moved (" + hash.error().message +
                                            "); it goes as it was");
                 continue;
             }
@@ -582,7 +586,9 @@ void Network::store_batch_async(std::vector<StoreItem> items, StoreBatchDone don
     auto b = std::make_shared<Impl::BatchCall>();
     b->out.resize(items.size());
     b->hashes.resize(items.size());
-    b->epochs.assign(items.size(), impl_->clock.epoch());
+    b->epochs.resize(items.size());
+    const std::uint64_t epoch = impl_->clock.epoch();
+    for (std::size_t i = 0; i < items.size(); ++i) b->epochs[i] = items[i].data_epoch.value_or(epoch);
     b->landed.assign(items.size(), 0);
     for (std::size_t i = 0; i < items.size(); ++i) {
         auto h = checked_hash(items[i].recipient, items[i].ns, items[i].data_b64);

@@ -334,3 +334,33 @@ TEST_CASE("network: store_batch: after an attempt that may have stored, a resync
         CHECK(results[i]->hash == hash_of(items[i]));
     }
 }
+
+TEST_CASE("network: store_batch: an item sealed in an older clock epoch is made again before the first attempt",
+          "[network][batch][clock]") {
+    // StoreItem::data_epoch: network time moved between the sealing and the call (here: the item
+    // says it was sealed an epoch ago). No 406 is needed for it to be made again; an item of the
+    // current epoch, or one that does not say (the epoch of the call), goes as it is.
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    Network net(fake_options(fake));
+    auto first = net.get_swarm(account(1));
+    REQUIRE(first);
+    const auto to = accounts_in(net, *first->id, 3);
+    std::vector<int> built(3, 0);
+    auto items = items_for(to);
+    for (std::size_t i = 0; i < items.size(); ++i)
+        items[i].rebuild = [&built, i](std::int64_t now) -> Result<std::string> {
+            ++built[i];
+            return base64_encode(to_bytes("message " + std::to_string(i) + " for " + std::to_string(now)));
+        };
+    const auto epoch = net.clock_epoch();
+    items[0].data_epoch = epoch - 1;  // sealed before a move
+    items[1].data_epoch = epoch;
+    auto results = net.store_batch(items);
+    REQUIRE(net.clock_epoch() == epoch);  // nothing moved during the call
+    CHECK(built == std::vector<int>{1, 0, 0});
+    REQUIRE(results.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) REQUIRE(results[i]);
+    CHECK(results[0]->hash != hash_of(items[0]));
+    CHECK(results[1]->hash == hash_of(items[1]));
+    CHECK(results[2]->hash == hash_of(items[2]));
+}

@@ -271,14 +271,20 @@ struct StoreItem {
     std::string data_b64;  // standard base64, within kMaxStoreDataChars / kMaxStoreDataBytes
     std::int64_t ttl_ms = 0;
     /// Optional: builds the data again for a network time (ms), as Network::store's DataBuilder.
-    /// Called (on the thread running the batch's steps) before a retry when a 406/425 resync moved
-    /// network time since data_b64 was made, so a message sealed with a time the swarm refused is
-    /// sealed again with the corrected one; not called once an attempt that carried the item may
-    /// have stored it (a timeout, a lost reply, a 2xx or 5xx: the same data then goes again, since
-    /// new data has a new hash and would be a second message). Its result replaces data_b64 (and
-    /// the item's hash); if it fails, or its result breaks the limits, the item keeps the data it
-    /// had (logged).
+    /// Called (on the thread running the batch's steps) before an attempt when network time moved
+    /// since data_b64 was made (Network::clock_epoch() differs from data_epoch: a 406/425 resync,
+    /// or a move of more than 5 s learned from replies), so a message sealed with a time the swarm
+    /// refused is sealed again with the corrected one; not called once an attempt that carried the
+    /// item may have stored it (a timeout, a lost reply, a 2xx or 5xx: the same data then goes
+    /// again, since new data has a new hash and would be a second message). Its result replaces
+    /// data_b64 (and the item's hash); if it fails, or its result breaks the limits, the item keeps
+    /// the data it had (logged).
     std::function<Result<std::string>(std::int64_t network_now_ms)> rebuild{};
+    /// Optional, with rebuild: Network::clock_epoch() read before the network time sealed into
+    /// data_b64 was read (so a time from before a move is recorded with the epoch from before it).
+    /// Unset: the epoch when store_batch_async is called, which misses a move between the sealing
+    /// and that call.
+    std::optional<std::uint64_t> data_epoch{};
 };
 
 // ---- results ---------------------------------------------------------------------------------
