@@ -159,6 +159,8 @@ struct Network::Impl final : detail::CallHooks {
         std::vector<StoreItem> items;
         std::vector<std::optional<Result<StoreResult>>> out;
         std::vector<std::string> hashes;
+        std::vector<std::uint64_t> epochs;  // the clock epoch each item's data was made in (StoreItem::data_epoch)
+        std::vector<char> landed;           // an attempt that carried the item may have stored it
         std::vector<std::size_t> pending;  // items still to send (this round)
         std::optional<Error> moved;        // the last 421 seen, for items still moving after the last round
         int round = 0;
@@ -206,7 +208,9 @@ struct Network::Impl final : detail::CallHooks {
         }
         std::vector<std::size_t> group = b->groups[b->group_at].second;
         const SessionId lead = b->items[group.front()].recipient;
-        ParamsBuilder params = [b, group](std::int64_t now) -> Result<std::string> {
+        auto landed = std::make_shared<std::atomic<bool>>(false);
+        ParamsBuilder params = [this, b, group, landed](std::int64_t now) -> Result<std::string> {
+            if (!landed->load()) rebuild_stale(*b, group);
             json reqs = json::array();
             for (auto i : group) {
                 const auto& it = b->items[i];
@@ -220,12 +224,44 @@ struct Network::Impl final : detail::CallHooks {
             }
             return json{{"requests", std::move(reqs)}}.dump();
         };
-        caller.call_async(detail::ToSwarm{lead}, "batch", std::move(params), cfg.request_timeout, true, *b->steps,
-                          [this, b](Result<RpcReply> r) {
-                              batch_reply(*b, b->groups[b->group_at].second, std::move(r));
-                              ++b->group_at;
-                              batch_group(b);
-                          });
+        caller.call_async(
+                detail::ToSwarm{lead}, "batch", std::move(params), cfg.request_timeout, true, *b->steps,
+                [this, b, landed](Result<RpcReply> r) {
+                    const auto& group = b->groups[b->group_at].second;
+                    // Items sent again later (a 421 round) keep what this call may have stored.
+                    if (landed->load())
+                        for (auto i : group) b->landed[i] = 1;
+                    batch_reply(*b, group, std::move(r));
+                    ++b->group_at;
+                    batch_group(b);
+                },
+                landed);
+    }
+
+    /// Network time moved (a resync, or a large move learned from replies: the clock epoch) since
+    /// these items' data was made (BatchCall::epochs): those with a rebuild get data
+    /// made for the new time (as store() does), unless an earlier call that carried them may have
+    /// stored them (new data, a new hash: a second message); one that cannot keeps what it had.
+    void rebuild_stale(BatchCall& b, const std::vector<std::size_t>& group) {
+        // Read after the request's `now` (the call read it before the params builder): a `now` from
+        // after a move of network time comes with the epoch from after it.
+        const std::uint64_t epoch = clock.epoch();
+        for (auto i : group) {
+            auto& it = b.items[i];
+            if (!it.rebuild || b.landed[i] || b.epochs[i] == epoch) continue;
+            b.epochs[i] = epoch;
+            // The data's time is read after the epoch it is recorded with.
+            auto again = it.rebuild(clock.now_ms());
+            Result<std::string> hash = again ? checked_hash(it.recipient, it.ns, *again) : unexpected(again.error());
+            if (!hash) {
+                log(LogLevel::warning, "network: store_batch: the data for " + it.recipient.hex().substr(0, 10) +
+                                           "… could not be made again after network time moved (" + hash.error().message +
+                                           "); it goes as it was");
+                continue;
+            }
+            it.data_b64 = std::move(*again);
+            b.hashes[i] = std::move(*hash);
+        }
     }
 
     /// One batch's answer: each item's result, or the item goes again in the next round (421).
@@ -473,15 +509,17 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
         std::string hash;
         std::uint64_t epoch = 0;
     };
-    auto build = [&](std::int64_t now) -> Result<Built> {
-        const std::uint64_t epoch = impl_->clock.epoch();
+    // `epoch` is read before `now` (and before anything `data` reads of the clock itself): data sealed
+    // with a time from before a move is then recorded with the epoch from before it.
+    auto build = [&](std::uint64_t epoch, std::int64_t now) -> Result<Built> {
         auto b64 = data(now);
         if (!b64) return unexpected(std::move(b64).error());
         auto hash = checked_hash(recipient, ns, *b64);
         if (!hash) return unexpected(std::move(hash).error());
         return Built{std::move(*b64), std::move(*hash), epoch};
     };
-    auto current = build(impl_->clock.now_ms());  // before any I/O
+    const std::uint64_t first_epoch = impl_->clock.epoch();
+    auto current = build(first_epoch, impl_->clock.now_ms());  // before any I/O
     if (!current) return unexpected(current.error());
     auto p = impl_->ensure_pool();
     if (!p) return unexpected(p.error());
@@ -490,10 +528,14 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
     // data stays as it is, since data built again has a new hash, and would be a second message.
     auto landed = std::make_shared<std::atomic<bool>>(false);
     ParamsBuilder params = [&](std::int64_t now) -> Result<std::string> {
-        // A resync moved network time since the data was built, and no attempt can have stored it
-        // (each was refused, or none was sent): build it again for the new time.
-        if (impl_->clock.epoch() != current->epoch && !landed->load()) {
-            auto again = build(now);
+        // Network time moved (a resync, or a large move learned from replies) since the data was
+        // built, and no attempt can have stored it (each was refused, or none was sent): build it
+        // again for the new time. The epoch is read after `now` (read by the call before this): a
+        // `now` from after a move comes with the epoch from after it. The data gets a time read
+        // after that epoch, which it is recorded with.
+        const std::uint64_t epoch = impl_->clock.epoch();
+        if (epoch != current->epoch && !landed->load()) {
+            auto again = build(epoch, impl_->clock.now_ms());
             if (!again) return unexpected(again.error());
             current = std::move(again);
         }
@@ -544,6 +586,10 @@ void Network::store_batch_async(std::vector<StoreItem> items, StoreBatchDone don
     auto b = std::make_shared<Impl::BatchCall>();
     b->out.resize(items.size());
     b->hashes.resize(items.size());
+    b->epochs.resize(items.size());
+    const std::uint64_t epoch = impl_->clock.epoch();
+    for (std::size_t i = 0; i < items.size(); ++i) b->epochs[i] = items[i].data_epoch.value_or(epoch);
+    b->landed.assign(items.size(), 0);
     for (std::size_t i = 0; i < items.size(); ++i) {
         auto h = checked_hash(items[i].recipient, items[i].ns, items[i].data_b64);
         if (!h) b->out[i] = unexpected(std::move(h).error());

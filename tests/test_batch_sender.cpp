@@ -313,3 +313,37 @@ TEST_CASE("send queue: a done may queue the next message; each chained message i
         if (i > 0) CHECK((**res.got[i]).timestamp_ms > (**res.got[i - 1]).timestamp_ms);
     }
 }
+
+TEST_CASE("send queue and send(): after a 406 resync, messages are sealed again with the corrected time",
+          "[batch][queue][clock]") {
+    QueueRig rig;  // warm: network time known
+    for (auto& n : rig.fake->nodes()) n->skew_ms = -180'000;  // the network's clocks went 3 min back
+    const auto epoch = rig.net->clock_epoch();
+    const std::size_t n = 3;
+    // Stamped (and sealed) again for the corrected network time, not the one the swarm refused.
+    const auto corrected = [](std::int64_t stamp) {
+        return std::llabs(stamp - (system_clock()->now_ms() - 180'000)) < 5'000;
+    };
+    SECTION("the queue") {
+        Results res(n);
+        for (std::size_t i = 0; i < n; ++i)
+            rig.batches->enqueue(Outgoing{account(static_cast<int>(1 + i)), text("late " + std::to_string(i))},
+                                 SendSpec{}, res.slot(i));
+        res.wait_all();
+        CHECK(rig.net->clock_epoch() > epoch);
+        for (std::size_t i = 0; i < n; ++i) {
+            REQUIRE(*res.got[i]);
+            CHECK(corrected((**res.got[i]).timestamp_ms));
+        }
+    }
+    SECTION("send()") {
+        std::vector<Outgoing> msgs;
+        for (std::size_t i = 0; i < n; ++i) msgs.push_back(Outgoing{account(static_cast<int>(1 + i)), text("late")});
+        auto sent = rig.batches->send(msgs, SendSpec{});
+        CHECK(rig.net->clock_epoch() > epoch);
+        for (const auto& r : sent) {
+            REQUIRE(r);
+            CHECK(corrected(r->timestamp_ms));
+        }
+    }
+}

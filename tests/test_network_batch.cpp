@@ -245,3 +245,122 @@ TEST_CASE("network: batch results are read in order, bounded and checked", "[net
     for (std::size_t i = 0; i <= nd::kMaxBatchResults; ++i) many["results"].push_back({{"code", 200}});
     CHECK_FALSE(nd::parse_batch_results(many.dump(), nd::kMaxBatchResults + 1, from));
 }
+
+TEST_CASE("network: store_batch: after a 406 resync, items with a rebuild are made again for the new time",
+          "[network][batch][clock]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    for (auto& n : fake->nodes()) n->skew_ms = -180'000;  // the swarm's clocks 3 min behind ours
+    Network net(fake_options(fake));
+    auto first = net.get_swarm(account(1));
+    REQUIRE(first);
+    const auto to = accounts_in(net, *first->id, 3);
+    std::vector<std::vector<std::int64_t>> built(3);
+    auto items = items_for(to);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i == 2) continue;  // one without: it goes as it was
+        items[i].rebuild = [&built, i](std::int64_t now) -> Result<std::string> {
+            built[i].push_back(now);
+            return base64_encode(to_bytes("message " + std::to_string(i) + " for " + std::to_string(now)));
+        };
+    }
+    const auto epoch = net.clock_epoch();
+    auto results = net.store_batch(items);
+    CHECK(net.clock_epoch() == epoch + 1);  // the 406 made it resynchronise
+    REQUIRE(results.size() == 3);
+    for (std::size_t i = 0; i < 2; ++i) {
+        REQUIRE(built[i].size() == 1);  // once, for the corrected time
+        CHECK(std::llabs(built[i][0] - (system_clock()->now_ms() - 180'000)) < 5'000);
+        REQUIRE(results[i]);
+        const auto data = "message " + std::to_string(i) + " for " + std::to_string(built[i][0]);
+        CHECK(results[i]->hash == swarm::message_hash(to[i].bytes(), 0, to_bytes(data)));
+        CHECK(results[i]->confirmed() == 5);
+    }
+    REQUIRE(results[2]);
+    CHECK(results[2]->hash == hash_of(items[2]));
+
+    // A rebuild that fails leaves its item as it was.
+    for (auto& n : fake->nodes()) n->skew_ms = 0;  // our offset is now 3 min off: another 406, another resync
+    auto kept = items_for(to);
+    int tries = 0;
+    kept[0].rebuild = [&tries](std::int64_t) -> Result<std::string> {
+        ++tries;
+        return unexpected(Errc::key_invalid, "seal failed");
+    };
+    auto again = net.store_batch(kept);
+    CHECK(net.clock_epoch() == epoch + 2);
+    CHECK(tries == 1);
+    REQUIRE(again[0]);
+    CHECK(again[0]->hash == hash_of(kept[0]));
+}
+
+TEST_CASE("network: store_batch: after an attempt that may have stored, a resync does not make the items again",
+          "[network][batch][clock]") {
+    // Attempt 1 stores the batch but its reply is lost; attempt 2 is refused with a 406 and the
+    // clock resynchronised. Attempt 3 must carry the first data: made again, each would be a
+    // second message.
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    Network net(fake_options(fake));
+    auto first = net.get_swarm(account(1));
+    REQUIRE(first);
+    const auto to = accounts_in(net, *first->id, 2);
+    std::vector<json> carried;  // the store sub-requests of each batch that reached a member
+    for (auto& n : fake->nodes()) {
+        n->answer = [&](const std::string& m, const json& params) -> std::optional<std::pair<int, std::string>> {
+            if (m != "batch") return std::nullopt;
+            carried.push_back(params.at("requests"));
+            if (carried.size() == 2) return std::pair{406, std::string("Timestamp error: check your clock")};
+            return std::nullopt;
+        };
+        n->raw_reply = [&](const std::string& m) -> std::optional<std::string> {
+            if (m == "batch" && carried.size() == 1) return std::string("not a reply");
+            return std::nullopt;
+        };
+    }
+    int rebuilds = 0;
+    auto items = items_for(to);
+    for (auto& it : items)
+        it.rebuild = [&rebuilds](std::int64_t now) -> Result<std::string> {
+            ++rebuilds;
+            return base64_encode(to_bytes("made again for " + std::to_string(now)));
+        };
+    const auto epoch = net.clock_epoch();
+    auto results = net.store_batch(items);
+    CHECK(net.clock_epoch() == epoch + 1);  // the 406 did resynchronise
+    CHECK(rebuilds == 0);
+    REQUIRE(carried.size() == 3);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        CHECK(carried[2][i]["params"]["data"] == carried[0][i]["params"]["data"]);
+        REQUIRE(results[i]);
+        CHECK(results[i]->hash == hash_of(items[i]));
+    }
+}
+
+TEST_CASE("network: store_batch: an item sealed in an older clock epoch is made again before the first attempt",
+          "[network][batch][clock]") {
+    // StoreItem::data_epoch: network time moved between the sealing and the call (here: the item
+    // says it was sealed an epoch ago). No 406 is needed for it to be made again; an item of the
+    // current epoch, or one that does not say (the epoch of the call), goes as it is.
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2);
+    Network net(fake_options(fake));
+    auto first = net.get_swarm(account(1));
+    REQUIRE(first);
+    const auto to = accounts_in(net, *first->id, 3);
+    std::vector<int> built(3, 0);
+    auto items = items_for(to);
+    for (std::size_t i = 0; i < items.size(); ++i)
+        items[i].rebuild = [&built, i](std::int64_t now) -> Result<std::string> {
+            ++built[i];
+            return base64_encode(to_bytes("message " + std::to_string(i) + " for " + std::to_string(now)));
+        };
+    const auto epoch = net.clock_epoch();
+    items[0].data_epoch = epoch - 1;  // sealed before a move
+    items[1].data_epoch = epoch;
+    auto results = net.store_batch(items);
+    REQUIRE(net.clock_epoch() == epoch);  // nothing moved during the call
+    CHECK(built == std::vector<int>{1, 0, 0});
+    REQUIRE(results.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) REQUIRE(results[i]);
+    CHECK(results[0]->hash != hash_of(items[0]));
+    CHECK(results[1]->hash == hash_of(items[1]));
+    CHECK(results[2]->hash == hash_of(items[2]));
+}

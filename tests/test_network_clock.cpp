@@ -1,6 +1,7 @@
 // test_network_clock.cpp: network time (src/network/clock.hpp): samples from replies (one per node,
 // within ±24 h, overflow-safe), the median, resyncs (single-flight, skipped when a newer one
-// finished, counted by the epoch).
+// finished), the epoch (every resync and every learned move past kEpochShiftMs, published with the
+// offset).
 #include "network/clock.hpp"
 
 #include <catch2/catch.hpp>
@@ -175,4 +176,125 @@ TEST_CASE("network: concurrent resyncs for one clock error gather once", "[netwo
     for (auto& t : ts) t.join();
     CHECK(gathers == 1);
     CHECK(clock.offset_ms() == 42);
+}
+
+TEST_CASE("network: a learned move of more than kEpochShiftMs starts a new epoch; smaller ones do not",
+          "[network][clock]") {
+    auto local = std::make_shared<FakeClock>();
+    nd::Logger log;
+    nd::NetworkClock clock(local, log);
+    const std::int64_t t0 = local->now_ms();
+    const auto learn = [&](std::int64_t offset) { REQUIRE(clock.learn(node(1), t0 + offset, t0, t0)); };
+    // Jitter below the threshold: the epoch stays (a move of exactly kEpochShiftMs included).
+    learn(1'000);
+    learn(nd::kEpochShiftMs);
+    learn(0);
+    CHECK(clock.offset_ms() == 0);
+    CHECK(clock.epoch() == 0);
+    // One step past it: a new epoch, already there with the new offset.
+    learn(nd::kEpochShiftMs + 1);
+    CHECK(clock.offset_ms() == nd::kEpochShiftMs + 1);
+    CHECK(clock.epoch() == 1);
+    // Back by less than the threshold: the same epoch.
+    learn(2'000);
+    CHECK(clock.epoch() == 1);
+    // Small steps that add up past the threshold from what this epoch showed: a new epoch once.
+    // (from 2 s down by 1 s at a time: at −1 s the epoch has shown 5.001 s … −1 s).
+    for (std::int64_t o = 1'000; o >= -3'000; o -= 1'000) learn(o);
+    CHECK(clock.offset_ms() == -3'000);
+    CHECK(clock.epoch() == 2);
+    // Backwards as forwards: a clock 3 minutes behind.
+    learn(-180'000);
+    CHECK(clock.epoch() == 3);
+    CHECK(clock.now_ms() == t0 - 180'000);
+    // A sample that moves the median little (one node of many) keeps the epoch.
+    for (int i = 2; i <= 5; ++i) REQUIRE(clock.learn(node(i), t0 - 180'000, t0, t0));
+    REQUIRE(clock.learn(node(6), t0 + kHour, t0, t0));
+    CHECK(clock.offset_ms() == -180'000);
+    CHECK(clock.epoch() == 3);
+}
+
+TEST_CASE("network: a resync counts once in the epoch, whatever it moves and whatever its replies taught", "[network][clock]") {
+    auto local = std::make_shared<FakeClock>();
+    nd::Logger log;
+    nd::NetworkClock clock(local, log);
+    auto gather_at = [](std::int64_t offset) {
+        return [offset]() -> Result<std::vector<nd::NetworkClock::NodeSample>> {
+            return std::vector<nd::NetworkClock::NodeSample>{{node(1), offset}, {node(2), offset}, {node(3), offset}};
+        };
+    };
+    REQUIRE(clock.resync_after(local->now_ms(), gather_at(-180'000)));  // a large move: one epoch, not two
+    CHECK(clock.epoch() == 1);
+    local->now += 1'000;
+    REQUIRE(clock.resync_after(local->now_ms(), gather_at(-180'000)));  // no move: still a new epoch
+    CHECK(clock.epoch() == 2);
+    // The `t` of the resync's own `info` replies, learned while it gathers, moves the epoch first:
+    // the resync then counts once in all, unless its median leaves that epoch's span.
+    const auto gather_learning = [&](std::int64_t learned, std::int64_t offset) {
+        return [&, learned, offset]() -> Result<std::vector<nd::NetworkClock::NodeSample>> {
+            for (int i : {1, 2, 3}) REQUIRE(clock.learn(node(i), local->now_ms() + learned, local->now_ms(), local->now_ms()));
+            return gather_at(offset)();
+        };
+    };
+    local->now += 1'000;
+    REQUIRE(clock.resync_after(local->now_ms(), gather_learning(0, -1'000)));  // 180 s: learned, then 1 s more
+    CHECK(clock.offset_ms() == -1'000);
+    CHECK(clock.epoch() == 3);
+    local->now += 1'000;
+    REQUIRE(clock.resync_after(local->now_ms(), gather_learning(-180'000, 0)));  // learned, then 180 s back
+    CHECK(clock.offset_ms() == 0);
+    CHECK(clock.epoch() == 5);
+    local->now += 1'000;
+    REQUIRE(clock.resync_after(local->now_ms(), gather_at(-180'000)));
+    CHECK(clock.epoch() == 6);
+    // A sample learned after it moves the offset by less than the threshold from the resync's: the same epoch.
+    for (int i : {1, 2}) REQUIRE(clock.learn(node(i), local->now_ms() - 178'000, local->now_ms(), local->now_ms()));
+    CHECK(clock.offset_ms() == -178'000);
+    CHECK(clock.epoch() == 6);
+}
+
+TEST_CASE("network: the epoch is visible no later than the offset it goes with", "[network][clock]") {
+    auto local = std::make_shared<FakeClock>();  // the local clock stands still: now_ms() shows the offset
+    nd::Logger log;
+    nd::NetworkClock clock(local, log);
+    const std::int64_t t0 = local->now_ms();
+    constexpr std::int64_t kFar = 2 * nd::kEpochShiftMs;
+    // Single-threaded: the first now_ms() that shows the new offset comes with the new epoch.
+    REQUIRE(clock.learn(node(1), t0 + kFar, t0, t0));
+    CHECK(clock.now_ms() == t0 + kFar);
+    CHECK(clock.epoch() == 1);
+
+    // Concurrently: one writer moves the offset between 0 (even epochs) and kFar (odd epochs), each a
+    // new epoch; readers read the epoch, the time, the epoch again. Whenever both epochs agree, the
+    // time must be that epoch's: a time read before an epoch is never newer than it (time first,
+    // epoch after: a new time comes with its new epoch), nor older when read after it.
+    constexpr int kMoves = 20'000;
+    std::atomic<bool> done{false};
+    std::atomic<int> ready{0};
+    std::atomic<long> checked{0}, torn{0};
+    const auto check = [&] {
+        const auto e1 = clock.epoch();
+        const auto now = clock.now_ms();
+        const auto e2 = clock.epoch();
+        if (e1 != e2) return;
+        ++checked;
+        if (now != t0 + (e1 % 2 == 1 ? kFar : 0)) ++torn;
+    };
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 2; ++r)
+        readers.emplace_back([&] {
+            check();  // nothing moves yet: counted
+            ++ready;
+            while (!done.load()) check();
+        });
+    while (ready.load() < 2) std::this_thread::yield();  // both readers run before the first move
+    for (int i = 2; i <= kMoves + 1; ++i) {
+        REQUIRE(clock.learn(node(1), t0 + (i % 2 == 1 ? kFar : 0), t0, t0));
+        if (i % 64 == 0) std::this_thread::yield();  // let the readers in between moves, too
+    }
+    done = true;
+    for (auto& t : readers) t.join();
+    CHECK(clock.epoch() == static_cast<std::uint64_t>(kMoves + 1));
+    CHECK(checked.load() >= 2);
+    CHECK(torn.load() == 0);
 }

@@ -270,6 +270,21 @@ struct StoreItem {
     std::int16_t ns = 0;
     std::string data_b64;  // standard base64, within kMaxStoreDataChars / kMaxStoreDataBytes
     std::int64_t ttl_ms = 0;
+    /// Optional: builds the data again for a network time (ms), as Network::store's DataBuilder.
+    /// Called (on the thread running the batch's steps) before an attempt when network time moved
+    /// since data_b64 was made (Network::clock_epoch() differs from data_epoch: a 406/425 resync,
+    /// or a move of more than 5 s learned from replies), so a message sealed with a time the swarm
+    /// refused is sealed again with the corrected one; not called once an attempt that carried the
+    /// item may have stored it (a timeout, a lost reply, a 2xx or 5xx: the same data then goes
+    /// again, since new data has a new hash and would be a second message). Its result replaces
+    /// data_b64 (and the item's hash); if it fails, or its result breaks the limits, the item keeps
+    /// the data it had (logged).
+    std::function<Result<std::string>(std::int64_t network_now_ms)> rebuild{};
+    /// Optional, with rebuild: Network::clock_epoch() read before the network time sealed into
+    /// data_b64 was read (so a time from before a move is recorded with the epoch from before it).
+    /// Unset: the epoch when store_batch_async is called, which misses a move between the sealing
+    /// and that call.
+    std::optional<std::uint64_t> data_epoch{};
 };
 
 // ---- results ---------------------------------------------------------------------------------
@@ -434,9 +449,13 @@ public:
     /// 10 nodes that answered (one sample per node), each within ±24 h of the local clock (a sample
     /// further away, or a `t` that would overflow, is ignored and logged).
     std::int64_t clock_offset_ms() const;
-    /// Incremented by every resync of the network time (after a 406/425, or sync_clock()). A caller
-    /// that sealed now_ms() into data before a request, and sees the epoch moved after it, seals the
-    /// data again (store(…, DataBuilder, …) does this itself).
+    /// Incremented by every resync of the network time (after a 406/425, or sync_clock()), and also
+    /// whenever the `t` of replies moves the offset by more than 5 s (within one epoch the offset
+    /// spans at most 5 s). A caller that sealed now_ms() into data before a request, and sees the
+    /// epoch moved after it, seals the data again (store(…, DataBuilder, …) does this itself). The
+    /// epoch changes no later than the offset it goes with: to check data, read now_ms() first and
+    /// clock_epoch() after it (a new time then comes with the new epoch); to record the epoch of
+    /// data about to be sealed, read clock_epoch() first and now_ms() after it.
     std::uint64_t clock_epoch() const;
     /// Whether network time has been learned (a node's `t` seen in a reply, or a sync done). Until
     /// then now_ms() is the local clock, which may be off: a sender that stamps data with it first
@@ -467,9 +486,9 @@ public:
     using DataBuilder = std::function<Result<std::string>(std::int64_t network_now_ms)>;
     /// As above, with data built for the network time, so a timestamp sealed into it is as fresh as
     /// the store's own: `data` is called once before any request, and again before an attempt only
-    /// when a clock resync (a 406/425) moved network time since it last built, and no earlier
-    /// attempt can have stored the data (each was refused with a 4xx, or never sent). After an
-    /// attempt that may have stored it (a timeout, a reply lost or garbled, a 5xx, a 2xx), the same
+    /// when network time moved since it last built (clock_epoch(): a clock resync after a 406/425,
+    /// or a move of more than 5 s learned from replies), and no earlier attempt can have stored the
+    /// data (each was refused with a 4xx, or never sent). After an attempt that may have stored it (a timeout, a reply lost or garbled, a 5xx, a 2xx), the same
     /// data is sent again, re-signed only: new data would have a new hash and, if the first was
     /// stored, be a second message. Each built value is checked against the limits.
     /// StoreResult::hash is that of the data that was stored.

@@ -51,6 +51,7 @@ struct BatchSender::Queued {
     SendSpec spec;
     SendDone done;
     std::int64_t stamp = 0;
+    std::uint64_t stamp_epoch = 0;  // the clock epoch read just before `stamp` was taken
     // Once stored with a sync copy to make: the message as sealed and its result, waiting for the
     // copy (the entry is queued again as that copy).
     std::optional<Sealed> sealed;
@@ -121,8 +122,9 @@ Result<Sealed> BatchSender::seal_sync_copy(const Sealed& orig, const SendSpec& s
     return sender_.seal(self_, with_target, spec, orig.timestamp_ms);
 }
 
-void BatchSender::seal_and_store(std::size_t n, const SealOne& seal, const std::function<std::int64_t(std::size_t)>& ttl_ms,
-                                 Executor* steps, PieceDone piece_done, std::function<void()> finished) {
+void BatchSender::seal_and_store(std::size_t n, const SealOne& seal, SealOne reseal, const StampEpoch& stamp_epoch,
+                                 const std::function<std::int64_t(std::size_t)>& ttl_ms, Executor* steps,
+                                 PieceDone piece_done, std::function<void()> finished) {
     std::vector<network::StoreItem> items;
     std::vector<std::size_t> which;
     auto sealed = std::make_shared<std::vector<Sealed>>();
@@ -132,7 +134,19 @@ void BatchSender::seal_and_store(std::size_t n, const SealOne& seal, const std::
             piece_done(k, std::nullopt, unexpected(std::move(s).error()));
             continue;
         }
-        items.push_back(network::StoreItem{s->to, retrieve::kDefaultNamespace, s->data, ttl_ms(k)});
+        network::StoreItem item{s->to, retrieve::kDefaultNamespace, s->data, ttl_ms(k)};
+        if (reseal) {
+            // A move of network time since the stamp was taken (before this seal, even) counts.
+            if (stamp_epoch) item.data_epoch = stamp_epoch(k);
+            // Runs on the batch's steps, one at a time, before piece_done reads `sealed`.
+            item.rebuild = [reseal, sealed, k, j = sealed->size()](std::int64_t) -> Result<std::string> {
+                auto again = reseal(k);
+                if (!again) return unexpected(std::move(again).error());
+                (*sealed)[j] = std::move(*again);
+                return (*sealed)[j].data;
+            };
+        }
+        items.push_back(std::move(item));
         which.push_back(k);
         sealed->push_back(std::move(*s));
     }
@@ -194,6 +208,9 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
     // store in one batch. Chunks run at once, so two messages to one recipient in different chunks
     // may be stored in either order; their sent times keep the caller's order.
     std::vector<std::int64_t> stamps(n);
+    // The epoch before the stamps (which read network time): a move of network time after it, even
+    // one before the sealing, makes the store seal again (StoreItem::data_epoch).
+    const std::uint64_t stamp_epoch = net_->clock_epoch();
     for (std::size_t i = 0; i < n; ++i)
         if (!out[i]) stamps[i] = sender_.next_timestamp();
     // Every chunk at once: each is a task (seal, then store_batch_async) on a loop this thread runs
@@ -208,7 +225,12 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
                     const std::size_t i = chunk[k];
                     return sender_.seal(messages[i].to, messages[i].build, spec, stamps[i]);
                 },
-                [&](std::size_t) { return spec.ttl.count(); }, current,
+                [&, chunk](std::size_t k) {  // after a resync: a new stamp, from the corrected time
+                    const std::size_t i = chunk[k];
+                    return sender_.seal(messages[i].to, messages[i].build, spec, sender_.next_timestamp());
+                },
+                [&](std::size_t) { return std::optional(stamp_epoch); }, [&](std::size_t) { return spec.ttl.count(); },
+                current,
                 [&, chunk](std::size_t k, std::optional<Sealed> s, Result<network::StoreResult> stored) {
                     const std::size_t i = chunk[k];
                     if (!stored) {
@@ -235,9 +257,10 @@ std::vector<Result<SendResult>> BatchSender::send(std::span<const Outgoing> mess
         jobs.clear();
         for (const auto& chunk : sync_chunks) {
             jobs.push_back([&, chunk](std::function<void()> finished) {
+                // A copy keeps its message's timestamp: nothing to seal again after a resync.
                 seal_and_store(
                     chunk.size(), [&](std::size_t k) { return seal_sync_copy(*sealed[copies[chunk[k]]], spec); },
-                    [&](std::size_t) { return spec.ttl.count(); }, current,
+                    nullptr, nullptr, [&](std::size_t) { return spec.ttl.count(); }, current,
                     [&, chunk](std::size_t k, std::optional<Sealed>, Result<network::StoreResult> stored) {
                         auto& r = **out[copies[chunk[k]]];
                         if (stored) r.sync_hash = stored->hash;
@@ -324,8 +347,11 @@ void BatchSender::flush() {
         where = place(taken.size(),
                       [&](std::size_t i) -> const SessionId& { return taken[i]->is_copy() ? self_ : taken[i]->msg.to; });
         // Stamped under flush_m_: a later flush holds later messages and stamps after this one.
-        for (auto i : where.placed)
-            if (!taken[i]->is_copy()) taken[i]->stamp = sender_.next_timestamp();
+        for (auto i : where.placed) {
+            if (taken[i]->is_copy()) continue;
+            taken[i]->stamp_epoch = net_->clock_epoch();  // before the stamp reads network time
+            taken[i]->stamp = sender_.next_timestamp();
+        }
     }
     for (auto& [i, e] : where.failed) {
         const QueuedPtr& q = taken[i];
@@ -394,6 +420,19 @@ void BatchSender::run_chunk(std::vector<QueuedPtr> chunk) {
         [&](std::size_t k) {
             const Queued& q = *chunk[k];
             return q.is_copy() ? seal_sync_copy(*q.sealed, q.spec) : sender_.seal(q.msg.to, q.msg.build, q.spec, q.stamp);
+        },
+        // After a resync: a message gets a new stamp from the corrected time (a copy keeps its
+        // message's, sealed afresh). Called after this returns: the chunk is held by value.
+        [this, chunk](std::size_t k) {
+            Queued& q = *chunk[k];
+            if (q.is_copy()) return seal_sync_copy(*q.sealed, q.spec);
+            q.stamp = sender_.next_timestamp();
+            return sender_.seal(q.msg.to, q.msg.build, q.spec, q.stamp);
+        },
+        // Parked chunks wait: the epoch of the stamp, not of this seal, says whether time moved since.
+        [chunk](std::size_t k) -> std::optional<std::uint64_t> {
+            if (chunk[k]->is_copy()) return std::nullopt;
+            return chunk[k]->stamp_epoch;
         },
         [&](std::size_t k) { return chunk[k]->spec.ttl.count(); }, nullptr,
         [this, chunk, copies](std::size_t k, std::optional<Sealed> sealed, Result<network::StoreResult> stored) {

@@ -91,11 +91,18 @@ private:
     using SealOne = std::function<Result<Sealed>(std::size_t k)>;
     /// Piece k's outcome: its sealed message and the store's result, or (sealed empty) the seal's error.
     using PieceDone = std::function<void(std::size_t k, std::optional<Sealed> sealed, Result<network::StoreResult>)>;
+    /// The clock epoch piece k's timestamp was taken in (nullopt: not known).
+    using StampEpoch = std::function<std::optional<std::uint64_t>(std::size_t k)>;
     /// One batch: seals pieces 0 … n−1, stores the sealed ones (piece k for ttl_ms(k)) with one
     /// store_batch_async whose steps run on `steps` (nullptr: the executor), hands every piece's
     /// outcome to `piece_done` (a seal failure at once, on this thread), then calls `finished` once.
-    void seal_and_store(std::size_t n, const SealOne& seal, const std::function<std::int64_t(std::size_t)>& ttl_ms,
-                        Executor* steps, PieceDone piece_done, std::function<void()> finished);
+    /// `reseal` (may be empty): seals piece k again after network time moved (a 406 resync, or a
+    /// large move learned from replies: the store's StoreItem::rebuild; the piece's outcome then
+    /// carries the new Sealed). It must stay callable until `finished`. `stamp_epoch(k)` (with
+    /// `reseal`): the clock epoch read before piece k's timestamp was taken (StoreItem::data_epoch).
+    void seal_and_store(std::size_t n, const SealOne& seal, SealOne reseal, const StampEpoch& stamp_epoch,
+                        const std::function<std::int64_t(std::size_t)>& ttl_ms, Executor* steps, PieceDone piece_done,
+                        std::function<void()> finished);
     /// Whether a message sent to `to` as `sealed` gets a sync copy.
     [[nodiscard]] bool wants_sync_copy(const SessionId& to, const Sealed& sealed, const SendSpec& spec) const;
     /// The sync copy of a stored message: same Content and timestamp plus syncTarget, sealed for us.

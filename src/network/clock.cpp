@@ -22,11 +22,23 @@ std::optional<std::int64_t> NetworkClock::sample(std::int64_t t, std::int64_t se
     return offset;
 }
 
-void NetworkClock::set_window_locked(std::deque<NodeSample> window) {
+void NetworkClock::set_window_locked(std::deque<NodeSample> window, bool new_epoch) {
     window_ = std::move(window);
     std::vector<std::int64_t> values;
     for (const auto& s : window_) values.push_back(s.offset_ms);
-    offset_ = values.empty() ? 0 : median(std::move(values));
+    const std::int64_t offset = values.empty() ? 0 : median(std::move(values));
+    std::uint64_t epoch = epoch_of(state_.load());
+    // The new median is known before it is published: when it moves network time by more than
+    // kEpochShiftMs from what this epoch has shown, it goes out with the next epoch, in the same
+    // store, so no reader can see the new offset with the old epoch.
+    if (new_epoch || std::max(span_hi_, offset) - std::min(span_lo_, offset) > kEpochShiftMs) {
+        epoch = (epoch + 1) & 0xffff'ffffu;
+        span_lo_ = span_hi_ = offset;
+    } else {
+        span_lo_ = std::min(span_lo_, offset);
+        span_hi_ = std::max(span_hi_, offset);
+    }
+    state_.store((epoch << 32) | static_cast<std::uint32_t>(static_cast<std::int32_t>(offset)));
 }
 
 bool NetworkClock::learn(const Ed25519PublicKey& node, std::int64_t t, std::int64_t sent, std::int64_t received) {
@@ -41,7 +53,7 @@ bool NetworkClock::learn(const Ed25519PublicKey& node, std::int64_t t, std::int6
     std::erase_if(window, [&](const NodeSample& e) { return e.node == node; });
     window.push_back(NodeSample{node, *s});
     while (window.size() > kClockSamples) window.pop_front();
-    set_window_locked(std::move(window));
+    set_window_locked(std::move(window), false);
     return true;
 }
 
@@ -49,6 +61,7 @@ Result<void> NetworkClock::resync_after(std::int64_t failed_at_ms, const Gather&
     // Another resync that finished after the error makes this one unnecessary.
     auto turn = resync_.begin([&] { return last_sync_ms_.load() >= failed_at_ms; });
     if (!turn) return {};
+    const std::uint64_t before = epoch();
     auto samples = gather();
     if (!samples) return unexpected(std::move(samples).error());
     std::deque<NodeSample> window;
@@ -59,10 +72,12 @@ Result<void> NetworkClock::resync_after(std::int64_t failed_at_ms, const Gather&
     std::int64_t offset;
     {
         Locked lock(m_);
-        set_window_locked(std::move(window));
-        offset = offset_.load();
+        // A resync always ends in another epoch than the one it began in. The `t` of the gathered
+        // replies themselves (learned as they came) may already have moved it: then a new epoch only
+        // when the resync's median leaves that epoch's span, as for any other move.
+        set_window_locked(std::move(window), epoch() == before);
+        offset = offset_ms();
     }
-    ++epoch_;
     ++syncs_;
     last_sync_ms_ = local_ms();
     log_(LogLevel::info, "network: clock offset " + std::to_string(offset) + " ms (median of " + std::to_string(n) + " nodes)");

@@ -9,8 +9,16 @@
 //     of 10 replies; here a node answering many pages still counts once, so no single node can
 //     outvote the others);
 //   * on a 406/425, a resync: `info` on kClockSyncNodes nodes, whose samples replace the window
-//     ([ls-new]: the median of 3). Each resync increments epoch(): a caller that sealed network time
-//     into data before a request seals it again when the epoch moved.
+//     ([ls-new]: the median of 3).
+// epoch() counts the moves of network time that matter to data sealed with it: every resync (one
+// epoch, even when the `t` of its own replies moved the offset first), and every learned sample that takes the offset more than kEpochShiftMs away from an offset published
+// in the current epoch (so within one epoch the offsets span at most kEpochShiftMs, however many
+// small moves add up). A caller that sealed network time into data seals it again when the epoch
+// moved. The offset and the epoch are published together (one atomic word), so:
+//   * a request reads the time first, then the epoch: if it saw the new offset, it sees the new
+//     epoch, and notices that data sealed before the move is stale;
+//   * data records the epoch first, then reads the time it seals: if it sealed the old offset, it
+//     recorded the old epoch.
 // A sample further than kMaxClockOffsetMs (24 h) from the local clock, or whose arithmetic would
 // overflow (a wild `t`), is ignored and logged: no node can move network time by more than a day.
 // Because the offset is always the current median, an outlier that later samples vote out no longer
@@ -41,6 +49,13 @@ inline constexpr std::size_t kClockSamples = 10;
 inline constexpr std::size_t kClockSyncNodes = 3;
 /// The largest offset accepted from any sample: 24 hours either way.
 inline constexpr std::int64_t kMaxClockOffsetMs = 24LL * 3600 * 1000;
+/// A learned sample that takes the offset further than this (ms) from an offset published in the
+/// current epoch starts a new epoch. Half the storage server's 10 s tolerance for timestamps in the
+/// future: data sealed in an epoch is never more than this off network time while the epoch lasts,
+/// while the ordinary jitter of replies' `t` (round trips, node clocks a little apart) stays below
+/// it and does not make callers seal again.
+inline constexpr std::int64_t kEpochShiftMs = 5'000;
+static_assert(kMaxClockOffsetMs < (1LL << 31), "an offset fits the low 32 bits of the clock's state word");
 
 /// The median of `v` (the lower middle for an even count); v must not be empty.
 std::int64_t median(std::vector<std::int64_t> v);
@@ -58,11 +73,16 @@ public:
     /// The local clock (ms since the epoch).
     std::int64_t local_ms() const { return local_->now_ms(); }
     /// Network time: local + offset.
-    std::int64_t now_ms() const { return local_ms() + offset_.load(); }
+    std::int64_t now_ms() const { return local_ms() + offset_of(state_.load()); }
     /// The learned offset (network − local), ms; within ±kMaxClockOffsetMs.
-    std::int64_t offset_ms() const { return offset_.load(); }
-    /// Incremented by every resync that set the offset.
-    std::uint64_t epoch() const { return epoch_.load(); }
+    std::int64_t offset_ms() const { return offset_of(state_.load()); }
+    /// Moved by every resync (once: not again when the `t` of its own `info` replies already moved
+    /// it and its median stays within that epoch's span), and by every learned sample that moves the
+    /// offset more than kEpochShiftMs (see above); never later than the offset it goes with (both
+    /// are one word).
+    /// To check data sealed earlier, read the time first and the epoch after it; to record the
+    /// epoch of data about to be sealed, read the epoch first and the time after it.
+    std::uint64_t epoch() const { return epoch_of(state_.load()); }
 
     /// The offset one reply implies: its `t` against the local midpoint of the request; nullopt when
     /// the arithmetic overflows or the offset exceeds ±kMaxClockOffsetMs.
@@ -90,14 +110,25 @@ public:
     std::uint64_t syncs() const { return syncs_.load(); }
 
 private:
-    void set_window_locked(std::deque<NodeSample> window);
+    // The state word: the epoch in the high 32 bits, the offset (two's complement) in the low 32.
+    // The epoch wraps after 2^32 moves; callers only compare it for equality.
+    static std::int64_t offset_of(std::uint64_t state) {
+        return static_cast<std::int32_t>(static_cast<std::uint32_t>(state & 0xffff'ffffu));
+    }
+    static std::uint64_t epoch_of(std::uint64_t state) { return state >> 32; }
+
+    /// Replaces the window and publishes its median, with the epoch incremented when `new_epoch`
+    /// or when the median leaves the span allowed in the current epoch (kEpochShiftMs).
+    void set_window_locked(std::deque<NodeSample> window, bool new_epoch);
 
     std::shared_ptr<Clock> local_;
     const Logger& log_;
-    mutable std::mutex m_;           // window_ and offset_ writes
+    mutable std::mutex m_;           // window_, the span and state_ writes
     std::deque<NodeSample> window_;  // oldest first, one entry per node
-    std::atomic<std::int64_t> offset_{0};
-    std::atomic<std::uint64_t> epoch_{0};
+    // The lowest and highest offsets published in the current epoch.
+    std::int64_t span_lo_ = 0, span_hi_ = 0;
+    // Offset and epoch in one word (offset_of, epoch_of): a reader never sees one without the other.
+    std::atomic<std::uint64_t> state_{0};
     SingleFlight resync_;
     std::atomic<std::int64_t> last_sync_ms_{LLONG_MIN / 2};
     std::atomic<std::uint64_t> syncs_{0};
