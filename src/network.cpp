@@ -208,7 +208,7 @@ struct Network::Impl final : detail::CallHooks {
         }
         std::vector<std::size_t> group = b->groups[b->group_at].second;
         const SessionId lead = b->items[group.front()].recipient;
-        auto landed = std::make_shared<std::atomic<bool>>(false);
+        auto landed = detail::new_landed_flag();
         ParamsBuilder params = [this, b, group, landed](std::int64_t now) -> Result<std::string> {
             if (!landed->load()) rebuild_stale(*b, group);
             json reqs = json::array();
@@ -526,7 +526,7 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
     const std::string pubkey = recipient.hex();
     // Set once an attempt (of any of the calls below) may have stored the data: from then on the
     // data stays as it is, since data built again has a new hash, and would be a second message.
-    auto landed = std::make_shared<std::atomic<bool>>(false);
+    auto landed = detail::new_landed_flag();
     ParamsBuilder params = [&](std::int64_t now) -> Result<std::string> {
         // Network time moved (a resync, or a large move learned from replies) since the data was
         // built, and no attempt can have stored it (each was refused, or none was sent): build it

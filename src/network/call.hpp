@@ -146,6 +146,8 @@ bool may_have_landed(const Attempt& a, std::string_view method);
 /// reads it: once set, it resends the same data, since new data has a new hash and would be a second
 /// message if an earlier attempt stored the first.
 using LandedFlag = std::shared_ptr<std::atomic<bool>>;
+/// A flag not yet set.
+inline LandedFlag new_landed_flag() { return std::make_shared<std::atomic<bool>>(false); }
 
 class Caller {
 public:
