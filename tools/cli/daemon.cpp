@@ -836,8 +836,9 @@ int cmd_daemon(const Args& args) {
     ::umask(old_mask);
     if (bound != 0) return fail(kLocal, "--socket " + *socket_path + ": cannot bind: " + std::strerror(bind_errno));
     ::chmod(socket_path->c_str(), 0600);
-    if (::listen(lfd, 64) != 0) return fail(kLocal, std::string("listen: ") + std::strerror(errno));
 
+    // HTTP before the socket listens: once the socket answers, every listener is up, so whoever
+    // waits for the socket (a supervisor, a test) may use --http at once.
     std::unique_ptr<daemon::HttpServer> http;
     if (http_port != 0) {
         auto started = daemon::HttpServer::start(d, http_host, http_port, token);
@@ -846,6 +847,11 @@ int cmd_daemon(const Args& args) {
             return fail(kLocal, "--http: " + started.error());
         }
         http = std::move(*started);
+    }
+    if (::listen(lfd, 64) != 0) {
+        const int listen_errno = errno;
+        ::unlink(socket_path->c_str());
+        return fail(kLocal, std::string("listen: ") + std::strerror(listen_errno));
     }
     log.write(network::LogLevel::info, "daemon: started",
               json{{"sessionId", me.hex()}, {"socket", *socket_path}, {"dataDir", *data_dir},
