@@ -434,7 +434,7 @@ struct Network::Impl final : detail::CallHooks {
             }
             if (!is_2xx(a.reply.status))
                 return unexpected(detail::status_error("info", RpcReply{a.reply.status, a.reply.body, node}));
-            auto t = a.parsed ? detail::find_timestamp(*a.parsed) : std::nullopt;
+            auto t = detail::find_timestamp(a.parsed.get());
             if (!t) return unexpected(Errc::net_bad_response, "network: info from " + node.address() + ": no 't'");
             auto offset = detail::NetworkClock::sample(*t, a.sent_ms, a.received_ms);
             if (!offset)

@@ -123,14 +123,18 @@ TEST_CASE("network: a body parsed once reads as its text does", "[network][parse
         R"({"results":[{"code":200,"body":{"hash":"h","t":7}},{"code":421,"body":"moved"},{"code":500}]})";
     auto parsed = nd::parse_body(batch);
     REQUIRE(parsed);
-    CHECK(nd::find_timestamp(*parsed) == nd::find_timestamp(batch));
-    CHECK(nd::find_timestamp(*parsed) == 7);
-    CHECK_FALSE(nd::uniform_batch_failure(*parsed));
+    CHECK(nd::find_timestamp(parsed.get()) == nd::find_timestamp(batch));
+    CHECK(nd::find_timestamp(parsed.get()) == 7);
+    CHECK_FALSE(nd::find_timestamp(nullptr));
+    CHECK_FALSE(nd::uniform_batch_failure(batch, parsed.get()));
     const std::string refused = R"({"results":[{"code":406,"body":"clock"},{"code":406,"body":"clock"}]})";
-    auto f = nd::uniform_batch_failure(*nd::parse_body(refused));
+    auto f = nd::uniform_batch_failure(refused, nd::parse_body(refused).get());
     REQUIRE(f);
     CHECK(f->status == 406);
     CHECK(f->body == nd::uniform_batch_failure(refused)->body);
+    // Given a parse, it reads the parse and not the text.
+    CHECK(nd::uniform_batch_failure("not json", nd::parse_body(refused).get()));
+    CHECK_FALSE(nd::uniform_batch_failure(refused, parsed.get()));
 
     // A reply carrying its parse reads the same results, pointing into that parse (not a copy).
     RpcReply with{200, batch, from, parsed};

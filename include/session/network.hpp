@@ -305,7 +305,8 @@ struct RpcReply {
     Snode node;        // who answered
     /// Internal: the library's one parse of `body` when it is a JSON object (else null), so the
     /// steps after a call do not parse the same text again (a batch reply is tens of KB). Whoever
-    /// changes `body` resets it; a reply built without it is parsed from `body` as before.
+    /// changes `body` resets it; a reply built without it is parsed from `body` as before. Kept
+    /// only for `batch` and `sequence` replies, whose sub-results are read from it.
     std::shared_ptr<const detail::ParsedBody> parsed = nullptr;
 };
 

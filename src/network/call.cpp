@@ -215,7 +215,7 @@ Attempt Caller::conclude(Flight& f, const Result<HttpResponse>& resp, AttemptMem
     pool_.clear_strikes(through);
     // Parsed once here; the clock, the batch checks and the caller's reading of the reply share it.
     a.parsed = parse_body(decoded->body);
-    if (auto t = a.parsed ? find_timestamp(*a.parsed) : std::nullopt) clock_.learn(dest.keys.ed25519, *t, a.sent_ms, a.received_ms);
+    if (auto t = find_timestamp(a.parsed.get())) clock_.learn(dest.keys.ed25519, *t, a.sent_ms, a.received_ms);
     a.reply = std::move(*decoded);
     return a;
 }
@@ -353,8 +353,12 @@ std::optional<Result<RpcReply>> Caller::after_reply(RpcReply reply, std::int64_t
         st.tried.push_back(dest);
         st.last_reply = std::move(reply);
     };
-    if (is_2xx(reply.status) && (method == "batch" || method == "sequence")) {
-        if (auto failure = reply.parsed ? uniform_batch_failure(*reply.parsed) : uniform_batch_failure(reply.body)) {
+    const bool batch = method == "batch" || method == "sequence";
+    // Only a batch's sub-results are read from the parse again; any other reply drops it at once,
+    // so a large answer (a retrieve page) is not held as text and as a parse together.
+    if (!batch) reply.parsed = nullptr;
+    if (is_2xx(reply.status) && batch) {
+        if (auto failure = uniform_batch_failure(reply.body, reply.parsed.get())) {
             reply.status = failure->status;
             reply.body = std::move(failure->body);
             reply.parsed = nullptr;  // it parsed the old body
@@ -433,7 +437,7 @@ bool may_have_landed(const Attempt& a, std::string_view method) {
     if (a.fail == Fail::fatal) return false;
     if (a.fail != Fail::none) return true;
     if (is_2xx(a.reply.status) && (method == "batch" || method == "sequence")) {
-        const auto failure = a.parsed ? uniform_batch_failure(*a.parsed) : uniform_batch_failure(a.reply.body);
+        const auto failure = uniform_batch_failure(a.reply.body, a.parsed.get());
         return !(failure && refused(failure->status));
     }
     return !refused(a.reply.status);

@@ -204,12 +204,11 @@ std::optional<std::int64_t> timestamp_in(const json& j) {
 
 }  // namespace
 
-std::optional<std::int64_t> find_timestamp(std::string_view body) {
-    auto parsed = parse_body(body);
-    return parsed ? timestamp_in(parsed->doc) : std::nullopt;
-}
+std::optional<std::int64_t> find_timestamp(std::string_view body) { return find_timestamp(parse_body(body).get()); }
 
-std::optional<std::int64_t> find_timestamp(const ParsedBody& body) { return timestamp_in(body.doc); }
+std::optional<std::int64_t> find_timestamp(const ParsedBody* body) {
+    return body ? timestamp_in(body->doc) : std::nullopt;
+}
 
 std::string pool_refresh_params() {
     return R"({"endpoint":"get_service_nodes","params":{"active_only":true,"fields":{"public_ip":true,"storage_port":true,"pubkey_x25519":true,"pubkey_ed25519":true,"storage_server_version":true,"swarm_id":true}}})";
@@ -253,12 +252,11 @@ std::optional<BatchFailure> uniform_failure_in(const json& j) {
 
 }  // namespace
 
-std::optional<BatchFailure> uniform_batch_failure(std::string_view text) {
-    auto parsed = parse_body(text);
-    return parsed ? uniform_failure_in(parsed->doc) : std::nullopt;
+std::optional<BatchFailure> uniform_batch_failure(std::string_view text, const ParsedBody* parsed) {
+    if (parsed) return uniform_failure_in(parsed->doc);
+    auto own = parse_body(text);
+    return own ? uniform_failure_in(own->doc) : std::nullopt;
 }
-
-std::optional<BatchFailure> uniform_batch_failure(const ParsedBody& body) { return uniform_failure_in(body.doc); }
 
 namespace {
 

@@ -66,7 +66,8 @@ std::shared_ptr<const ParsedBody> parse_body(std::string_view body);
 
 /// The "t" field (ms) of a JSON body, if any (also looks into the first batch result).
 std::optional<std::int64_t> find_timestamp(std::string_view body);
-std::optional<std::int64_t> find_timestamp(const ParsedBody& body);
+/// The same from a parse; a null `body` (not a JSON object) has none.
+std::optional<std::int64_t> find_timestamp(const ParsedBody* body);
 
 /// The params of oxend_request get_service_nodes for a pool refresh through a snode (desktop's
 /// fields plus swarm_id, as libsession asks for it).
@@ -81,8 +82,8 @@ struct BatchFailure {
     int status = 0;
     std::string body;
 };
-std::optional<BatchFailure> uniform_batch_failure(std::string_view body);
-std::optional<BatchFailure> uniform_batch_failure(const ParsedBody& body);
+/// `parsed`, when given, must be `body` parsed (parse_body): it is read instead of the text.
+std::optional<BatchFailure> uniform_batch_failure(std::string_view body, const ParsedBody* parsed = nullptr);
 
 /// Every sub-result of a batch reply ({"results": [{"code": int, "body": JSON | string}, …]}, in
 /// request order), each body as text (a JSON body dumped, a string body as is), except a 2xx
