@@ -28,7 +28,8 @@
 //                     latency), then one receive_pages("") by a bootstrapped Client, E2E_RECEIVE_PAGE
 //                     (500) per page: wall time, messages/s, and the most heap held at once.
 //   e2e_receive_all/N: the same with receive(""), which returns everything at once.
-// Environment: E2E_HOP_LATENCY_MS (20), E2E_NODES (10), E2E_SWARM_SIZE (5), plus the sizes above.
+// Environment: E2E_HOP_LATENCY_MS (20), E2E_NODES (10), E2E_SWARM_SIZE (5), E2E_BATCHES_IN_FLIGHT
+// (ClientOptions::max_batches_in_flight, default 24), plus the sizes above.
 // The network runs in this process, so the peak RSS includes the nodes' in-memory SQLite stores;
 // rss_growth_mb is how much the peak rose during the receive itself, and the heap figures
 // (mallinfo2) also count the nodes' work answering the receive.
@@ -84,7 +85,11 @@ struct Net : bench::LocalNet {
         if (auto it = t.endpoints.find("/storage_rpc/v1"); it != t.endpoints.end()) r += it->second;
         return r;
     }
-    session::ClientOptions options() const { return {}; }
+    session::ClientOptions options() const {
+        session::ClientOptions o;
+        o.max_batches_in_flight = std::max<std::size_t>(1, env_size("E2E_BATCHES_IN_FLIGHT", o.max_batches_in_flight));
+        return o;
+    }
 };
 
 Net& net() {

@@ -114,13 +114,22 @@ std::string reason_phrase(int status) {
     }
 }
 
+// Threads per node's HTTPS server (and the file server's).
+constexpr std::size_t kServerThreads = 32;
+
 void configure_common(httplib::Server& srv) {
     srv.set_payload_max_length(detail::kMaxBodyBytes);
     srv.set_tcp_nodelay(true);  // small JSON answers must not wait for delayed ACKs
     srv.set_keep_alive_timeout(2);
     srv.set_read_timeout(5, 0);
     srv.set_write_timeout(5, 0);
-    srv.new_task_queue = [] { return new httplib::ThreadPool(8); };
+    // cpp-httplib serves a connection on one pool thread for as long as it lives, idle keep-alive
+    // time included; the relayed hops and the swarm's replication run on the entry's thread too. A
+    // busy guard (a client keeps two paths, desktop's count) holds a connection per request in
+    // flight: with 8 threads, requests queued behind idle connections and a batched broadcast ran
+    // at ~1,000 msgs/s with the cores half idle (docs/performance.md). The storage server has no
+    // such limit.
+    srv.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
     srv.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         if (res.status == 404) res.set_content(req.method + " " + req.path + " Not Found", "text/plain");
