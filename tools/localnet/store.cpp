@@ -61,8 +61,20 @@ MessageStore::~MessageStore() = default;
 MessageStore::StoreOutcome MessageStore::store(const StoredMessage& m, bool public_outbox) {
     std::lock_guard lock(mutex_);
     auto owner = m.account.bytes();
+    sqlite3* db = db_->handle.get();
+    const auto insert = [&](const char* sql) {
+        Stmt ins(*db_->stmts, sql);
+        ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
+        ins.run();
+    };
+    StoreOutcome out{true, m.expiry};
+    if (!public_outbox) {
+        // The usual case, a new message: one statement, atomic by itself. Only a known hash (nothing
+        // inserted) needs the lookup and the expiry update, in one transaction.
+        insert("INSERT OR IGNORE INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)");
+        if (sqlite3_changes(db) == 1) return out;
+    }
     Transaction tx(*db_->stmts);
-    StoreOutcome out;
     {
         Stmt find(*db_->stmts, "SELECT expiry FROM messages WHERE hash = ?");
         find.bind(1, m.hash);
@@ -75,17 +87,11 @@ MessageStore::StoreOutcome MessageStore::store(const StoredMessage& m, bool publ
             return out;
         }
     }
-    if (public_outbox) {
-        Stmt del(*db_->stmts, "DELETE FROM messages WHERE owner = ? AND namespace = ?");
-        del.bind(1, ByteView(owner)).bind(2, m.ns).run();
-    }
-    Stmt ins(*db_->stmts,
-             "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)");
-    ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
-    ins.run();
+    if (!public_outbox) throw std::runtime_error("localnet: store: a message was neither inserted nor found");
+    Stmt del(*db_->stmts, "DELETE FROM messages WHERE owner = ? AND namespace = ?");
+    del.bind(1, ByteView(owner)).bind(2, m.ns).run();
+    insert("INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)");
     tx.commit();
-    out.is_new = true;
-    out.expiry = m.expiry;
     return out;
 }
 
