@@ -44,16 +44,18 @@ public:
         // While the pool shuts down only its own tasks can post (anyone else would be using a
         // destroyed object); the posting thread drains the queue before it exits.
         if (closing_) return;
-        if (idle_ > 0) {
-            lock.unlock();
-            cv_.notify_one();
-            return;
-        }
-        if (threads_.size() < options_.max_threads) {
+        // An idle thread counts until it wakes, so it may already be promised to a task posted just
+        // before: only as many queued tasks as there are idle threads are covered. Counting idle
+        // threads alone left a burst of blocking tasks queued behind one thread.
+        if (queue_.size() > idle_ && threads_.size() < options_.max_threads) {
             reap_locked();
             threads_.emplace_back();
             auto self = std::prev(threads_.end());
             *self = std::thread([this, self] { work(self); });
+        }
+        if (idle_ > 0) {
+            lock.unlock();
+            cv_.notify_one();
         }
     }
 

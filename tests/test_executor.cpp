@@ -83,6 +83,30 @@ TEST_CASE("executor: idle threads retire and new work starts threads again", "[e
     CHECK(ran == 2);
 }
 
+TEST_CASE("executor: a burst of blocking tasks gets a thread each, also when one thread is idle", "[executor]") {
+    // An idle thread is woken for the first task; the rest must start threads of their own, not
+    // queue behind it (each waits until all of them run at once).
+    constexpr int kTasks = 6;
+    auto pool = make_thread_pool({.max_threads = kTasks});
+    std::atomic<bool> warm{false};
+    pool->post([&] { warm = true; });
+    while (!warm) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(20ms);  // the thread is idle now
+    std::mutex m;
+    std::condition_variable cv;
+    int running = 0;
+    std::atomic<int> together{0};
+    for (int i = 0; i < kTasks; ++i)
+        pool->post([&] {
+            std::unique_lock lock(m);
+            ++running;
+            cv.notify_all();
+            if (cv.wait_for(lock, 5s, [&] { return running == kTasks; })) ++together;
+        });
+    pool.reset();  // the destructor waits for every task
+    CHECK(together == kTasks);
+}
+
 TEST_CASE("executor: a task group finishes even when every pool thread is blocked", "[executor]") {
     auto pool = make_thread_pool({.max_threads = 1});
     Gate gate;
