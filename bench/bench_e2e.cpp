@@ -8,7 +8,8 @@
 //                     from one Client on E2E_BULK_THREADS (16) threads: messages/s.
 //   e2e_broadcast:    E2E_MANY_MESSAGES (10,000) messages, one text, to E2E_MANY_RECIPIENTS (1,000)
 //                     recipients with Client::broadcast (batched by swarm, 20 stores per request),
-//                     the Network's executor sized E2E_CLIENT_THREADS (16).
+//                     the Network's executor sized E2E_CLIENT_THREADS (2: the batched cases need no
+//                     more, and the target is at most 4 client threads).
 //   e2e_send_many:    the same with individual texts (Client::send_many).
 //   e2e_send_async:   the individual texts through Client::send_async (callback form), all queued
 //                     from the calling thread, which then waits for the last callback.
@@ -17,7 +18,8 @@
 //                     message here: the largest part of the client's CPU). E2E_STORE_CHECKS
 //                     (every_member, first_member, none) sets it for e2e_broadcast/e2e_send_many.
 //   e2e_broadcast_blocking, e2e_send_many_blocking: the same workloads through send(), one message
-//                     per request, on E2E_CLIENT_THREADS threads, E2E_BLOCKING_MESSAGES (1,000) of them.
+//                     per request, on E2E_CLIENT_THREADS threads (16 here: a send in flight holds its
+//                     thread), E2E_BLOCKING_MESSAGES (1,000) of them.
 //                     These six report msgs_per_s, requests_per_msg, client_threads (threads that
 //                     ran client work: the executor's, the caller, and the transport's I/O threads
 //                     that worked, found by name "session-io") and client_cpu_s_per_1000 (CPU
@@ -330,7 +332,7 @@ void many_messages(benchmark::State& state, Many kind, bool blocking,
     auto& n = net();
     const std::size_t recipient_count = std::max<std::size_t>(1, env_size("E2E_MANY_RECIPIENTS", 1000));
     const std::size_t messages = blocking ? env_size("E2E_BLOCKING_MESSAGES", 1000) : env_size("E2E_MANY_MESSAGES", 10000);
-    const std::size_t threads = std::max<std::size_t>(1, env_size("E2E_CLIENT_THREADS", 16));
+    const std::size_t threads = std::max<std::size_t>(1, env_size("E2E_CLIENT_THREADS", blocking ? 16 : 2));
     session::SendOptions options;
     options.sync_copy = env_size("E2E_SYNC_COPY", 0) != 0;
     std::vector<session::SessionId> recipients;
