@@ -94,7 +94,7 @@ inline constexpr std::size_t kDefaultReceiveMaxBytes = 64 * 1024 * 1024;
 inline constexpr std::size_t kDefaultReceiveMaxItems = 20'000;
 /// Default ClientOptions::max_batches_in_flight: enough batches of 20 stores to fill the onion paths,
 /// few enough that no swarm member or guard is sent hundreds of connections at once (measured in
-/// docs/performance.md: 64 was slower than 24 on the local network).
+/// docs/performance.md: on the local network, 48 was no faster than 24; the cores were the limit).
 inline constexpr std::size_t kDefaultMaxBatchesInFlight = 24;
 /// Default ClientOptions::receive_timeout: 60 s per call, six retrieve timeouts (desktop polls with
 /// 10 s requests every 5 s): enough for a large backlog over onion paths, short enough that a bot's
