@@ -40,7 +40,9 @@ MessageStore::MessageStore(const std::string& path) : db_(std::make_unique<Db>()
     db_->stmts.emplace(db_->handle.get());
     exec(db_->handle.get(),
          "CREATE TABLE IF NOT EXISTS messages ("
-         " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+         // No AUTOINCREMENT (a second table written on every insert): a new id is still above every
+         // stored one, which is all the retrieve cursor needs (it is a stored message's id).
+         " id INTEGER PRIMARY KEY,"
          " hash TEXT NOT NULL UNIQUE,"
          " owner BLOB NOT NULL,"
          " namespace INTEGER NOT NULL,"
