@@ -324,58 +324,93 @@ struct Network::Impl final : detail::CallHooks {
 
     // ---- CallHooks -----------------------------------------------------------------------------------
 
-    /// Cached, else computed from the pool's swarm ids, else `get_swarm` to a random node.
-    Result<Swarm> swarm_for(const SessionId& account, bool refetch) override {
+    /// Cached and fresh, else computed from the pool's swarm ids (unless the cache says the
+    /// network placed it); nullopt: `get_swarm` is needed.
+    std::optional<Swarm> known_swarm(const SessionId& account) override {
         const std::int64_t now = clock.local_ms();
         const auto entry = swarms.find(account);
-        if (!refetch && entry && swarms.fresh(*entry, now, [&](const Snode& n) { return pool.is_usable(n); }))
-            return entry->swarm;
-        const bool from_network = refetch || (entry && entry->from_network);
-        if (!from_network) {
-            if (auto local = detail::local_swarm(account, pool.nodes())) {
-                swarms.put(account, *local, now, false);
-                return std::move(*local);
-            }
+        if (entry && swarms.fresh(*entry, now, [&](const Snode& n) { return pool.is_usable(n); })) return entry->swarm;
+        if (entry && entry->from_network) return std::nullopt;
+        auto local = detail::local_swarm(account, pool.nodes());
+        if (local) swarms.put(account, *local, now, false);
+        return local;
+    }
+
+    /// A swarm lookup in progress: up to kSwarmLookupAnswers `get_swarm` answers, one at a time.
+    struct SwarmLookup {
+        SessionId account;
+        std::string hex;
+        detail::ToAnyNode target{};
+        std::optional<Error> last{};
+        std::size_t asked = 0;
+    };
+
+    static ParamsBuilder get_swarm_params(std::string hex) {
+        return [hex = std::move(hex)](std::int64_t) -> Result<std::string> { return json{{"pubkey", hex}}.dump(); };
+    }
+
+    /// Judges one `get_swarm` answer: a value ends the lookup (the verified swarm, now cached, or
+    /// the call's error); nullopt: that node's answer was useless, ask another.
+    /// A get_swarm answer is one node's word: an unreadable one, or one whose members cannot be
+    /// verified, is that node's failure (remembered in `l.last`, the node avoided next time).
+    std::optional<Result<Swarm>> judge_swarm_answer(SwarmLookup& l, Result<RpcReply> r) {
+        if (!r) return Result<Swarm>(unexpected(r.error()));
+        const auto useless = [&](Error e) {
+            log(LogLevel::warning, e.message + "; asking another node");
+            l.target.avoid.push_back(r->node);
+            l.last = std::move(e);
+            return std::nullopt;
+        };
+        if (!is_2xx(r->status)) return useless(detail::status_error("get_swarm", *r));
+        auto claimed = detail::parse_swarm_reply(r->body);
+        if (!claimed)
+            return useless(Error{claimed.error().code, "network: get_swarm from " + r->node.address() + ": " + claimed.error().message});
+        std::size_t ignored = 0;
+        auto sw = detail::verify_swarm(*claimed, pool.nodes(), &ignored);
+        if (ignored > 0)
+            log(LogLevel::warning, "network: get_swarm from " + r->node.address() + ": ignored " + std::to_string(ignored) +
+                                       " members not in the pool or with inconsistent keys");
+        if (sw.nodes.empty())
+            return useless(Error{Errc::net_bad_response, "network: get_swarm from " + r->node.address() + ": none of its " +
+                                                             std::to_string(claimed->nodes.size()) + " members could be verified"});
+        swarms.put(l.account, sw, clock.local_ms(), true);
+        log(LogLevel::debug, "network: swarm of " + l.hex.substr(0, 10) + "…: " + std::to_string(sw.nodes.size()) + " members");
+        return Result<Swarm>(std::move(sw));
+    }
+
+    /// Cached, else computed from the pool's swarm ids, else `get_swarm` to a random node.
+    Result<Swarm> swarm_for(const SessionId& account, bool refetch) override {
+        if (!refetch) {
+            if (auto known = known_swarm(account)) return std::move(*known);
         }
         swarms.count_lookup();
-        const std::string hex = account.hex();
-        ParamsBuilder b = [&](std::int64_t) -> Result<std::string> { return json{{"pubkey", hex}}.dump(); };
-        // A get_swarm answer is one node's word: an unreadable one, or one whose members cannot be
-        // verified, is that node's failure, and another node is asked (kSwarmLookupAnswers in all).
-        detail::ToAnyNode target;
-        std::optional<Error> last;
-        for (std::size_t asked = 0; asked < kSwarmLookupAnswers; ++asked) {
-            auto r = caller.call(target, "get_swarm", b, cfg.request_timeout, true);
-            if (!r) return unexpected(r.error());
-            const auto useless = [&](Error e) {
-                log(LogLevel::warning, e.message + "; asking another node");
-                target.avoid.push_back(r->node);
-                last = std::move(e);
-            };
-            if (!is_2xx(r->status)) {
-                useless(detail::status_error("get_swarm", *r));
-                continue;
-            }
-            auto claimed = detail::parse_swarm_reply(r->body);
-            if (!claimed) {
-                useless(Error{claimed.error().code, "network: get_swarm from " + r->node.address() + ": " + claimed.error().message});
-                continue;
-            }
-            std::size_t ignored = 0;
-            auto sw = detail::verify_swarm(*claimed, pool.nodes(), &ignored);
-            if (ignored > 0)
-                log(LogLevel::warning, "network: get_swarm from " + r->node.address() + ": ignored " + std::to_string(ignored) +
-                                           " members not in the pool or with inconsistent keys");
-            if (sw.nodes.empty()) {
-                useless(Error{Errc::net_bad_response, "network: get_swarm from " + r->node.address() + ": none of its " +
-                                                          std::to_string(claimed->nodes.size()) + " members could be verified"});
-                continue;
-            }
-            swarms.put(account, sw, clock.local_ms(), true);
-            log(LogLevel::debug, "network: swarm of " + hex.substr(0, 10) + "…: " + std::to_string(sw.nodes.size()) + " members");
-            return sw;
+        SwarmLookup l{account, account.hex()};
+        const ParamsBuilder b = get_swarm_params(l.hex);
+        for (; l.asked < kSwarmLookupAnswers; ++l.asked)
+            if (auto end = judge_swarm_answer(l, caller.call(l.target, "get_swarm", b, cfg.request_timeout, true)))
+                return std::move(*end);
+        return unexpected(std::move(*l.last));
+    }
+
+    /// swarm_for with the `get_swarm` calls as steps of `steps`: no thread waits for them.
+    void swarm_for_async(const SessionId& account, bool refetch, Executor& steps,
+                         std::function<void(Result<Swarm>)> done) override {
+        if (!refetch) {
+            if (auto known = known_swarm(account)) return done(std::move(*known));
         }
-        return unexpected(std::move(*last));
+        swarms.count_lookup();
+        auto l = std::make_shared<SwarmLookup>(SwarmLookup{account, account.hex()});
+        ask_for_swarm(std::move(l), steps, std::move(done));
+    }
+
+    void ask_for_swarm(std::shared_ptr<SwarmLookup> l, Executor& steps, std::function<void(Result<Swarm>)> done) {
+        auto target = l->target;
+        caller.call_async(std::move(target), "get_swarm", get_swarm_params(l->hex), cfg.request_timeout, true, steps,
+                          [this, l, &steps, done = std::move(done)](Result<RpcReply> r) mutable {
+                              if (auto end = judge_swarm_answer(*l, std::move(r))) return done(std::move(*end));
+                              if (++l->asked >= kSwarmLookupAnswers) return done(unexpected(std::move(*l->last)));
+                              ask_for_swarm(std::move(l), steps, std::move(done));
+                          });
     }
 
     /// `info` on kClockSyncNodes random nodes at once (each with a spare), the median of their samples.

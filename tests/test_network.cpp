@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <future>
 #include <limits>
+#include <mutex>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
@@ -63,6 +65,35 @@ TEST_CASE("network: cold store = seed + get_swarm + store without swarm ids", "[
     CHECK(net.stats().swarm_lookups == 1);
     REQUIRE(net.store(account(2), 0, kData, 60'000));
     CHECK(fake->onion_posts == 3);  // swarm cached: warm = 1
+}
+
+TEST_CASE("network: a store's swarm lookup asks another node after a useless answer, up to 3", "[network][accounting]") {
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2, false);
+    std::atomic<int> useless{0};
+    std::mutex m;
+    std::set<std::string> asked;
+    const int bad_answers = GENERATE(1, 3);
+    for (auto& n : fake->nodes())
+        n->answer = [&, key = n->info.address()](const std::string& method, const json&)
+                -> std::optional<std::pair<int, std::string>> {
+            if (method != "get_swarm") return std::nullopt;
+            std::lock_guard lk(m);
+            CHECK(asked.insert(key).second);  // never the same node twice
+            if (useless >= bad_answers) return std::nullopt;
+            ++useless;
+            return std::pair<int, std::string>{200, R"({"snodes":[]})"};
+        };
+    Network net(fake_options(fake));
+    auto r = net.store(account(3), 0, kData, 60'000);
+    CHECK(net.stats().swarm_lookups == 1);
+    if (bad_answers == 1) {
+        REQUIRE(r);
+        CHECK(asked.size() == 2);
+    } else {
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::net_bad_response);
+        CHECK(asked.size() == 3);
+    }
 }
 
 TEST_CASE("network: paths have 3 distinct relays, are reused, and never contain the destination", "[network][paths]") {

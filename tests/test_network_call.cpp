@@ -3,6 +3,8 @@
 // onion network (headers, targets, retries).
 #include "network/call.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -66,6 +68,19 @@ struct CallRig final : nd::CallHooks {
         for (auto& n : fake->nodes())
             if (n->info.swarm_id == id) s.nodes.push_back(n->info);
         return s;
+    }
+    // Held, a swarm lookup waits in `held_lookups` until the test answers it.
+    std::atomic<bool> hold_lookups{false};
+    std::vector<std::function<void(Result<Swarm>)>> held_lookups;
+    void swarm_for_async(const SessionId& account, bool refetch, Executor& steps,
+                         std::function<void(Result<Swarm>)> done) override {
+        if (!hold_lookups) return nd::CallHooks::swarm_for_async(account, refetch, steps, std::move(done));
+        std::lock_guard lk(timers.m);
+        held_lookups.push_back(std::move(done));
+    }
+    std::size_t held_lookup_count() {
+        std::lock_guard lk(timers.m);
+        return held_lookups.size();
     }
     Result<void> resync_clock(std::int64_t) override {
         ++resyncs;
@@ -267,4 +282,53 @@ TEST_CASE("network: the backoff between attempts is a transport timer, not a wai
     REQUIRE(r);
     CHECK(r->status == 200);
     CHECK(rig.caller.onion_requests() == 2);
+}
+
+TEST_CASE("network: a call waiting for its swarm lookup holds no thread of its executor", "[network][call][async]") {
+    CallRig rig;
+    rig.hold_lookups = true;
+    const auto acct = account(9);
+    auto steps = make_thread_pool(ThreadPoolOptions{1});
+    std::promise<Result<RpcReply>> promise;
+    auto result = promise.get_future();
+    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
+        return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
+    };
+    rig.caller.call_async(nd::ToSwarm{acct}, "retrieve", b, std::chrono::seconds(5), true, *steps,
+                          [&](Result<RpcReply> r) { promise.set_value(std::move(r)); });
+    for (int i = 0; i < 5000 && rig.held_lookup_count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(rig.held_lookup_count() == 1);
+    // The executor's one thread is free while the lookup is out, and nothing was sent yet.
+    std::promise<void> ran;
+    steps->post([&] { ran.set_value(); });
+    CHECK(ran.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK(result.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    CHECK(rig.caller.onion_requests() == 0);
+
+    std::function<void(Result<Swarm>)> answer;
+    {
+        std::lock_guard lk(rig.timers.m);
+        answer = std::move(rig.held_lookups[0]);
+        rig.held_lookups.clear();
+    }
+    SECTION("the answer sends the call to a member of that swarm") {
+        auto sw = rig.swarm_for(acct, false);
+        REQUIRE(sw);
+        steps->post([answer, sw] { answer(*sw); });
+        REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+        auto r = result.get();
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        CHECK(std::any_of(sw->nodes.begin(), sw->nodes.end(),
+                          [&](const Snode& n) { return n.keys.ed25519 == r->node.keys.ed25519; }));
+        CHECK(rig.caller.onion_requests() == 1);
+    }
+    SECTION("a failed lookup ends the call with its error") {
+        steps->post([answer] { answer(unexpected(Errc::net_no_nodes, "network: lookup refused")); });
+        REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+        auto r = result.get();
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::net_no_nodes);
+        CHECK(rig.caller.onion_requests() == 0);
+    }
 }

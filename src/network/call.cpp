@@ -250,6 +250,9 @@ struct Caller::CallState {
     int redirects = 0;         // 421s followed
     bool resynced = false;     // the clock was resynchronised for this call
     bool refetched = false;    // the swarm was asked of the network again
+    bool lookup_refetch = false;                // the swarm lookup pick_destination asked for
+    std::optional<Result<Swarm>> looked_up;     // its answer, for the next pick_destination
+    bool looked_up_refetch = false;
     bool blamed_clock = false; // a member's 406 right after a resync was blamed on its clock
     std::size_t failures = 0;
     std::size_t node_path_failures = 0;  // path failures towards a ToNode target
@@ -270,7 +273,7 @@ struct Caller::CallState {
     }
 };
 
-Result<Snode> Caller::pick_destination(const Target& target, CallState& st) {
+std::optional<Result<Snode>> Caller::pick_destination(const Target& target, CallState& st) {
     if (const auto* to = std::get_if<ToNode>(&target)) return to->node;
     // Nodes not tried in this call first; among those, the least suspected (a member that was a hop
     // of an ambiguously failed attempt may be the dead one).
@@ -292,8 +295,21 @@ Result<Snode> Caller::pick_destination(const Target& target, CallState& st) {
         return least_suspected(c);
     }
     const auto& account = std::get<ToSwarm>(target).account;
-    for (int round = 0; round < 2; ++round) {
-        auto sw = hooks_.swarm_for(account, round == 1);
+    // Round 1 asks the network again. A swarm that needs a request is looked up without this
+    // thread (step() waits for it and calls again; the answer is then in `looked_up`).
+    std::optional<Result<Swarm>> looked_up = std::exchange(st.looked_up, std::nullopt);
+    for (int round = looked_up && st.looked_up_refetch ? 1 : 0; round < 2; ++round) {
+        const bool refetch = round == 1;
+        std::optional<Result<Swarm>> found;
+        if (looked_up && st.looked_up_refetch == refetch) found = std::exchange(looked_up, std::nullopt);
+        else if (!refetch) {
+            if (auto known = hooks_.known_swarm(account)) found.emplace(std::move(*known));
+        }
+        if (!found) {
+            st.lookup_refetch = refetch;
+            return std::nullopt;
+        }
+        auto& sw = *found;
         if (!sw) return unexpected(sw.error());
         std::vector<Snode> c, usable;
         for (const auto& n : sw->nodes) {
@@ -463,7 +479,19 @@ void Caller::step(const std::shared_ptr<AsyncCall>& c) {
         if (st.failed()) return end(st.give_up("gave up after " + std::to_string(st.used) + " attempts"));
         return end(unexpected(Errc::net_path_failed, "network: " + c->method + ": no attempt possible"));
     }
-    auto dest = pick_destination(c->target, st);
+    auto picked = pick_destination(c->target, st);
+    if (!picked) {
+        // The swarm first: the lookup's own requests are steps of `steps` too, so no thread waits.
+        const bool refetch = st.lookup_refetch;
+        hooks_.swarm_for_async(std::get<ToSwarm>(c->target).account, refetch, c->steps,
+                               [this, c, refetch](Result<Swarm> sw) {
+                                   c->st.looked_up = std::move(sw);
+                                   c->st.looked_up_refetch = refetch;
+                                   step(c);
+                               });
+        return;
+    }
+    auto& dest = *picked;
     if (!dest) {
         if (st.failed()) return end(st.give_up("then " + dest.error().message));
         return end(unexpected(dest.error()));

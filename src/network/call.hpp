@@ -75,6 +75,16 @@ public:
     virtual ~CallHooks() = default;
     /// The account's swarm (cached unless `refetch`).
     [[nodiscard]] virtual Result<Swarm> swarm_for(const SessionId& account, bool refetch) = 0;
+    /// The account's swarm when swarm_for(account, false) would make no request (fresh in the
+    /// cache, or placed from the pool's swarm ids); nullopt when it would ask the network.
+    [[nodiscard]] virtual std::optional<Swarm> known_swarm(const SessionId& /*account*/) { return std::nullopt; }
+    /// swarm_for without holding a thread while the network is asked: `done` gets the result, on
+    /// a thread of `steps` (or on this one, when no request was needed). The default calls
+    /// swarm_for, which blocks.
+    virtual void swarm_for_async(const SessionId& account, bool refetch, Executor& /*steps*/,
+                                 std::function<void(Result<Swarm>)> done) {
+        done(swarm_for(account, refetch));
+    }
     /// A clock error was seen at local time `failed_at_ms`: resynchronise unless done since.
     [[nodiscard]] virtual Result<void> resync_clock(std::int64_t failed_at_ms) = 0;
     /// `from` answered 421 for `account` with `body`.
@@ -225,7 +235,9 @@ private:
     /// After an attempt: the end of the call, or the next step.
     void settle(const std::shared_ptr<AsyncCall>& c, Attempt a);
 
-    Result<Snode> pick_destination(const Target& target, CallState& state);
+    /// The next destination; nullopt when the target's swarm must be looked up first (the lookup
+    /// wanted is in `state`; its result comes back through `state` on the next call).
+    std::optional<Result<Snode>> pick_destination(const Target& target, CallState& state);
     std::optional<Path> choose_path(const Snode& dest, AttemptMemory& memory);
     /// POSTs `body` to the guard; `body` is moved into the request and back after it.
     Result<HttpResponse> post(const Snode& guard, Bytes& body, std::chrono::milliseconds timeout);
