@@ -519,8 +519,8 @@ public:
     using StoreBatchDone = std::function<void(std::vector<Result<StoreResult>>)>;
     /// store_batch without a waiting thread: the same requests, rules, counts and results, delivered
     /// to `done`. Requests in flight are transport events (Transport::post_async); the steps between
-    /// them (params, path choice, onion layers, reply checks, strikes, and the hooks that may make a
-    /// blocking request of their own: a swarm refetch, a clock resync) run as tasks on `steps`
+    /// them (params, path choice, onion layers, reply checks, strikes; a swarm lookup's calls are
+    /// steps too, while a clock resync and the grouping's lookups block one) run as tasks on `steps`
     /// (default: executor()), which must run them until `done` has been called. The backoff after a
     /// failed attempt is a timer of the transport (Transport::after): no thread waits it out.
     /// ~Network waits for the calls still running.
