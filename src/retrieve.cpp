@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <condition_variable>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <list>
 #include <unordered_map>
 #include <unordered_set>
@@ -332,17 +335,167 @@ std::optional<NodeOutcome> run_node(const Identity& self, const network::Snode& 
     return outcome;
 }
 
+// A page of a member read early, with the member's resume point after it.
+struct Held {
+    Answered answered;
+    std::string last;
+};
+// Hands on one page of a member: moves its cursor, passes it to on_page; false stops the poll.
+using HandOn = std::function<bool(Held&)>;
+// Whether handing a page on now would hand on nothing (every item and forged item already was).
+using Redundant = std::function<bool(const Answered&)>;
+
+// The next wanted member of a streaming poll, read on an executor while the current member's pages
+// are handed on. It holds at most one answered page and asks for its next page only once that one
+// is taken, so it is never more than a page ahead. The caller's thread takes its pages: a page
+// that would hand on nothing (the members hold the same messages, the usual case) at once, between
+// the current member's pages; the others only once the current member is done (drain), so the
+// order is the one-after-the-other poll's. If no executor thread has started it by then, drain
+// reads the member itself.
+class EarlyMember {
+public:
+    EarlyMember(const Identity& self, const network::Snode& member, std::string last, const SendOne& send,
+                const PollOptions& options, Gauge& gauge)
+        : self_(self), member_(member), last_(std::move(last)), send_(send), options_(options), gauge_(gauge),
+          state_(std::make_shared<State>()) {
+        // The task may run after this object is gone: it touches nothing before claiming the state.
+        options.executor->post([state = state_, this] {
+            {
+                std::lock_guard lock(state->mu);
+                if (state->claimed) return;
+                state->claimed = state->on_executor = true;
+            }
+            read();
+        });
+    }
+    EarlyMember(const EarlyMember&) = delete;
+    EarlyMember& operator=(const EarlyMember&) = delete;
+    // Never leaves the read running: it uses the caller's send, options and gauge.
+    ~EarlyMember() {
+        std::unique_lock lock(state_->mu);
+        if (!state_->claimed) state_->claimed = true;  // the task will find it claimed and do nothing
+        else if (state_->on_executor) stop(lock);
+    }
+
+    // Between the current member's pages: takes the held page if it would hand on nothing.
+    bool take_redundant(const Redundant& redundant, const HandOn& hand_on) {
+        std::unique_lock lock(state_->mu);
+        if (!state_->held || !redundant(state_->held->answered)) return true;
+        return take_held(lock, hand_on);
+    }
+
+    // The member's turn: hands on its pages as they come (on this thread) until it is done; its
+    // outcome as run_node's.
+    std::optional<NodeOutcome> drain(const HandOn& hand_on) {
+        drained_ = true;
+        std::unique_lock lock(state_->mu);
+        if (!state_->claimed) {  // not started: read it here, as the one-after-the-other poll does
+            state_->claimed = true;
+            lock.unlock();
+            return run_node(self_, member_, last_, send_, options_, gauge_, [&](Answered& a) {
+                Held h{std::move(a), last_};
+                return hand_on(h);
+            }, options_.executor);
+        }
+        for (;;) {
+            state_->cv.wait(lock, [&] { return state_->held || state_->finished; });
+            if (!state_->held) break;
+            if (!take_held(lock, hand_on)) {
+                stop(lock);
+                break;
+            }
+        }
+        return std::move(state_->outcome);
+    }
+
+    // The poll ends before the member's turn: stops it. Its outcome if it handed on a page (its
+    // cursor moved), else nullopt (as if it had not been asked).
+    std::optional<NodeOutcome> abandon() {
+        if (drained_) return std::nullopt;
+        drained_ = true;
+        std::unique_lock lock(state_->mu);
+        if (!state_->claimed) {
+            state_->claimed = true;  // the task will find it claimed and do nothing
+            return std::nullopt;
+        }
+        stop(lock);
+        if (state_->handed == 0) return std::nullopt;
+        return std::move(state_->outcome);
+    }
+
+private:
+    struct State {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool claimed = false;   // the read has started (on the executor or in drain), or never will
+        bool on_executor = false;  // the read runs (or ran) on the executor
+        bool stop = false;      // the read's next request or page is refused
+        bool finished = false;  // the read returned; `outcome` is set
+        std::optional<Held> held;
+        std::size_t handed = 0;
+        std::optional<NodeOutcome> outcome;
+    };
+
+    // On the executor: the member's page loop, each page held until the caller's thread takes it.
+    void read() {
+        const SendOne stoppable = [this](const network::Snode& m, const RequestBuilder& b) -> Result<std::string> {
+            {
+                std::lock_guard lock(state_->mu);
+                if (state_->stop) return unexpected(Errc::net_timeout, "retrieve: poll ended; member not asked");
+            }
+            return send_(m, b);
+        };
+        auto outcome = run_node(self_, member_, last_, stoppable, options_, gauge_, [this](Answered& a) {
+            std::unique_lock lock(state_->mu);
+            state_->held = Held{std::move(a), last_};
+            state_->cv.notify_all();
+            state_->cv.wait(lock, [&] { return state_->stop || !state_->held; });
+            return !state_->stop;
+        });
+        std::lock_guard lock(state_->mu);
+        state_->outcome = std::move(outcome);
+        state_->finished = true;
+        state_->cv.notify_all();
+    }
+    // Takes the held page (the reader may then ask for its next one) and hands it on unlocked.
+    bool take_held(std::unique_lock<std::mutex>& lock, const HandOn& hand_on) {
+        Held h = std::move(*state_->held);
+        state_->held.reset();
+        ++state_->handed;
+        state_->cv.notify_all();
+        lock.unlock();
+        const bool go = hand_on(h);
+        lock.lock();
+        return go;
+    }
+    void stop(std::unique_lock<std::mutex>& lock) {
+        state_->stop = true;
+        state_->cv.notify_all();
+        state_->cv.wait(lock, [&] { return state_->finished; });
+    }
+
+    const Identity& self_;
+    const network::Snode& member_;
+    std::string last_;  // the read's resume point; used by one thread at a time
+    const SendOne& send_;
+    const PollOptions& options_;
+    Gauge& gauge_;
+    std::shared_ptr<State> state_;
+    bool drained_ = false;  // drain or abandon ran (the caller's thread only)
+};
+
 std::string start_of(const NodeCursor& cursor, const Ed25519PublicKey& node, std::string_view fallback) {
     if (auto it = cursor.last_hash.find(node); it != cursor.last_hash.end()) return it->second;
     return std::string(fallback);
 }
 
 // One round: asks `members` in order until options.want_answers answered: one after the other, or
-// (options.executor) in concurrent waves. `streaming` (poll_pages) keeps them one after the other,
-// pages handed on in order on this thread, and uses the executor to ask for each next page ahead.
+// (options.executor) in concurrent waves. `streaming` (set by poll_pages: whether handing a page on
+// would hand on nothing) keeps the hand-over one member after the other, in order on this thread,
+// and uses the executor to ask for each next page ahead and to read the next wanted member early.
 Result<Driven> drive_members(const Identity& self, std::span<const network::Snode> members, NodeCursor& cursor,
                              std::string_view fallback_last_hash, const SendOne& send, const PollOptions& options,
-                             Gauge& gauge, const OnPage& on_page, bool streaming) {
+                             Gauge& gauge, const OnPage& on_page, const Redundant& streaming) {
     Driven out;
     std::optional<Error> first_error;
     std::size_t answered = 0;
@@ -357,7 +510,46 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
     };
     const std::size_t want = options.want_answers == 0 ? members.size() : options.want_answers;
 
-    if (options.executor == nullptr || want < 2 || streaming) {
+    if (streaming && options.executor != nullptr && want >= 2) {
+        // While one member's pages are handed on, the next wanted one is read early (EarlyMember).
+        const auto hand_on_of = [&](const network::Snode& member) -> HandOn {
+            return [&, node = member.ed25519()](Held& h) {
+                note_time(h.answered.page);
+                if (!h.last.empty()) cursor.last_hash.insert_or_assign(node, h.last);
+                if (!on_page(node, h.answered)) out.stopped = true;
+                return !out.stopped;
+            };
+        };
+        std::unique_ptr<EarlyMember> early;
+        for (std::size_t i = 0; i < members.size() && !out.stopped && answered < want; ++i) {
+            const std::unique_ptr<EarlyMember> current = std::move(early);
+            // Started only when it will be asked whatever the current member does.
+            HandOn early_hand_on;
+            if (want - answered >= 2 && i + 1 < members.size()) {
+                const network::Snode& next = members[i + 1];
+                early = std::make_unique<EarlyMember>(self, next, start_of(cursor, next.ed25519(), fallback_last_hash),
+                                                      send, options, gauge);
+                early_hand_on = hand_on_of(next);
+            }
+            const HandOn own = hand_on_of(members[i]);
+            const HandOn hand_on = [&](Held& h) {
+                return own(h) && (!early || early->take_redundant(streaming, early_hand_on));
+            };
+            if (current) {
+                finish_node(current->drain(hand_on));
+            } else {
+                std::string last = start_of(cursor, members[i].ed25519(), fallback_last_hash);
+                finish_node(run_node(
+                    self, members[i], last, send, options, gauge,
+                    [&](Answered& a) {
+                        Held h{std::move(a), last};
+                        return hand_on(h);
+                    },
+                    options.executor));
+            }
+        }
+        if (early) finish_node(early->abandon());
+    } else if (options.executor == nullptr || want < 2 || streaming) {
         for (const auto& member : members) {
             std::string last = start_of(cursor, member.ed25519(), fallback_last_hash);
             finish_node(run_node(
@@ -420,7 +612,7 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
 // The rounds: get the swarm, order it, poll it; once more after a round every member answered 421.
 Result<Driven> drive(const Identity& self, SwarmReader& reader, NodeCursor& cursor,
                      std::string_view fallback_last_hash, const PollOptions& options, const OnPage& on_page,
-                     bool streaming = false) {
+                     const Redundant& streaming = {}) {
     if (!fallback_last_hash.empty() && !is_message_hash(fallback_last_hash))
         return unexpected(Errc::invalid_argument, "retrieve: last_hash: expected empty or 43 base64 characters, got " +
                                                       std::to_string(fallback_last_hash.size()) + " characters");
@@ -514,8 +706,17 @@ Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeC
     if (!sink) throw std::invalid_argument("retrieve::poll_pages: sink must be set");
     // Only the hashes are kept across pages (to drop what an earlier node already gave), never the
     // messages: memory stays at one page plus ~60 bytes per message.
-    // With an executor, each member's next page is asked for while the sink handles the current one.
+    // With an executor, each member's next page is asked for while the sink handles the current one,
+    // and the next wanted member is read meanwhile: a page of it is dropped once every item of it
+    // has been seen, the others wait for their turn (so at most four pages are held).
     std::unordered_set<HashKey, HashKey::Hasher> seen, rejected_seen;
+    const Redundant redundant = [&](const Answered& answered) {
+        const auto is_seen = [&](const std::string& hash) { return seen.contains(HashKey(hash)); };
+        const auto is_reported = [&](const RejectedItem& f) { return rejected_seen.contains(HashKey(f.hash)); };
+        return std::all_of(answered.page.messages.begin(), answered.page.messages.end(),
+                           [&](const StoredMessage& m) { return is_seen(m.hash); }) &&
+               std::all_of(answered.forged.begin(), answered.forged.end(), is_reported);
+    };
     auto driven = drive(self, reader, cursor, fallback_last_hash, options,
                         [&](const Ed25519PublicKey& node, Answered& answered) {
                             FreshPage fresh;
@@ -528,7 +729,7 @@ Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeC
                             if (fresh.messages.empty() && fresh.rejected.empty()) return true;
                             return sink(node, fresh, cursor);
                         },
-                        /*streaming=*/true);
+                        redundant);
     if (!driven) return unexpected(std::move(driven).error());
     return StreamResult{std::move(driven->nodes), driven->server_time_ms, driven->stopped, driven->truncated};
 }

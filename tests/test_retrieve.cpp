@@ -627,6 +627,164 @@ TEST_CASE("retrieve: poll_pages with an executor asks for the next page while th
     CHECK(c2.last_hash.at(key(0xaa)) == all[19].hash);
 }
 
+namespace {
+// A FakeSwarm safe to read from several threads: requests are logged (member, in order) under a
+// lock; `gate` runs before a request is answered, without the lock.
+struct LoggedSwarm final : retrieve::SwarmReader {
+    FakeSwarm& inner;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::uint8_t> log;
+    std::function<void(std::uint8_t member, std::size_t nth_of_member)> gate;
+    explicit LoggedSwarm(FakeSwarm& s) : inner(s) {}
+    std::size_t count(std::uint8_t m) const { return static_cast<std::size_t>(std::count(log.begin(), log.end(), m)); }
+    Result<network::Swarm> get_swarm(const SessionId& a) override {
+        std::lock_guard lock(mu);
+        return inner.get_swarm(a);
+    }
+    Result<std::string> retrieve(const SessionId& a, const network::Snode& m, const retrieve::RequestBuilder& b) override {
+        const std::uint8_t id = m.ed25519().bytes[0];
+        std::size_t nth = 0;
+        {
+            std::lock_guard lock(mu);
+            log.push_back(id);
+            nth = count(id);
+            cv.notify_all();
+        }
+        if (gate) gate(id, nth);
+        std::lock_guard lock(mu);
+        return inner.retrieve(a, m, b);
+    }
+};
+
+// Holds posted tasks without running them (until run_all): every task of a poll then runs on the
+// calling thread.
+struct ParkedExecutor final : Executor {
+    std::vector<std::function<void()>> tasks;
+    void post(std::function<void()> task) override { tasks.push_back(std::move(task)); }
+    void run_all() {
+        for (auto& t : tasks) t();
+        tasks.clear();
+    }
+};
+
+struct PageSeen {
+    Ed25519PublicKey node;
+    std::vector<std::string> hashes;
+};
+
+std::vector<PageSeen> stream_all(const Identity& self, retrieve::SwarmReader& reader, retrieve::NodeCursor& cursor,
+                                 Executor* executor) {
+    std::vector<PageSeen> pages;
+    auto r = retrieve::poll_pages(
+        self, reader, cursor, "",
+        [&](const Ed25519PublicKey& node, retrieve::FreshPage& fresh, const retrieve::NodeCursor&) {
+            pages.push_back(PageSeen{node, hashes(fresh.messages)});
+            return true;
+        },
+        {.executor = executor});
+    REQUIRE(r);
+    CHECK_FALSE(r->stopped);
+    return pages;
+}
+
+void check_same_pages(const std::vector<PageSeen>& a, const std::vector<PageSeen>& b) {
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        CHECK(a[i].node == b[i].node);
+        CHECK(a[i].hashes == b[i].hashes);
+    }
+}
+}  // namespace
+
+TEST_CASE("retrieve: poll_pages with an executor reads the next member while the first one's pages are handed on",
+          "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    TwoPagedMembers two;  // aa: 25 items in pages of 10; bb: the same plus only_bb, in pages of 7
+    auto& swarm = two.swarm;
+    const auto& all = two.all;
+    auto pool = make_thread_pool();
+
+    retrieve::NodeCursor plain_cursor;
+    const auto plain = stream_all(self, swarm, plain_cursor, nullptr);
+    REQUIRE(plain.size() == 4);
+
+    SECTION("members with the same messages: the second one keeps pace, nothing is handed on twice") {
+        swarm[0xbb].stored = all;  // no only_bb: every page of bb holds what aa already handed on
+        LoggedSwarm logged(swarm);
+        // aa's second request waits (up to 5 s) for bb's first: the one-after-the-other poll would
+        // ask bb only once aa is done, and fail here.
+        bool bb_asked_early = false;
+        logged.gate = [&](std::uint8_t m, std::size_t nth) {
+            if (m != 0xaa || nth != 2) return;
+            std::unique_lock lock(logged.mu);
+            bb_asked_early = logged.cv.wait_for(lock, std::chrono::seconds(5), [&] { return logged.count(0xbb) >= 1; });
+        };
+        retrieve::NodeCursor cursor;
+        const auto pages = stream_all(self, logged, cursor, pool.get());
+        CHECK(bb_asked_early);
+        // aa's three pages; bb brought nothing new, so the sink saw nothing of it.
+        REQUIRE(pages.size() == 3);
+        for (const auto& p : pages) CHECK(p.node == key(0xaa));
+        CHECK(pages[0].hashes == hashes(std::vector(all.begin(), all.begin() + 10)));
+        CHECK(pages[2].hashes == hashes(std::vector(all.begin() + 20, all.end())));
+        // The same requests as one after the other, and both cursors at the end.
+        CHECK(logged.count(0xaa) == 3);
+        CHECK(logged.count(0xbb) == 4);
+        CHECK(cursor.last_hash.at(key(0xaa)) == all.back().hash);
+        CHECK(cursor.last_hash.at(key(0xbb)) == all.back().hash);
+    }
+    SECTION("an item only the second member holds comes after the first member's items, as without an executor") {
+        LoggedSwarm logged(swarm);
+        retrieve::NodeCursor cursor;
+        check_same_pages(stream_all(self, logged, cursor, pool.get()), plain);
+        CHECK(cursor == plain_cursor);
+    }
+    SECTION("an executor that never starts the read: the member is read in its turn, on the caller") {
+        ParkedExecutor parked;
+        retrieve::NodeCursor cursor;
+        check_same_pages(stream_all(self, swarm, cursor, &parked), plain);
+        CHECK(cursor == plain_cursor);
+        const auto asked = swarm.asked.size();
+        parked.run_all();  // the parked read finds itself taken and asks nothing
+        CHECK(swarm.asked.size() == asked);
+    }
+    SECTION("a sink that stops: the second member's unseen pages are dropped, its cursor has not moved") {
+        LoggedSwarm logged(swarm);
+        // bb's first page (with only_bb) is answered before aa's first page is handed on.
+        logged.gate = [&](std::uint8_t m, std::size_t nth) {
+            if (m != 0xaa || nth != 1) return;
+            std::unique_lock lock(logged.mu);
+            logged.cv.wait_for(lock, std::chrono::seconds(5), [&] { return logged.count(0xbb) >= 1; });
+        };
+        retrieve::NodeCursor cursor;
+        std::size_t calls = 0;
+        auto r = retrieve::poll_pages(
+            self, logged, cursor, "",
+            [&](const Ed25519PublicKey&, retrieve::FreshPage&, const retrieve::NodeCursor&) { return ++calls < 2; },
+            {.executor = pool.get()});
+        REQUIRE(r);
+        CHECK(r->stopped);
+        CHECK(calls == 2);
+        CHECK(r->nodes.size() == 1);  // bb handed on nothing: reported as not asked
+        CHECK(cursor.last_hash.at(key(0xaa)) == all[19].hash);
+        CHECK_FALSE(cursor.last_hash.contains(key(0xbb)));
+    }
+    SECTION("a sink that throws: the exception comes out, the second member's read is stopped first") {
+        LoggedSwarm logged(swarm);
+        retrieve::NodeCursor cursor;
+        CHECK_THROWS_AS(retrieve::poll_pages(
+                            self, logged, cursor, "",
+                            [&](const Ed25519PublicKey&, retrieve::FreshPage&, const retrieve::NodeCursor&) -> bool {
+                                throw std::runtime_error("sink failed");
+                            },
+                            {.executor = pool.get()}),
+                        std::runtime_error);
+        std::lock_guard lock(logged.mu);
+        CHECK(logged.count(0xbb) <= 1);  // stopped after its page in flight, if any
+    }
+}
+
 TEST_CASE("retrieve: poll uses the fallback hash for nodes without a cursor entry", "[retrieve][poll]") {
     const auto self = test_identity(9);
     FakeSwarm swarm;

@@ -564,8 +564,8 @@ public:
     [[nodiscard]] Result<ReceiveResult> receive(std::string_view last_hash = "");
 
     /// receive(), a page at a time: each retrieve answer's new items are opened and handed to
-    /// `on_page` before the next page is asked for, so memory stays at one page
-    /// (ClientOptions::retrieve_page_size items; the server's byte budget when 0) however large
+    /// `on_page` while the next pages are fetched, so memory stays at four pages at most
+    /// (ClientOptions::retrieve_page_size items each; the server's byte budget when 0) however large
     /// the backlog, plus ~100 bytes per message hash for exactly-once delivery. Same last_hash
     /// semantics and guarantees as receive(). Order: each polled member's storage order; an item
     /// that only the second member holds comes after the first member's items (receive() slots

@@ -264,10 +264,10 @@ struct PollOptions {
     /// poll() only: ask the wanted members at the same time on this executor (and the calling
     /// thread) instead of one after the other, so a poll of 2 members costs one round trip, not two.
     /// The result is the same; the reader must then be thread-safe. nullptr = one after the other.
-    /// poll_pages still asks the members one after the other and calls its sink on the calling
-    /// thread, page by page, but asks for each member's next page on this executor while the sink
-    /// handles the current one (a round trip hidden behind the sink's work; two pages held at
-    /// most; a page asked for ahead of a sink that says stop is dropped unseen).
+    /// poll_pages hands pages to its sink in the same order as without it, on the calling thread,
+    /// but asks for each member's next page while the sink handles one, and reads the next wanted
+    /// member meanwhile, dropping its pages that hold only items already handed on (four pages held
+    /// at most; what was asked for ahead of a sink that says stop is dropped unseen).
     Executor* executor = nullptr;
     /// Limits of the whole poll (default: none).
     Budget budget{};
