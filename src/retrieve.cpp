@@ -343,21 +343,23 @@ struct Held {
 // Hands on one page of a member: moves its cursor, passes it to on_page; false stops the poll.
 using HandOn = std::function<bool(Held&)>;
 // Whether handing a page on now would hand on nothing (every item and forged item already was).
+// Called from the executor's threads too, at the same time as on_page.
 using Redundant = std::function<bool(const Answered&)>;
 
 // The next wanted member of a streaming poll, read on an executor while the current member's pages
-// are handed on. It holds at most one answered page and asks for its next page only once that one
-// is taken, so it is never more than a page ahead. The caller's thread takes its pages: a page
-// that would hand on nothing (the members hold the same messages, the usual case) at once, between
-// the current member's pages; the others only once the current member is done (drain), so the
-// order is the one-after-the-other poll's. If no executor thread has started it by then, drain
-// reads the member itself.
+// are handed on. A page of it that would hand on nothing (the members hold the same messages, the
+// usual case) is passed over at once: only its resume point is kept, for the caller's thread to
+// move the member's cursor. Any other page is held until the caller's thread takes it, and the
+// member's next page is asked for only then, so it is never more than a page ahead. The caller
+// takes a held page between the current member's pages if it has come to hand on nothing, and the
+// rest once the current member is done (drain), so the order is the one-after-the-other poll's.
+// If no executor thread has started the member by then, drain reads it itself.
 class EarlyMember {
 public:
     EarlyMember(const Identity& self, const network::Snode& member, std::string last, const SendOne& send,
-                const PollOptions& options, Gauge& gauge)
+                const PollOptions& options, Gauge& gauge, const Redundant& redundant)
         : self_(self), member_(member), last_(std::move(last)), send_(send), options_(options), gauge_(gauge),
-          state_(std::make_shared<State>()) {
+          redundant_(redundant), state_(std::make_shared<State>()) {
         // The task may run after this object is gone: it touches nothing before claiming the state.
         options.executor->post([state = state_, this] {
             {
@@ -377,10 +379,12 @@ public:
         else if (state_->on_executor) stop(lock);
     }
 
-    // Between the current member's pages: takes the held page if it would hand on nothing.
-    bool take_redundant(const Redundant& redundant, const HandOn& hand_on) {
+    // Between the current member's pages: moves the cursor past the pages passed over, and takes
+    // the held page if it has come to hand on nothing.
+    bool take_redundant(const HandOn& hand_on) {
         std::unique_lock lock(state_->mu);
-        if (!state_->held || !redundant(state_->held->answered)) return true;
+        if (!take_passed(lock, hand_on)) return false;
+        if (!state_->held || !redundant_(state_->held->answered)) return true;
         return take_held(lock, hand_on);
     }
 
@@ -398,18 +402,20 @@ public:
             }, options_.executor);
         }
         for (;;) {
-            state_->cv.wait(lock, [&] { return state_->held || state_->finished; });
-            if (!state_->held) break;
-            if (!take_held(lock, hand_on)) {
+            state_->cv.wait(lock, [&] { return state_->passed || state_->held || state_->finished; });
+            // What was passed over came before the held page.
+            const bool go = take_passed(lock, hand_on) && (!state_->held || take_held(lock, hand_on));
+            if (!go) {
                 stop(lock);
                 break;
             }
+            if (state_->finished && !state_->passed && !state_->held) break;
         }
         return std::move(state_->outcome);
     }
 
-    // The poll ends before the member's turn: stops it. Its outcome if it handed on a page (its
-    // cursor moved), else nullopt (as if it had not been asked).
+    // The poll ends before the member's turn: stops it. Its outcome if its cursor moved, else
+    // nullopt (as if it had not been asked).
     std::optional<NodeOutcome> abandon() {
         if (drained_) return std::nullopt;
         drained_ = true;
@@ -419,6 +425,9 @@ public:
             return std::nullopt;
         }
         stop(lock);
+        if (state_->passed) {  // its cursor moves past what it passed over; that hands on nothing
+            take_passed(lock, [](Held&) { return true; });
+        }
         if (state_->handed == 0) return std::nullopt;
         return std::move(state_->outcome);
     }
@@ -427,16 +436,17 @@ private:
     struct State {
         std::mutex mu;
         std::condition_variable cv;
-        bool claimed = false;   // the read has started (on the executor or in drain), or never will
+        bool claimed = false;      // the read has started (on the executor or in drain), or never will
         bool on_executor = false;  // the read runs (or ran) on the executor
-        bool stop = false;      // the read's next request or page is refused
-        bool finished = false;  // the read returned; `outcome` is set
-        std::optional<Held> held;
+        bool stop = false;         // the read's next request or page is refused
+        bool finished = false;     // the read returned; `outcome` is set
+        std::optional<Held> passed;  // pages passed over: the resume point after them, no items
+        std::optional<Held> held;    // a page to hand on in its turn
         std::size_t handed = 0;
         std::optional<NodeOutcome> outcome;
     };
 
-    // On the executor: the member's page loop, each page held until the caller's thread takes it.
+    // On the executor: the member's page loop.
     void read() {
         const SendOne stoppable = [this](const network::Snode& m, const RequestBuilder& b) -> Result<std::string> {
             {
@@ -446,7 +456,16 @@ private:
             return send_(m, b);
         };
         auto outcome = run_node(self_, member_, last_, stoppable, options_, gauge_, [this](Answered& a) {
+            const bool nothing_new = redundant_(a);
             std::unique_lock lock(state_->mu);
+            if (nothing_new) {
+                auto t = a.page.server_time_ms;
+                if (state_->passed && state_->passed->answered.page.server_time_ms)
+                    t = std::max(t.value_or(0), *state_->passed->answered.page.server_time_ms);
+                state_->passed = Held{Answered{Page{{}, false, t}, {}}, last_};
+                state_->cv.notify_all();
+                return !state_->stop;
+            }
             state_->held = Held{std::move(a), last_};
             state_->cv.notify_all();
             state_->cv.wait(lock, [&] { return state_->stop || !state_->held; });
@@ -457,12 +476,21 @@ private:
         state_->finished = true;
         state_->cv.notify_all();
     }
-    // Takes the held page (the reader may then ask for its next one) and hands it on unlocked.
+    // Each takes its page (the reader may then go on) and hands it on unlocked.
+    bool take_passed(std::unique_lock<std::mutex>& lock, const HandOn& hand_on) {
+        if (!state_->passed) return true;
+        Held h = std::move(*state_->passed);
+        state_->passed.reset();
+        return hand_on_unlocked(lock, h, hand_on);
+    }
     bool take_held(std::unique_lock<std::mutex>& lock, const HandOn& hand_on) {
         Held h = std::move(*state_->held);
         state_->held.reset();
-        ++state_->handed;
         state_->cv.notify_all();
+        return hand_on_unlocked(lock, h, hand_on);
+    }
+    bool hand_on_unlocked(std::unique_lock<std::mutex>& lock, Held& h, const HandOn& hand_on) {
+        ++state_->handed;
         lock.unlock();
         const bool go = hand_on(h);
         lock.lock();
@@ -480,6 +508,7 @@ private:
     const SendOne& send_;
     const PollOptions& options_;
     Gauge& gauge_;
+    const Redundant& redundant_;
     std::shared_ptr<State> state_;
     bool drained_ = false;  // drain or abandon ran (the caller's thread only)
 };
@@ -528,12 +557,12 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
             if (want - answered >= 2 && i + 1 < members.size()) {
                 const network::Snode& next = members[i + 1];
                 early = std::make_unique<EarlyMember>(self, next, start_of(cursor, next.ed25519(), fallback_last_hash),
-                                                      send, options, gauge);
+                                                      send, options, gauge, streaming);
                 early_hand_on = hand_on_of(next);
             }
             const HandOn own = hand_on_of(members[i]);
             const HandOn hand_on = [&](Held& h) {
-                return own(h) && (!early || early->take_redundant(streaming, early_hand_on));
+                return own(h) && (!early || early->take_redundant(early_hand_on));
             };
             if (current) {
                 finish_node(current->drain(hand_on));
@@ -710,22 +739,27 @@ Result<StreamResult> poll_pages(const Identity& self, SwarmReader& reader, NodeC
     // and the next wanted member is read meanwhile: a page of it is dropped once every item of it
     // has been seen, the others wait for their turn (so at most four pages are held).
     std::unordered_set<HashKey, HashKey::Hasher> seen, rejected_seen;
+    std::mutex seen_mu;  // the next member is checked against them on the executor
     const Redundant redundant = [&](const Answered& answered) {
-        const auto is_seen = [&](const std::string& hash) { return seen.contains(HashKey(hash)); };
+        std::lock_guard lock(seen_mu);
+        const auto is_seen = [&](const StoredMessage& m) { return seen.contains(HashKey(m.hash)); };
         const auto is_reported = [&](const RejectedItem& f) { return rejected_seen.contains(HashKey(f.hash)); };
-        return std::all_of(answered.page.messages.begin(), answered.page.messages.end(),
-                           [&](const StoredMessage& m) { return is_seen(m.hash); }) &&
+        return std::all_of(answered.page.messages.begin(), answered.page.messages.end(), is_seen) &&
                std::all_of(answered.forged.begin(), answered.forged.end(), is_reported);
     };
     auto driven = drive(self, reader, cursor, fallback_last_hash, options,
                         [&](const Ed25519PublicKey& node, Answered& answered) {
                             FreshPage fresh;
                             fresh.messages.reserve(answered.page.messages.size());
-                            for (auto& m : answered.page.messages)
-                                if (seen.insert(HashKey(m.hash)).second) fresh.messages.push_back(std::move(m));
+                            {
+                                std::lock_guard lock(seen_mu);
+                                for (auto& m : answered.page.messages)
+                                    if (seen.insert(HashKey(m.hash)).second) fresh.messages.push_back(std::move(m));
+                                for (auto& f : answered.forged)
+                                    if (rejected_seen.insert(HashKey(f.hash)).second)
+                                        fresh.rejected.push_back(std::move(f));
+                            }
                             answered.page.messages.clear();
-                            for (auto& f : answered.forged)
-                                if (rejected_seen.insert(HashKey(f.hash)).second) fresh.rejected.push_back(std::move(f));
                             if (fresh.messages.empty() && fresh.rejected.empty()) return true;
                             return sink(node, fresh, cursor);
                         },

@@ -770,6 +770,22 @@ TEST_CASE("retrieve: poll_pages with an executor reads the next member while the
         CHECK(cursor.last_hash.at(key(0xaa)) == all[19].hash);
         CHECK_FALSE(cursor.last_hash.contains(key(0xbb)));
     }
+    SECTION("members with the same messages and a sink that stops: the second one's cursor never passes what was handed on") {
+        swarm[0xbb].stored = all;
+        LoggedSwarm logged(swarm);
+        retrieve::NodeCursor cursor;
+        std::size_t calls = 0;
+        auto r = retrieve::poll_pages(
+            self, logged, cursor, "",
+            [&](const Ed25519PublicKey&, retrieve::FreshPage&, const retrieve::NodeCursor&) { return ++calls < 2; },
+            {.executor = pool.get()});
+        REQUIRE(r);
+        CHECK(r->stopped);
+        CHECK(cursor.last_hash.at(key(0xaa)) == all[19].hash);
+        // bb's pages are 0-6, 7-13, 14-20, 21-24: only the first two hold nothing beyond aa's 0-19.
+        if (auto it = cursor.last_hash.find(key(0xbb)); it != cursor.last_hash.end())
+            CHECK((it->second == all[6].hash || it->second == all[13].hash));
+    }
     SECTION("a sink that throws: the exception comes out, the second member's read is stopped first") {
         LoggedSwarm logged(swarm);
         retrieve::NodeCursor cursor;
