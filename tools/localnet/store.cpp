@@ -60,22 +60,25 @@ MessageStore::MessageStore(const std::string& path) : db_(std::make_unique<Db>()
 
 MessageStore::~MessageStore() = default;
 
+namespace {
+// Inserts `m` unless its hash is stored already; whether it did.
+bool insert_if_new(StatementCache& stmts, const StoredMessage& m) {
+    const auto owner = m.account.bytes();
+    Stmt ins(stmts, "INSERT OR IGNORE INTO messages (hash, owner, namespace, timestamp, expiry, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?)");
+    ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
+    ins.run();
+    return sqlite3_changes(stmts.db()) == 1;
+}
+}  // namespace
+
 MessageStore::StoreOutcome MessageStore::store(const StoredMessage& m, bool public_outbox) {
     std::lock_guard lock(mutex_);
     auto owner = m.account.bytes();
-    sqlite3* db = db_->handle.get();
-    const auto insert = [&](const char* sql) {
-        Stmt ins(*db_->stmts, sql);
-        ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
-        ins.run();
-    };
     StoreOutcome out{true, m.expiry};
-    if (!public_outbox) {
-        // The usual case, a new message: one statement, atomic by itself. Only a known hash (nothing
-        // inserted) needs the lookup and the expiry update, in one transaction.
-        insert("INSERT OR IGNORE INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)");
-        if (sqlite3_changes(db) == 1) return out;
-    }
+    // The usual case, a new message: one statement, atomic by itself. Only a known hash (nothing
+    // inserted) needs the lookup and the expiry update, in one transaction.
+    if (!public_outbox && insert_if_new(*db_->stmts, m)) return out;
     Transaction tx(*db_->stmts);
     {
         Stmt find(*db_->stmts, "SELECT expiry FROM messages WHERE hash = ?");
@@ -92,7 +95,7 @@ MessageStore::StoreOutcome MessageStore::store(const StoredMessage& m, bool publ
     if (!public_outbox) throw std::runtime_error("localnet: store: a message was neither inserted nor found");
     Stmt del(*db_->stmts, "DELETE FROM messages WHERE owner = ? AND namespace = ?");
     del.bind(1, ByteView(owner)).bind(2, m.ns).run();
-    insert("INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!insert_if_new(*db_->stmts, m)) throw std::runtime_error("localnet: store: a new message was not inserted");
     tx.commit();
     return out;
 }
@@ -252,12 +255,7 @@ std::vector<StoredMessage> MessageStore::messages_for_key(const ByteArray<32>& k
 
 void MessageStore::insert_ignore(const StoredMessage& m) {
     std::lock_guard lock(mutex_);
-    auto owner = m.account.bytes();
-    Stmt ins(*db_->stmts,
-             "INSERT OR IGNORE INTO messages (hash, owner, namespace, timestamp, expiry, data)"
-             " VALUES (?, ?, ?, ?, ?, ?)");
-    ins.bind(1, m.hash).bind(2, ByteView(owner)).bind(3, m.ns).bind(4, m.timestamp).bind(5, m.expiry).bind(6, ByteView(m.data));
-    ins.run();
+    insert_if_new(*db_->stmts, m);
 }
 
 void MessageStore::revoke(const Account& a, const std::vector<ByteArray<36>>& tokens) {
