@@ -372,6 +372,7 @@ public:
     }
     EarlyMember(const EarlyMember&) = delete;
     EarlyMember& operator=(const EarlyMember&) = delete;
+    const network::Snode& member() const { return member_; }
     // Never leaves the read running: it uses the caller's send, options and gauge.
     ~EarlyMember() {
         std::unique_lock lock(state_->mu);
@@ -414,9 +415,10 @@ public:
         return std::move(state_->outcome);
     }
 
-    // The poll ends before the member's turn: stops it. Its outcome if its cursor moved, else
-    // nullopt (as if it had not been asked).
-    std::optional<NodeOutcome> abandon() {
+    // The poll ends before the member's turn: stops it, and moves its cursor past the pages it
+    // passed over (`hand_on`: that hands on nothing). Its outcome if its cursor moved, else nullopt
+    // (as if it had not been asked).
+    std::optional<NodeOutcome> abandon(const HandOn& hand_on) {
         if (drained_) return std::nullopt;
         drained_ = true;
         std::unique_lock lock(state_->mu);
@@ -425,9 +427,7 @@ public:
             return std::nullopt;
         }
         stop(lock);
-        if (state_->passed) {  // its cursor moves past what it passed over; that hands on nothing
-            take_passed(lock, [](Held&) { return true; });
-        }
+        take_passed(lock, hand_on);
         if (state_->handed == 0) return std::nullopt;
         return std::move(state_->outcome);
     }
@@ -577,7 +577,7 @@ Result<Driven> drive_members(const Identity& self, std::span<const network::Snod
                     options.executor));
             }
         }
-        if (early) finish_node(early->abandon());
+        if (early) finish_node(early->abandon(hand_on_of(early->member())));
     } else if (options.executor == nullptr || want < 2 || streaming) {
         for (const auto& member : members) {
             std::string last = start_of(cursor, member.ed25519(), fallback_last_hash);

@@ -546,87 +546,6 @@ TEST_CASE("retrieve: poll_pages hands each page over as it arrives, de-duplicate
     CHECK(retrieve::poll_pages(self, swarm, c3, "", sink).error().code == Errc::net_no_nodes);
 }
 
-TEST_CASE("retrieve: poll_pages with an executor asks for the next page while the sink handles this one",
-          "[retrieve][poll]") {
-    const auto self = test_identity(9);
-    TwoPagedMembers two;
-    auto& swarm = two.swarm;
-    const auto& all = two.all;
-
-    // Requests counted under a lock (the fake swarm is not thread-safe).
-    struct Counted final : retrieve::SwarmReader {
-        FakeSwarm& inner;
-        std::mutex mu;
-        std::condition_variable cv;
-        int requests = 0;
-        explicit Counted(FakeSwarm& s) : inner(s) {}
-        Result<network::Swarm> get_swarm(const SessionId& a) override { return inner.get_swarm(a); }
-        Result<std::string> retrieve(const SessionId& a, const network::Snode& m,
-                                     const retrieve::RequestBuilder& b) override {
-            std::lock_guard lock(mu);
-            ++requests;
-            cv.notify_all();
-            return inner.retrieve(a, m, b);
-        }
-    } counted(swarm);
-
-    struct Seen {
-        Ed25519PublicKey node;
-        std::vector<std::string> hashes;
-    };
-    const auto run = [&](Executor* executor, bool wait_for_next) {
-        std::vector<Seen> pages;
-        bool asked_ahead = true, on_caller = true;
-        const auto caller = std::this_thread::get_id();
-        const int start = [&] {
-            std::lock_guard lock(counted.mu);
-            return counted.requests;
-        }();
-        const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, retrieve::FreshPage& fresh,
-                                            const retrieve::NodeCursor&) {
-            on_caller &= std::this_thread::get_id() == caller;
-            pages.push_back(Seen{node, hashes(fresh.messages)});
-            if (wait_for_next && pages.size() == 1) {
-                // aa's second page is asked for while this sink runs (up to 5 s): a second request
-                // of this poll, which may have gone out before the sink started.
-                std::unique_lock lock(counted.mu);
-                asked_ahead = counted.cv.wait_for(lock, std::chrono::seconds(5), [&] { return counted.requests >= start + 2; });
-            }
-            return true;
-        };
-        retrieve::NodeCursor cursor;
-        auto r = retrieve::poll_pages(self, counted, cursor, "", sink, {.executor = executor});
-        REQUIRE(r);
-        CHECK(asked_ahead);
-        CHECK(on_caller);
-        CHECK(cursor.last_hash.at(key(0xbb)) == all.back().hash);
-        return pages;
-    };
-    auto pool = make_thread_pool();
-    const auto plain = run(nullptr, false);
-    const auto ahead = run(pool.get(), true);
-    // The same pages, in the same order, to the same sink calls.
-    REQUIRE(ahead.size() == plain.size());
-    REQUIRE(plain.size() == 4);
-    for (std::size_t i = 0; i < plain.size(); ++i) {
-        CHECK(ahead[i].node == plain[i].node);
-        CHECK(ahead[i].hashes == plain[i].hashes);
-    }
-
-    // A sink that says stop: the page asked for ahead is dropped, the cursor covers what was seen.
-    retrieve::NodeCursor c2;
-    std::size_t calls = 0;
-    auto stop = retrieve::poll_pages(
-        self, counted, c2, "",
-        [&](const Ed25519PublicKey&, retrieve::FreshPage&, const retrieve::NodeCursor&) { return ++calls < 2; },
-        {.executor = pool.get()});
-    REQUIRE(stop);
-    CHECK(stop->stopped);
-    CHECK(calls == 2);
-    CHECK(stop->nodes.size() == 1);
-    CHECK(c2.last_hash.at(key(0xaa)) == all[19].hash);
-}
-
 namespace {
 // A FakeSwarm safe to read from several threads: requests are logged (member, in order) under a
 // lock; `gate` runs before a request is answered, without the lock.
@@ -688,6 +607,18 @@ std::vector<PageSeen> stream_all(const Identity& self, retrieve::SwarmReader& re
     return pages;
 }
 
+// poll_pages with a sink that says stop on its second page (which it must reach).
+Result<retrieve::StreamResult> stop_at_second_page(const Identity& self, retrieve::SwarmReader& reader,
+                                                   retrieve::NodeCursor& cursor, Executor* executor) {
+    std::size_t calls = 0;
+    auto r = retrieve::poll_pages(
+        self, reader, cursor, "",
+        [&](const Ed25519PublicKey&, retrieve::FreshPage&, const retrieve::NodeCursor&) { return ++calls < 2; },
+        {.executor = executor});
+    CHECK(calls == 2);
+    return r;
+}
+
 void check_same_pages(const std::vector<PageSeen>& a, const std::vector<PageSeen>& b) {
     REQUIRE(a.size() == b.size());
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -696,6 +627,75 @@ void check_same_pages(const std::vector<PageSeen>& a, const std::vector<PageSeen
     }
 }
 }  // namespace
+
+TEST_CASE("retrieve: poll_pages with an executor asks for the next page while the sink handles this one",
+          "[retrieve][poll]") {
+    const auto self = test_identity(9);
+    TwoPagedMembers two;
+    auto& swarm = two.swarm;
+    const auto& all = two.all;
+
+    // Requests counted under a lock (the fake swarm is not thread-safe).
+    struct Counted final : retrieve::SwarmReader {
+        FakeSwarm& inner;
+        std::mutex mu;
+        std::condition_variable cv;
+        int requests = 0;
+        explicit Counted(FakeSwarm& s) : inner(s) {}
+        Result<network::Swarm> get_swarm(const SessionId& a) override { return inner.get_swarm(a); }
+        Result<std::string> retrieve(const SessionId& a, const network::Snode& m,
+                                     const retrieve::RequestBuilder& b) override {
+            std::lock_guard lock(mu);
+            ++requests;
+            cv.notify_all();
+            return inner.retrieve(a, m, b);
+        }
+    } counted(swarm);
+
+    const auto run = [&](Executor* executor, bool wait_for_next) {
+        std::vector<PageSeen> pages;
+        bool asked_ahead = true, on_caller = true;
+        const auto caller = std::this_thread::get_id();
+        const int start = [&] {
+            std::lock_guard lock(counted.mu);
+            return counted.requests;
+        }();
+        const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, retrieve::FreshPage& fresh,
+                                            const retrieve::NodeCursor&) {
+            on_caller &= std::this_thread::get_id() == caller;
+            pages.push_back(PageSeen{node, hashes(fresh.messages)});
+            if (wait_for_next && pages.size() == 1) {
+                // aa's second page is asked for while this sink runs (up to 5 s): a second request
+                // of this poll, which may have gone out before the sink started.
+                std::unique_lock lock(counted.mu);
+                asked_ahead = counted.cv.wait_for(lock, std::chrono::seconds(5), [&] { return counted.requests >= start + 2; });
+            }
+            return true;
+        };
+        retrieve::NodeCursor cursor;
+        auto r = retrieve::poll_pages(self, counted, cursor, "", sink, {.executor = executor});
+        REQUIRE(r);
+        CHECK(asked_ahead);
+        CHECK(on_caller);
+        CHECK(cursor.last_hash.at(key(0xbb)) == all.back().hash);
+        return pages;
+    };
+    auto pool = make_thread_pool();
+    const auto plain = run(nullptr, false);
+    const auto ahead = run(pool.get(), true);
+    // The same pages, in the same order, to the same sink calls.
+    REQUIRE(plain.size() == 4);
+    check_same_pages(ahead, plain);
+
+    // A sink that says stop: the page asked for ahead is dropped, the cursor covers what was seen.
+    retrieve::NodeCursor c2;
+    auto stop = stop_at_second_page(self, counted, c2, pool.get());
+    REQUIRE(stop);
+    CHECK(stop->stopped);
+    CHECK(stop->nodes.size() == 1);
+    CHECK(c2.last_hash.at(key(0xaa)) == all[19].hash);
+}
+
 
 TEST_CASE("retrieve: poll_pages with an executor reads the next member while the first one's pages are handed on",
           "[retrieve][poll]") {
@@ -758,14 +758,9 @@ TEST_CASE("retrieve: poll_pages with an executor reads the next member while the
             logged.cv.wait_for(lock, std::chrono::seconds(5), [&] { return logged.count(0xbb) >= 1; });
         };
         retrieve::NodeCursor cursor;
-        std::size_t calls = 0;
-        auto r = retrieve::poll_pages(
-            self, logged, cursor, "",
-            [&](const Ed25519PublicKey&, retrieve::FreshPage&, const retrieve::NodeCursor&) { return ++calls < 2; },
-            {.executor = pool.get()});
+        auto r = stop_at_second_page(self, logged, cursor, pool.get());
         REQUIRE(r);
         CHECK(r->stopped);
-        CHECK(calls == 2);
         CHECK(r->nodes.size() == 1);  // bb handed on nothing: reported as not asked
         CHECK(cursor.last_hash.at(key(0xaa)) == all[19].hash);
         CHECK_FALSE(cursor.last_hash.contains(key(0xbb)));
@@ -774,11 +769,7 @@ TEST_CASE("retrieve: poll_pages with an executor reads the next member while the
         swarm[0xbb].stored = all;
         LoggedSwarm logged(swarm);
         retrieve::NodeCursor cursor;
-        std::size_t calls = 0;
-        auto r = retrieve::poll_pages(
-            self, logged, cursor, "",
-            [&](const Ed25519PublicKey&, retrieve::FreshPage&, const retrieve::NodeCursor&) { return ++calls < 2; },
-            {.executor = pool.get()});
+        auto r = stop_at_second_page(self, logged, cursor, pool.get());
         REQUIRE(r);
         CHECK(r->stopped);
         CHECK(cursor.last_hash.at(key(0xaa)) == all[19].hash);
