@@ -99,7 +99,7 @@ Pool::Pool(Deps d)
 // ---- the list and its strikes ---------------------------------------------------------------------
 
 bool Pool::usable_locked(const Snode& n) const {
-    auto it = strikes_.find(n.ed25519_hex());
+    auto it = strikes_.find(n.keys.ed25519.bytes);
     return it == strikes_.end() || it->second < cfg_.strike_threshold;
 }
 
@@ -129,13 +129,13 @@ std::vector<Snode> Pool::failing() const {
     Locked lock(m_);
     std::vector<Snode> out;
     for (const auto& n : nodes_)
-        if (usable_locked(n) && strikes_.count(n.ed25519_hex())) out.push_back(n);
+        if (usable_locked(n) && strikes_.count(n.keys.ed25519.bytes)) out.push_back(n);
     return out;
 }
 
 bool Pool::strike(const Snode& n, std::size_t by) {
     Locked lock(m_);
-    auto& s = strikes_[n.ed25519_hex()];
+    auto& s = strikes_[n.keys.ed25519.bytes];
     const bool was_usable = s < cfg_.strike_threshold;
     s += by;
     if (was_usable && s >= cfg_.strike_threshold) {
@@ -146,18 +146,17 @@ bool Pool::strike(const Snode& n, std::size_t by) {
 }
 
 bool Pool::strike_out(const Ed25519PublicKey& key) {
-    const auto hex = to_hex(key.bytes);
     Locked lock(m_);
-    auto& s = strikes_[hex];
+    auto& s = strikes_[key.bytes];
     if (s >= cfg_.strike_threshold) return false;
     s = cfg_.strike_threshold;
-    log_(LogLevel::info, "network: node " + hex.substr(0, 8) + " struck out");
+    log_(LogLevel::info, "network: node " + to_hex(key.bytes).substr(0, 8) + " struck out");
     return true;
 }
 
 void Pool::clear_strikes(std::span<const Snode> nodes) {
     Locked lock(m_);
-    for (const auto& n : nodes) strikes_.erase(n.ed25519_hex());
+    for (const auto& n : nodes) strikes_.erase(n.keys.ed25519.bytes);
 }
 
 // ---- fetching -------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 #include <climits>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -109,7 +110,7 @@ private:
     std::int64_t fetched_ms_ = 0;
     std::size_t fetched_size_ = 0;
     std::int64_t last_fetch_attempt_ms_ = LLONG_MIN / 2;
-    std::unordered_map<std::string, std::size_t> strikes_;  // ed25519 hex → consecutive failures
+    std::map<ByteArray<32>, std::size_t> strikes_;  // ed25519 key → consecutive failures
 
     SingleFlight fetch_;
     std::atomic<std::uint64_t> seed_requests_{0};
