@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
 #include <string>
 
 using namespace session;
@@ -15,6 +17,40 @@ TEST_CASE("json_limited: depth counts arrays and objects, not brackets in string
     CHECK(json_depth(R"({"a":[1,{"b":[]}]})") == 4);
     CHECK(json_depth(R"(["\"[[", ["x\\"], []])") == 2);
     CHECK(json_depth("[[][][]]") == 2);
+    CHECK(json_depth(R"(["a\\\"[", [[]]])") == 3);   // "a\\\"[" holds an escaped quote
+    CHECK(json_depth(R"(["a\\\\", [[]]])") == 3);  // "a\\\\" ends after two escaped backslashes
+    CHECK(json_depth(R"([[["unterminated)") == 3);
+}
+
+namespace {
+// The scan one character at a time, as it was first written: the model the faster scan must match.
+std::size_t depth_model(std::string_view text) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+        else if ((c == ']' || c == '}') && depth > 0) --depth;
+    }
+    return deepest;
+}
+}  // namespace
+
+TEST_CASE("json_limited: the depth scan agrees with a character-by-character model", "[json_limited]") {
+    std::mt19937 rng(15);
+    const std::string alphabet = "\"\\[]{}a";
+    for (int i = 0; i < 20'000; ++i) {
+        std::string text(rng() % 40, ' ');
+        for (auto& c : text) c = alphabet[rng() % alphabet.size()];
+        INFO(text);
+        CHECK(json_depth(text, 1000) == depth_model(text));
+    }
 }
 
 TEST_CASE("json_limited: a 300,000-deep array is refused before it is parsed", "[json_limited]") {

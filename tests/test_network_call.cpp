@@ -138,6 +138,16 @@ TEST_CASE("network: rpc_payload, status_error and backoff", "[network][call]") {
     CHECK(json::parse(*p) == json{{"method", "store"}, {"params", {{"a", 1}}}});
     CHECK(nd::rpc_payload("store", "[1]").error().code == Errc::invalid_argument);
     CHECK(nd::rpc_payload("store", "{").error().code == Errc::invalid_argument);
+    // The params text goes as given (not parsed and written again); the method is JSON-escaped.
+    auto spaced = nd::rpc_payload("a\"b", " {\"z\": [1, 2], \"a\": \"\\u00e9\"}\n");
+    REQUIRE(spaced);
+    CHECK(*spaced == "{\"method\":\"a\\\"b\",\"params\": {\"z\": [1, 2], \"a\": \"\\u00e9\"}\n}");
+    CHECK(json::parse(*spaced) == json{{"method", "a\"b"}, {"params", {{"z", {1, 2}}, {"a", "\u00e9"}}}});
+    // Refused: trailing text, a string that is not UTF-8, nesting past the limit, nothing at all.
+    for (const std::string& bad : {std::string(R"({"a":1} x)"), std::string("{\"a\":\"\xff\"}"),
+                                  "{\"a\":" + std::string(70, '[') + std::string(70, ']') + "}", std::string(" "),
+                                  std::string()})
+        CHECK(nd::rpc_payload("store", bad).error().code == Errc::invalid_argument);
 
     FakeNet net(loopback_ips(1), 1);
     auto code = [&](int s) { return nd::status_error("m", RpcReply{s, "x", net.node(0).info}).code; };

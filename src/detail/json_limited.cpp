@@ -1,20 +1,28 @@
 // json_limited.cpp: see json_limited.hpp.
 #include "detail/json_limited.hpp"
 
+#include <cstring>
+
 namespace session::detail {
 
 std::size_t json_depth(std::string_view text, std::size_t max_depth) noexcept {
     std::size_t depth = 0, deepest = 0;
-    bool in_string = false, escaped = false;
-    for (const char c : text) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-            continue;
-        }
-        switch (c) {
-            case '"': in_string = true; break;
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    while (p < end) {
+        switch (*p++) {
+            case '"':
+                // A string ends at the next quote preceded by an even run of backslashes. memchr finds
+                // the quotes: replies are mostly strings (base64, hex, a whole inner reply escaped).
+                for (;;) {
+                    const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+                    if (q == nullptr) return deepest;  // unterminated: the parse that follows fails
+                    const char* run = q;
+                    while (run > p && run[-1] == '\\') --run;  // p - 1 is a quote, so the run stays inside
+                    p = q + 1;
+                    if ((q - run) % 2 == 0) break;
+                }
+                break;
             case '[':
             case '{':
                 if (++depth > deepest) {

@@ -132,8 +132,8 @@ struct FailureVerdict {
 /// so the guard is alive and the fault lies past it; a timeout may be any hop, the guard included.
 FailureVerdict classify_failure(const Result<HttpResponse>& response, const Snode& guard, const Snode& dest);
 
-/// The JSON-RPC body {"method": method, "params": params}. Errors: invalid_argument (params is not a
-/// JSON object).
+/// The JSON-RPC body {"method": method, "params": params}, the params text as given. Errors:
+/// invalid_argument (params is not a JSON object nested at most kMaxJsonDepth levels).
 [[nodiscard]] Result<std::string> rpc_payload(std::string_view method, std::string_view params);
 
 /// The error for a final non-2xx reply: net_unauthorized (401/403), net_clock_skew (406/425),
