@@ -635,30 +635,15 @@ TEST_CASE("retrieve: poll_pages with an executor asks for the next page while th
     auto& swarm = two.swarm;
     const auto& all = two.all;
 
-    // Requests counted under a lock (the fake swarm is not thread-safe).
-    struct Counted final : retrieve::SwarmReader {
-        FakeSwarm& inner;
-        std::mutex mu;
-        std::condition_variable cv;
-        int requests = 0;
-        explicit Counted(FakeSwarm& s) : inner(s) {}
-        Result<network::Swarm> get_swarm(const SessionId& a) override { return inner.get_swarm(a); }
-        Result<std::string> retrieve(const SessionId& a, const network::Snode& m,
-                                     const retrieve::RequestBuilder& b) override {
-            std::lock_guard lock(mu);
-            ++requests;
-            cv.notify_all();
-            return inner.retrieve(a, m, b);
-        }
-    } counted(swarm);
+    LoggedSwarm counted(swarm);  // its log (under its lock) counts the requests
 
     const auto run = [&](Executor* executor, bool wait_for_next) {
         std::vector<PageSeen> pages;
         bool asked_ahead = true, on_caller = true;
         const auto caller = std::this_thread::get_id();
-        const int start = [&] {
+        const std::size_t start = [&] {
             std::lock_guard lock(counted.mu);
-            return counted.requests;
+            return counted.log.size();
         }();
         const retrieve::PageSink sink = [&](const Ed25519PublicKey& node, retrieve::FreshPage& fresh,
                                             const retrieve::NodeCursor&) {
@@ -668,7 +653,7 @@ TEST_CASE("retrieve: poll_pages with an executor asks for the next page while th
                 // aa's second page is asked for while this sink runs (up to 5 s): a second request
                 // of this poll, which may have gone out before the sink started.
                 std::unique_lock lock(counted.mu);
-                asked_ahead = counted.cv.wait_for(lock, std::chrono::seconds(5), [&] { return counted.requests >= start + 2; });
+                asked_ahead = counted.cv.wait_for(lock, std::chrono::seconds(5), [&] { return counted.log.size() >= start + 2; });
             }
             return true;
         };
