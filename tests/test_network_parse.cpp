@@ -297,3 +297,61 @@ TEST_CASE("network: store checks verify every member, the first member or none",
         if (n.node == members[1].ed25519()) CHECK(n.failure.rfind("hash mismatch", 0) == 0);
     }
 }
+
+TEST_CASE("network: store signatures checked together count as checked one by one", "[network][parse]") {
+    FakeNet net(loopback_ips(3), 1);
+    std::vector<Snode> members{net.node(0).info, net.node(1).info, net.node(2).info};
+    // Three answers of a batch, each signed by the three members.
+    std::vector<std::string> hashes;
+    std::vector<json> answers;
+    for (int a = 0; a < 3; ++a) {
+        hashes.push_back(std::string(42, static_cast<char>('a' + a)) + "0");
+        json swarm = json::object();
+        for (std::size_t i = 0; i < 3; ++i) swarm[net.node(i).info.ed25519_hex()] = signed_entry(net.node(i), hashes.back(), 99);
+        answers.push_back(json{{"swarm", swarm}});
+    }
+    const auto key = [&](std::size_t i) { return net.node(i).info.ed25519_hex(); };
+    const auto sig_of = [&](const json& answer, std::size_t i) {
+        auto s = base64_decode(answer["swarm"][key(i)]["signature"].get<std::string>());
+        REQUIRE(s);
+        return *s;
+    };
+    const auto read = [&](std::size_t a, const nd::StoreSignatures* checked) {
+        auto r = nd::parse_store_object(answers[a], hashes[a], members[0], members, StoreChecks::every_member, checked);
+        REQUIRE(r);
+        return *r;
+    };
+
+    SECTION("all valid: every entry is found valid together") {
+        nd::StoreSignatures sigs;
+        for (const auto& a : answers) sigs.collect(a);
+        sigs.check();
+        for (std::size_t a = 0; a < 3; ++a) {
+            for (std::size_t i = 0; i < 3; ++i) CHECK(sigs.valid(net.node(i).info.ed25519(), hashes[a], sig_of(answers[a], i)));
+            CHECK_FALSE(sigs.valid(net.node(0).info.ed25519(), hashes[(a + 1) % 3], sig_of(answers[a], 0)));
+            CHECK(read(a, &sigs).confirmed() == 3);
+        }
+    }
+    SECTION("one forged signature: its answer is checked one by one, the others together") {
+        // Member 2's entry in answer 1 carries member 0's signature.
+        answers[1]["swarm"][key(2)]["signature"] = answers[1]["swarm"][key(0)]["signature"];
+        nd::StoreSignatures sigs;
+        for (const auto& a : answers) sigs.collect(a);
+        sigs.check();
+        CHECK(sigs.valid(net.node(1).info.ed25519(), hashes[0], sig_of(answers[0], 1)));
+        CHECK(sigs.valid(net.node(2).info.ed25519(), hashes[2], sig_of(answers[2], 2)));
+        CHECK_FALSE(sigs.valid(net.node(0).info.ed25519(), hashes[1], sig_of(answers[1], 0)));  // not found valid here
+        CHECK(read(0, &sigs).confirmed() == 3);
+        CHECK(read(2, &sigs).confirmed() == 3);
+        const auto forged = read(1, &sigs);
+        CHECK(forged.confirmed() == 2);  // members 0 and 1, checked one by one
+        for (const auto& n : forged.nodes)
+            if (n.node == members[2].ed25519()) CHECK(n.failure == "bad signature");
+    }
+    SECTION("signatures never collected are checked one by one") {
+        nd::StoreSignatures empty;
+        empty.check();
+        CHECK(read(0, &empty).confirmed() == 3);
+        CHECK(read(1, nullptr).confirmed() == 3);
+    }
+}

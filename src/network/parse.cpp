@@ -7,6 +7,7 @@
 
 #include <unordered_set>
 
+#include "detail/ed25519_batch.hpp"
 #include "detail/json_limited.hpp"
 #include "session/keys.hpp"
 
@@ -316,9 +317,76 @@ Result<StoreResult> parse_store_reply(std::string_view body, const std::string& 
     return parse_store_object(*parsed, expected, entry, members, checks);
 }
 
+namespace {
+
+// The swarm entries of a store answer that carry a signature, as parse_store_object reads them.
+template <class F>
+void for_each_signed_entry(const json& reply, F&& f) {
+    auto sw = reply.find("swarm");
+    if (sw == reply.end() || !sw->is_object()) return;
+    std::size_t looked = 0;
+    for (const auto& item : sw->items()) {
+        if (looked++ == kMaxSwarmEntries) break;
+        const json& v = item.value();
+        if (!v.is_object()) continue;
+        if (auto failed = v.find("failed"); failed != v.end() && failed->is_boolean() && failed->get<bool>()) continue;
+        auto hash = v.find("hash");
+        auto sig = v.find("signature");
+        if (hash == v.end() || !hash->is_string() || sig == v.end() || !sig->is_string()) continue;
+        f(item.key(), hash->get_ref<const std::string&>(), sig->get_ref<const std::string&>());
+    }
+}
+
+}  // namespace
+
+void StoreSignatures::collect(const json& reply) {
+    if (!reply.is_object()) return;
+    std::vector<Signed> answer;
+    for_each_signed_entry(reply, [&](const std::string& key, const std::string& hash, const std::string& sig64) {
+        auto node = from_hex_array<32>(key);
+        auto sig = base64_decode(sig64);
+        if (!node || !sig || sig->size() != kEd25519SignatureBytes) return;
+        Signed s{*node, hash, {}};
+        std::copy(sig->begin(), sig->end(), s.signature.begin());
+        answer.push_back(std::move(s));
+    });
+    if (!answer.empty()) answers_.push_back(std::move(answer));
+}
+
+void StoreSignatures::check() {
+    auto together = [](std::span<const Signed> list) {
+        std::vector<session::detail::SignatureToCheck> items;
+        items.reserve(list.size());
+        for (const auto& s : list) items.push_back({s.node, as_bytes(s.hash), s.signature});
+        return session::detail::verify_batch(items);
+    };
+    std::vector<Signed> all;
+    for (const auto& a : answers_) all.insert(all.end(), a.begin(), a.end());
+    if (together(all)) {
+        valid_.insert(all.begin(), all.end());
+    } else if (answers_.size() > 1) {
+        for (const auto& a : answers_)
+            if (together(a)) valid_.insert(a.begin(), a.end());
+    }
+    answers_.clear();
+}
+
+bool StoreSignatures::valid(const Ed25519PublicKey& node, std::string_view hash, ByteView signature) const {
+    if (signature.size() != kEd25519SignatureBytes) return false;
+    Signed s{node.bytes, std::string(hash), {}};
+    std::copy(signature.begin(), signature.end(), s.signature.begin());
+    return valid_.count(s) != 0;
+}
+
 Result<StoreResult> parse_store_object(const json& j, const std::string& expected, const Snode& entry,
-                                      std::span<const Snode> members, StoreChecks checks) {
+                                      std::span<const Snode> members, StoreChecks checks, const StoreSignatures* checked) {
     if (!j.is_object()) return bad(Errc::net_bad_response, "store reply from " + entry.address() + ": not a JSON object");
+    StoreSignatures own;
+    if (checks == StoreChecks::every_member && checked == nullptr) {
+        own.collect(j);
+        own.check();
+        checked = &own;
+    }
     auto is_member = [&](const Ed25519PublicKey& k) {
         return std::any_of(members.begin(), members.end(), [&](const Snode& m) { return m.keys.ed25519 == k; });
     };
@@ -366,8 +434,9 @@ Result<StoreResult> parse_store_object(const json& j, const std::string& expecte
                 if (nr.signature_checked) {
                     auto sig = base64_decode(nr.signature);
                     // The node signs the ASCII hash with its Ed25519 key (storage-server.md §4.6).
-                    nr.signature_valid =
-                        sig && sig->size() == kEd25519SignatureBytes && verify(nr.node, as_bytes(nr.hash), *sig);
+                    nr.signature_valid = sig && sig->size() == kEd25519SignatureBytes &&
+                                         ((checked && checked->valid(nr.node, nr.hash, *sig)) ||
+                                          verify(nr.node, as_bytes(nr.hash), *sig));
                 }
                 const bool proven = nr.signature_valid || checks == StoreChecks::none;
                 nr.ok = member && proven && nr.hash == expected;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -102,6 +103,31 @@ struct BatchResult {
 /// The same for a reply from reply.node: its `parsed` body when it has one, else its text.
 [[nodiscard]] Result<std::vector<BatchResult>> parse_batch_results(const RpcReply& reply, std::size_t expected);
 
+/// The members' signatures in one or more store answers, checked together before the answers are
+/// read: all in one equation (session::detail::verify_batch), and when that fails, each answer's in
+/// one. A batch of 20 stores carries 100 signatures of 5 keys; together they cost about a quarter of
+/// checking them one by one (docs/performance.md). parse_store_object checks one by one only the
+/// signatures not found valid here, so a forged one costs time, never a wrong count.
+class StoreSignatures {
+public:
+    /// Notes the signed entries of a store answer (those parse_store_object would check).
+    void collect(const nlohmann::json& reply);
+    /// Checks what was collected.
+    void check();
+    /// Whether check() found `signature` by `node` over `hash` valid.
+    bool valid(const Ed25519PublicKey& node, std::string_view hash, ByteView signature) const;
+
+private:
+    struct Signed {
+        ByteArray<32> node;
+        std::string hash;
+        ByteArray<64> signature;
+        auto operator<=>(const Signed&) const = default;
+    };
+    std::vector<std::vector<Signed>> answers_;
+    std::set<Signed> valid_;
+};
+
 /// A `store` reply from `entry` (storage-server.md §5.3): {"hash", "swarm": {ed25519 hex: {hash,
 /// signature, expiry, already?} | {failed, timeout?, code?, reason?, …}}}. Each member's signature
 /// (Ed25519 over the ASCII hash, storage-server.md §4.6) is checked and its hash compared with
@@ -109,14 +135,18 @@ struct BatchResult {
 /// well signed, is not ok ("not a member of the recipient's swarm"). Errors: net_bad_response (not an
 /// object; no member confirmed the hash). `checks` chooses whose signatures are verified
 /// (StoreChecks): with first_member, members after the first verified one are not checked; with
-/// none, a member's entry with the expected hash confirms unchecked.
+/// none, a member's entry with the expected hash confirms unchecked. With every_member the entries'
+/// signatures are checked together first (StoreSignatures).
 [[nodiscard]] Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected_hash,
                                                     const Snode& entry, std::span<const Snode> members,
                                                     StoreChecks checks = StoreChecks::every_member);
 /// parse_store_reply from a parsed, depth-checked object (a batch's sub-result: BatchResult::object).
+/// `checked`, when given, holds this answer's signatures already checked (with a batch's others);
+/// without it, every_member checks this answer's together.
 [[nodiscard]] Result<StoreResult> parse_store_object(const nlohmann::json& reply, const std::string& expected_hash,
                                                     const Snode& entry, std::span<const Snode> members,
-                                                    StoreChecks checks = StoreChecks::every_member);
+                                                    StoreChecks checks = StoreChecks::every_member,
+                                                    const StoreSignatures* checked = nullptr);
 
 /// An `info` reply: {"version": [..], "hf": [..], "timestamp" | "t": ms}. Errors: net_bad_response.
 [[nodiscard]] Result<InfoResult> parse_info_reply(std::string_view body, const Snode& from);
