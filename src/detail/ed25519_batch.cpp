@@ -217,22 +217,15 @@ Point finish(const Fe& E, const Fe& F, const Fe& G, const Fe& H) {
     return Point{mul(E, F), mul(G, H), mul(F, G), mul(E, H)};
 }
 
-Point add(const Point& p, const Cached& q) {
-    const Fe A = mul(sub(p.Y, p.X), q.YmX);
-    const Fe B = mul(add(p.Y, p.X), q.YpX);
+// p + q, or p - q when `minus`: -q has Y + X and Y - X swapped and T negated.
+Point add(const Point& p, const Cached& q, bool minus = false) {
+    const Fe A = mul(sub(p.Y, p.X), minus ? q.YpX : q.YmX);
+    const Fe B = mul(add(p.Y, p.X), minus ? q.YmX : q.YpX);
     const Fe C = mul(p.T, q.T2d);
     const Fe ZZ = mul(p.Z, q.Z);
     const Fe D = add(ZZ, ZZ);
-    return finish(sub(B, A), sub(D, C), add(D, C), add(B, A));
-}
-
-Point sub(const Point& p, const Cached& q) {  // p + (-q): -q has Y + X and Y - X swapped, -T
-    const Fe A = mul(sub(p.Y, p.X), q.YpX);
-    const Fe B = mul(add(p.Y, p.X), q.YmX);
-    const Fe C = mul(p.T, q.T2d);
-    const Fe ZZ = mul(p.Z, q.Z);
-    const Fe D = add(ZZ, ZZ);
-    return finish(sub(B, A), add(D, C), sub(D, C), add(B, A));
+    const Fe low = sub(D, C), high = add(D, C);
+    return minus ? finish(sub(B, A), high, low, add(B, A)) : finish(sub(B, A), low, high, add(B, A));
 }
 
 Point dbl(const Point& p) {  // dbl-2008-hwcd with a = -1
@@ -346,7 +339,7 @@ Point multi_scalar(const std::vector<Term>& terms) {
         for (const auto& t : terms) {
             const int d = t.digits[i];
             if (d > 0) acc = add(acc, t.table[d / 2]);
-            else if (d < 0) acc = sub(acc, t.table[(-d) / 2]);
+            else if (d < 0) acc = add(acc, t.table[(-d) / 2], true);
         }
     }
     return acc;
