@@ -164,6 +164,8 @@ struct Network::Impl final : detail::CallHooks {
         std::vector<std::size_t> pending;  // items still to send (this round)
         std::optional<Error> moved;        // the last 421 seen, for items still moving after the last round
         int round = 0;
+        std::vector<std::size_t> placing;  // this round's items being put in groups
+        std::size_t placed = 0;            // how many of them
         std::vector<std::pair<std::string, std::vector<std::size_t>>> groups;  // this round's batches
         std::size_t group_at = 0;                                              // the one in flight
         Network::StoreBatchDone done;
@@ -185,18 +187,38 @@ struct Network::Impl final : detail::CallHooks {
     void batch_round(const std::shared_ptr<BatchCall>& b) {
         if (b->pending.empty() || b->round > detail::kMaxSwarmRedirects) return batch_finish(b);
         b->groups.clear();
-        for (auto i : b->pending) {
-            auto sw = swarm_for(b->items[i].recipient, false);
+        b->placing = std::exchange(b->pending, {});
+        b->placed = 0;
+        batch_place(b);
+    }
+
+    /// Puts each item of the round in its swarm's group. A swarm neither cached nor placeable is
+    /// looked up with its `get_swarm` calls as steps of the executor, so no thread waits for them;
+    /// the placing goes on when the answer comes.
+    void batch_place(const std::shared_ptr<BatchCall>& b) {
+        auto add = [b](std::size_t i, Result<Swarm> sw) {
             if (!sw) {
                 b->out[i] = unexpected(std::move(sw).error());
-                continue;
+                return;
             }
             std::string key = swarm_group_key(b->items[i].recipient, *sw);
             auto g = std::find_if(b->groups.begin(), b->groups.end(), [&](const auto& x) { return x.first == key; });
             if (g == b->groups.end()) b->groups.emplace_back(std::move(key), std::vector<std::size_t>{i});
             else g->second.push_back(i);
+        };
+        while (b->placed < b->placing.size()) {
+            const std::size_t i = b->placing[b->placed++];
+            if (auto known = known_swarm(b->items[i].recipient)) {
+                add(i, std::move(*known));
+                continue;
+            }
+            swarm_for_async(b->items[i].recipient, false, *b->steps, [this, b, i, add](Result<Swarm> sw) {
+                add(i, std::move(sw));
+                batch_place(b);
+            });
+            return;
         }
-        b->pending.clear();
+        b->placing.clear();
         b->group_at = 0;
         batch_group(b);
     }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "network/parse.hpp"
@@ -363,4 +364,46 @@ TEST_CASE("network: store_batch: an item sealed in an older clock epoch is made 
     CHECK(results[0]->hash != hash_of(items[0]));
     CHECK(results[1]->hash == hash_of(items[1]));
     CHECK(results[2]->hash == hash_of(items[2]));
+}
+
+TEST_CASE("network: store_batch_async: recipients whose swarms must be looked up are grouped once the answers come",
+          "[network][batch][async][swarm]") {
+    // Seeds without swarm ids: no swarm can be placed from the pool, so each recipient is looked up
+    // (get_swarm), as steps of the executor, before the items are grouped.
+    auto fake = std::make_shared<FakeNet>(loopback_ips(10), 2, /*seed_gives_swarm_ids=*/false);
+    Network finder(fake_options(fake));
+    std::map<std::uint64_t, std::vector<SessionId>> by_swarm;
+    for (int k = 1; k < 200 && (by_swarm.size() < 2 || by_swarm.begin()->second.size() < 3 ||
+                                std::next(by_swarm.begin())->second.size() < 3);
+         ++k) {
+        auto sw = finder.get_swarm(account(k));
+        REQUIRE(sw);
+        REQUIRE(sw->id);
+        if (by_swarm[*sw->id].size() < 3) by_swarm[*sw->id].push_back(account(k));
+    }
+    REQUIRE(by_swarm.size() == 2);
+    std::vector<SessionId> to;
+    for (std::size_t i = 0; i < 3; ++i)
+        for (const auto& [id, accounts] : by_swarm) to.push_back(accounts.at(i));  // the swarms interleaved
+    const auto items = items_for(to);
+
+    auto options = fake_options(fake);
+    options.executor = make_thread_pool(ThreadPoolOptions{1});
+    Network net(std::move(options));
+    REQUIRE(net.bootstrap());
+    const auto before = net.stats();
+    std::promise<std::vector<Result<StoreResult>>> promise;
+    net.store_batch_async(items, [&](std::vector<Result<StoreResult>> r) { promise.set_value(std::move(r)); });
+    auto future = promise.get_future();
+    REQUIRE(future.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+    const auto results = future.get();
+    CHECK(net.stats().swarm_lookups - before.swarm_lookups == to.size());
+    CHECK(net.stats().onion_requests - before.onion_requests == to.size() + 2);  // 6 lookups, 2 batches
+    REQUIRE(results.size() == items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        REQUIRE(results[i]);
+        CHECK(results[i]->hash == hash_of(items[i]));
+        const auto want = std::next(by_swarm.begin(), static_cast<long>(i % 2))->first;
+        CHECK(fake->by_key(results[i]->entry.ed25519())->info.swarm_id == want);
+    }
 }
