@@ -104,19 +104,30 @@ void daemon_send_paced(benchmark::State& state) {
         const fs::path dir = net().dir / ("d" + std::to_string(Clock::now().time_since_epoch().count()));
         fs::create_directories(dir);
         const std::string sock = (dir / "s").string();
+        // Everything the child needs is laid out before the fork: this process has threads (the
+        // local network's), so the child may only call async-signal-safe functions until it execs.
+        const std::string phrase_file = (dir / "phrase").string();
+        {
+            const int pf = ::open(phrase_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            bench::need(pf >= 0, "phrase file");
+            const auto text = phrase.view();
+            bench::need(::write(pf, text.data(), text.size()) == static_cast<ssize_t>(text.size()), "phrase file");
+            ::close(pf);
+        }
+        const char* log = std::getenv("DAEMON_LOG");
+        const std::string cli = cli_path();
+        const std::string data = (dir / "data").string();
         const pid_t pid = ::fork();
         if (pid == 0) {
             const int devnull = ::open("/dev/null", O_RDWR);
             ::dup2(devnull, 0), ::dup2(devnull, 1), ::dup2(devnull, 2);
-            if (const char* log = std::getenv("DAEMON_LOG"); log && *log) {
+            if (log && *log) {
                 const int fd = ::open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
                 if (fd >= 0) ::dup2(fd, 2);
             }
-            ::setenv("SESSION_MNEMONIC", std::string(phrase.view()).c_str(), 1);
-            const std::string cli = cli_path();
-            const std::string data = (dir / "data").string();
             execl(cli.c_str(), cli.c_str(), "daemon", "--socket", sock.c_str(), "--data-dir", data.c_str(), "--network",
-                  net().file.c_str(), "--interval", "3600", static_cast<char*>(nullptr));
+                  net().file.c_str(), "--phrase-file", phrase_file.c_str(), "--interval", "3600",
+                  static_cast<char*>(nullptr));
             ::_exit(91);
         }
         int fd = -1;

@@ -28,10 +28,9 @@
 
 #include "session/envelope.hpp"
 #include "session/keys.hpp"
+#include "support/exec_image.hpp"
 #include "support/ports.hpp"
 #include "support/vectors.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -127,24 +126,12 @@ Child spawn(const std::string& binary, const std::vector<std::string>& args, con
     {
         std::ofstream(base.string() + ".in", std::ios::binary) << input;
     }
-    std::map<std::string, std::string> vars{{"XDG_CONFIG_HOME", (scratch() / "no-config").string()}};
-    for (const auto& [k, v] : env) vars[k] = v;
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; ++e) {
-        std::string_view kv = *e;
-        const std::string key(kv.substr(0, kv.find('=')));
-        if (key == "SESSION_MNEMONIC" || key == "SESSION_NETWORK" || key == "SESSION_OUTPUT" || vars.count(key)) continue;
-        envs.emplace_back(kv);
-    }
-    for (const auto& [k, v] : vars)
-        if (v != kUnset) envs.push_back(k + "=" + v);
-    std::vector<char*> envp, argv;
-    for (auto& s : envs) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argstore{binary};
-    argstore.insert(argstore.end(), args.begin(), args.end());
-    for (auto& s : argstore) argv.push_back(s.data());
-    argv.push_back(nullptr);
+    std::map<std::string, std::optional<std::string>> vars{{"XDG_CONFIG_HOME", (scratch() / "no-config").string()},
+                                                           {"SESSION_MNEMONIC", std::nullopt},
+                                                           {"SESSION_NETWORK", std::nullopt},
+                                                           {"SESSION_OUTPUT", std::nullopt}};
+    for (const auto& [k, v] : env) vars[k] = v == kUnset ? std::nullopt : std::optional<std::string>(v);
+    const session::test::ExecImage image(binary, args, vars);  // before the fork: the child must not allocate
 
     Child c;
     const std::string in = base.string() + ".in";
@@ -164,8 +151,7 @@ Child spawn(const std::string& binary, const std::vector<std::string>& args, con
         ::dup2(fe, 2);
         if (extra.close_stdin) ::close(0);
         if (extra.uid && (::setgid(*extra.uid) != 0 || ::setuid(*extra.uid) != 0)) ::_exit(126);
-        ::execve(argv[0], argv.data(), envp.data());
-        ::_exit(127);
+        image.exec();
     }
     return c;
 }

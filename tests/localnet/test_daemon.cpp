@@ -27,6 +27,7 @@
 #include "localnet/test_client_support.hpp"
 #include "session/client.hpp"
 #include "session/store.hpp"
+#include "support/exec_image.hpp"
 #include "support/ports.hpp"
 
 using namespace session;
@@ -40,6 +41,11 @@ const std::string kCli = std::string(SESSION_BINARY_DIR) + "/session-cli";
 
 using test::Account;
 using test::new_account;
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 // One daemon process: started with the phrase in SESSION_MNEMONIC, stderr to a file.
 struct DaemonProc {
@@ -64,6 +70,11 @@ struct DaemonProc {
 };
 
 pid_t spawn_cli(const std::vector<std::string>& args, const Account& who, const std::string& log, bool as_nobody = false) {
+    // Laid out before the fork: this process has threads (the local network's, the clients').
+    const test::ExecImage image(kCli, args,
+                                {{"SESSION_MNEMONIC", std::string(who.phrase.view())},
+                                 {"SESSION_NETWORK", std::nullopt},
+                                 {"XDG_CONFIG_HOME", "/nonexistent-session-test"}});
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -73,16 +84,7 @@ pid_t spawn_cli(const std::vector<std::string>& args, const Account& who, const 
         ::dup2(devnull, 0);
         ::dup2(devnull, 1);
         if (as_nobody && ::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(90);
-        ::setenv("SESSION_MNEMONIC", std::string(who.phrase.view()).c_str(), 1);
-        ::unsetenv("SESSION_NETWORK");
-        ::setenv("XDG_CONFIG_HOME", "/nonexistent-session-test", 1);
-        std::vector<std::string> store{kCli};
-        store.insert(store.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& s : store) argv.push_back(s.data());
-        argv.push_back(nullptr);
-        ::execv(kCli.c_str(), argv.data());
-        ::_exit(91);
+        image.exec();
     }
     return pid;
 }
@@ -163,20 +165,19 @@ struct LocalNet : test::LocalNetFile {
                                       "--interval", "1"};
         args.insert(args.end(), extra.begin(), extra.end());
         d.pid = spawn_cli(args, who, d.log);
-        // Ready once the socket answers.
-        for (int i = 0; i < 300; ++i) {
+        // Ready once the socket answers (in well under a second on an idle machine; the limit is
+        // for a loaded one running sanitized builds side by side).
+        for (int i = 0; i < 1200; ++i) {
             Conn c(d.socket);
             if (c.ok()) return d;
             int st = 0;
             if (::waitpid(d.pid, &st, WNOHANG) == d.pid) {
                 d.pid = -1;
-                std::ifstream in(d.log);
-                std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-                FAIL("daemon exited at start: " << text);
+                FAIL("daemon exited at start: " << slurp(d.log));
             }
             std::this_thread::sleep_for(50ms);
         }
-        FAIL("daemon did not open its socket");
+        FAIL("daemon did not open its socket within 60 s; its log: " << slurp(d.log));
         return d;
     }
     mutable int starts_ = 0;
@@ -516,8 +517,7 @@ TEST_CASE("daemon: a read-only data dir is a clear error at start", "[daemon][lo
     REQUIRE(::waitpid(pid, &st, 0) == pid);
     REQUIRE(WIFEXITED(st));
     CHECK(WEXITSTATUS(st) == 5);  // kLocal
-    std::ifstream in(log);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string text = slurp(log);
     INFO(text);
     CHECK(text.find("is not writable") != std::string::npos);
     CHECK(text.find(std::string(alice.phrase.view())) == std::string::npos);
