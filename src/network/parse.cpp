@@ -319,22 +319,23 @@ Result<StoreResult> parse_store_reply(std::string_view body, const std::string& 
 
 namespace {
 
-// The swarm entries of a store answer that carry a signature, as parse_store_object reads them.
+// The entries of a store answer's "swarm" object, as parse_store_object and
+// StoreSignatures::collect read them: at most kMaxSwarmEntries, in the document's order.
 template <class F>
-void for_each_signed_entry(const json& reply, F&& f) {
+void for_each_swarm_entry(const json& reply, F&& f) {
     auto sw = reply.find("swarm");
     if (sw == reply.end() || !sw->is_object()) return;
     std::size_t looked = 0;
     for (const auto& item : sw->items()) {
         if (looked++ == kMaxSwarmEntries) break;
-        const json& v = item.value();
-        if (!v.is_object()) continue;
-        if (auto failed = v.find("failed"); failed != v.end() && failed->is_boolean() && failed->get<bool>()) continue;
-        auto hash = v.find("hash");
-        auto sig = v.find("signature");
-        if (hash == v.end() || !hash->is_string() || sig == v.end() || !sig->is_string()) continue;
-        f(item.key(), hash->get_ref<const std::string&>(), sig->get_ref<const std::string&>());
+        f(item.key(), item.value());
     }
+}
+
+// Whether `entry` says its store failed ("failed": true).
+bool entry_failed(const json& entry) {
+    auto failed = entry.find("failed");
+    return failed != entry.end() && failed->is_boolean() && failed->get<bool>();
 }
 
 }  // namespace
@@ -342,11 +343,15 @@ void for_each_signed_entry(const json& reply, F&& f) {
 void StoreSignatures::collect(const json& reply) {
     if (!reply.is_object()) return;
     std::vector<Signed> answer;
-    for_each_signed_entry(reply, [&](const std::string& key, const std::string& hash, const std::string& sig64) {
+    for_each_swarm_entry(reply, [&](const std::string& key, const json& v) {
+        if (!v.is_object() || entry_failed(v)) return;
+        auto hash = v.find("hash");
+        auto text = v.find("signature");
+        if (hash == v.end() || !hash->is_string() || text == v.end() || !text->is_string()) return;
         auto node = from_hex_array<32>(key);
-        auto sig = base64_decode(sig64);
+        auto sig = base64_decode(text->get_ref<const std::string&>());
         if (!node || !sig || sig->size() != kEd25519SignatureBytes) return;
-        Signed s{*node, hash, {}};
+        Signed s{*node, hash->get<std::string>(), text->get<std::string>(), {}};
         std::copy(sig->begin(), sig->end(), s.signature.begin());
         answer.push_back(std::move(s));
     });
@@ -360,22 +365,22 @@ void StoreSignatures::check() {
         for (const auto& s : list) items.push_back({s.node, as_bytes(s.hash), s.signature});
         return session::detail::verify_batch(items);
     };
+    auto keep = [&](std::span<const Signed> list) {
+        for (const auto& s : list) valid_.insert({s.node, s.hash, s.text});
+    };
     std::vector<Signed> all;
     for (const auto& a : answers_) all.insert(all.end(), a.begin(), a.end());
     if (together(all)) {
-        valid_.insert(all.begin(), all.end());
+        keep(all);
     } else if (answers_.size() > 1) {
         for (const auto& a : answers_)
-            if (together(a)) valid_.insert(a.begin(), a.end());
+            if (together(a)) keep(a);
     }
     answers_.clear();
 }
 
-bool StoreSignatures::valid(const Ed25519PublicKey& node, std::string_view hash, ByteView signature) const {
-    if (signature.size() != kEd25519SignatureBytes) return false;
-    Signed s{node.bytes, std::string(hash), {}};
-    std::copy(signature.begin(), signature.end(), s.signature.begin());
-    return valid_.count(s) != 0;
+bool StoreSignatures::valid(const Ed25519PublicKey& node, std::string_view hash, std::string_view signature) const {
+    return valid_.count(FoundView(node.bytes, hash, signature)) != 0;
 }
 
 Result<StoreResult> parse_store_object(const json& j, const std::string& expected, const Snode& entry,
@@ -393,63 +398,58 @@ Result<StoreResult> parse_store_object(const json& j, const std::string& expecte
     StoreResult out;
     out.hash = expected;
     out.entry = entry;
-    if (auto sw = j.find("swarm"); sw != j.end() && sw->is_object()) {
-        std::size_t looked = 0;
-        for (const auto& item : sw->items()) {
-            // Named, not a structured binding: the lambdas below capture them (clang 14 cannot).
-            const std::string& key = item.key();
-            const json& v = item.value();
-            if (looked++ == kMaxSwarmEntries) break;
-            auto ed = from_hex_array<32>(key);
-            if (!ed) continue;
-            StoreNodeResult nr;
-            nr.node.bytes = *ed;
-            auto text = [&](const char* field) {
-                auto it = v.find(field);
-                return it != v.end() && it->is_string() ? it->get<std::string>() : std::string{};
-            };
-            auto flag = [&](const char* field) {
-                auto it = v.find(field);
-                return it != v.end() && it->is_boolean() && it->get<bool>();
-            };
-            if (!v.is_object()) {
-                nr.failure = "malformed entry";
-            } else if (flag("failed")) {
-                if (flag("timeout")) nr.failure = "timeout";
-                else if (auto c = v.find("code"); c != v.end())
-                    nr.failure = "code " + quote(c->is_string() ? c->get<std::string>() : c->dump()) + ": " + quote(text("reason"));
-                else if (flag("bad_peer_response")) nr.failure = "bad peer response";
-                else if (flag("query_failure")) nr.failure = "query failure";
-                else nr.failure = "failed";
-            } else {
-                nr.hash = text("hash");
-                nr.signature = text("signature");
-                if (auto e = v.find("expiry"); e != v.end() && e->is_number_integer()) nr.expiry_ms = e->get<std::int64_t>();
-                nr.already = flag("already");
-                const bool member = is_member(nr.node);
-                // Checked: every entry (every_member), or a member's with our hash until one verifies.
-                nr.signature_checked = checks == StoreChecks::every_member ||
-                                       (checks == StoreChecks::first_member && member && nr.hash == expected &&
-                                        out.confirmed() == 0);
-                if (nr.signature_checked) {
+    for_each_swarm_entry(j, [&](const std::string& key, const json& v) {
+        auto ed = from_hex_array<32>(key);
+        if (!ed) return;
+        StoreNodeResult nr;
+        nr.node.bytes = *ed;
+        auto text = [&](const char* field) {
+            auto it = v.find(field);
+            return it != v.end() && it->is_string() ? it->get<std::string>() : std::string{};
+        };
+        auto flag = [&](const char* field) {
+            auto it = v.find(field);
+            return it != v.end() && it->is_boolean() && it->get<bool>();
+        };
+        if (!v.is_object()) {
+            nr.failure = "malformed entry";
+        } else if (entry_failed(v)) {
+            if (flag("timeout")) nr.failure = "timeout";
+            else if (auto c = v.find("code"); c != v.end())
+                nr.failure = "code " + quote(c->is_string() ? c->get<std::string>() : c->dump()) + ": " + quote(text("reason"));
+            else if (flag("bad_peer_response")) nr.failure = "bad peer response";
+            else if (flag("query_failure")) nr.failure = "query failure";
+            else nr.failure = "failed";
+        } else {
+            nr.hash = text("hash");
+            nr.signature = text("signature");
+            if (auto e = v.find("expiry"); e != v.end() && e->is_number_integer()) nr.expiry_ms = e->get<std::int64_t>();
+            nr.already = flag("already");
+            const bool member = is_member(nr.node);
+            // Checked: every entry (every_member), or a member's with our hash until one verifies.
+            nr.signature_checked = checks == StoreChecks::every_member ||
+                                   (checks == StoreChecks::first_member && member && nr.hash == expected &&
+                                    out.confirmed() == 0);
+            if (nr.signature_checked) {
+                // The node signs the ASCII hash with its Ed25519 key (storage-server.md §4.6).
+                nr.signature_valid = checked && checked->valid(nr.node, nr.hash, nr.signature);
+                if (!nr.signature_valid) {
                     auto sig = base64_decode(nr.signature);
-                    // The node signs the ASCII hash with its Ed25519 key (storage-server.md §4.6).
                     nr.signature_valid = sig && sig->size() == kEd25519SignatureBytes &&
-                                         ((checked && checked->valid(nr.node, nr.hash, *sig)) ||
-                                          verify(nr.node, as_bytes(nr.hash), *sig));
+                                         verify(nr.node, as_bytes(nr.hash), *sig);
                 }
-                const bool proven = nr.signature_valid || checks == StoreChecks::none;
-                nr.ok = member && proven && nr.hash == expected;
-                if (!member) nr.failure = "not a member of the recipient's swarm";
-                else if (nr.signature_checked && !nr.signature_valid) nr.failure = "bad signature";
-                else if (nr.hash != expected) nr.failure = "hash mismatch: " + quote(nr.hash);
-                else if (!proven) nr.failure = "signature not checked";
-                if (nr.hash.size() > kQuoteBytes) nr.hash = quote(nr.hash);  // only ours (43 characters) matters
             }
-            if (nr.node == entry.keys.ed25519 && nr.ok) out.expiry_ms = nr.expiry_ms;
-            out.nodes.push_back(std::move(nr));
+            const bool proven = nr.signature_valid || checks == StoreChecks::none;
+            nr.ok = member && proven && nr.hash == expected;
+            if (!member) nr.failure = "not a member of the recipient's swarm";
+            else if (nr.signature_checked && !nr.signature_valid) nr.failure = "bad signature";
+            else if (nr.hash != expected) nr.failure = "hash mismatch: " + quote(nr.hash);
+            else if (!proven) nr.failure = "signature not checked";
+            if (nr.hash.size() > kQuoteBytes) nr.hash = quote(nr.hash);  // only ours (43 characters) matters
         }
-    }
+        if (nr.node == entry.keys.ed25519 && nr.ok) out.expiry_ms = nr.expiry_ms;
+        out.nodes.push_back(std::move(nr));
+    });
     if (out.confirmed() == 0)
         return bad(Errc::net_bad_response, "store via " + entry.address() + ": no swarm member confirmed hash " + expected +
                                                " (" + std::to_string(out.nodes.size()) + " entries)");

@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -114,18 +115,29 @@ public:
     void collect(const nlohmann::json& reply);
     /// Checks what was collected.
     void check();
-    /// Whether check() found `signature` by `node` over `hash` valid.
-    bool valid(const Ed25519PublicKey& node, std::string_view hash, ByteView signature) const;
+    /// Whether check() found `signature` (the entry's base64 text, as collected) by `node` over
+    /// `hash` valid.
+    bool valid(const Ed25519PublicKey& node, std::string_view hash, std::string_view signature) const;
 
 private:
     struct Signed {
         ByteArray<32> node;
         std::string hash;
-        ByteArray<64> signature;
-        auto operator<=>(const Signed&) const = default;
+        std::string text;        // the signature as the entry gave it (base64)
+        ByteArray<64> signature;  // decoded
+    };
+    // What check() found valid, looked up by views (no copies): node, hash, signature text.
+    using Found = std::tuple<ByteArray<32>, std::string, std::string>;
+    using FoundView = std::tuple<const ByteArray<32>&, std::string_view, std::string_view>;
+    struct FoundLess {
+        using is_transparent = void;
+        static FoundView view(const FoundView& v) { return v; }
+        static FoundView view(const Found& f) { return {std::get<0>(f), std::get<1>(f), std::get<2>(f)}; }
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
     };
     std::vector<std::vector<Signed>> answers_;
-    std::set<Signed> valid_;
+    std::set<Found, FoundLess> valid_;
 };
 
 /// A `store` reply from `entry` (storage-server.md §5.3): {"hash", "swarm": {ed25519 hex: {hash,
