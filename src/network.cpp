@@ -443,31 +443,58 @@ struct Network::Impl final : detail::CallHooks {
                           });
     }
 
-    /// `info` on kClockSyncNodes random nodes at once (each with a spare), the median of their samples.
-    Result<void> resync_clock(std::int64_t failed_at_ms) override {
-        return clock.resync_after(failed_at_ms, [this]() -> Result<std::vector<detail::NetworkClock::NodeSample>> {
-            auto nodes = pool.usable();
-            shuffle(nodes, rng);
-            if (nodes.empty()) return unexpected(Errc::net_no_nodes, "network: clock sync: no usable node");
-            if (nodes.size() > detail::kClockSyncNodes + 2) nodes.resize(detail::kClockSyncNodes + 2);
-            std::mutex m;
-            std::vector<detail::NetworkClock::NodeSample> samples;
-            std::optional<Error> last;
-            const std::size_t want = std::min(detail::kClockSyncNodes, nodes.size());
-            parallel_for(*executor, want, [&](std::size_t i) {
-                // Each worker tries its node, then a spare.
-                for (std::size_t k = i; k < nodes.size(); k += want) {
-                    auto s = info_sample(nodes[k]);
-                    std::lock_guard lock(m);
-                    if (s) {
-                        samples.push_back(*s);
-                        return;
+    /// A resync whose `info` requests are steps of `steps` (NetworkClock::resync_async).
+    void resync_clock_async(std::int64_t failed_at_ms, Executor& steps, std::function<void(Result<void>)> done) override {
+        clock.resync_async(
+                failed_at_ms, [this, &steps](auto gathered) { gather_clock_samples(steps, std::move(gathered)); },
+                std::move(done));
+    }
+
+    /// A resync's samples being gathered: kClockSyncNodes workers, each asking its node, then its
+    /// spares, until one answers.
+    struct ClockGathering {
+        std::vector<Snode> nodes;  // worker i asks nodes[i], nodes[i + want], …
+        std::size_t want = 0;
+        std::function<void(detail::NetworkClock::Samples)> done;
+        std::mutex m;
+        std::vector<detail::NetworkClock::NodeSample> samples;
+        std::optional<Error> last;
+        std::size_t running = 0;
+    };
+
+    /// `info` on kClockSyncNodes random nodes at once (each with a spare).
+    void gather_clock_samples(Executor& steps, std::function<void(detail::NetworkClock::Samples)> done) {
+        auto nodes = pool.usable();
+        shuffle(nodes, rng);
+        if (nodes.empty()) return done(unexpected(Errc::net_no_nodes, "network: clock sync: no usable node"));
+        if (nodes.size() > detail::kClockSyncNodes + 2) nodes.resize(detail::kClockSyncNodes + 2);
+        auto g = std::make_shared<ClockGathering>();
+        g->want = std::min(detail::kClockSyncNodes, nodes.size());
+        g->running = g->want;
+        g->nodes = std::move(nodes);
+        g->done = std::move(done);
+        for (std::size_t i = 0; i < g->want; ++i) sample_clock_from(g, i, steps);
+    }
+
+    void sample_clock_from(const std::shared_ptr<ClockGathering>& g, std::size_t k, Executor& steps) {
+        info_sample_async(g->nodes[k], steps, [this, g, k, &steps](Result<detail::NetworkClock::NodeSample> s) {
+            {
+                std::unique_lock lock(g->m);
+                if (s) {
+                    g->samples.push_back(*s);
+                } else {
+                    g->last = s.error();
+                    if (k + g->want < g->nodes.size()) {
+                        lock.unlock();
+                        return sample_clock_from(g, k + g->want, steps);  // this worker's spare
                     }
-                    last = s.error();
                 }
-            });
-            if (samples.empty()) return unexpected(last ? *last : Error{Errc::net_no_nodes, "network: clock sync: no answer"});
-            return samples;
+                if (--g->running > 0) return;
+            }
+            // The last worker to end: the others' results are in.
+            if (g->samples.empty())
+                return g->done(unexpected(g->last ? *g->last : Error{Errc::net_no_nodes, "network: clock sync: no answer"}));
+            g->done(std::move(g->samples));
         });
     }
 
@@ -485,29 +512,36 @@ struct Network::Impl final : detail::CallHooks {
         swarms.moved(account, from, std::move(moved_to), clock.local_ms());
     }
 
-    /// `info` on one node: offset sample = t − local midpoint (RTT/2 correction).
-    Result<detail::NetworkClock::NodeSample> info_sample(const Snode& node) {
+    /// `info` on one node (a second attempt after a path failure): offset sample = t − local
+    /// midpoint (RTT/2 correction).
+    struct InfoAsk {
+        Snode node;
         detail::AttemptMemory memory;
-        const std::string payload = R"({"method":"info","params":{}})";
-        Error last{Errc::net_path_failed, "network: info: no attempt"};
-        for (int i = 0; i < 2; ++i) {
-            auto a = caller.attempt(node, payload, cfg.request_timeout, memory);
-            if (a.fail != detail::Fail::none) {
-                last = std::move(a.error);
-                if (a.fail != detail::Fail::path) break;
-                continue;
-            }
-            if (!is_2xx(a.reply.status))
-                return unexpected(detail::status_error("info", RpcReply{a.reply.status, a.reply.body, node}));
-            auto t = detail::find_timestamp(a.parsed.get());
-            if (!t) return unexpected(Errc::net_bad_response, "network: info from " + node.address() + ": no 't'");
-            auto offset = detail::NetworkClock::sample(*t, a.sent_ms, a.received_ms);
-            if (!offset)
-                return unexpected(Errc::net_bad_response, "network: info from " + node.address() + ": 't' is " +
-                                                              std::to_string(*t) + ", more than 24 h from the local clock");
-            return detail::NetworkClock::NodeSample{node.keys.ed25519, *offset};
-        }
-        return unexpected(std::move(last));
+        int attempts = 0;
+        std::function<void(Result<detail::NetworkClock::NodeSample>)> done;
+    };
+    void info_sample_async(const Snode& node, Executor& steps,
+                           std::function<void(Result<detail::NetworkClock::NodeSample>)> done) {
+        ask_info(std::make_shared<InfoAsk>(InfoAsk{node, {}, 0, std::move(done)}), steps);
+    }
+    void ask_info(std::shared_ptr<InfoAsk> ask, Executor& steps) {
+        static const std::string payload = R"({"method":"info","params":{}})";
+        ++ask->attempts;
+        caller.attempt_async(ask->node, payload, cfg.request_timeout, ask->memory, steps, [this, ask, &steps](detail::Attempt a) {
+            if (a.fail == detail::Fail::path && ask->attempts < 2) return ask_info(ask, steps);  // another path
+            ask->done(info_sample_of(ask->node, std::move(a)));
+        });
+    }
+    static Result<detail::NetworkClock::NodeSample> info_sample_of(const Snode& node, detail::Attempt a) {
+        if (a.fail != detail::Fail::none) return unexpected(std::move(a.error));
+        if (!is_2xx(a.reply.status)) return unexpected(detail::status_error("info", RpcReply{a.reply.status, a.reply.body, node}));
+        auto t = detail::find_timestamp(a.parsed.get());
+        if (!t) return unexpected(Errc::net_bad_response, "network: info from " + node.address() + ": no 't'");
+        auto offset = detail::NetworkClock::sample(*t, a.sent_ms, a.received_ms);
+        if (!offset)
+            return unexpected(Errc::net_bad_response, "network: info from " + node.address() + ": 't' is " +
+                                                          std::to_string(*t) + ", more than 24 h from the local clock");
+        return detail::NetworkClock::NodeSample{node.keys.ed25519, *offset};
     }
 };
 
@@ -550,7 +584,15 @@ bool Network::clock_known() const { return impl_->clock.known(); }
 Result<void> Network::sync_clock() {
     auto p = impl_->ensure_pool();
     if (!p) return p;
-    return impl_->resync_clock(impl_->clock.local_ms());
+    // The resync's steps on this thread, as a blocking loop (as Caller::call).
+    session::detail::WaitLoop loop;
+    std::optional<Result<void>> out;
+    impl_->resync_clock_async(impl_->clock.local_ms(), loop, [&](Result<void> r) {
+        out.emplace(std::move(r));
+        loop.finish();
+    });
+    loop.run();
+    return std::move(*out);
 }
 
 Result<Swarm> Network::get_swarm(const SessionId& account) {

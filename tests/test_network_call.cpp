@@ -82,9 +82,18 @@ struct CallRig final : nd::CallHooks {
         std::lock_guard lk(timers.m);
         return held_lookups.size();
     }
-    Result<void> resync_clock(std::int64_t) override {
+    // Held, a clock resync waits in `held_resyncs` until the test ends it.
+    std::atomic<bool> hold_resyncs{false};
+    std::vector<std::function<void(Result<void>)>> held_resyncs;
+    void resync_clock_async(std::int64_t, Executor&, std::function<void(Result<void>)> done) override {
         ++resyncs;
-        return {};
+        if (!hold_resyncs) return done({});
+        std::lock_guard lk(timers.m);
+        held_resyncs.push_back(std::move(done));
+    }
+    std::size_t held_resync_count() {
+        std::lock_guard lk(timers.m);
+        return held_resyncs.size();
     }
     void swarm_moved(const SessionId&, const Snode&, std::string_view) override { ++moves; }
 };
@@ -341,4 +350,51 @@ TEST_CASE("network: a call waiting for its swarm lookup holds no thread of its e
         CHECK(r.error().code == Errc::net_no_nodes);
         CHECK(rig.caller.onion_requests() == 0);
     }
+}
+
+TEST_CASE("network: a call waiting for a clock resync after a 406 holds no thread of its executor", "[network][call][async]") {
+    CallRig rig;
+    rig.hold_resyncs = true;
+    const auto acct = account(9);
+    for (auto& n : rig.fake->nodes()) n->dest_status = 406;  // whoever the first attempt reaches
+    std::vector<std::int64_t> stamps;  // the params' timestamps, one per attempt
+    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
+        stamps.push_back(now);
+        return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
+    };
+    auto steps = make_thread_pool(ThreadPoolOptions{1});
+    std::promise<Result<RpcReply>> promise;
+    auto result = promise.get_future();
+    rig.caller.call_async(nd::ToSwarm{acct}, "retrieve", b, std::chrono::seconds(5), true, *steps,
+                          [&](Result<RpcReply> r) { promise.set_value(std::move(r)); });
+    for (int i = 0; i < 5000 && rig.held_resync_count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(rig.held_resync_count() == 1);
+    // The executor's one thread is free while the resync is out, and the call sends nothing more.
+    std::promise<void> ran;
+    steps->post([&] { ran.set_value(); });
+    CHECK(ran.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK(result.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    CHECK(rig.caller.onion_requests() == 1);
+    CHECK(rig.timers.held_count() == 0);
+
+    std::function<void(Result<void>)> synced;
+    {
+        std::lock_guard lk(rig.timers.m);
+        synced = std::move(rig.held_resyncs[0]);
+        rig.held_resyncs.clear();
+    }
+    for (auto& n : rig.fake->nodes()) n->dest_status = 0;
+    SECTION("the resync done, the call rebuilds its params and sends again") {
+        synced({});
+    }
+    SECTION("a failed resync is logged, and the call still tries again") {
+        synced(unexpected(Errc::net_no_nodes, "network: clock sync: no answer"));
+    }
+    REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    auto r = result.get();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(rig.caller.onion_requests() == 2);
+    CHECK(rig.resyncs == 1);
+    CHECK(stamps.size() == 2);
 }

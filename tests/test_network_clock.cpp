@@ -156,6 +156,74 @@ TEST_CASE("network: a resync sets the median of its samples and is skipped when 
     CHECK(clock.offset_ms() == -179'000);
 }
 
+TEST_CASE("network: resyncs that join a running one wait without a thread; after a failure they gather once more, together",
+          "[network][clock][async]") {
+    auto local = std::make_shared<FakeClock>();
+    nd::Logger log;
+    nd::NetworkClock clock(local, log);
+    using Gathered = std::function<void(nd::NetworkClock::Samples)>;
+    std::vector<std::pair<int, Gathered>> held;  // which gather (1, 2, 3) and its callback, kept for the test to end
+    auto gather = [&](int which) {
+        return [&held, which](Gathered gathered) { held.emplace_back(which, std::move(gathered)); };
+    };
+    std::vector<std::optional<Result<void>>> done(4);
+    auto on_done = [&](std::size_t i) { return [&done, i](Result<void> r) { done[i].emplace(std::move(r)); }; };
+    const std::int64_t failed_at = local->now_ms();
+
+    clock.resync_async(failed_at, gather(1), on_done(0));
+    REQUIRE(held.size() == 1);
+    // Two more clock errors while it runs: they wait, nothing gathers for them, nobody is answered.
+    clock.resync_async(failed_at, gather(2), on_done(1));
+    clock.resync_async(failed_at, gather(3), on_done(2));
+    CHECK(held.size() == 1);
+    CHECK_FALSE(done[0]);
+    CHECK_FALSE(done[1]);
+    CHECK_FALSE(done[2]);
+
+    SECTION("it succeeds: everyone is answered, the offset set once") {
+        local->now += 10;
+        auto first = std::move(held[0].second);
+        first(std::vector<nd::NetworkClock::NodeSample>{{node(1), 42}});
+        CHECK(held.size() == 1);  // no gather of their own
+        for (std::size_t i = 0; i < 3; ++i) {
+            REQUIRE(done[i]);
+            CHECK(*done[i]);
+        }
+        CHECK(clock.offset_ms() == 42);
+        CHECK(clock.syncs() == 1);
+        // An error seen before that resync ended: answered at once.
+        clock.resync_async(failed_at, gather(4), on_done(3));
+        CHECK(held.size() == 1);
+        REQUIRE(done[3]);
+        CHECK(*done[3]);
+    }
+    SECTION("it fails: the first gets the error; the two waiting run the first waiter's gather, together") {
+        local->now += 10;
+        auto first = std::move(held[0].second);
+        first(unexpected(Errc::net_timeout, "network: info: timed out"));
+        REQUIRE(done[0]);
+        REQUIRE_FALSE(*done[0]);
+        CHECK(done[0]->error().code == Errc::net_timeout);
+        REQUIRE(held.size() == 2);
+        CHECK(held[1].first == 2);
+        CHECK_FALSE(done[1]);
+        CHECK_FALSE(done[2]);
+        // A fourth error while that runs waits for it too.
+        clock.resync_async(local->now_ms(), gather(4), on_done(3));
+        CHECK(held.size() == 2);
+        local->now += 10;
+        auto second = std::move(held[1].second);
+        second(std::vector<nd::NetworkClock::NodeSample>{{node(1), -7}, {node(2), -5}, {node(3), -9}});
+        CHECK(held.size() == 2);
+        for (std::size_t i = 1; i < 4; ++i) {
+            REQUIRE(done[i]);
+            CHECK(*done[i]);
+        }
+        CHECK(clock.offset_ms() == -7);
+        CHECK(clock.syncs() == 1);
+    }
+}
+
 TEST_CASE("network: concurrent resyncs for one clock error gather once", "[network][clock]") {
     auto local = std::make_shared<FakeClock>();
     nd::Logger log;

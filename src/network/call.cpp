@@ -5,6 +5,7 @@
 #include <climits>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>
 
 #include "detail/json_limited.hpp"
 #include "detail/onion_wire.hpp"
@@ -228,14 +229,20 @@ Attempt Caller::conclude(Flight& f, const Result<HttpResponse>& resp, AttemptMem
     return a;
 }
 
-Attempt Caller::attempt(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
-                        AttemptMemory& memory) {
-    Flight f;
-    if (auto ended = prepare(dest, payload, timeout, memory, f)) return std::move(*ended);
-    f.a.sent_ms = clock_.local_ms();
-    auto resp = transport_.post(f.request);
-    f.a.received_ms = clock_.local_ms();
-    return conclude(f, resp, memory);
+void Caller::attempt_async(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
+                           AttemptMemory& memory, Executor& steps, std::function<void(Attempt)> done) {
+    auto f = std::make_shared<Flight>();
+    if (auto ended = prepare(dest, payload, timeout, memory, *f)) return done(std::move(*ended));
+    HttpRequest request = std::move(f->request);
+    f->a.sent_ms = clock_.local_ms();
+    // The completion runs on the transport's I/O thread (or here, for a blocking transport): it only
+    // notes the time and hands the rest to `steps`.
+    transport_.post_async(std::move(request), [this, f, &memory, &steps, done = std::move(done)](Result<HttpResponse> response) mutable {
+        f->a.received_ms = clock_.local_ms();
+        steps.post([this, f, &memory, response = std::move(response), done = std::move(done)] {
+            done(conclude(*f, response, memory));
+        });
+    });
 }
 
 // ---- the call --------------------------------------------------------------------------------------
@@ -257,6 +264,7 @@ struct Caller::CallState {
     std::vector<Snode> tried;  // destinations tried in this call
     int redirects = 0;         // 421s followed
     bool resynced = false;     // the clock was resynchronised for this call
+    std::optional<std::int64_t> resync_due;  // local time of a clock error to resynchronise for, next
     bool refetched = false;    // the swarm was asked of the network again
     bool lookup_refetch = false;                // the swarm lookup pick_destination asked for
     std::optional<Result<Swarm>> looked_up;     // its answer, for the next pick_destination
@@ -406,7 +414,7 @@ std::optional<Result<RpcReply>> Caller::after_reply(RpcReply reply, std::int64_t
             --st.used;  // the resynchronised retry is not charged to the attempt budget
             log_(LogLevel::info, "network: " + std::string(method) + ": " + std::to_string(reply.status) + " from " +
                                      dest.address() + ": resynchronising the network time");
-            if (auto s = hooks_.resync_clock(received_ms); !s) log_(LogLevel::warning, s.error().message);
+            st.resync_due = received_ms;  // settle() resynchronises before the next attempt
             return std::nullopt;
         }
         if (!fixed) {
@@ -453,7 +461,7 @@ struct Caller::AsyncCall {
     CallDone done;
     LandedFlag landed;
     CallState st{};
-    Flight flight{};
+    Snode dest{};  // the current attempt's
 };
 
 bool may_have_landed(const Attempt& a, std::string_view method) {
@@ -509,18 +517,8 @@ void Caller::step(const std::shared_ptr<AsyncCall>& c) {
     auto payload = rpc_payload(c->method, *params);
     if (!payload) return end(unexpected(payload.error()));
     ++st.used;
-    if (auto ended = prepare(*dest, *payload, c->timeout, st.memory, c->flight)) return settle(c, std::move(*ended));
-    HttpRequest request = std::move(c->flight.request);
-    c->flight.a.sent_ms = clock_.local_ms();
-    // The completion runs on the transport's I/O thread (or here, for a blocking transport): it only
-    // notes the time and hands the rest to `steps`.
-    transport_.post_async(std::move(request), [this, c](Result<HttpResponse> response) {
-        c->flight.a.received_ms = clock_.local_ms();
-        c->steps.post([this, c, response = std::move(response)] {
-            Attempt a = conclude(c->flight, response, c->st.memory);
-            settle(c, std::move(a));
-        });
-    });
+    c->dest = *dest;
+    attempt_async(c->dest, *payload, c->timeout, st.memory, c->steps, [this, c](Attempt a) { settle(c, std::move(a)); });
 }
 
 void Caller::settle(const std::shared_ptr<AsyncCall>& c, Attempt a) {
@@ -532,23 +530,34 @@ void Caller::settle(const std::shared_ptr<AsyncCall>& c, Attempt a) {
         if (st.failed()) result = st.give_up("then " + a.error.message);
         else result = unexpected(std::move(a.error));
     } else if (a.fail != Fail::none) {
-        const Snode dest = c->flight.dest;
+        const Snode dest = c->dest;
         result = after_failure(a, c->target, dest, st);
     } else {
-        const Snode dest = c->flight.dest;
+        const Snode dest = c->dest;
         result = after_reply(RpcReply{a.reply.status, std::move(a.reply.body), dest, std::move(a.parsed)}, a.received_ms, c->target,
                              c->method, c->resync_allowed, st);
     }
     if (!result) {
-        // The next attempt (its request goes out before this returns). After failures, first the
-        // backoff: a transport timer, so no thread waits it out (with the default Transport::after,
-        // this thread sleeps, as before); the step is then a task of `steps` again.
-        if (st.failures == 0) return step(c);
-        transport_.after(backoff(cfg_, st.failures), [this, c] { c->steps.post([this, c] { step(c); }); });
-        return;
+        if (const auto due = std::exchange(st.resync_due, std::nullopt)) {
+            // The clock first: its `info` requests are steps too; the next attempt follows it.
+            hooks_.resync_clock_async(*due, c->steps, [this, c](Result<void> synced) {
+                if (!synced) log_(LogLevel::warning, synced.error().message);
+                c->steps.post([this, c] { next_attempt(c); });
+            });
+            return;
+        }
+        return next_attempt(c);
     }
     auto done = std::move(c->done);
     done(std::move(*result));
+}
+
+void Caller::next_attempt(const std::shared_ptr<AsyncCall>& c) {
+    // Its request goes out before this returns. After failures, first the backoff: a transport
+    // timer, so no thread waits it out (with the default Transport::after, this thread sleeps, as
+    // before); the step is then a task of `steps` again.
+    if (c->st.failures == 0) return step(c);
+    transport_.after(backoff(cfg_, c->st.failures), [this, c] { c->steps.post([this, c] { step(c); }); });
 }
 
 Result<RpcReply> Caller::call(const Target& target, std::string_view method, const ParamsBuilder& build,

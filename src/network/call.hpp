@@ -85,8 +85,11 @@ public:
                                  std::function<void(Result<Swarm>)> done) {
         done(swarm_for(account, refetch));
     }
-    /// A clock error was seen at local time `failed_at_ms`: resynchronise unless done since.
-    [[nodiscard]] virtual Result<void> resync_clock(std::int64_t failed_at_ms) = 0;
+    /// A clock error was seen at local time `failed_at_ms`: resynchronise unless done since, without
+    /// holding a thread while the network is asked (its requests are steps of `steps`). `done` gets
+    /// the outcome, on a thread of `steps`, of another call's executor when this one joined a
+    /// resync already running, or on this thread when none was needed.
+    virtual void resync_clock_async(std::int64_t failed_at_ms, Executor& steps, std::function<void(Result<void>)> done) = 0;
     /// `from` answered 421 for `account` with `body`.
     virtual void swarm_moved(const SessionId& account, const Snode& from, std::string_view body) = 0;
 };
@@ -192,9 +195,10 @@ public:
     void call_async(Target target, std::string method, ParamsBuilder build, std::chrono::milliseconds timeout,
                     bool resync_allowed, Executor& steps, CallDone done, LandedFlag landed = {});
 
-    /// One onion request (steps 1-5) to `dest`; `memory` is the calling loop's.
-    Attempt attempt(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
-                    AttemptMemory& memory);
+    /// One onion request (steps 1-5) to `dest` in flight as a transport event; `done` gets the
+    /// attempt as a task of `steps`. `memory` is the calling loop's and must outlive the attempt.
+    void attempt_async(const Snode& dest, const std::string& payload, std::chrono::milliseconds timeout,
+                       AttemptMemory& memory, Executor& steps, std::function<void(Attempt)> done);
 
     /// A v4 request to an HTTP server (Network::server_request): `payload` is the v4 request
     /// (onion::v4_request). Path failures are retried on other paths, at most
@@ -234,6 +238,8 @@ private:
     void step(const std::shared_ptr<AsyncCall>& c);
     /// After an attempt: the end of the call, or the next step.
     void settle(const std::shared_ptr<AsyncCall>& c, Attempt a);
+    /// The call's next attempt: at once, or after the backoff its failures earned.
+    void next_attempt(const std::shared_ptr<AsyncCall>& c);
 
     /// The next destination; nullopt when the target's swarm must be looked up first (the lookup
     /// wanted is in `state`; its result comes back through `state` on the next call).

@@ -2,6 +2,7 @@
 #include "network/clock.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <string>
 
 namespace session::network::detail {
@@ -57,12 +58,44 @@ bool NetworkClock::learn(const Ed25519PublicKey& node, std::int64_t t, std::int6
     return true;
 }
 
-Result<void> NetworkClock::resync_after(std::int64_t failed_at_ms, const Gather& gather) {
-    // Another resync that finished after the error makes this one unnecessary.
-    auto turn = resync_.begin([&] { return last_sync_ms_.load() >= failed_at_ms; });
-    if (!turn) return {};
+void NetworkClock::resync_async(std::int64_t failed_at_ms, GatherAsync gather, ResyncDone done) {
+    {
+        std::unique_lock lock(resync_m_);
+        // A resync that finished after the error makes this one unnecessary.
+        if (last_sync_ms_.load() < failed_at_ms) {
+            if (resyncing_) {
+                waiting_.push_back(Waiter{failed_at_ms, std::move(gather), std::move(done)});
+                return;
+            }
+            resyncing_ = true;
+            lock.unlock();
+            std::vector<Waiter> group;
+            group.push_back(Waiter{failed_at_ms, std::move(gather), std::move(done)});
+            return run_resync(std::move(group));
+        }
+    }
+    done({});
+}
+
+void NetworkClock::run_resync(std::vector<Waiter> group) {
     const std::uint64_t before = epoch();
-    auto samples = gather();
+    GatherAsync gather = group.front().gather;
+    gather([this, group = std::move(group), before](Samples samples) mutable {
+        const Result<void> result = apply_resync(std::move(samples), before);
+        std::vector<Waiter> fresh, again;  // the waiters this resync served, and those it did not
+        {
+            std::lock_guard lock(resync_m_);
+            for (auto& w : waiting_) (last_sync_ms_.load() >= w.failed_at_ms ? fresh : again).push_back(std::move(w));
+            waiting_.clear();
+            resyncing_ = !again.empty();  // the turn passes to them
+        }
+        for (auto& w : group) w.done(result);
+        for (auto& w : fresh) w.done({});
+        if (!again.empty()) run_resync(std::move(again));
+    });
+}
+
+Result<void> NetworkClock::apply_resync(Samples samples, std::uint64_t before) {
     if (!samples) return unexpected(std::move(samples).error());
     std::deque<NodeSample> window;
     for (const auto& s : *samples)
@@ -82,6 +115,22 @@ Result<void> NetworkClock::resync_after(std::int64_t failed_at_ms, const Gather&
     last_sync_ms_ = local_ms();
     log_(LogLevel::info, "network: clock offset " + std::to_string(offset) + " ms (median of " + std::to_string(n) + " nodes)");
     return {};
+}
+
+Result<void> NetworkClock::resync_after(std::int64_t failed_at_ms, const Gather& gather) {
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<Result<void>> out;
+    resync_async(
+            failed_at_ms, [gather](std::function<void(Samples)> gathered) { gathered(gather()); },
+            [&](Result<void> r) {
+                std::lock_guard lock(m);
+                out.emplace(std::move(r));
+                cv.notify_all();
+            });
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return out.has_value(); });
+    return std::move(*out);
 }
 
 }  // namespace session::network::detail

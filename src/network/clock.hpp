@@ -25,7 +25,8 @@
 // affects now_ms().
 //
 // Thread-safe; its locks are its own and are never held across I/O: a resync in progress is a
-// SingleFlight that concurrent resyncs wait for (so concurrent 406s cost one resync).
+// single flight that concurrent resyncs join (so concurrent 406s cost one resync), each with a
+// callback: no thread waits for it.
 #include <atomic>
 #include <climits>
 #include <cstdint>
@@ -93,10 +94,22 @@ public:
     bool learn(const Ed25519PublicKey& node, std::int64_t t, std::int64_t sent_local_ms, std::int64_t received_local_ms);
 
     /// Samples from fresh `info` replies (each within bounds), or the error of the last node that failed.
-    using Gather = std::function<Result<std::vector<NodeSample>>()>;
-    /// A resync after a clock error seen at local time `failed_at_ms`: unless a resync finished
-    /// after it (then the offset is already fresh), `gather` runs (one resync at a time), its samples
-    /// replace the window and their median becomes the offset. Errors: those of `gather`.
+    using Samples = Result<std::vector<NodeSample>>;
+    /// Gathers samples and hands them to its argument (on any thread, or before it returns).
+    using GatherAsync = std::function<void(std::function<void(Samples)>)>;
+    using ResyncDone = std::function<void(Result<void>)>;
+    /// A resync after a clock error seen at local time `failed_at_ms`, without a waiting thread:
+    ///   * a resync finished after the error: the offset is already fresh, `done` is called at once;
+    ///   * a resync is running: `done` waits for it (no thread does). When it succeeds, `done` gets
+    ///     success; when it fails, the resyncs that waited run `gather` once more, together (the
+    ///     first waiter's), and share that result;
+    ///   * otherwise `gather` runs now; its samples replace the window and their median becomes the
+    ///     offset.
+    /// `done` runs on the thread that ends the gather (or this one). Errors: those of `gather`.
+    void resync_async(std::int64_t failed_at_ms, GatherAsync gather, ResyncDone done);
+
+    /// resync_async with a gather that blocks, waited for on this thread.
+    using Gather = std::function<Samples()>;
     [[nodiscard]] Result<void> resync_after(std::int64_t failed_at_ms, const Gather& gather);
 
     /// Whether network time was learned: a node's sample is in the window, or a resync happened.
@@ -121,6 +134,17 @@ private:
     /// or when the median leaves the span allowed in the current epoch (kEpochShiftMs).
     void set_window_locked(std::deque<NodeSample> window, bool new_epoch);
 
+    /// A resync waiting for the running one (or running): its clock error's time, its gather, its callback.
+    struct Waiter {
+        std::int64_t failed_at_ms;
+        GatherAsync gather;
+        ResyncDone done;
+    };
+    /// Runs `group.front().gather` for `group` (this thread has the turn).
+    void run_resync(std::vector<Waiter> group);
+    /// A gather's samples applied: the window, the offset, the epoch. `before`: the epoch when it began.
+    Result<void> apply_resync(Samples samples, std::uint64_t before);
+
     std::shared_ptr<Clock> local_;
     const Logger& log_;
     mutable std::mutex m_;           // window_, the span and state_ writes
@@ -129,7 +153,9 @@ private:
     std::int64_t span_lo_ = 0, span_hi_ = 0;
     // Offset and epoch in one word (offset_of, epoch_of): a reader never sees one without the other.
     std::atomic<std::uint64_t> state_{0};
-    SingleFlight resync_;
+    std::mutex resync_m_;              // resyncing_, waiting_
+    bool resyncing_ = false;           // a gather is running
+    std::vector<Waiter> waiting_;      // joined while it runs
     std::atomic<std::int64_t> last_sync_ms_{LLONG_MIN / 2};
     std::atomic<std::uint64_t> syncs_{0};
 };
