@@ -100,6 +100,39 @@ struct CallRig final : nd::CallHooks {
 
 const ParamsBuilder kEmpty = [](std::int64_t) -> Result<std::string> { return std::string("{}"); };
 
+/// A retrieve call to `acct`'s swarm run with call_async on an executor of one thread; the params'
+/// timestamps are kept, one per attempt.
+struct OneThreadCall {
+    SessionId acct;
+    std::shared_ptr<Executor> steps = make_thread_pool(ThreadPoolOptions{1});
+    std::promise<Result<RpcReply>> promise;
+    std::future<Result<RpcReply>> result = promise.get_future();
+    std::vector<std::int64_t> stamps;
+
+    OneThreadCall(CallRig& rig, SessionId account) : acct(std::move(account)) {
+        ParamsBuilder b = [this](std::int64_t now) -> Result<std::string> {
+            stamps.push_back(now);
+            return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
+        };
+        rig.caller.call_async(nd::ToSwarm{acct}, "retrieve", b, std::chrono::seconds(5), true, *steps,
+                              [this](Result<RpcReply> r) { promise.set_value(std::move(r)); });
+    }
+    /// Waits until `held()` is 1 (what the call waits for is with the test), then checks that the
+    /// executor's one thread is free (a task posted now runs) and that the call has not ended.
+    void check_waiting_without_a_thread(const std::function<std::size_t()>& held) {
+        for (int i = 0; i < 5000 && held() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        REQUIRE(held() == 1);
+        std::promise<void> ran;
+        steps->post([&] { ran.set_value(); });
+        CHECK(ran.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+        CHECK(result.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    }
+    Result<RpcReply> end() {
+        REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+        return result.get();
+    }
+};
+
 }  // namespace
 
 TEST_CASE("network: classify_failure: who a failed onion POST blames", "[network][call]") {
@@ -270,22 +303,9 @@ TEST_CASE("network: the backoff between attempts is a transport timer, not a wai
     auto sw = rig.swarm_for(acct, false);
     REQUIRE(sw);
     for (auto& n : rig.fake->nodes()) n->dest_status = 500;  // the first attempt fails, whoever it reaches
-    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
-        return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
-    };
-    auto steps = make_thread_pool(ThreadPoolOptions{1});
-    std::promise<Result<RpcReply>> promise;
-    auto result = promise.get_future();
-    rig.caller.call_async(nd::ToSwarm{acct}, "retrieve", b, std::chrono::seconds(5), true, *steps,
-                          [&](Result<RpcReply> r) { promise.set_value(std::move(r)); });
-    // The failed attempt leaves a timer with the transport and nothing else: the executor's one
-    // thread is free (a task posted now runs), and the call waits for the timer.
-    for (int i = 0; i < 5000 && rig.timers.held_count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    REQUIRE(rig.timers.held_count() == 1);
-    std::promise<void> ran;
-    steps->post([&] { ran.set_value(); });
-    CHECK(ran.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    CHECK(result.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    OneThreadCall call(rig, acct);
+    // The failed attempt leaves a timer with the transport and nothing else.
+    call.check_waiting_without_a_thread([&] { return rig.timers.held_count(); });
     CHECK(rig.caller.onion_requests() == 1);
     std::function<void()> fire;
     {
@@ -296,8 +316,7 @@ TEST_CASE("network: the backoff between attempts is a transport timer, not a wai
     }
     for (auto& n : rig.fake->nodes()) n->dest_status = 0;
     fire();  // the backoff is over: the next attempt goes out, to another member
-    REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    auto r = result.get();
+    auto r = call.end();
     REQUIRE(r);
     CHECK(r->status == 200);
     CHECK(rig.caller.onion_requests() == 2);
@@ -307,21 +326,9 @@ TEST_CASE("network: a call waiting for its swarm lookup holds no thread of its e
     CallRig rig;
     rig.hold_lookups = true;
     const auto acct = account(9);
-    auto steps = make_thread_pool(ThreadPoolOptions{1});
-    std::promise<Result<RpcReply>> promise;
-    auto result = promise.get_future();
-    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
-        return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
-    };
-    rig.caller.call_async(nd::ToSwarm{acct}, "retrieve", b, std::chrono::seconds(5), true, *steps,
-                          [&](Result<RpcReply> r) { promise.set_value(std::move(r)); });
-    for (int i = 0; i < 5000 && rig.held_lookup_count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    REQUIRE(rig.held_lookup_count() == 1);
-    // The executor's one thread is free while the lookup is out, and nothing was sent yet.
-    std::promise<void> ran;
-    steps->post([&] { ran.set_value(); });
-    CHECK(ran.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    CHECK(result.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    OneThreadCall call(rig, acct);
+    // Nothing is sent while the lookup is out.
+    call.check_waiting_without_a_thread([&] { return rig.held_lookup_count(); });
     CHECK(rig.caller.onion_requests() == 0);
 
     std::function<void(Result<Swarm>)> answer;
@@ -333,9 +340,8 @@ TEST_CASE("network: a call waiting for its swarm lookup holds no thread of its e
     SECTION("the answer sends the call to a member of that swarm") {
         auto sw = rig.swarm_for(acct, false);
         REQUIRE(sw);
-        steps->post([answer, sw] { answer(*sw); });
-        REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-        auto r = result.get();
+        call.steps->post([answer, sw] { answer(*sw); });
+        auto r = call.end();
         REQUIRE(r);
         CHECK(r->status == 200);
         CHECK(std::any_of(sw->nodes.begin(), sw->nodes.end(),
@@ -343,9 +349,8 @@ TEST_CASE("network: a call waiting for its swarm lookup holds no thread of its e
         CHECK(rig.caller.onion_requests() == 1);
     }
     SECTION("a failed lookup ends the call with its error") {
-        steps->post([answer] { answer(unexpected(Errc::net_no_nodes, "network: lookup refused")); });
-        REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-        auto r = result.get();
+        call.steps->post([answer] { answer(unexpected(Errc::net_no_nodes, "network: lookup refused")); });
+        auto r = call.end();
         REQUIRE_FALSE(r);
         CHECK(r.error().code == Errc::net_no_nodes);
         CHECK(rig.caller.onion_requests() == 0);
@@ -357,23 +362,9 @@ TEST_CASE("network: a call waiting for a clock resync after a 406 holds no threa
     rig.hold_resyncs = true;
     const auto acct = account(9);
     for (auto& n : rig.fake->nodes()) n->dest_status = 406;  // whoever the first attempt reaches
-    std::vector<std::int64_t> stamps;  // the params' timestamps, one per attempt
-    ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
-        stamps.push_back(now);
-        return json{{"pubkey", acct.hex()}, {"timestamp", now}, {"signature", "x"}}.dump();
-    };
-    auto steps = make_thread_pool(ThreadPoolOptions{1});
-    std::promise<Result<RpcReply>> promise;
-    auto result = promise.get_future();
-    rig.caller.call_async(nd::ToSwarm{acct}, "retrieve", b, std::chrono::seconds(5), true, *steps,
-                          [&](Result<RpcReply> r) { promise.set_value(std::move(r)); });
-    for (int i = 0; i < 5000 && rig.held_resync_count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    REQUIRE(rig.held_resync_count() == 1);
-    // The executor's one thread is free while the resync is out, and the call sends nothing more.
-    std::promise<void> ran;
-    steps->post([&] { ran.set_value(); });
-    CHECK(ran.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    CHECK(result.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    OneThreadCall call(rig, acct);
+    // Nothing more is sent while the resync is out.
+    call.check_waiting_without_a_thread([&] { return rig.held_resync_count(); });
     CHECK(rig.caller.onion_requests() == 1);
     CHECK(rig.timers.held_count() == 0);
 
@@ -390,11 +381,10 @@ TEST_CASE("network: a call waiting for a clock resync after a 406 holds no threa
     SECTION("a failed resync is logged, and the call still tries again") {
         synced(unexpected(Errc::net_no_nodes, "network: clock sync: no answer"));
     }
-    REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    auto r = result.get();
+    auto r = call.end();
     REQUIRE(r);
     CHECK(r->status == 200);
     CHECK(rig.caller.onion_requests() == 2);
     CHECK(rig.resyncs == 1);
-    CHECK(stamps.size() == 2);
+    CHECK(call.stamps.size() == 2);  // the params were built again
 }
