@@ -6,6 +6,10 @@
 
 #include <catch2/catch.hpp>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <limits>
 #include <string>
 #include <thread>
@@ -30,6 +34,24 @@ Ed25519PublicKey node(int i) {
 }
 
 constexpr std::int64_t kHour = 3'600'000;
+
+// NetworkClock::resync_async with a gather that blocks (the samples it returns), waited for here.
+using Gather = std::function<nd::NetworkClock::Samples()>;
+Result<void> resync(nd::NetworkClock& clock, std::int64_t failed_at_ms, const Gather& gather) {
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<Result<void>> out;
+    clock.resync_async(
+            failed_at_ms, [gather](std::function<void(nd::NetworkClock::Samples)> gathered) { gathered(gather()); },
+            [&](Result<void> r) {
+                std::lock_guard lock(m);
+                out.emplace(std::move(r));
+                cv.notify_all();
+            });
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return out.has_value(); });
+    return std::move(*out);
+}
 
 }  // namespace
 
@@ -121,19 +143,19 @@ TEST_CASE("network: a resync sets the median of its samples and is skipped when 
     };
     const std::int64_t failed_at = local->now_ms();
     CHECK(clock.epoch() == 0);
-    REQUIRE(clock.resync_after(failed_at, gather));
+    REQUIRE(resync(clock, failed_at, gather));
     CHECK(gathers == 1);
     CHECK(clock.offset_ms() == -179'000);
     CHECK(clock.syncs() == 1);
     CHECK(clock.epoch() == 1);
     CHECK(clock.last_sync_ms() == local->now_ms());
     // A clock error seen before that resync finished: already fresh.
-    REQUIRE(clock.resync_after(failed_at, gather));
+    REQUIRE(resync(clock, failed_at, gather));
     CHECK(gathers == 1);
     CHECK(clock.epoch() == 1);
     // A later one resyncs again.
     local->now += 1'000;
-    REQUIRE(clock.resync_after(local->now_ms(), gather));
+    REQUIRE(resync(clock, local->now_ms(), gather));
     CHECK(gathers == 2);
     CHECK(clock.epoch() == 2);
     // The resync's samples replaced the window: a passive sample from node 3 replaces its own.
@@ -142,7 +164,7 @@ TEST_CASE("network: a resync sets the median of its samples and is skipped when 
 
     auto fails = []() -> Result<std::vector<nd::NetworkClock::NodeSample>> { return unexpected(Errc::net_timeout, "t"); };
     local->now += 1'000;
-    auto r = clock.resync_after(local->now_ms(), fails);
+    auto r = resync(clock, local->now_ms(), fails);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::net_timeout);
     CHECK(clock.syncs() == 2);
@@ -152,7 +174,7 @@ TEST_CASE("network: a resync sets the median of its samples and is skipped when 
         return std::vector<nd::NetworkClock::NodeSample>{{node(1), 25 * kHour}};
     };
     local->now += 1'000;
-    CHECK_FALSE(clock.resync_after(local->now_ms(), wild));
+    CHECK_FALSE(resync(clock, local->now_ms(), wild));
     CHECK(clock.offset_ms() == -179'000);
 }
 
@@ -237,7 +259,7 @@ TEST_CASE("network: concurrent resyncs for one clock error gather once", "[netwo
     };
     const std::int64_t failed_at = local->now_ms();
     std::vector<std::thread> ts;
-    for (int i = 0; i < 4; ++i) ts.emplace_back([&] { CHECK(clock.resync_after(failed_at, gather)); });
+    for (int i = 0; i < 4; ++i) ts.emplace_back([&] { CHECK(resync(clock, failed_at, gather)); });
     while (gathers == 0) std::this_thread::yield();
     local->now += 10;  // the resync finishes after the error
     release = true;
@@ -291,10 +313,10 @@ TEST_CASE("network: a resync counts once in the epoch, whatever it moves and wha
             return std::vector<nd::NetworkClock::NodeSample>{{node(1), offset}, {node(2), offset}, {node(3), offset}};
         };
     };
-    REQUIRE(clock.resync_after(local->now_ms(), gather_at(-180'000)));  // a large move: one epoch, not two
+    REQUIRE(resync(clock, local->now_ms(), gather_at(-180'000)));  // a large move: one epoch, not two
     CHECK(clock.epoch() == 1);
     local->now += 1'000;
-    REQUIRE(clock.resync_after(local->now_ms(), gather_at(-180'000)));  // no move: still a new epoch
+    REQUIRE(resync(clock, local->now_ms(), gather_at(-180'000)));  // no move: still a new epoch
     CHECK(clock.epoch() == 2);
     // The `t` of the resync's own `info` replies, learned while it gathers, moves the epoch first:
     // the resync then counts once in all, unless its median leaves that epoch's span.
@@ -305,15 +327,15 @@ TEST_CASE("network: a resync counts once in the epoch, whatever it moves and wha
         };
     };
     local->now += 1'000;
-    REQUIRE(clock.resync_after(local->now_ms(), gather_learning(0, -1'000)));  // 180 s: learned, then 1 s more
+    REQUIRE(resync(clock, local->now_ms(), gather_learning(0, -1'000)));  // 180 s: learned, then 1 s more
     CHECK(clock.offset_ms() == -1'000);
     CHECK(clock.epoch() == 3);
     local->now += 1'000;
-    REQUIRE(clock.resync_after(local->now_ms(), gather_learning(-180'000, 0)));  // learned, then 180 s back
+    REQUIRE(resync(clock, local->now_ms(), gather_learning(-180'000, 0)));  // learned, then 180 s back
     CHECK(clock.offset_ms() == 0);
     CHECK(clock.epoch() == 5);
     local->now += 1'000;
-    REQUIRE(clock.resync_after(local->now_ms(), gather_at(-180'000)));
+    REQUIRE(resync(clock, local->now_ms(), gather_at(-180'000)));
     CHECK(clock.epoch() == 6);
     // A sample learned after it moves the offset by less than the threshold from the resync's: the same epoch.
     for (int i : {1, 2}) REQUIRE(clock.learn(node(i), local->now_ms() - 178'000, local->now_ms(), local->now_ms()));

@@ -2,7 +2,6 @@
 #include "network/clock.hpp"
 
 #include <algorithm>
-#include <condition_variable>
 #include <string>
 
 namespace session::network::detail {
@@ -115,22 +114,6 @@ Result<void> NetworkClock::apply_resync(Samples samples, std::uint64_t before) {
     last_sync_ms_ = local_ms();
     log_(LogLevel::info, "network: clock offset " + std::to_string(offset) + " ms (median of " + std::to_string(n) + " nodes)");
     return {};
-}
-
-Result<void> NetworkClock::resync_after(std::int64_t failed_at_ms, const Gather& gather) {
-    std::mutex m;
-    std::condition_variable cv;
-    std::optional<Result<void>> out;
-    resync_async(
-            failed_at_ms, [gather](std::function<void(Samples)> gathered) { gathered(gather()); },
-            [&](Result<void> r) {
-                std::lock_guard lock(m);
-                out.emplace(std::move(r));
-                cv.notify_all();
-            });
-    std::unique_lock lock(m);
-    cv.wait(lock, [&] { return out.has_value(); });
-    return std::move(*out);
 }
 
 }  // namespace session::network::detail

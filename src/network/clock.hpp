@@ -108,10 +108,6 @@ public:
     /// `done` runs on the thread that ends the gather (or this one). Errors: those of `gather`.
     void resync_async(std::int64_t failed_at_ms, GatherAsync gather, ResyncDone done);
 
-    /// resync_async with a gather that blocks, waited for on this thread.
-    using Gather = std::function<Samples()>;
-    [[nodiscard]] Result<void> resync_after(std::int64_t failed_at_ms, const Gather& gather);
-
     /// Whether network time was learned: a node's sample is in the window, or a resync happened.
     bool known() const {
         if (syncs_.load() > 0) return true;

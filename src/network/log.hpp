@@ -5,8 +5,8 @@
 // request), so it never runs while this thread holds one of the network's locks: every unit locks
 // with `Locked`, and a line logged while this thread holds any `Locked` is queued and emitted when
 // the thread's outermost `Locked` is released. A line logged with no lock held is emitted at once.
-// No lock is held across I/O: an operation that must run once at a time (a pool fetch, a clock
-// resync) is a SingleFlight, a flag others wait on.
+// No lock is held across I/O: an operation that must run once at a time (a pool fetch) is a
+// SingleFlight, a flag others wait on (the clock's resync is one with callbacks: clock.hpp).
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
