@@ -27,14 +27,18 @@ scripts/setup.sh
 stamp "build (build/)"
 # Debug (-O0): a third less compile time than the default RelWithDebInfo, which keeps the whole run
 # within 40 minutes on 2 cores; the optimised build is what scripts/demo.sh and bench/run.sh make.
-BUILD_DIR=build scripts/build.sh -DCMAKE_BUILD_TYPE=Debug
+# -g1: line tables and function names (what a failure's backtrace and the sanitizers' reports
+# print), no local variables: a fifth less compile time than -g for these builds (gcc 12, -O0,
+# test_network.cpp 30.1 -> 23.7 s under ASan). Build with scripts/build.sh for a debugger's -g.
+debug_flags=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1)
+BUILD_DIR=build scripts/build.sh "${debug_flags[@]}"
 stamp "test suite"
 ctest --test-dir build "${ctest_args[@]}"
 
 if [ "${SESSION_QUICK:-0}" = 1 ]; then stamp "done (quick)"; exit 0; fi
 
 stamp "build with ASan + UBSan (build-asan/)"
-BUILD_DIR=build-asan scripts/build.sh -DSESSION_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+BUILD_DIR=build-asan scripts/build.sh -DSESSION_SANITIZE=ON "${debug_flags[@]}"
 stamp "test suite under ASan + UBSan"
 # The install test rebuilds a consumer against the instrumented library; it is covered in step 1.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
