@@ -342,7 +342,6 @@ bool entry_failed(const json& entry) {
 
 void StoreSignatures::collect(const json& reply) {
     if (!reply.is_object()) return;
-    std::vector<Signed> answer;
     for_each_swarm_entry(reply, [&](const std::string& key, const json& v) {
         if (!v.is_object() || entry_failed(v)) return;
         auto hash = v.find("hash");
@@ -353,9 +352,9 @@ void StoreSignatures::collect(const json& reply) {
         if (!node || !sig || sig->size() != kEd25519SignatureBytes) return;
         Signed s{*node, hash->get<std::string>(), text->get<std::string>(), {}};
         std::copy(sig->begin(), sig->end(), s.signature.begin());
-        answer.push_back(std::move(s));
+        collected_.push_back(std::move(s));
     });
-    if (!answer.empty()) answers_.push_back(std::move(answer));
+    if (collected_.size() > (ends_.empty() ? 0 : ends_.back())) ends_.push_back(collected_.size());
 }
 
 void StoreSignatures::check() {
@@ -368,15 +367,18 @@ void StoreSignatures::check() {
     auto keep = [&](std::span<const Signed> list) {
         for (const auto& s : list) valid_.insert({s.node, s.hash, s.text});
     };
-    std::vector<Signed> all;
-    for (const auto& a : answers_) all.insert(all.end(), a.begin(), a.end());
+    const std::span<const Signed> all(collected_);
     if (together(all)) {
         keep(all);
-    } else if (answers_.size() > 1) {
-        for (const auto& a : answers_)
-            if (together(a)) keep(a);
+    } else if (ends_.size() > 1) {
+        std::size_t begin = 0;
+        for (const std::size_t end : ends_) {
+            if (const auto answer = all.subspan(begin, end - begin); together(answer)) keep(answer);
+            begin = end;
+        }
     }
-    answers_.clear();
+    collected_.clear();
+    ends_.clear();
 }
 
 bool StoreSignatures::valid(const Ed25519PublicKey& node, std::string_view hash, std::string_view signature) const {

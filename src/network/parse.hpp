@@ -136,7 +136,8 @@ private:
         template <class A, class B>
         bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
     };
-    std::vector<std::vector<Signed>> answers_;
+    std::vector<Signed> collected_;   // every answer's, in the order collected
+    std::vector<std::size_t> ends_;   // where each answer's end in collected_
     std::set<Found, FoundLess> valid_;
 };
 
