@@ -600,6 +600,25 @@ Result<Bytes> decrypt_response(const ResponseKey& key, ByteView wire) {
                       "onion: response: decryption failed (both XChaCha20-Poly1305 and AES-256-GCM)");
 }
 
+namespace {
+
+/// What decode_node_response makes of the destination's JSON object: `status` is its "status" (else
+/// "status_code") when that is an integer, `body` its "body" as text (a string's value, any other
+/// value's JSON), and `whole` the object's text, which is the body when there is no "body".
+Result<NodeResponse> node_response(std::optional<std::int64_t> status, std::optional<std::string> body,
+                                   std::string_view whole) {
+    if (!status)
+        return unexpected(Errc::onion_bad_response, "onion: response: no integer \"status\" or \"status_code\"");
+    if (*status < 0 || *status > 999)
+        return unexpected(Errc::onion_bad_response, "onion: response: status " + std::to_string(*status) + " out of range");
+    NodeResponse out;
+    out.status = static_cast<int>(*status);
+    out.body = body ? std::move(*body) : std::string(whole);  // libsession: no "body" -> the whole JSON is the body
+    return out;
+}
+
+}  // namespace
+
 Result<NodeResponse> decode_node_response(const ResponseKey& key, std::string_view http_body) {
     if (http_body.size() > kMaxResponseBytes)
         return unexpected(Errc::onion_bad_response, "onion: response: " + std::to_string(http_body.size()) +
@@ -622,31 +641,43 @@ Result<NodeResponse> decode_node_response(const ResponseKey& key, std::string_vi
     auto pt = decrypt_response(key, *wire);
     if (!pt) return unexpected(std::move(pt).error());
 
-    // The destination's JSON: depth-checked before it is walked, so the non-string "body" below may
-    // be dumped (dump() recurses once per level).
-    if (detail::json_depth(as_chars(*pt)) > detail::kMaxJsonDepth)
+    // The destination's JSON. The usual wrapper, {"status":200,"body":"<the reply, escaped>"}, is
+    // read without a tree (its body is most of a batch reply's bytes, lexed once here, then
+    // parsed by the caller); anything else is parsed in full.
+    const std::string_view reply = as_chars(*pt);
+    if (auto flat = detail::scan_flat_object(reply)) {
+        const auto find = [&](std::string_view key) -> detail::FlatMember* {
+            for (auto& m : *flat)
+                if (m.key == key) return &m;
+            return nullptr;
+        };
+        auto* status = find("status");
+        if (status == nullptr) status = find("status_code");
+        std::optional<std::int64_t> code;
+        if (status != nullptr)
+            if (const auto* n = std::get_if<std::int64_t>(&status->value)) code = *n;
+        std::optional<std::string> body;
+        if (auto* b = find("body"))
+            body = std::holds_alternative<std::string>(b->value) ? std::move(std::get<std::string>(b->value))
+                                                                  : std::to_string(std::get<std::int64_t>(b->value));
+        return node_response(code, std::move(body), reply);
+    }
+    // Depth-checked before it is walked, so the non-string "body" below may be dumped (dump()
+    // recurses once per level).
+    if (detail::json_depth(reply) > detail::kMaxJsonDepth)
         return unexpected(Errc::onion_bad_response, "onion: response: decrypted reply is nested deeper than " +
                                                         std::to_string(detail::kMaxJsonDepth) + " levels");
-    auto j = parse_json(as_chars(*pt));
+    auto j = parse_json(reply);
     if (!j || !j->is_object())
         return unexpected(Errc::onion_bad_response, "onion: response: decrypted reply is not a JSON object");
-    NodeResponse out;
     auto status = j->find("status");
     if (status == j->end()) status = j->find("status_code");  // desktop accepts either spelling
-    if (status == j->end() || !status->is_number_integer())
-        return unexpected(Errc::onion_bad_response, "onion: response: no integer \"status\" or \"status_code\"");
-    const auto s = status->get<std::int64_t>();
-    if (s < 0 || s > 999)
-        return unexpected(Errc::onion_bad_response, "onion: response: status " + std::to_string(s) + " out of range");
-    out.status = static_cast<int>(s);
-    auto body = j->find("body");
-    if (body == j->end())
-        out.body = as_chars(*pt);  // libsession: no "body" → the whole JSON is the body
-    else if (body->is_string())
-        out.body = body->get<std::string>();
-    else
-        out.body = body->dump();  // json=true replies embed the value itself
-    return out;
+    std::optional<std::int64_t> code;
+    if (status != j->end() && status->is_number_integer()) code = status->get<std::int64_t>();
+    std::optional<std::string> body;
+    if (auto b = j->find("body"); b != j->end())
+        body = b->is_string() ? b->get<std::string>() : b->dump();  // json=true replies embed the value itself
+    return node_response(code, std::move(body), reply);
 }
 
 namespace {

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "detail/onion_node.hpp"
 #include "detail/onion_wire.hpp"
 #include <nlohmann/json.hpp>
@@ -818,6 +820,58 @@ TEST_CASE("onion: node response decoding rejects bad replies", "[onion][reject]"
     auto d = decrypt_response(rk2, base64_decode(str(dbl)).value());
     REQUIRE(d);
     CHECK(str(*d) == R"({"body":"{\"a\":1}","status":406})");
+}
+
+TEST_CASE("onion: a reply read without a tree and one parsed in full decode alike", "[onion]") {
+    // The plain wrapper ({"status":…,"body":"…"}, ASCII, short escapes) is scanned; the same reply
+    // with its body's characters as \u escapes, or with a nested member, takes the full parse.
+    auto rng = system_rng();
+    auto a = generate_x25519(*rng);
+    auto b = generate_x25519(*rng);
+    const EncType t = EncType::xchacha20;
+    ResponseKey rk(t, client_key(t, a.secret, a.public_key, b.public_key).value(),
+                   client_key(EncType::aes_gcm, a.secret, a.public_key, b.public_key).value());
+    auto sk = server_key(t, b.secret, b.public_key, a.public_key).value();
+    auto sealed = [&](std::string_view text) { return base64_encode(encrypt(t, sk, as_bytes(text), *rng).value()); };
+    const std::string inner = R"({"results":[{"code":200,"body":{"hash":"h\\/"}}]})";
+    const auto as_u_escapes = [](std::string_view s) {
+        std::string out = "\"";
+        char buf[8];
+        for (unsigned char c : s) std::snprintf(buf, sizeof buf, "\\u%04x", c), out += buf;
+        return out + "\"";
+    };
+    struct Case {
+        std::string text;
+        int status;
+        std::string body;
+    };
+    const std::vector<Case> cases = {
+            {json{{"status", 200}, {"body", inner}}.dump(), 200, inner},
+            {R"({"status":200,"body":)" + as_u_escapes(inner) + "}", 200, inner},
+            {R"({"status":200,"x":{"y":1},"body":)" + json(inner).dump() + "}", 200, inner},
+            {R"( { "status_code" : 421 } )", 421, R"( { "status_code" : 421 } )"},
+            {R"({"status_code":421,"y":[]})", 421, R"({"status_code":421,"y":[]})"},
+            {R"({"status":200,"body":17})", 200, "17"},
+            {R"({"status":200,"body":17,"z":null})", 200, "17"},
+            {R"({"body":"","status":0})", 0, ""},
+            {R"({"status":200,"status":201})", 201, R"({"status":200,"status":201})"},  // the last one, as nlohmann reads it
+    };
+    for (const auto& c : cases) {
+        INFO(c.text);
+        auto r = decode_node_response(rk, sealed(c.text));
+        REQUIRE(r);
+        CHECK(r->status == c.status);
+        CHECK(r->body == c.body);
+    }
+    for (const std::string_view bad : {R"({"status":1000,"body":""})", R"({"status":"200","body":""})",
+                                       R"({"status":200.0,"body":""})", R"({"status":-1,"body":""})",
+                                       R"({"status":12345678901234567890,"body":""})", R"({"body":"x"})",
+                                       R"({"status":200,"body":"x"} x)"}) {
+        INFO(bad);
+        auto r = decode_node_response(rk, sealed(bad));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::onion_bad_response);
+    }
 }
 
 TEST_CASE("onion: v4 request encoding and parsing", "[onion]") {

@@ -8,9 +8,12 @@
 // checked by a linear scan first, and a value that passed may then be copied and dumped freely.
 // (STYLE.md §12.)
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -49,5 +52,22 @@ std::optional<Json> parse_limited_or_none(std::string_view text, std::size_t max
     if (j.is_discarded()) return std::nullopt;
     return j;
 }
+
+/// One member of a flat JSON object: a string value, or an integer written as plain digits.
+struct FlatMember {
+    std::string key;
+    std::variant<std::string, std::int64_t> value;
+};
+
+/// Most members scan_flat_object reads (its check for repeated keys is quadratic).
+inline constexpr std::size_t kMaxFlatMembers = 16;
+
+/// The members of `text`, in order, when it is a JSON object of the plain kind a node writes around
+/// its reply ({"status":200,"body":"<the reply, escaped>"}), read without building a tree:
+/// every value a string or a non-negative integer of at most 18 digits, no key repeated, at most
+/// kMaxFlatMembers members, only ASCII, and no \u escapes. For anything else, valid JSON or not, it
+/// returns nullopt and the caller parses the text in full (parse_limited), which then decides. What
+/// it returns is what nlohmann's parse gives for the same text (fuzz_json_flat compares the two).
+[[nodiscard]] std::optional<std::vector<FlatMember>> scan_flat_object(std::string_view text);
 
 }  // namespace session::detail
