@@ -233,18 +233,7 @@ struct Network::Impl final : detail::CallHooks {
         auto landed = detail::new_landed_flag();
         ParamsBuilder params = [this, b, group, landed](std::int64_t now) -> Result<std::string> {
             if (!landed->load()) rebuild_stale(*b, group);
-            json reqs = json::array();
-            for (auto i : group) {
-                const auto& it = b->items[i];
-                reqs.push_back({{"method", "store"},
-                                {"params",
-                                 {{"pubkey", it.recipient.hex()},
-                                  {"timestamp", now},
-                                  {"ttl", it.ttl_ms},
-                                  {"namespace", it.ns},
-                                  {"data", it.data_b64}}}});
-            }
-            return json{{"requests", std::move(reqs)}}.dump();
+            return store_batch_params(*b, group, now);
         };
         caller.call_async(
                 detail::ToSwarm{lead}, "batch", std::move(params), cfg.request_timeout, true, *b->steps,
@@ -257,7 +246,36 @@ struct Network::Impl final : detail::CallHooks {
                     ++b->group_at;
                     batch_group(b);
                 },
-                landed);
+                landed, detail::ParamsText::well_formed);
+    }
+
+    /// The params of one batch of stores, {"requests":[{"method":"store","params":{…}}, …]}, written
+    /// as text: every value is hex, an integer or the item's data, which checked_hash let in only as
+    /// strict base64, so nothing needs escaping and the text is JSON by construction
+    /// (ParamsText::well_formed). The same bytes as nlohmann's dump, keys in its (sorted) order.
+    static std::string store_batch_params(const BatchCall& b, const std::vector<std::size_t>& group, std::int64_t now) {
+        std::size_t size = 16;
+        for (auto i : group) size += b.items[i].data_b64.size() + 200;
+        std::string out;
+        out.reserve(size);
+        out += R"({"requests":[)";
+        for (auto i : group) {
+            const auto& it = b.items[i];
+            if (out.back() != '[') out += ',';
+            out += R"({"method":"store","params":{"data":")";
+            out += it.data_b64;
+            out += R"(","namespace":)";
+            out += std::to_string(it.ns);
+            out += R"(,"pubkey":")";
+            out += it.recipient.hex();
+            out += R"(","timestamp":)";
+            out += std::to_string(now);
+            out += R"(,"ttl":)";
+            out += std::to_string(it.ttl_ms);
+            out += "}}";
+        }
+        out += "]}";
+        return out;
     }
 
     /// Network time moved (a resync, or a large move learned from replies: the clock epoch) since

@@ -62,6 +62,39 @@ TEST_CASE("network: store_batch stores one swarm's messages in one request", "[n
     CHECK_THROWS_AS((void)net.store_batch(too_many), std::invalid_argument);
 }
 
+TEST_CASE("network: store_batch writes its request as the JSON nlohmann would write", "[network][batch]") {
+    // The batch params are written as text and not lexed again before they go (ParamsText::well_formed):
+    // the request must parse, and dump back to the same bytes (keys in nlohmann's order, nothing escaped).
+    SwarmRig rig(1);
+    auto& [fake, net, acct, sw] = rig;
+    const auto to = accounts_in(net, *sw->id, 3);
+    auto items = items_for(to);
+    items[1].ns = -10;
+    items[2].ttl_ms = 14 * 24 * 3600 * 1000LL;
+    auto results = net.store_batch(items);
+    for (const auto& r : results) REQUIRE(r);
+    std::vector<std::string> bodies;
+    for (auto& n : fake->nodes()) bodies.insert(bodies.end(), n->batch_bodies.begin(), n->batch_bodies.end());
+    REQUIRE(bodies.size() == 1);
+    const json req = json::parse(bodies[0]);
+    CHECK(req.dump() == bodies[0]);
+    CHECK(req.at("method") == "batch");
+    const auto& subs = req.at("params").at("requests");
+    REQUIRE(subs.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        INFO(i);
+        CHECK(subs[i].at("method") == "store");
+        const auto& p = subs[i].at("params");
+        CHECK(p.size() == 5);
+        CHECK(p.at("pubkey") == items[i].recipient.hex());
+        CHECK(p.at("namespace") == items[i].ns);
+        CHECK(p.at("ttl") == items[i].ttl_ms);
+        CHECK(p.at("data") == items[i].data_b64);
+        CHECK(p.at("timestamp").is_number_integer());
+        CHECK(p.at("timestamp") == subs[0].at("params").at("timestamp"));  // one network time per request
+    }
+}
+
 TEST_CASE("network: store_batch: a 421 in one sub-request moves only that item", "[network][batch][swarm]") {
     SwarmRig rig(2);
     auto& [fake, net, acct, sw] = rig;

@@ -52,6 +52,7 @@ struct FakeNode {
     int as_guard = 0;
     int as_dest = 0;
     std::map<std::string, int> methods;
+    std::vector<std::string> batch_bodies;  // the text of each batch request this node answered
 };
 
 class FakeNet final : public Transport {
@@ -250,6 +251,7 @@ private:
         if (n.answer)
             if (auto a = n.answer(method, params)) return *a;
         if (method == "batch") {
+            n.batch_bodies.push_back(body);
             json results = json::array();
             for (const auto& sub : params.at("requests")) {
                 auto [st, b] = handle_rpc(n, json{{"method", sub.at("method")}, {"params", sub.at("params")}}.dump());

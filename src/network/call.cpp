@@ -53,14 +53,17 @@ FailureVerdict classify_failure(const Result<HttpResponse>& resp, const Snode& g
     return v;
 }
 
-Result<std::string> rpc_payload(std::string_view method, std::string_view params) {
-    // Checked without building it: the params text is usually a batch of 20 stores (tens of KB), so
-    // a parse and a dump cost more than the rest of the request. accept() also rejects strings that
-    // are not valid UTF-8; the depth check keeps the same limit as every other JSON text here.
-    const auto first = params.find_first_not_of(" \t\n\r");
-    if (first == std::string_view::npos || params[first] != '{' ||
-        session::detail::json_depth(params) > session::detail::kMaxJsonDepth || !json::accept(params))
-        return unexpected(Errc::invalid_argument, "network: " + std::string(method) + ": params must be a JSON object");
+Result<std::string> rpc_payload(std::string_view method, std::string_view params, ParamsText text) {
+    // Checked without building it (a parse and a dump would cost more than the rest of the
+    // request). accept() also rejects strings that are not valid UTF-8; the depth check keeps the
+    // same limit as every other JSON text here. A batch of stores (tens of KB, written here) is
+    // not lexed at all: ParamsText::well_formed.
+    if (text == ParamsText::check) {
+        const auto first = params.find_first_not_of(" \t\n\r");
+        if (first == std::string_view::npos || params[first] != '{' ||
+            session::detail::json_depth(params) > session::detail::kMaxJsonDepth || !json::accept(params))
+            return unexpected(Errc::invalid_argument, "network: " + std::string(method) + ": params must be a JSON object");
+    }
     std::string name;
     try {
         name = json(method).dump();
@@ -460,6 +463,7 @@ struct Caller::AsyncCall {
     Executor& steps;
     CallDone done;
     LandedFlag landed;
+    ParamsText text = ParamsText::check;
     CallState st{};
     Snode dest{};  // the current attempt's
 };
@@ -476,9 +480,9 @@ bool may_have_landed(const Attempt& a, std::string_view method) {
 }
 
 void Caller::call_async(Target target, std::string method, ParamsBuilder build, std::chrono::milliseconds timeout,
-                        bool resync_allowed, Executor& steps, CallDone done, LandedFlag landed) {
+                        bool resync_allowed, Executor& steps, CallDone done, LandedFlag landed, ParamsText text) {
     auto c = std::make_shared<AsyncCall>(AsyncCall{std::move(target), std::move(method), std::move(build), timeout,
-                                                   resync_allowed, steps, std::move(done), std::move(landed)});
+                                                   resync_allowed, steps, std::move(done), std::move(landed), text});
     // Nodes the caller saw answer uselessly count as tried: they are picked last.
     if (const auto* any = std::get_if<ToAnyNode>(&c->target)) c->st.tried = any->avoid;
     if (const auto* swarm = std::get_if<ToSwarm>(&c->target)) c->st.tried = swarm->avoid;
@@ -514,7 +518,7 @@ void Caller::step(const std::shared_ptr<AsyncCall>& c) {
     }
     auto params = c->build(clock_.now_ms());
     if (!params) return end(unexpected(params.error()));
-    auto payload = rpc_payload(c->method, *params);
+    auto payload = rpc_payload(c->method, *params, c->text);
     if (!payload) return end(unexpected(payload.error()));
     ++st.used;
     c->dest = *dest;

@@ -135,9 +135,18 @@ struct FailureVerdict {
 /// so the guard is alive and the fault lies past it; a timeout may be any hop, the guard included.
 FailureVerdict classify_failure(const Result<HttpResponse>& response, const Snode& guard, const Snode& dest);
 
+/// How rpc_payload takes a call's params text.
+enum class ParamsText {
+    check,        // from a ParamsBuilder anyone may write: checked to be a JSON object first
+    well_formed,  // written by this module so that it is a JSON object by construction (the batch
+                  // of stores: hex, strict base64 and integers only); not lexed again
+};
+
 /// The JSON-RPC body {"method": method, "params": params}, the params text as given. Errors:
-/// invalid_argument (params is not a JSON object nested at most kMaxJsonDepth levels).
-[[nodiscard]] Result<std::string> rpc_payload(std::string_view method, std::string_view params);
+/// invalid_argument (with ParamsText::check: params is not a JSON object nested at most
+/// kMaxJsonDepth levels).
+[[nodiscard]] Result<std::string> rpc_payload(std::string_view method, std::string_view params,
+                                              ParamsText text = ParamsText::check);
 
 /// The error for a final non-2xx reply: net_unauthorized (401/403), net_clock_skew (406/425),
 /// net_swarm_moved (421), net_http_status (others), with the node and the (quoted) body.
@@ -192,8 +201,10 @@ public:
     /// thread; `done` is called from one of them. The backoff between attempts is a transport timer
     /// (Transport::after), not a sleeping task.
     /// The Caller and `steps` must outlive the call (Network waits for its async calls).
+    /// `text` says whether the params need checking (rpc_payload).
     void call_async(Target target, std::string method, ParamsBuilder build, std::chrono::milliseconds timeout,
-                    bool resync_allowed, Executor& steps, CallDone done, LandedFlag landed = {});
+                    bool resync_allowed, Executor& steps, CallDone done, LandedFlag landed = {},
+                    ParamsText text = ParamsText::check);
 
     /// One onion request (steps 1-5) to `dest` in flight as a transport event; `done` gets the
     /// attempt as a task of `steps`. `memory` is the calling loop's and must outlive the attempt.
