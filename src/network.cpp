@@ -603,14 +603,9 @@ Result<void> Network::sync_clock() {
     auto p = impl_->ensure_pool();
     if (!p) return p;
     // The resync's steps on this thread, as a blocking loop (as Caller::call).
-    session::detail::WaitLoop loop;
-    std::optional<Result<void>> out;
-    impl_->resync_clock_async(impl_->clock.local_ms(), loop, [&](Result<void> r) {
-        out.emplace(std::move(r));
-        loop.finish();
+    return session::detail::wait_on<Result<void>>([&](Executor& loop, auto done) {
+        impl_->resync_clock_async(impl_->clock.local_ms(), loop, std::move(done));
     });
-    loop.run();
-    return std::move(*out);
 }
 
 Result<Swarm> Network::get_swarm(const SessionId& account) {
@@ -691,17 +686,9 @@ Result<StoreResult> Network::store(const SessionId& recipient, std::int16_t ns, 
 
 std::vector<Result<StoreResult>> Network::store_batch(std::span<const StoreItem> items) {
     // The async call with every step on this thread (as the blocking loop ran them).
-    session::detail::WaitLoop loop;
-    std::vector<Result<StoreResult>> out;
-    store_batch_async(
-            std::vector<StoreItem>(items.begin(), items.end()),
-            [&](std::vector<Result<StoreResult>> r) {
-                out = std::move(r);
-                loop.finish();
-            },
-            &loop);
-    loop.run();
-    return out;
+    return session::detail::wait_on<std::vector<Result<StoreResult>>>([&](Executor& loop, auto done) {
+        store_batch_async(std::vector<StoreItem>(items.begin(), items.end()), std::move(done), &loop);
+    });
 }
 
 void Network::store_batch_async(std::vector<StoreItem> items, StoreBatchDone done, Executor* steps) {

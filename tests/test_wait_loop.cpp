@@ -6,6 +6,7 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -81,4 +82,28 @@ TEST_CASE("wait_loop: with an inner executor, each task runs once, and the waite
         CHECK(on_waiter);
         release.set_value();  // the inner copies then find their tasks taken: no second run
     }
+}
+
+TEST_CASE("wait_loop: wait_on returns what the call's completion was given, its steps run on the waiter",
+          "[wait_loop]") {
+    const auto waiter = std::this_thread::get_id();
+    std::vector<std::thread::id> step_threads;
+    std::thread completer;
+    // A call of two steps on the loop, completed from another thread (as a transport's would be).
+    const std::string got = session::detail::wait_on<std::string>([&](session::Executor& loop, auto done) {
+        loop.post([&, done]() mutable {
+            step_threads.push_back(std::this_thread::get_id());
+            completer = std::thread([&loop, &step_threads, done]() mutable {
+                loop.post([&step_threads, done]() mutable {
+                    step_threads.push_back(std::this_thread::get_id());
+                    done(std::string("answer"));
+                });
+            });
+        });
+    });
+    completer.join();
+    CHECK(got == "answer");
+    REQUIRE(step_threads.size() == 2);
+    CHECK(step_threads[0] == waiter);
+    CHECK(step_threads[1] == waiter);
 }

@@ -12,6 +12,10 @@
 //   start_async(..., loop, [&](Result<T> r) { out = std::move(r); loop.finish(); });
 //   loop.run();                                            // returns after finish()
 //
+// wait_on() is that idiom in one call:
+//
+//   return wait_on<Result<T>>([&](Executor& loop, auto done) { start_async(..., loop, std::move(done)); });
+//
 // Thread-safe: post() and finish() from any thread; run() from one thread (the owner). Tasks
 // posted after finish() are run only by the inner executor (if any). The loop must outlive run().
 #include <atomic>
@@ -20,6 +24,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 #include "session/executor.hpp"
 
@@ -55,5 +61,21 @@ private:
     std::deque<std::shared_ptr<Task>> queue_;
     bool finished_ = false;
 };
+
+/// Starts an asynchronous call and waits for it on this thread: `start(loop, done)` must start the
+/// call with `loop` as the executor of its steps and `done` (callable once, with a T) as its
+/// completion; wait_on runs the loop until `done` is called and returns what `done` was given.
+/// `inner`, when given, is the WaitLoop's inner executor.
+template <class T, class Start>
+T wait_on(Start&& start, Executor* inner = nullptr) {
+    WaitLoop loop(inner);
+    std::optional<T> out;
+    std::forward<Start>(start)(static_cast<Executor&>(loop), [&out, &loop](T result) {
+        out.emplace(std::move(result));
+        loop.finish();
+    });
+    loop.run();
+    return std::move(*out);
+}
 
 }  // namespace session::detail

@@ -567,17 +567,9 @@ void Caller::next_attempt(const std::shared_ptr<AsyncCall>& c) {
 Result<RpcReply> Caller::call(const Target& target, std::string_view method, const ParamsBuilder& build,
                               std::chrono::milliseconds timeout, bool resync_allowed, LandedFlag landed) {
     // Every step on this thread, as a blocking loop: the private loop runs them until the end.
-    session::detail::WaitLoop loop;
-    std::optional<Result<RpcReply>> out;
-    call_async(
-            target, std::string(method), build, timeout, resync_allowed, loop,
-            [&](Result<RpcReply> r) {
-                out.emplace(std::move(r));
-                loop.finish();
-            },
-            std::move(landed));
-    loop.run();
-    return std::move(*out);
+    return session::detail::wait_on<Result<RpcReply>>([&](Executor& loop, auto done) {
+        call_async(target, std::string(method), build, timeout, resync_allowed, loop, std::move(done), std::move(landed));
+    });
 }
 
 // ---- server requests -------------------------------------------------------------------------------
