@@ -72,6 +72,20 @@ std::vector<std::string> trailer_keys(ByteView plaintext_or_body) {
     return keys;
 }
 
+// A client's response key and the destination's matching key (XChaCha20, the AES-GCM fallback
+// beside it), for replies a test encrypts itself.
+struct ReplyKeys {
+    std::shared_ptr<Rng> rng = system_rng();
+    X25519KeyPair client = generate_x25519(*rng);
+    X25519KeyPair node = generate_x25519(*rng);
+    ResponseKey rk{EncType::xchacha20,
+                   client_key(EncType::xchacha20, client.secret, client.public_key, node.public_key).value(),
+                   client_key(EncType::aes_gcm, client.secret, client.public_key, node.public_key).value()};
+    Secret<32> sk = server_key(EncType::xchacha20, node.secret, node.public_key, client.public_key).value();
+
+    Bytes seal(std::string_view text) { return encrypt(EncType::xchacha20, sk, as_bytes(text), *rng).value(); }
+};
+
 }  // namespace
 
 // ---- enc types ---------------------------------------------------------------------------------
@@ -825,14 +839,9 @@ TEST_CASE("onion: node response decoding rejects bad replies", "[onion][reject]"
 TEST_CASE("onion: a reply read without a tree and one parsed in full decode alike", "[onion]") {
     // The plain wrapper ({"status":…,"body":"…"}, ASCII, short escapes) is scanned; the same reply
     // with its body's characters as \u escapes, or with a nested member, takes the full parse.
-    auto rng = system_rng();
-    auto a = generate_x25519(*rng);
-    auto b = generate_x25519(*rng);
-    const EncType t = EncType::xchacha20;
-    ResponseKey rk(t, client_key(t, a.secret, a.public_key, b.public_key).value(),
-                   client_key(EncType::aes_gcm, a.secret, a.public_key, b.public_key).value());
-    auto sk = server_key(t, b.secret, b.public_key, a.public_key).value();
-    auto sealed = [&](std::string_view text) { return base64_encode(encrypt(t, sk, as_bytes(text), *rng).value()); };
+    ReplyKeys keys;
+    const ResponseKey& rk = keys.rk;
+    auto sealed = [&](std::string_view text) { return base64_encode(keys.seal(text)); };
     const std::string inner = R"({"results":[{"code":200,"body":{"hash":"h\\/"}}]})";
     const auto as_u_escapes = [](std::string_view s) {
         std::string out = "\"";
@@ -903,14 +912,9 @@ TEST_CASE("onion: v4 request encoding and parsing", "[onion]") {
 }
 
 TEST_CASE("onion: v4 response decoding rejects malformed replies", "[onion][reject]") {
-    auto rng = system_rng();
-    auto a = generate_x25519(*rng);
-    auto b = generate_x25519(*rng);
-    const EncType t = EncType::xchacha20;
-    ResponseKey rk(t, client_key(t, a.secret, a.public_key, b.public_key).value(),
-                   client_key(EncType::aes_gcm, a.secret, a.public_key, b.public_key).value());
-    auto sk = server_key(t, b.secret, b.public_key, a.public_key).value();
-    auto sealed = [&](std::string_view text) { return encrypt(t, sk, as_bytes(text), *rng).value(); };
+    ReplyKeys keys;
+    const ResponseKey& rk = keys.rk;
+    auto sealed = [&](std::string_view text) { return keys.seal(text); };
 
     auto ok = decode_server_response(rk, sealed(R"(l12:{"code":404}e)"));
     REQUIRE(ok);
