@@ -27,8 +27,10 @@
 //                     E2E_SYNC_COPY=1 sends sync copies too.
 //   e2e_receive/N:    N (2,000, then E2E_RECEIVE_MESSAGES = 10,000) messages stored for one account
 //                     (sealed by us, put in place with direct storage-RPC `batch` stores, no
-//                     latency), then one receive_pages("") by a bootstrapped Client, E2E_RECEIVE_PAGE
-//                     (500) per page: wall time, messages/s, and the most heap held at once.
+//                     latency), then one receive_pages("") by a bootstrapped Client, with pages of
+//                     E2E_RECEIVE_PAGE messages (0, the Client's default: the server's byte budget,
+//                     about 2,000 here; 500 shows the heap held with smaller pages): wall time,
+//                     messages/s, and the most heap held at once.
 //   e2e_receive_all/N: the same with receive(""), which returns everything at once.
 // Environment: E2E_HOP_LATENCY_MS (20), E2E_NODES (10), E2E_SWARM_SIZE (5), E2E_BATCHES_IN_FLIGHT
 // (ClientOptions::max_batches_in_flight, default 24), plus the sizes above.
@@ -494,13 +496,17 @@ void receive_counters(benchmark::State& state, std::size_t count, std::size_t go
     state.counters["hop_latency_ms"] = static_cast<double>(net().latency.count());
 }
 
-// receive_pages (the bounded-memory API): a page of E2E_RECEIVE_PAGE (500) at a time. The heap in
+// The page size of the receive cases: E2E_RECEIVE_PAGE, else 0 (ClientOptions::retrieve_page_size's
+// default, the server's byte budget).
+std::int64_t receive_page() { return static_cast<std::int64_t>(env_size("E2E_RECEIVE_PAGE", 0)); }
+
+// receive_pages (the bounded-memory API): a page of receive_page() at a time. The heap in
 // use is sampled at every page (while the page is alive), so heap_peak_growth_mb is the most the
 // receive held at once; run with 2,000 and E2E_RECEIVE_MESSAGES (10,000) it should not grow with
 // the total. (ru_maxrss cannot show this inside one process: it only ever rises.)
 void e2e_receive(benchmark::State& state) {
     const auto count = static_cast<std::size_t>(state.range(0));
-    const auto page = static_cast<std::int64_t>(env_size("E2E_RECEIVE_PAGE", 500));
+    const auto page = receive_page();
     auto c = inbox_with(count, page);
     std::size_t got = 0, skipped = 0, pages = 0;
     double secs = 0, heap_before = 0, heap_peak = 0, rss_before = 0, rss_after = 0;
@@ -534,7 +540,7 @@ void e2e_receive(benchmark::State& state) {
 // with the total (run last, so its peak RSS growth is its own).
 void e2e_receive_all(benchmark::State& state) {
     const auto count = static_cast<std::size_t>(state.range(0));
-    auto c = inbox_with(count, static_cast<std::int64_t>(env_size("E2E_RECEIVE_PAGE", 500)));
+    auto c = inbox_with(count, receive_page());
     std::size_t got = 0, skipped = 0;
     double secs = 0, heap_before = 0, heap_held = 0, rss_before = 0, rss_after = 0;
     for (auto _ : state) {
