@@ -137,7 +137,7 @@ private:
         bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
     };
     std::vector<Signed> collected_;   // every answer's, in the order collected
-    std::vector<std::size_t> ends_;   // where each answer's end in collected_
+    std::vector<std::size_t> ends_;   // where each answer ends in collected_ (one past its last)
     std::set<Found, FoundLess> valid_;
 };
 
