@@ -333,8 +333,11 @@ struct Network::Impl final : detail::CallHooks {
         // Every answer's member signatures checked in one go (each answer alone when that fails).
         detail::StoreSignatures checked;
         if (opt.store_checks == StoreChecks::every_member) {
-            for (const auto& sub : *subs)
-                if (is_2xx(sub.status) && sub.object) checked.collect(*sub.object);
+            for (const auto& sub : *subs) {
+                if (!is_2xx(sub.status)) continue;
+                if (sub.store) checked.collect(*sub.store);  // scanned (batch_scan.hpp)
+                else if (sub.object) checked.collect(*sub.object);
+            }
             checked.check();
         }
         for (std::size_t k = 0; k < group.size(); ++k) {
@@ -345,9 +348,12 @@ struct Network::Impl final : detail::CallHooks {
                 std::vector<Snode> members{r->node};
                 if (auto entry = swarms.find(b.items[i].recipient))
                     members.insert(members.end(), entry->swarm.nodes.begin(), entry->swarm.nodes.end());
-                b.out[i] = sub.object ? detail::parse_store_object(*sub.object, b.hashes[i], r->node, members, opt.store_checks,
-                                                                   &checked)
-                                      : detail::parse_store_reply(reply.body, b.hashes[i], r->node, members, opt.store_checks);
+                if (sub.store)
+                    b.out[i] = detail::parse_store_answer(*sub.store, b.hashes[i], r->node, members, opt.store_checks, &checked);
+                else if (sub.object)
+                    b.out[i] = detail::parse_store_object(*sub.object, b.hashes[i], r->node, members, opt.store_checks, &checked);
+                else
+                    b.out[i] = detail::parse_store_reply(reply.body, b.hashes[i], r->node, members, opt.store_checks);
             } else if (reply.status == 421) {
                 swarm_moved(b.items[i].recipient, r->node, reply.body);
                 b.moved = detail::status_error("store", reply);

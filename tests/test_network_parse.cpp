@@ -137,6 +137,7 @@ TEST_CASE("network: a body parsed once reads as its text does", "[network][parse
     CHECK_FALSE(nd::uniform_batch_failure(refused, parsed.get()));
 
     // A reply carrying its parse reads the same results, pointing into that parse (not a copy).
+    // This plain batch reply was scanned (batch_scan.hpp): its 2xx object body is a StoreAnswer.
     RpcReply with{200, batch, from, parsed};
     auto a = nd::parse_batch_results(with, 3);
     auto b = nd::parse_batch_results(RpcReply{200, batch, from}, 3);
@@ -145,13 +146,24 @@ TEST_CASE("network: a body parsed once reads as its text does", "[network][parse
     for (std::size_t i = 0; i < 3; ++i) {
         CHECK((*a)[i].status == (*b)[i].status);
         CHECK((*a)[i].body == (*b)[i].body);
-        CHECK(((*a)[i].object == nullptr) == ((*b)[i].object == nullptr));
+        CHECK((*a)[i].object == nullptr);
+        CHECK(((*a)[i].store == nullptr) == ((*b)[i].object == nullptr));
+        if ((*b)[i].object) CHECK(*(*a)[i].store == nd::store_answer_of(*(*b)[i].object));
     }
-    REQUIRE((*a)[0].object);
-    CHECK((*a)[0].object->at("hash") == "h");
+    REQUIRE((*a)[0].store);
     parsed.reset();
     with = RpcReply{};
-    CHECK((*a)[0].object->at("t") == 7);  // kept alive by the result
+    CHECK((*a)[0].store->t == 7);  // kept alive by the result
+
+    // A reply the scan leaves to the full parse (a float) keeps the parsed object instead.
+    const std::string unusual = R"({"results":[{"code":200,"body":{"hash":"h","t":7,"x":1.5}}]})";
+    RpcReply parsed_in_full{200, unusual, from, nd::parse_body(unusual)};
+    auto c = nd::parse_batch_results(parsed_in_full, 1);
+    REQUIRE(c);
+    REQUIRE((*c)[0].object);
+    CHECK_FALSE((*c)[0].store);
+    CHECK((*c)[0].object->at("hash") == "h");
+    CHECK(nd::find_timestamp(parsed_in_full.parsed.get()) == 7);
     // Without a parse, errors name what is wrong, as before.
     auto bad = nd::parse_batch_results(RpcReply{200, "[]", from}, 1);
     REQUIRE_FALSE(bad);

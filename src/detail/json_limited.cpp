@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "detail/json_scan.hpp"
+
 namespace session::detail {
 
 std::size_t json_depth(std::string_view text, std::size_t max_depth) noexcept {
@@ -40,72 +42,8 @@ std::size_t json_depth(std::string_view text, std::size_t max_depth) noexcept {
     return deepest;
 }
 
-namespace {
-
-// A cursor over the text scan_flat_object reads; every step checks the end.
-struct Scan {
-    const char* p;
-    const char* end;
-
-    void skip_space() {
-        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
-    }
-    bool eat(char c) {
-        if (p == end || *p != c) return false;
-        ++p;
-        return true;
-    }
-
-    // The rest of a string whose opening quote was eaten, unescaped into `out`. Runs of plain
-    // characters are copied whole (a node's reply is one long string with a quote escaped every few
-    // characters). False for a \u escape, a byte outside ASCII, a control character or no end.
-    bool string(std::string& out) {
-        for (;;) {
-            const char* run = p;
-            while (p < end) {
-                const auto c = static_cast<unsigned char>(*p);
-                if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
-                ++p;
-            }
-            out.append(run, p);
-            if (p == end) return false;
-            const char c = *p++;
-            if (c == '"') return true;
-            if (c != '\\' || p == end) return false;
-            switch (*p++) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                default: return false;  // \u…, or not an escape at all
-            }
-        }
-    }
-
-    // "0", or digits not starting with 0; not followed by what would make it another number.
-    bool integer(std::int64_t& out) {
-        const char* start = p;
-        if (p < end && *p == '0') ++p;
-        else
-            while (p < end && *p >= '0' && *p <= '9') ++p;
-        const auto digits = p - start;
-        if (digits == 0 || digits > 18) return false;
-        if (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E')) return false;
-        std::int64_t v = 0;
-        for (const char* d = start; d < p; ++d) v = v * 10 + (*d - '0');
-        out = v;
-        return true;
-    }
-};
-
-}  // namespace
-
 std::optional<std::vector<FlatMember>> scan_flat_object(std::string_view text) {
-    Scan s{text.data(), text.data() + text.size()};
+    JsonScan s{text.data(), text.data() + text.size()};
     std::vector<FlatMember> members;
     s.skip_space();
     if (!s.eat('{')) return std::nullopt;

@@ -175,13 +175,15 @@ Result<Swarm> parse_swarm_reply(std::string_view body) {
 }
 
 struct ParsedBody {
-    json doc;
+    json doc;                           // when `batch` is empty
+    std::optional<ScannedBatch> batch;  // a batch reply of stores, read without a tree
 };
 
 std::shared_ptr<const ParsedBody> parse_body(std::string_view body) {
+    if (auto batch = scan_store_batch(body)) return std::make_shared<const ParsedBody>(ParsedBody{json(), std::move(batch)});
     auto parsed = session::detail::parse_limited_or_none(body);
     if (!parsed || !parsed->is_object()) return nullptr;
-    return std::make_shared<const ParsedBody>(ParsedBody{std::move(*parsed)});
+    return std::make_shared<const ParsedBody>(ParsedBody{std::move(*parsed), std::nullopt});
 }
 
 namespace {
@@ -208,7 +210,12 @@ std::optional<std::int64_t> timestamp_in(const json& j) {
 std::optional<std::int64_t> find_timestamp(std::string_view body) { return find_timestamp(parse_body(body).get()); }
 
 std::optional<std::int64_t> find_timestamp(const ParsedBody* body) {
-    return body ? timestamp_in(body->doc) : std::nullopt;
+    if (!body) return std::nullopt;
+    if (!body->batch) return timestamp_in(body->doc);
+    // As timestamp_in reads the same reply: its own "t", else the first result's body's.
+    if (body->batch->t) return body->batch->t;
+    const auto& first = body->batch->results.front();  // a scanned batch has at least one
+    return first.store ? first.store->t : std::nullopt;
 }
 
 std::string pool_refresh_params() {
@@ -251,24 +258,42 @@ std::optional<BatchFailure> uniform_failure_in(const json& j) {
     return BatchFailure{*code, std::move(out)};
 }
 
+// The same for a scanned batch: there only 2xx results have object bodies, so every failed one's
+// body is text.
+std::optional<BatchFailure> uniform_failure_in(const ScannedBatch& batch) {
+    const int code = batch.results.front().status;
+    for (const auto& r : batch.results)
+        if (r.status != code || (r.status >= 200 && r.status < 300)) return std::nullopt;
+    return BatchFailure{code, batch.results.front().body};
+}
+
 }  // namespace
 
 std::optional<BatchFailure> uniform_batch_failure(std::string_view text, const ParsedBody* parsed) {
-    if (parsed) return uniform_failure_in(parsed->doc);
-    auto own = parse_body(text);
-    return own ? uniform_failure_in(own->doc) : std::nullopt;
+    std::shared_ptr<const ParsedBody> own;
+    if (!parsed) {
+        own = parse_body(text);
+        parsed = own.get();
+    }
+    if (!parsed) return std::nullopt;
+    return parsed->batch ? uniform_failure_in(*parsed->batch) : uniform_failure_in(parsed->doc);
 }
 
 namespace {
+
+Result<void> result_count(std::size_t got, std::size_t expected, const std::string& what) {
+    if (expected > kMaxBatchResults || got != expected)
+        return bad(Errc::net_bad_response,
+                   what + ": expected " + std::to_string(expected) + " results, got " + std::to_string(got));
+    return {};
+}
 
 Result<std::vector<BatchResult>> batch_results_in(std::shared_ptr<const json> document, std::size_t expected,
                                                   const std::string& what) {
     const json& j = *document;
     auto results = j.find("results");
     if (results == j.end() || !results->is_array()) return bad(Errc::net_bad_response, what + ": no 'results' array");
-    if (expected > kMaxBatchResults || results->size() != expected)
-        return bad(Errc::net_bad_response, what + ": expected " + std::to_string(expected) + " results, got " +
-                                               std::to_string(results->size()));
+    if (auto n = result_count(results->size(), expected, what); !n) return unexpected(std::move(n).error());
     std::vector<BatchResult> out;
     out.reserve(expected);
     for (std::size_t i = 0; i < results->size(); ++i) {
@@ -303,8 +328,31 @@ Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std:
     return batch_results_in(std::make_shared<const json>(std::move(*parsed)), expected, what);
 }
 
+namespace {
+
+// The results of a scanned batch (kept alive by `parsed`, which holds `batch`).
+Result<std::vector<BatchResult>> scanned_results_in(const std::shared_ptr<const ParsedBody>& parsed,
+                                                    const ScannedBatch& batch, std::size_t expected,
+                                                    const std::string& what) {
+    if (auto n = result_count(batch.results.size(), expected, what); !n) return unexpected(std::move(n).error());
+    std::vector<BatchResult> out;
+    out.reserve(expected);
+    for (const auto& r : batch.results) {
+        BatchResult b;
+        b.status = r.status;
+        if (r.store) b.store = std::shared_ptr<const StoreAnswer>(parsed, &*r.store);  // aliasing: no copy
+        else b.body = r.body;
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+}  // namespace
+
 Result<std::vector<BatchResult>> parse_batch_results(const RpcReply& reply, std::size_t expected) {
     if (!reply.parsed) return parse_batch_results(reply.body, expected, reply.node);
+    if (reply.parsed->batch)
+        return scanned_results_in(reply.parsed, *reply.parsed->batch, expected, "batch reply from " + reply.node.address());
     // Aliasing: the results point into the reply's own parse, which they keep alive.
     return batch_results_in(std::shared_ptr<const json>(reply.parsed, &reply.parsed->doc), expected,
                             "batch reply from " + reply.node.address());
@@ -317,44 +365,21 @@ Result<StoreResult> parse_store_reply(std::string_view body, const std::string& 
     return parse_store_object(*parsed, expected, entry, members, checks);
 }
 
-namespace {
-
-// The entries of a store answer's "swarm" object, as parse_store_object and
-// StoreSignatures::collect read them: at most kMaxSwarmEntries, in the document's order.
-template <class F>
-void for_each_swarm_entry(const json& reply, F&& f) {
-    auto sw = reply.find("swarm");
-    if (sw == reply.end() || !sw->is_object()) return;
-    std::size_t looked = 0;
-    for (const auto& item : sw->items()) {
-        if (looked++ == kMaxSwarmEntries) break;
-        f(item.key(), item.value());
-    }
-}
-
-// Whether `entry` says its store failed ("failed": true).
-bool entry_failed(const json& entry) {
-    auto failed = entry.find("failed");
-    return failed != entry.end() && failed->is_boolean() && failed->get<bool>();
-}
-
-}  // namespace
-
-void StoreSignatures::collect(const json& reply) {
-    if (!reply.is_object()) return;
-    for_each_swarm_entry(reply, [&](const std::string& key, const json& v) {
-        if (!v.is_object() || entry_failed(v)) return;
-        auto hash = v.find("hash");
-        auto text = v.find("signature");
-        if (hash == v.end() || !hash->is_string() || text == v.end() || !text->is_string()) return;
-        auto node = from_hex_array<32>(key);
-        auto sig = base64_decode(text->get_ref<const std::string&>());
-        if (!node || !sig || sig->size() != kEd25519SignatureBytes) return;
-        Signed s{*node, hash->get<std::string>(), text->get<std::string>(), {}};
+void StoreSignatures::collect(const StoreAnswer& answer) {
+    for (const StoreEntry& e : answer.entries) {
+        if (!e.object || e.failed || !e.hash || !e.signature) continue;
+        auto node = from_hex_array<32>(e.key);
+        auto sig = base64_decode(*e.signature);
+        if (!node || !sig || sig->size() != kEd25519SignatureBytes) continue;
+        Signed s{*node, *e.hash, *e.signature, {}};
         std::copy(sig->begin(), sig->end(), s.signature.begin());
         collected_.push_back(std::move(s));
-    });
+    }
     if (collected_.size() > (ends_.empty() ? 0 : ends_.back())) ends_.push_back(collected_.size());
+}
+
+void StoreSignatures::collect(const json& reply) {
+    if (reply.is_object()) collect(store_answer_of(reply));
 }
 
 void StoreSignatures::check() {
@@ -388,9 +413,14 @@ bool StoreSignatures::valid(const Ed25519PublicKey& node, std::string_view hash,
 Result<StoreResult> parse_store_object(const json& j, const std::string& expected, const Snode& entry,
                                       std::span<const Snode> members, StoreChecks checks, const StoreSignatures* checked) {
     if (!j.is_object()) return bad(Errc::net_bad_response, "store reply from " + entry.address() + ": not a JSON object");
+    return parse_store_answer(store_answer_of(j), expected, entry, members, checks, checked);
+}
+
+Result<StoreResult> parse_store_answer(const StoreAnswer& answer, const std::string& expected, const Snode& entry,
+                                      std::span<const Snode> members, StoreChecks checks, const StoreSignatures* checked) {
     StoreSignatures own;
     if (checks == StoreChecks::every_member && checked == nullptr) {
-        own.collect(j);
+        own.collect(answer);
         own.check();
         checked = &own;
     }
@@ -400,33 +430,24 @@ Result<StoreResult> parse_store_object(const json& j, const std::string& expecte
     StoreResult out;
     out.hash = expected;
     out.entry = entry;
-    for_each_swarm_entry(j, [&](const std::string& key, const json& v) {
-        auto ed = from_hex_array<32>(key);
-        if (!ed) return;
+    for (const StoreEntry& e : answer.entries) {
+        auto ed = from_hex_array<32>(e.key);
+        if (!ed) continue;
         StoreNodeResult nr;
         nr.node.bytes = *ed;
-        auto text = [&](const char* field) {
-            auto it = v.find(field);
-            return it != v.end() && it->is_string() ? it->get<std::string>() : std::string{};
-        };
-        auto flag = [&](const char* field) {
-            auto it = v.find(field);
-            return it != v.end() && it->is_boolean() && it->get<bool>();
-        };
-        if (!v.is_object()) {
+        if (!e.object) {
             nr.failure = "malformed entry";
-        } else if (entry_failed(v)) {
-            if (flag("timeout")) nr.failure = "timeout";
-            else if (auto c = v.find("code"); c != v.end())
-                nr.failure = "code " + quote(c->is_string() ? c->get<std::string>() : c->dump()) + ": " + quote(text("reason"));
-            else if (flag("bad_peer_response")) nr.failure = "bad peer response";
-            else if (flag("query_failure")) nr.failure = "query failure";
+        } else if (e.failed) {
+            if (e.timeout) nr.failure = "timeout";
+            else if (e.code) nr.failure = "code " + quote(*e.code) + ": " + quote(e.reason);
+            else if (e.bad_peer_response) nr.failure = "bad peer response";
+            else if (e.query_failure) nr.failure = "query failure";
             else nr.failure = "failed";
         } else {
-            nr.hash = text("hash");
-            nr.signature = text("signature");
-            if (auto e = v.find("expiry"); e != v.end() && e->is_number_integer()) nr.expiry_ms = e->get<std::int64_t>();
-            nr.already = flag("already");
+            nr.hash = e.hash.value_or("");
+            nr.signature = e.signature.value_or("");
+            if (e.expiry) nr.expiry_ms = *e.expiry;
+            nr.already = e.already;
             const bool member = is_member(nr.node);
             // Checked: every entry (every_member), or a member's with our hash until one verifies.
             nr.signature_checked = checks == StoreChecks::every_member ||
@@ -451,7 +472,7 @@ Result<StoreResult> parse_store_object(const json& j, const std::string& expecte
         }
         if (nr.node == entry.keys.ed25519 && nr.ok) out.expiry_ms = nr.expiry_ms;
         out.nodes.push_back(std::move(nr));
-    });
+    }
     if (out.confirmed() == 0)
         return bad(Errc::net_bad_response, "store via " + entry.address() + ": no swarm member confirmed hash " + expected +
                                                " (" + std::to_string(out.nodes.size()) + " entries)");

@@ -20,17 +20,14 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "network/batch_scan.hpp"
 #include "session/network.hpp"
 
 namespace session::network::detail {
 
 /// Nodes looked at in a node list (a seed's or oxend_request's); mainnet has about 2,200.
 inline constexpr std::size_t kMaxPoolNodes = 10'000;
-/// Entries looked at in a get_swarm / 421 list of members and in a store reply's "swarm" (a swarm has
-/// 5 to 10 members).
-inline constexpr std::size_t kMaxSwarmEntries = 64;
-/// Sub-results looked at in a batch/sequence reply (the storage server takes at most 20 requests).
-inline constexpr std::size_t kMaxBatchResults = 20;
+// kMaxSwarmEntries and kMaxBatchResults: batch_scan.hpp.
 /// Integers looked at in an info reply's "version" and "hf".
 inline constexpr std::size_t kMaxVersionParts = 8;
 
@@ -61,9 +58,11 @@ bool node_usable(const Snode& n);
 [[nodiscard]] Result<Swarm> parse_swarm_reply(std::string_view body);
 
 /// An RPC body parsed once (RpcReply::parsed, Attempt::parsed): a JSON object, depth-checked, so
-/// its values may be copied and dumped. Defined in parse.cpp, the only place that reads it.
+/// its values may be copied and dumped; or a batch reply of stores read by scan_store_batch
+/// (batch_scan.hpp) without a tree. Defined in parse.cpp, the only place that reads it.
 struct ParsedBody;
-/// `body` parsed, when it is a JSON object within the depth limit; null otherwise.
+/// `body` scanned (scan_store_batch) or parsed, when it is a JSON object within the depth limit;
+/// null otherwise.
 std::shared_ptr<const ParsedBody> parse_body(std::string_view body);
 
 /// The "t" field (ms) of a JSON body, if any (also looks into the first batch result).
@@ -90,7 +89,8 @@ std::optional<BatchFailure> uniform_batch_failure(std::string_view body, const P
 /// Every sub-result of a batch reply ({"results": [{"code": int, "body": JSON | string}, …]}, in
 /// request order), each body as text (a JSON body dumped, a string body as is), except a 2xx
 /// object body: that one stays parsed (`object`, inside the shared `document`; `body` empty), so a
-/// store's answer is not written out and read again. `expected` is the number of sub-requests sent
+/// store's answer is not written out and read again. From a reply whose `parsed` body was scanned
+/// (scan_store_batch), that body is `store` instead, and `object` is null. `expected` is the number of sub-requests sent
 /// (at most kMaxBatchResults). Errors: net_bad_response (not JSON, too deep, no "results" array, a
 /// different number of results, a result without an integer code in 0..999).
 struct BatchResult {
@@ -98,6 +98,7 @@ struct BatchResult {
     std::string body;
     std::shared_ptr<const nlohmann::json> document;  // keeps `object` alive
     const nlohmann::json* object = nullptr;          // a 2xx object body (depth-checked), or null
+    std::shared_ptr<const StoreAnswer> store;        // a 2xx object body as scanned, or null
 };
 [[nodiscard]] Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std::size_t expected,
                                                                    const Snode& from);
@@ -111,7 +112,9 @@ struct BatchResult {
 /// signatures not found valid here, so a forged one costs time, never a wrong count.
 class StoreSignatures {
 public:
-    /// Notes the signed entries of a store answer (those parse_store_object would check).
+    /// Notes the signed entries of a store answer (those parse_store_answer would check).
+    void collect(const StoreAnswer& answer);
+    /// The same from a parsed answer (store_answer_of).
     void collect(const nlohmann::json& reply);
     /// Checks what was collected.
     void check();
@@ -153,9 +156,15 @@ private:
 [[nodiscard]] Result<StoreResult> parse_store_reply(std::string_view body, const std::string& expected_hash,
                                                     const Snode& entry, std::span<const Snode> members,
                                                     StoreChecks checks = StoreChecks::every_member);
-/// parse_store_reply from a parsed, depth-checked object (a batch's sub-result: BatchResult::object).
-/// `checked`, when given, holds this answer's signatures already checked (with a batch's others);
-/// without it, every_member checks this answer's together.
+/// parse_store_reply from a store answer (a batch's sub-result: BatchResult::store). `checked`,
+/// when given, holds this answer's signatures already checked (with a batch's others); without it,
+/// every_member checks this answer's together.
+[[nodiscard]] Result<StoreResult> parse_store_answer(const StoreAnswer& answer, const std::string& expected_hash,
+                                                    const Snode& entry, std::span<const Snode> members,
+                                                    StoreChecks checks = StoreChecks::every_member,
+                                                    const StoreSignatures* checked = nullptr);
+/// parse_store_answer of a parsed, depth-checked object (BatchResult::object): store_answer_of.
+/// Errors: also net_bad_response when `reply` is not an object.
 [[nodiscard]] Result<StoreResult> parse_store_object(const nlohmann::json& reply, const std::string& expected_hash,
                                                     const Snode& entry, std::span<const Snode> members,
                                                     StoreChecks checks = StoreChecks::every_member,
