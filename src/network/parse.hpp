@@ -5,9 +5,9 @@
 // offending field and position named. Text a node sent reaches an error message only through quote().
 //
 // Every byte here is hostile (STYLE.md §12): each JSON text is depth-checked before it is walked
-// (detail::parse_limited, at most kMaxJsonDepth levels: nlohmann's copy and dump() recurse per level),
-// and each list a node controls is looked at up to a limit: kMaxPoolNodes, kMaxSwarmEntries,
-// kMaxBatchResults.
+// (detail::parse_limited, at most kMaxJsonDepth levels: nlohmann's copy and dump() recurse per level;
+// a batch reply scanned without a tree, batch_scan.hpp, goes at most 16 levels deep), and each list a
+// node controls is looked at up to a limit: kMaxPoolNodes, kMaxSwarmEntries, kMaxBatchResults.
 #include <cstdint>
 #include <memory>
 #include <optional>
