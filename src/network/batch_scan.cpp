@@ -108,6 +108,12 @@ bool string_or_skip(JsonScan& s, std::string& out, int depth) {
     return s.string(out);
 }
 
+// The same into an optional, set only for a string.
+bool string_or_skip(JsonScan& s, std::optional<std::string>& out, int depth) {
+    if (!s.eat('"')) return s.skip_value(depth);
+    return s.string(out.emplace());
+}
+
 // A failed entry's "code" as the full parse gives it: a string as is, anything else as its JSON
 // text (an array or object is left to the full parse).
 bool code_text(JsonScan& s, std::optional<std::string>& out) {
@@ -145,16 +151,8 @@ bool entry(JsonScan& s, StoreEntry& e) {
         if (k == "already") return flag(1u << 4, e.already);
         if (k == "code") return first_time(seen, 1u << 5) && code_text(s, e.code);
         if (k == "reason") return first_time(seen, 1u << 6) && string_or_skip(s, e.reason, inside);
-        if (k == "hash") {
-            if (!first_time(seen, 1u << 7)) return false;
-            if (!s.eat('"')) return s.skip_value(inside);
-            return s.string(e.hash.emplace());
-        }
-        if (k == "signature") {
-            if (!first_time(seen, 1u << 8)) return false;
-            if (!s.eat('"')) return s.skip_value(inside);
-            return s.string(e.signature.emplace());
-        }
+        if (k == "hash") return first_time(seen, 1u << 7) && string_or_skip(s, e.hash, inside);
+        if (k == "signature") return first_time(seen, 1u << 8) && string_or_skip(s, e.signature, inside);
         if (k == "expiry") return first_time(seen, 1u << 9) && integer_or_skip(s, e.expiry, inside);
         return s.skip_value(inside);
     });

@@ -330,10 +330,10 @@ Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std:
 
 namespace {
 
-// The results of a scanned batch (kept alive by `parsed`, which holds `batch`).
-Result<std::vector<BatchResult>> scanned_results_in(const std::shared_ptr<const ParsedBody>& parsed,
-                                                    const ScannedBatch& batch, std::size_t expected,
+// The results of a scanned batch (`parsed->batch`), which they keep alive.
+Result<std::vector<BatchResult>> scanned_results_in(const std::shared_ptr<const ParsedBody>& parsed, std::size_t expected,
                                                     const std::string& what) {
+    const ScannedBatch& batch = *parsed->batch;
     if (auto n = result_count(batch.results.size(), expected, what); !n) return unexpected(std::move(n).error());
     std::vector<BatchResult> out;
     out.reserve(expected);
@@ -352,7 +352,7 @@ Result<std::vector<BatchResult>> scanned_results_in(const std::shared_ptr<const 
 Result<std::vector<BatchResult>> parse_batch_results(const RpcReply& reply, std::size_t expected) {
     if (!reply.parsed) return parse_batch_results(reply.body, expected, reply.node);
     if (reply.parsed->batch)
-        return scanned_results_in(reply.parsed, *reply.parsed->batch, expected, "batch reply from " + reply.node.address());
+        return scanned_results_in(reply.parsed, expected, "batch reply from " + reply.node.address());
     // Aliasing: the results point into the reply's own parse, which they keep alive.
     return batch_results_in(std::shared_ptr<const json>(reply.parsed, &reply.parsed->doc), expected,
                             "batch reply from " + reply.node.address());
