@@ -4,7 +4,7 @@
 // message and build an onion request, times each with the calling thread's CPU clock, and at exit
 // prints what the client's threads spent in them to standard error:
 //
-//   LD_PRELOAD=build-bench/bench/libbench_crypto_cpu_shim.so build-bench/bench/bench_e2e
+//   LD_PRELOAD=$PWD/build-bench/bench/libbench_crypto_cpu_shim.so build-bench/bench/bench_e2e
 //       --benchmark_filter='^e2e_broadcast_unchecked/'
 //
 // Counted: the process's main thread and the threads named "session-pool" or "session-io" (the
