@@ -47,29 +47,20 @@ std::optional<std::vector<FlatMember>> scan_flat_object(std::string_view text) {
     std::vector<FlatMember> members;
     s.skip_space();
     if (!s.eat('{')) return std::nullopt;
-    s.skip_space();
-    if (!s.eat('}')) {
-        for (;;) {
-            if (members.size() == kMaxFlatMembers || !s.eat('"')) return std::nullopt;
-            FlatMember m;
-            if (!s.string(m.key)) return std::nullopt;
-            for (const auto& other : members)
-                if (other.key == m.key) return std::nullopt;  // nlohmann keeps the last: left to it
-            s.skip_space();
-            if (!s.eat(':')) return std::nullopt;
-            s.skip_space();
-            if (s.eat('"')) {
-                if (!s.string(m.value.emplace<std::string>())) return std::nullopt;
-            } else if (!s.integer(m.value.emplace<std::int64_t>())) {
-                return std::nullopt;
-            }
-            members.push_back(std::move(m));
-            s.skip_space();
-            if (s.eat('}')) break;
-            if (!s.eat(',')) return std::nullopt;
-            s.skip_space();
+    const bool ok = s.members([&](const std::string& key) {
+        if (members.size() == kMaxFlatMembers) return false;
+        for (const auto& other : members)
+            if (other.key == key) return false;  // nlohmann keeps the last: left to it
+        FlatMember m{key, {}};
+        if (s.eat('"')) {
+            if (!s.string(m.value.emplace<std::string>())) return false;
+        } else if (!s.integer(m.value.emplace<std::int64_t>())) {
+            return false;
         }
-    }
+        members.push_back(std::move(m));
+        return true;
+    });
+    if (!ok) return std::nullopt;
     s.skip_space();
     if (s.p != s.end) return std::nullopt;
     return members;

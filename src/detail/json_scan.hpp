@@ -29,32 +29,9 @@ struct JsonScan {
     /// The rest of a string whose opening quote was eaten, unescaped into `out`. Runs of plain
     /// characters are copied whole. False for a \u escape, a byte outside ASCII, a control
     /// character or no end.
-    bool string(std::string& out) {
-        for (;;) {
-            const char* run = p;
-            while (p < end) {
-                const auto c = static_cast<unsigned char>(*p);
-                if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
-                ++p;
-            }
-            out.append(run, p);
-            if (p == end) return false;
-            const char c = *p++;
-            if (c == '"') return true;
-            if (c != '\\' || p == end) return false;
-            switch (*p++) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                default: return false;  // \u…, or not an escape at all
-            }
-        }
-    }
+    bool string(std::string& out) { return read_string(&out); }
+    /// The same checks as string(), the string not kept.
+    bool skip_string() { return read_string(nullptr); }
 
     /// "0", or digits not starting with 0, at most 18 of them; not followed by what would make it
     /// another number (a digit, a fraction, an exponent).
@@ -87,45 +64,86 @@ struct JsonScan {
         return true;
     }
 
+    /// The members of an object whose '{' was eaten, up to and with its '}': `member(key)` reads
+    /// each value (the cursor at it, past any space) and returns false to give up.
+    template <class F>
+    bool members(F&& member) {
+        skip_space();
+        if (eat('}')) return true;
+        std::string key;
+        for (;;) {
+            key.clear();
+            if (!eat('"') || !string(key)) return false;
+            skip_space();
+            if (!eat(':')) return false;
+            skip_space();
+            if (!member(key)) return false;
+            skip_space();
+            if (eat('}')) return true;
+            if (!eat(',')) return false;
+            skip_space();
+        }
+    }
+
     /// Any value of the subset (strings, integers, literals, arrays and objects of them), not
     /// kept, nested at most `depth` more levels.
     bool skip_value(int depth) {
         switch (peek()) {
-            case '"': {
-                ++p;
-                std::string ignored;
-                return string(ignored);
-            }
+            case '"': ++p; return skip_string();
             case 't': return literal("true");
             case 'f': return literal("false");
             case 'n': return literal("null");
-            case '[':
-            case '{': {
+            case '{':
                 if (depth == 0) return false;
-                const char close = *p == '[' ? ']' : '}';
-                const bool object = *p == '{';
+                ++p;
+                return members([&](const std::string&) { return skip_value(depth - 1); });
+            case '[':
+                if (depth == 0) return false;
                 ++p;
                 skip_space();
-                if (eat(close)) return true;
+                if (eat(']')) return true;
                 for (;;) {
-                    if (object) {
-                        std::string ignored;
-                        if (!eat('"') || !string(ignored)) return false;
-                        skip_space();
-                        if (!eat(':')) return false;
-                        skip_space();
-                    }
                     if (!skip_value(depth - 1)) return false;
                     skip_space();
-                    if (eat(close)) return true;
+                    if (eat(']')) return true;
                     if (!eat(',')) return false;
                     skip_space();
                 }
-            }
             default: {
                 std::int64_t ignored = 0;
                 return signed_integer(ignored);
             }
+        }
+    }
+
+private:
+    // string() into `out`, or only its checks when `out` is null.
+    bool read_string(std::string* out) {
+        for (;;) {
+            const char* run = p;
+            while (p < end) {
+                const auto c = static_cast<unsigned char>(*p);
+                if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+                ++p;
+            }
+            if (out) out->append(run, p);
+            if (p == end) return false;
+            const char c = *p++;
+            if (c == '"') return true;
+            if (c != '\\' || p == end) return false;
+            char unescaped = 0;
+            switch (*p++) {
+                case '"': unescaped = '"'; break;
+                case '\\': unescaped = '\\'; break;
+                case '/': unescaped = '/'; break;
+                case 'b': unescaped = '\b'; break;
+                case 'f': unescaped = '\f'; break;
+                case 'n': unescaped = '\n'; break;
+                case 'r': unescaped = '\r'; break;
+                case 't': unescaped = '\t'; break;
+                default: return false;  // \u…, or not an escape at all
+            }
+            if (out) *out += unescaped;
         }
     }
 };

@@ -63,27 +63,6 @@ constexpr int kMaxScanDepth = 16;
 // more is left to the full parse.
 constexpr std::size_t kMaxScannedEntries = 1024;
 
-// The members of an object whose '{' was eaten: `member(key)` reads each value (the cursor at it)
-// and returns false to give up.
-template <class F>
-bool members(JsonScan& s, F&& member) {
-    s.skip_space();
-    if (s.eat('}')) return true;
-    std::string key;
-    for (;;) {
-        key.clear();
-        if (!s.eat('"') || !s.string(key)) return false;
-        s.skip_space();
-        if (!s.eat(':')) return false;
-        s.skip_space();
-        if (!member(key)) return false;
-        s.skip_space();
-        if (s.eat('}')) return true;
-        if (!s.eat(',')) return false;
-        s.skip_space();
-    }
-}
-
 // A field read here a second time is left to the full parse (nlohmann keeps the last value).
 bool first_time(unsigned& seen, unsigned bit) {
     if (seen & bit) return false;
@@ -137,7 +116,7 @@ bool entry(JsonScan& s, StoreEntry& e) {
         return s.skip_value(inside + 1);
     }
     unsigned seen = 0;
-    return members(s, [&](const std::string& k) {
+    return s.members([&](const std::string& k) {
         const auto flag = [&](unsigned bit, bool& out) {
             if (!first_time(seen, bit)) return false;
             if (!s.literal("true")) return s.skip_value(inside);
@@ -160,7 +139,7 @@ bool entry(JsonScan& s, StoreEntry& e) {
 
 // The "swarm" object whose '{' was eaten: its entries in key order, the first kMaxSwarmEntries.
 bool swarm(JsonScan& s, std::vector<StoreEntry>& out) {
-    const bool ok = members(s, [&](const std::string& k) {
+    const bool ok = s.members([&](const std::string& k) {
         if (out.size() == kMaxScannedEntries) return false;
         StoreEntry e;
         e.key = k;
@@ -181,7 +160,7 @@ bool swarm(JsonScan& s, std::vector<StoreEntry>& out) {
 bool store_answer(JsonScan& s, StoreAnswer& a) {
     constexpr int inside = kMaxScanDepth - 4;
     unsigned seen = 0;
-    return members(s, [&](const std::string& k) {
+    return s.members([&](const std::string& k) {
         if (k == "swarm") {
             if (!first_time(seen, 1u << 0)) return false;
             if (!s.eat('{')) return s.skip_value(inside);
@@ -200,7 +179,7 @@ bool result(JsonScan& s, ScannedResult& r) {
     std::optional<std::int64_t> code;
     enum class Body { none, text, object } body = Body::none;
     StoreAnswer answer;
-    const bool ok = members(s, [&](const std::string& k) {
+    const bool ok = s.members([&](const std::string& k) {
         if (k == "code") {
             std::int64_t v = 0;
             if (!first_time(seen, 1u << 0) || !at_integer(s) || !s.signed_integer(v)) return false;
@@ -241,7 +220,7 @@ std::optional<ScannedBatch> scan_store_batch(std::string_view text) {
     ScannedBatch out;
     unsigned seen = 0;
     bool first = true;
-    const bool ok = members(s, [&](const std::string& k) {
+    const bool ok = s.members([&](const std::string& k) {
         // A store server writes "results" first (its only key): any other reply is not read here,
         // so a retrieve page or a swarm list costs no scan before its parse.
         if (std::exchange(first, false) && k != "results") return false;
