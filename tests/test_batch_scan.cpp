@@ -290,3 +290,139 @@ TEST_CASE("batch_scan: what the scan reads is what the full parse reads", "[batc
     }
     CHECK(answered > 1'000);
 }
+
+namespace {
+
+// The "t" nlohmann's tree gives a reply that is not a batch (timestamp_in in parse.cpp), or
+// nullopt for a text the tree does not read as an object.
+std::optional<std::optional<std::int64_t>> tree_time(const std::string& text) {
+    const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    const auto t = j.find("t");
+    if (t != j.end() && t->is_number_integer()) return std::optional<std::int64_t>(t->get<std::int64_t>());
+    return std::optional<std::int64_t>();
+}
+
+}  // namespace
+
+TEST_CASE("batch_scan: a reply that is not a batch is read for its time alone", "[batch_scan]") {
+    const std::string page =
+            R"({"hf":[19,1],"messages":[{"data":"CAES","expiration":1700000999000,"hash":"h1","timestamp":1700000000001},)"
+            R"({"data":"CAE\/","expiration":1700000999001,"hash":"h2","timestamp":1700000000002}],"more":false,"t":1700000000999})";
+    const auto time = nd::scan_reply_time(page);
+    REQUIRE(time);
+    CHECK(time->t == 1700000000999);
+    CHECK(nd::find_timestamp(nd::parse_body(page).get()) == 1700000000999);
+    CHECK_FALSE(nd::uniform_batch_failure(page, nd::parse_body(page).get()));
+    const auto as_batch = nd::parse_batch_results(network::RpcReply{200, page, network::Snode{}, nd::parse_body(page)}, 1);
+    REQUIRE_FALSE(as_batch);
+    CHECK(as_batch.error().code == Errc::net_bad_response);
+
+    const auto swarm = nd::scan_reply_time(R"({"snodes":[{"ip":"127.0.0.1","port":"1"}],"swarm":"ab"})");
+    REQUIRE(swarm);
+    CHECK_FALSE(swarm->t);
+    CHECK(nd::scan_reply_time(R"( { "t" : -5 } )") == nd::ScannedTime{-5});
+    CHECK(nd::scan_reply_time(R"({"t":"5"})") == nd::ScannedTime{});  // not an integer: no time, as the tree reads it
+    CHECK(nd::scan_reply_time(R"({})") == nd::ScannedTime{});
+
+    // Left to the full parse, which then decides.
+    const std::vector<std::string> others = {
+            "",
+            "[]",
+            R"({"results":[],"t":1})",           // a batch (its first result's body may carry the time)
+            R"({"t":1,"results":[{"code":200}]})",
+            R"({"t":1,"t":2})",                  // a repeated "t" (nlohmann keeps the last)
+            R"({"t":1.5})",
+            R"({"t":12345678901234567890})",
+            R"({"x":"\u0041","t":3})",
+            "{\"x\":\"\xc3\xa9\",\"t\":3}",
+            R"({"x":[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]],"t":3})",  // deeper than the scan goes
+            R"({"t":3} x)",
+            R"({"t":3)",
+            R"({"t":3,})",
+    };
+    for (const auto& text : others) {
+        INFO(text);
+        CHECK_FALSE(nd::scan_reply_time(text));
+    }
+    CHECK(nd::find_timestamp(nd::parse_body(R"({"x":"\u0041","t":3})").get()) == 3);
+    CHECK(nd::find_timestamp(nd::parse_body(R"({"t":1,"t":2})").get()) == 2);
+    CHECK(nd::find_timestamp(nd::parse_body(R"({"t":1.5})").get()) == std::nullopt);
+    CHECK(nd::parse_body(R"({"t":3)") == nullptr);
+}
+
+TEST_CASE("batch_scan: the time the scan reads is the time the full parse reads", "[batch_scan]") {
+    // Replies that are not batches (retrieve pages, swarm lists, info), mostly plain, sometimes
+    // not, sometimes cut or given a stray byte: whenever the scan answers, nlohmann's tree must
+    // read the same "t"; a plain text must be answered; and parse_body (whichever way it reads the
+    // text) must give the tree's "t" for every text the tree reads.
+    std::mt19937 rng(2027);
+    const auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+    bool plain = true;
+    const auto value = [&](const std::vector<std::string>& good, const std::vector<std::string>& bad) {
+        if (!bad.empty() && rng() % 20 == 0) {
+            plain = false;
+            return pick(bad);
+        }
+        return pick(good);
+    };
+    const std::vector<std::string> spaces = {"", "", " ", "\n"};
+    const std::vector<std::string> ints = {"0", "7", "1700000000000", "-3", R"("7")", "null", "true", "[]"};
+    const std::vector<std::string> odd_ints = {"1e3", "01", "12345678901234567890", "1.0"};
+    const std::vector<std::string> junk = {R"("CAES\/+=")", "[19,1]", R"({"a":[1,{"b":null}]})", "false", "-0", R"("")"};
+    const std::vector<std::string> odd_junk = {"0.25", R"("\u0041")", "\"\xe2\x82\xac\"", std::string(20, '[') + std::string(20, ']')};
+    std::size_t answered = 0;
+    for (int i = 0; i < 3'000; ++i) {
+        plain = true;
+        std::vector<std::string> members;
+        const std::size_t n = rng() % 6;
+        bool has_t = false;
+        for (std::size_t m = 0; m < n; ++m) {
+            switch (rng() % 6) {
+                case 0:
+                case 1: {
+                    if (has_t) plain = false;  // a repeated "t"
+                    has_t = true;
+                    members.push_back(R"("t":)" + pick(spaces) + value(ints, odd_ints));
+                    break;
+                }
+                case 2: {
+                    std::string msgs = "[";
+                    for (std::size_t k = 0, c = rng() % 4; k < c; ++k)
+                        msgs += (k ? "," : "") + std::string(R"({"data":)") + value(junk, odd_junk) + R"(,"hash":"h","timestamp":)" +
+                                value(ints, odd_ints) + "}";
+                    members.push_back(R"("messages":)" + msgs + "]");
+                    break;
+                }
+                case 3:
+                    if (rng() % 8 == 0) {
+                        plain = false;  // a batch: left to the parse
+                        members.push_back(R"("results":[])");
+                    } else {
+                        members.push_back(R"("more":)" + value({"true", "false"}, {}));
+                    }
+                    break;
+                default: members.push_back("\"" + std::string(1, static_cast<char>('a' + m)) + "\":" + value(junk, odd_junk));
+            }
+        }
+        std::string text = pick(spaces) + "{";
+        for (std::size_t m = 0; m < members.size(); ++m) text += (m ? "," + pick(spaces) : pick(spaces)) + members[m];
+        text += pick(spaces) + "}" + pick(spaces);
+        if (rng() % 8 == 0) {
+            plain = false;
+            if (rng() % 2) text.resize(rng() % (text.size() + 1));
+            else text.insert(text.begin() + static_cast<std::ptrdiff_t>(rng() % (text.size() + 1)), "\"\\{}[]:,x1"[rng() % 10]);
+        }
+        INFO(text);
+        const auto scanned = nd::scan_reply_time(text);
+        const auto tree = tree_time(text);
+        if (plain) CHECK(scanned);
+        if (tree) CHECK(nd::find_timestamp(nd::parse_body(text).get()) == *tree);
+        else CHECK(nd::parse_body(text) == nullptr);
+        if (!scanned) continue;
+        ++answered;
+        REQUIRE(tree);
+        CHECK(scanned->t == *tree);
+    }
+    CHECK(answered > 1'000);
+}

@@ -246,4 +246,22 @@ std::optional<ScannedBatch> scan_store_batch(std::string_view text) {
     return out;
 }
 
+std::optional<ScannedTime> scan_reply_time(std::string_view text) {
+    constexpr int inside = kMaxScanDepth - 1;
+    JsonScan s{text.data(), text.data() + text.size()};
+    s.skip_space();
+    if (!s.eat('{')) return std::nullopt;
+    ScannedTime out;
+    unsigned seen = 0;
+    const bool ok = s.members([&](const std::string& k) {
+        if (k == "results") return false;  // a batch's first result may carry the time: the parse reads it
+        if (k == "t") return first_time(seen, 1u << 0) && integer_or_skip(s, out.t, inside);
+        return s.skip_value(inside);
+    });
+    if (!ok) return std::nullopt;
+    s.skip_space();
+    if (s.p != s.end) return std::nullopt;
+    return out;
+}
+
 }  // namespace session::network::detail

@@ -1,6 +1,7 @@
 #pragma once
 // batch_scan.hpp: a store answer as the checks read it, and a batch reply of stores read without
-// building a JSON tree (private to the network module).
+// building a JSON tree, and any other reply read for its timestamp alone (private to the network
+// module).
 //
 // A batch of 20 stores comes back as about 20 KB of JSON: each answer names every swarm member
 // with its hash and signature. Parsing that into an nlohmann tree and walking it was a tenth of the
@@ -78,5 +79,19 @@ struct ScannedBatch {
 /// text in full, and that parse decides. What it returns is what the full parse reads from the
 /// same text (test_batch_scan and fuzz_batch_scan compare the two).
 [[nodiscard]] std::optional<ScannedBatch> scan_store_batch(std::string_view text);
+
+/// What the network reads of a reply that is not a batch (a retrieve page, a swarm list, a single
+/// store's answer, info): its own "t", when an integer.
+struct ScannedTime {
+    std::optional<std::int64_t> t;
+    bool operator==(const ScannedTime&) const = default;
+};
+
+/// `text` read for its top-level "t" without a tree (a retrieve page can be megabytes, and the
+/// caller parses it anyway), when it is a JSON object of the same plain subset as above (every
+/// value skipped but "t" checked all the same, nesting at most 16 levels) with no "results" member
+/// and "t" at most once. For anything else (a batch, a text outside the subset) nullopt: the full
+/// parse reads it, and decides. What it returns is what the full parse reads from the same text.
+[[nodiscard]] std::optional<ScannedTime> scan_reply_time(std::string_view text);
 
 }  // namespace session::network::detail

@@ -175,15 +175,19 @@ Result<Swarm> parse_swarm_reply(std::string_view body) {
 }
 
 struct ParsedBody {
-    json doc;                           // when `batch` is empty
+    json doc;                           // when neither scan below read the reply
     std::optional<ScannedBatch> batch;  // a batch reply of stores, read without a tree
+    std::optional<ScannedTime> time;    // any other plain reply, read for its "t" alone
 };
 
 std::shared_ptr<const ParsedBody> parse_body(std::string_view body) {
-    if (auto batch = scan_store_batch(body)) return std::make_shared<const ParsedBody>(ParsedBody{json(), std::move(batch)});
+    if (auto batch = scan_store_batch(body))
+        return std::make_shared<const ParsedBody>(ParsedBody{json(), std::move(batch), std::nullopt});
+    if (auto time = scan_reply_time(body))
+        return std::make_shared<const ParsedBody>(ParsedBody{json(), std::nullopt, time});
     auto parsed = session::detail::parse_limited_or_none(body);
     if (!parsed || !parsed->is_object()) return nullptr;
-    return std::make_shared<const ParsedBody>(ParsedBody{std::move(*parsed), std::nullopt});
+    return std::make_shared<const ParsedBody>(ParsedBody{std::move(*parsed), std::nullopt, std::nullopt});
 }
 
 namespace {
@@ -211,6 +215,7 @@ std::optional<std::int64_t> find_timestamp(std::string_view body) { return find_
 
 std::optional<std::int64_t> find_timestamp(const ParsedBody* body) {
     if (!body) return std::nullopt;
+    if (body->time) return body->time->t;
     if (!body->batch) return timestamp_in(body->doc);
     // As timestamp_in reads the same reply: its own "t", else the first result's body's.
     if (body->batch->t) return body->batch->t;
@@ -275,7 +280,8 @@ std::optional<BatchFailure> uniform_batch_failure(std::string_view text, const P
         own = parse_body(text);
         parsed = own.get();
     }
-    if (!parsed) return std::nullopt;
+    // A reply read for its time alone has no "results": as uniform_failure_in(doc) finds.
+    if (!parsed || parsed->time) return std::nullopt;
     return parsed->batch ? uniform_failure_in(*parsed->batch) : uniform_failure_in(parsed->doc);
 }
 
@@ -350,7 +356,8 @@ Result<std::vector<BatchResult>> scanned_results_in(const std::shared_ptr<const 
 }  // namespace
 
 Result<std::vector<BatchResult>> parse_batch_results(const RpcReply& reply, std::size_t expected) {
-    if (!reply.parsed) return parse_batch_results(reply.body, expected, reply.node);
+    // Read for its time alone (no "results"): the text's own parse gives the error.
+    if (!reply.parsed || reply.parsed->time) return parse_batch_results(reply.body, expected, reply.node);
     if (reply.parsed->batch)
         return scanned_results_in(reply.parsed, expected, "batch reply from " + reply.node.address());
     // Aliasing: the results point into the reply's own parse, which they keep alive.

@@ -58,11 +58,13 @@ bool node_usable(const Snode& n);
 [[nodiscard]] Result<Swarm> parse_swarm_reply(std::string_view body);
 
 /// An RPC body parsed once (RpcReply::parsed, Attempt::parsed): a JSON object, depth-checked, so
-/// its values may be copied and dumped; or a batch reply of stores read by scan_store_batch
-/// (batch_scan.hpp) without a tree. Defined in parse.cpp, the only place that reads it.
+/// its values may be copied and dumped; or, without a tree (batch_scan.hpp), a batch reply of
+/// stores read by scan_store_batch, or any other plain reply read for its "t" alone by
+/// scan_reply_time (its caller parses the text itself). Defined in parse.cpp, the only place that
+/// reads it.
 struct ParsedBody;
-/// `body` scanned (scan_store_batch) or parsed, when it is a JSON object within the depth limit;
-/// null otherwise.
+/// `body` scanned (scan_store_batch, scan_reply_time) or parsed, when it is a JSON object within
+/// the depth limit; null otherwise.
 std::shared_ptr<const ParsedBody> parse_body(std::string_view body);
 
 /// The "t" field (ms) of a JSON body, if any (also looks into the first batch result).
