@@ -39,6 +39,7 @@ struct Ledger {
     std::mutex mu;
     std::map<std::string, std::string> ok;  // body -> hash
     std::set<std::string> failed;            // bodies whose send returned an error
+    std::vector<std::string> errors;         // the first few of those errors, for the diagnosis
 };
 
 // What one side received: body -> count, hash -> count.
@@ -243,6 +244,7 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
                     break;
                 }
                 sent[k].failed.insert(body);
+                if (sent[k].errors.size() < 12) sent[k].errors.push_back(body + ": " + r.error().message);
             }
         }
     };
@@ -309,6 +311,10 @@ TEST_CASE("client soak: messages under random faults are delivered exactly once"
         CHECK(unexpected == 0);
         CHECK(in.skipped == 0);
     }
+    std::string first_errors;  // when a send failed: why (what the caller was told)
+    for (const auto& ledger : sent)
+        for (const auto& e : ledger.errors) first_errors += "\n  " + e;
+    INFO("first failed sends:" << first_errors);
     CHECK(ok_total == total);  // every message got through within its retries
     WARN("soak: " << total << " messages, " << failed_total << " failed send attempts (retried), " << fault_actions
                   << " fault toggles, " << moves << " swarm moves; receive errors A " << inbox[0].receive_errors << ", B "
