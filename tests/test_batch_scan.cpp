@@ -20,6 +20,14 @@ namespace {
 
 std::string key_of(char c) { return std::string(64, c); }
 
+// Now and then (one text in 8) cuts `text` short or puts a stray byte in it; true when it did.
+bool damage(std::string& text, std::mt19937& rng) {
+    if (rng() % 8 != 0) return false;
+    if (rng() % 2) text.resize(rng() % (text.size() + 1));
+    else text.insert(text.begin() + static_cast<std::ptrdiff_t>(rng() % (text.size() + 1)), "\"\\{}[]:,x1"[rng() % 10]);
+    return true;
+}
+
 // What the full parse reads from `text` (nlohmann, then the reading parse.cpp does on a tree: the
 // results' codes, their bodies as text, a 2xx object body as store_answer_of reads it, the "t"s),
 // or nullopt when the text is not a batch reply that reading accepts.
@@ -273,11 +281,7 @@ TEST_CASE("batch_scan: what the scan reads is what the full parse reads", "[batc
         text += "]";
         if (rng() % 3 == 0) text += R"(,"t":)" + value(ints, odd_ints);
         text += "}" + pick(spaces);
-        if (rng() % 8 == 0) {
-            plain = false;
-            if (rng() % 2) text.resize(rng() % (text.size() + 1));
-            else text.insert(text.begin() + static_cast<std::ptrdiff_t>(rng() % (text.size() + 1)), "\"\\{}[]:,x1"[rng() % 10]);
-        }
+        if (damage(text, rng)) plain = false;
         INFO(text);
         const auto scanned = nd::scan_store_batch(text);
         const auto model = tree_model(text);
@@ -408,11 +412,7 @@ TEST_CASE("batch_scan: the time the scan reads is the time the full parse reads"
         std::string text = pick(spaces) + "{";
         for (std::size_t m = 0; m < members.size(); ++m) text += (m ? "," + pick(spaces) : pick(spaces)) + members[m];
         text += pick(spaces) + "}" + pick(spaces);
-        if (rng() % 8 == 0) {
-            plain = false;
-            if (rng() % 2) text.resize(rng() % (text.size() + 1));
-            else text.insert(text.begin() + static_cast<std::ptrdiff_t>(rng() % (text.size() + 1)), "\"\\{}[]:,x1"[rng() % 10]);
-        }
+        if (damage(text, rng)) plain = false;
         INFO(text);
         const auto scanned = nd::scan_reply_time(text);
         const auto tree = tree_time(text);

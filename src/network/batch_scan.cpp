@@ -212,15 +212,28 @@ bool result(JsonScan& s, ScannedResult& r) {
 
 }  // namespace
 
-std::optional<ScannedBatch> scan_store_batch(std::string_view text) {
-    constexpr int inside = kMaxScanDepth - 1;
+namespace {
+
+// `text` as one JSON object and nothing after it (space aside): `member(s, key)` reads each
+// member's value, the cursor `s` at it, and returns false to give up.
+template <class F>
+bool whole_object(std::string_view text, F&& member) {
     JsonScan s{text.data(), text.data() + text.size()};
     s.skip_space();
-    if (!s.eat('{')) return std::nullopt;
+    if (!s.eat('{')) return false;
+    if (!s.members([&](const std::string& k) { return member(s, k); })) return false;
+    s.skip_space();
+    return s.p == s.end;
+}
+
+}  // namespace
+
+std::optional<ScannedBatch> scan_store_batch(std::string_view text) {
+    constexpr int inside = kMaxScanDepth - 1;
     ScannedBatch out;
     unsigned seen = 0;
     bool first = true;
-    const bool ok = s.members([&](const std::string& k) {
+    const bool ok = whole_object(text, [&](JsonScan& s, const std::string& k) {
         // A store server writes "results" first (its only key): any other reply is not read here,
         // so a retrieve page or a swarm list costs no scan before its parse.
         if (std::exchange(first, false) && k != "results") return false;
@@ -241,26 +254,19 @@ std::optional<ScannedBatch> scan_store_batch(std::string_view text) {
         return s.skip_value(inside);
     });
     if (!ok || out.results.empty()) return std::nullopt;
-    s.skip_space();
-    if (s.p != s.end) return std::nullopt;
     return out;
 }
 
 std::optional<ScannedTime> scan_reply_time(std::string_view text) {
     constexpr int inside = kMaxScanDepth - 1;
-    JsonScan s{text.data(), text.data() + text.size()};
-    s.skip_space();
-    if (!s.eat('{')) return std::nullopt;
     ScannedTime out;
     unsigned seen = 0;
-    const bool ok = s.members([&](const std::string& k) {
+    const bool ok = whole_object(text, [&](JsonScan& s, const std::string& k) {
         if (k == "results") return false;  // a batch's first result may carry the time: the parse reads it
         if (k == "t") return first_time(seen, 1u << 0) && integer_or_skip(s, out.t, inside);
         return s.skip_value(inside);
     });
     if (!ok) return std::nullopt;
-    s.skip_space();
-    if (s.p != s.end) return std::nullopt;
     return out;
 }
 
