@@ -43,11 +43,8 @@ std::size_t json_depth(std::string_view text, std::size_t max_depth) noexcept {
 }
 
 std::optional<std::vector<FlatMember>> scan_flat_object(std::string_view text) {
-    JsonScan s{text.data(), text.data() + text.size()};
     std::vector<FlatMember> members;
-    s.skip_space();
-    if (!s.eat('{')) return std::nullopt;
-    const bool ok = s.members([&](const std::string& key) {
+    const bool ok = scan_whole_object(text, [&](JsonScan& s, const std::string& key) {
         if (members.size() == kMaxFlatMembers) return false;
         for (const auto& other : members)
             if (other.key == key) return false;  // nlohmann keeps the last: left to it
@@ -61,8 +58,6 @@ std::optional<std::vector<FlatMember>> scan_flat_object(std::string_view text) {
         return true;
     });
     if (!ok) return std::nullopt;
-    s.skip_space();
-    if (s.p != s.end) return std::nullopt;
     return members;
 }
 

@@ -148,4 +148,16 @@ private:
     }
 };
 
+/// `text` as one JSON object and nothing after it (space aside): `member(s, key)` reads each
+/// member's value, the cursor `s` at it (as JsonScan::members), and returns false to give up.
+template <class F>
+bool scan_whole_object(std::string_view text, F&& member) {
+    JsonScan s{text.data(), text.data() + text.size()};
+    s.skip_space();
+    if (!s.eat('{')) return false;
+    if (!s.members([&](const std::string& k) { return member(s, k); })) return false;
+    s.skip_space();
+    return s.p == s.end;
+}
+
 }  // namespace session::detail

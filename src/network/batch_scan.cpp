@@ -13,6 +13,7 @@ namespace session::network::detail {
 
 using json = nlohmann::json;
 using session::detail::JsonScan;
+using session::detail::scan_whole_object;
 
 StoreAnswer store_answer_of(const json& reply) {
     StoreAnswer out;
@@ -212,28 +213,12 @@ bool result(JsonScan& s, ScannedResult& r) {
 
 }  // namespace
 
-namespace {
-
-// `text` as one JSON object and nothing after it (space aside): `member(s, key)` reads each
-// member's value, the cursor `s` at it, and returns false to give up.
-template <class F>
-bool whole_object(std::string_view text, F&& member) {
-    JsonScan s{text.data(), text.data() + text.size()};
-    s.skip_space();
-    if (!s.eat('{')) return false;
-    if (!s.members([&](const std::string& k) { return member(s, k); })) return false;
-    s.skip_space();
-    return s.p == s.end;
-}
-
-}  // namespace
-
 std::optional<ScannedBatch> scan_store_batch(std::string_view text) {
     constexpr int inside = kMaxScanDepth - 1;
     ScannedBatch out;
     unsigned seen = 0;
     bool first = true;
-    const bool ok = whole_object(text, [&](JsonScan& s, const std::string& k) {
+    const bool ok = scan_whole_object(text, [&](JsonScan& s, const std::string& k) {
         // A store server writes "results" first (its only key): any other reply is not read here,
         // so a retrieve page or a swarm list costs no scan before its parse.
         if (std::exchange(first, false) && k != "results") return false;
@@ -261,7 +246,7 @@ std::optional<ScannedTime> scan_reply_time(std::string_view text) {
     constexpr int inside = kMaxScanDepth - 1;
     ScannedTime out;
     unsigned seen = 0;
-    const bool ok = whole_object(text, [&](JsonScan& s, const std::string& k) {
+    const bool ok = scan_whole_object(text, [&](JsonScan& s, const std::string& k) {
         if (k == "results") return false;  // a batch's first result may carry the time: the parse reads it
         if (k == "t") return first_time(seen, 1u << 0) && integer_or_skip(s, out.t, inside);
         return s.skip_value(inside);
