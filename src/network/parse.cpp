@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <unordered_set>
+#include <variant>
 
 #include "detail/ed25519_batch.hpp"
 #include "detail/json_limited.hpp"
@@ -175,19 +176,19 @@ Result<Swarm> parse_swarm_reply(std::string_view body) {
 }
 
 struct ParsedBody {
-    json doc;                           // when neither scan below read the reply
-    std::optional<ScannedBatch> batch;  // a batch reply of stores, read without a tree
-    std::optional<ScannedTime> time;    // any other plain reply, read for its "t" alone
+    // The full parse's tree; or, read without a tree, a batch reply of stores, or any other plain
+    // reply for its "t" alone.
+    std::variant<json, ScannedBatch, ScannedTime> read;
 };
 
 std::shared_ptr<const ParsedBody> parse_body(std::string_view body) {
     if (auto batch = scan_store_batch(body))
-        return std::make_shared<const ParsedBody>(ParsedBody{json(), std::move(batch), std::nullopt});
+        return std::make_shared<const ParsedBody>(ParsedBody{std::move(*batch)});
     if (auto time = scan_reply_time(body))
-        return std::make_shared<const ParsedBody>(ParsedBody{json(), std::nullopt, time});
+        return std::make_shared<const ParsedBody>(ParsedBody{*time});
     auto parsed = session::detail::parse_limited_or_none(body);
     if (!parsed || !parsed->is_object()) return nullptr;
-    return std::make_shared<const ParsedBody>(ParsedBody{std::move(*parsed), std::nullopt, std::nullopt});
+    return std::make_shared<const ParsedBody>(ParsedBody{std::move(*parsed)});
 }
 
 namespace {
@@ -215,11 +216,12 @@ std::optional<std::int64_t> find_timestamp(std::string_view body) { return find_
 
 std::optional<std::int64_t> find_timestamp(const ParsedBody* body) {
     if (!body) return std::nullopt;
-    if (body->time) return body->time->t;
-    if (!body->batch) return timestamp_in(body->doc);
+    if (const auto* time = std::get_if<ScannedTime>(&body->read)) return time->t;
+    if (const auto* doc = std::get_if<json>(&body->read)) return timestamp_in(*doc);
     // As timestamp_in reads the same reply: its own "t", else the first result's body's.
-    if (body->batch->t) return body->batch->t;
-    const auto& first = body->batch->results.front();  // a scanned batch has at least one
+    const auto& batch = std::get<ScannedBatch>(body->read);
+    if (batch.t) return batch.t;
+    const auto& first = batch.results.front();  // a scanned batch has at least one
     return first.store ? first.store->t : std::nullopt;
 }
 
@@ -281,8 +283,9 @@ std::optional<BatchFailure> uniform_batch_failure(std::string_view text, const P
         parsed = own.get();
     }
     // A reply read for its time alone has no "results": as uniform_failure_in(doc) finds.
-    if (!parsed || parsed->time) return std::nullopt;
-    return parsed->batch ? uniform_failure_in(*parsed->batch) : uniform_failure_in(parsed->doc);
+    if (!parsed || std::holds_alternative<ScannedTime>(parsed->read)) return std::nullopt;
+    if (const auto* batch = std::get_if<ScannedBatch>(&parsed->read)) return uniform_failure_in(*batch);
+    return uniform_failure_in(std::get<json>(parsed->read));
 }
 
 namespace {
@@ -336,10 +339,10 @@ Result<std::vector<BatchResult>> parse_batch_results(std::string_view body, std:
 
 namespace {
 
-// The results of a scanned batch (`parsed->batch`), which they keep alive.
+// The results of a scanned batch (`parsed` holds one), which they keep alive.
 Result<std::vector<BatchResult>> scanned_results_in(const std::shared_ptr<const ParsedBody>& parsed, std::size_t expected,
                                                     const std::string& what) {
-    const ScannedBatch& batch = *parsed->batch;
+    const ScannedBatch& batch = std::get<ScannedBatch>(parsed->read);
     if (auto n = result_count(batch.results.size(), expected, what); !n) return unexpected(std::move(n).error());
     std::vector<BatchResult> out;
     out.reserve(expected);
@@ -357,11 +360,12 @@ Result<std::vector<BatchResult>> scanned_results_in(const std::shared_ptr<const 
 
 Result<std::vector<BatchResult>> parse_batch_results(const RpcReply& reply, std::size_t expected) {
     // Read for its time alone (no "results"): the text's own parse gives the error.
-    if (!reply.parsed || reply.parsed->time) return parse_batch_results(reply.body, expected, reply.node);
-    if (reply.parsed->batch)
+    if (!reply.parsed || std::holds_alternative<ScannedTime>(reply.parsed->read))
+        return parse_batch_results(reply.body, expected, reply.node);
+    if (std::holds_alternative<ScannedBatch>(reply.parsed->read))
         return scanned_results_in(reply.parsed, expected, "batch reply from " + reply.node.address());
     // Aliasing: the results point into the reply's own parse, which they keep alive.
-    return batch_results_in(std::shared_ptr<const json>(reply.parsed, &reply.parsed->doc), expected,
+    return batch_results_in(std::shared_ptr<const json>(reply.parsed, &std::get<json>(reply.parsed->read)), expected,
                             "batch reply from " + reply.node.address());
 }
 
