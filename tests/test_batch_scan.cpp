@@ -28,6 +28,24 @@ bool damage(std::string& text, std::mt19937& rng) {
     return true;
 }
 
+// Random pieces for the generated texts: mostly plain ones, and one in `odd_one_in` a piece the scans
+// leave to the full parse, which clears `plain`.
+struct Pieces {
+    std::mt19937 rng;
+    unsigned odd_one_in;
+    bool plain = true;
+
+    std::string pick(const std::vector<std::string>& v) { return v[rng() % v.size()]; }
+    // One of `good`, or now and then one of `bad`.
+    std::string value(const std::vector<std::string>& good, const std::vector<std::string>& bad) {
+        if (!bad.empty() && rng() % odd_one_in == 0) {
+            plain = false;
+            return pick(bad);
+        }
+        return pick(good);
+    }
+};
+
 // What the full parse reads from `text` (nlohmann, then the reading parse.cpp does on a tree: the
 // results' codes, their bodies as text, a 2xx object body as store_answer_of reads it, the "t"s),
 // or nullopt when the text is not a batch reply that reading accepts.
@@ -190,31 +208,21 @@ TEST_CASE("batch_scan: what the scan reads is what the full parse reads", "[batc
     // Batch replies from pieces that are mostly plain, sometimes not, then sometimes cut or given
     // a stray byte: whenever the scan answers, the reading of nlohmann's tree must agree; and a
     // text made only of plain pieces must be answered.
-    std::mt19937 rng(2026);
-    const auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+    Pieces g{std::mt19937(2026), 25};
     const std::vector<std::string> spaces = {"", "", " ", "\n", "\t ", "\r"};
-    bool plain = true;
-    // One of `good` (plain), or now and then one of `bad` (left to the full parse).
-    const auto value = [&](const std::vector<std::string>& good, const std::vector<std::string>& bad) {
-        if (!bad.empty() && rng() % 25 == 0) {
-            plain = false;
-            return pick(bad);
-        }
-        return pick(good);
-    };
     // An object of the fields given (each with a probability), in a random order.
     const auto object = [&](std::vector<std::pair<std::string, std::string>> fields) {
-        std::shuffle(fields.begin(), fields.end(), rng);
-        std::string out = "{" + pick(spaces);
+        std::shuffle(fields.begin(), fields.end(), g.rng);
+        std::string out = "{" + g.pick(spaces);
         bool first = true;
         for (auto& [k, v] : fields) {
             if (v.empty()) continue;
-            out += (first ? "" : "," + pick(spaces)) + "\"" + k + "\"" + pick(spaces) + ":" + pick(spaces) + v + pick(spaces);
+            out += (first ? "" : "," + g.pick(spaces)) + "\"" + k + "\"" + g.pick(spaces) + ":" + g.pick(spaces) + v + g.pick(spaces);
             first = false;
         }
         return out + "}";
     };
-    const auto maybe = [&](int percent, const std::string& v) { return static_cast<int>(rng() % 100) < percent ? v : ""; };
+    const auto maybe = [&](int percent, const std::string& v) { return static_cast<int>(g.rng() % 100) < percent ? v : ""; };
     const std::vector<std::string> keys = {key_of('a'), key_of('b'), key_of('c'), key_of('d'), key_of('e'), key_of('f'),
                                            "zz", "A" + key_of('a').substr(1)};
     const std::vector<std::string> flags = {"true", "false", "1", "null", R"("true")"};
@@ -228,65 +236,65 @@ TEST_CASE("batch_scan: what the scan reads is what the full parse reads", "[batc
     const std::vector<std::string> odd_junk = {"0.25", R"(["\u0041"])", std::string(20, '[') + std::string(20, ']')};
     std::size_t answered = 0;
     for (int i = 0; i < 4'000; ++i) {
-        plain = true;
+        g.plain = true;
         const auto entry = [&] {
-            if (rng() % 10 == 0) return value(texts, odd_texts);  // not an object: a malformed entry
-            return object({{"hash", maybe(80, value(texts, odd_texts))},
-                           {"signature", maybe(70, value(texts, odd_texts))},
-                           {"expiry", maybe(60, value(ints, odd_ints))},
-                           {"failed", maybe(25, value(flags, {}))},
-                           {"timeout", maybe(10, value(flags, {}))},
-                           {"bad_peer_response", maybe(10, value(flags, {}))},
-                           {"query_failure", maybe(10, value(flags, {}))},
-                           {"already", maybe(15, value(flags, {}))},
-                           {"code", maybe(15, value({R"("404")", "503", "-1", "null", "true", R"("")"}, {"[1]", "{}"}))},
-                           {"reason", maybe(15, value(texts, odd_texts))},
-                           {"z", maybe(10, value(junk, odd_junk))}});
+            if (g.rng() % 10 == 0) return g.value(texts, odd_texts);  // not an object: a malformed entry
+            return object({{"hash", maybe(80, g.value(texts, odd_texts))},
+                           {"signature", maybe(70, g.value(texts, odd_texts))},
+                           {"expiry", maybe(60, g.value(ints, odd_ints))},
+                           {"failed", maybe(25, g.value(flags, {}))},
+                           {"timeout", maybe(10, g.value(flags, {}))},
+                           {"bad_peer_response", maybe(10, g.value(flags, {}))},
+                           {"query_failure", maybe(10, g.value(flags, {}))},
+                           {"already", maybe(15, g.value(flags, {}))},
+                           {"code", maybe(15, g.value({R"("404")", "503", "-1", "null", "true", R"("")"}, {"[1]", "{}"}))},
+                           {"reason", maybe(15, g.value(texts, odd_texts))},
+                           {"z", maybe(10, g.value(junk, odd_junk))}});
         };
         const auto swarm = [&] {
             std::vector<std::string> members;
             std::string out = "{";
-            const std::size_t n = rng() % 7;
+            const std::size_t n = g.rng() % 7;
             for (std::size_t m = 0; m < n; ++m) {
-                const std::string k = pick(keys);
-                if (std::find(members.begin(), members.end(), k) != members.end()) plain = false;  // a member twice
+                const std::string k = g.pick(keys);
+                if (std::find(members.begin(), members.end(), k) != members.end()) g.plain = false;  // a member twice
                 members.push_back(k);
-                out += (m ? "," : "") + pick(spaces) + "\"" + k + "\":" + pick(spaces) + entry();
+                out += (m ? "," : "") + g.pick(spaces) + "\"" + k + "\":" + g.pick(spaces) + entry();
             }
             return out + "}";
         };
         const auto result = [&] {
-            const std::string code = value(codes, odd_codes);
+            const std::string code = g.value(codes, odd_codes);
             const bool ok = code.size() == 3 && code[0] == '2';
             std::string body;
-            switch (rng() % 6) {
+            switch (g.rng() % 6) {
                 case 0: body = ""; break;
-                case 1: body = value({R"("moved")", "null", R"("a\"b")"}, {"5", "[1]"}); break;
+                case 1: body = g.value({R"("moved")", "null", R"("a\"b")"}, {"5", "[1]"}); break;
                 default:
                     if (!ok) {
-                        body = value({R"("stored")"}, {R"({"snodes":[]})"});
+                        body = g.value({R"("stored")"}, {R"({"snodes":[]})"});
                         break;
                     }
-                    body = object({{"hash", maybe(80, value(texts, odd_texts))},
+                    body = object({{"hash", maybe(80, g.value(texts, odd_texts))},
                                    {"hf", maybe(50, "[19,1]")},
-                                   {"swarm", maybe(90, rng() % 15 ? swarm() : value({"5", "null", R"("s")"}, {}))},
-                                   {"t", maybe(70, value(ints, odd_ints))},
-                                   {"x", maybe(10, value(junk, odd_junk))}});
+                                   {"swarm", maybe(90, g.rng() % 15 ? swarm() : g.value({"5", "null", R"("s")"}, {}))},
+                                   {"t", maybe(70, g.value(ints, odd_ints))},
+                                   {"x", maybe(10, g.value(junk, odd_junk))}});
             }
-            return object({{"code", maybe(98, code)}, {"body", body}, {"y", maybe(5, value(junk, odd_junk))}});
+            return object({{"code", maybe(98, code)}, {"body", body}, {"y", maybe(5, g.value(junk, odd_junk))}});
         };
-        std::string text = pick(spaces) + "{" + pick(spaces) + R"("results")" + pick(spaces) + ":" + pick(spaces) + "[";
-        const std::size_t n = 1 + rng() % 5;
-        for (std::size_t r = 0; r < n; ++r) text += (r ? "," + pick(spaces) : "") + result();
+        std::string text = g.pick(spaces) + "{" + g.pick(spaces) + R"("results")" + g.pick(spaces) + ":" + g.pick(spaces) + "[";
+        const std::size_t n = 1 + g.rng() % 5;
+        for (std::size_t r = 0; r < n; ++r) text += (r ? "," + g.pick(spaces) : "") + result();
         text += "]";
-        if (rng() % 3 == 0) text += R"(,"t":)" + value(ints, odd_ints);
-        text += "}" + pick(spaces);
-        if (damage(text, rng)) plain = false;
+        if (g.rng() % 3 == 0) text += R"(,"t":)" + g.value(ints, odd_ints);
+        text += "}" + g.pick(spaces);
+        if (damage(text, g.rng)) g.plain = false;
         INFO(text);
         const auto scanned = nd::scan_store_batch(text);
         const auto model = tree_model(text);
         // A plain text the tree reading accepts is answered (a result without a code is not plain).
-        if (plain && model) CHECK(scanned);
+        if (g.plain && model) CHECK(scanned);
         if (!scanned) continue;
         ++answered;
         REQUIRE(model);
@@ -360,16 +368,7 @@ TEST_CASE("batch_scan: the time the scan reads is the time the full parse reads"
     // not, sometimes cut or given a stray byte: whenever the scan answers, nlohmann's tree must
     // read the same "t"; a plain text must be answered; and parse_body (whichever way it reads the
     // text) must give the tree's "t" for every text the tree reads.
-    std::mt19937 rng(2027);
-    const auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
-    bool plain = true;
-    const auto value = [&](const std::vector<std::string>& good, const std::vector<std::string>& bad) {
-        if (!bad.empty() && rng() % 20 == 0) {
-            plain = false;
-            return pick(bad);
-        }
-        return pick(good);
-    };
+    Pieces g{std::mt19937(2027), 20};
     const std::vector<std::string> spaces = {"", "", " ", "\n"};
     const std::vector<std::string> ints = {"0", "7", "1700000000000", "-3", R"("7")", "null", "true", "[]"};
     const std::vector<std::string> odd_ints = {"1e3", "01", "12345678901234567890", "1.0"};
@@ -377,46 +376,46 @@ TEST_CASE("batch_scan: the time the scan reads is the time the full parse reads"
     const std::vector<std::string> odd_junk = {"0.25", R"("\u0041")", "\"\xe2\x82\xac\"", std::string(20, '[') + std::string(20, ']')};
     std::size_t answered = 0;
     for (int i = 0; i < 3'000; ++i) {
-        plain = true;
+        g.plain = true;
         std::vector<std::string> members;
-        const std::size_t n = rng() % 6;
+        const std::size_t n = g.rng() % 6;
         bool has_t = false;
         for (std::size_t m = 0; m < n; ++m) {
-            switch (rng() % 6) {
+            switch (g.rng() % 6) {
                 case 0:
                 case 1: {
-                    if (has_t) plain = false;  // a repeated "t"
+                    if (has_t) g.plain = false;  // a repeated "t"
                     has_t = true;
-                    members.push_back(R"("t":)" + pick(spaces) + value(ints, odd_ints));
+                    members.push_back(R"("t":)" + g.pick(spaces) + g.value(ints, odd_ints));
                     break;
                 }
                 case 2: {
                     std::string msgs = "[";
-                    for (std::size_t k = 0, c = rng() % 4; k < c; ++k)
-                        msgs += (k ? "," : "") + std::string(R"({"data":)") + value(junk, odd_junk) + R"(,"hash":"h","timestamp":)" +
-                                value(ints, odd_ints) + "}";
+                    for (std::size_t k = 0, c = g.rng() % 4; k < c; ++k)
+                        msgs += (k ? "," : "") + std::string(R"({"data":)") + g.value(junk, odd_junk) + R"(,"hash":"h","timestamp":)" +
+                                g.value(ints, odd_ints) + "}";
                     members.push_back(R"("messages":)" + msgs + "]");
                     break;
                 }
                 case 3:
-                    if (rng() % 8 == 0) {
-                        plain = false;  // a batch: left to the parse
+                    if (g.rng() % 8 == 0) {
+                        g.plain = false;  // a batch: left to the parse
                         members.push_back(R"("results":[])");
                     } else {
-                        members.push_back(R"("more":)" + value({"true", "false"}, {}));
+                        members.push_back(R"("more":)" + g.value({"true", "false"}, {}));
                     }
                     break;
-                default: members.push_back("\"" + std::string(1, static_cast<char>('a' + m)) + "\":" + value(junk, odd_junk));
+                default: members.push_back("\"" + std::string(1, static_cast<char>('a' + m)) + "\":" + g.value(junk, odd_junk));
             }
         }
-        std::string text = pick(spaces) + "{";
-        for (std::size_t m = 0; m < members.size(); ++m) text += (m ? "," + pick(spaces) : pick(spaces)) + members[m];
-        text += pick(spaces) + "}" + pick(spaces);
-        if (damage(text, rng)) plain = false;
+        std::string text = g.pick(spaces) + "{";
+        for (std::size_t m = 0; m < members.size(); ++m) text += (m ? "," + g.pick(spaces) : g.pick(spaces)) + members[m];
+        text += g.pick(spaces) + "}" + g.pick(spaces);
+        if (damage(text, g.rng)) g.plain = false;
         INFO(text);
         const auto scanned = nd::scan_reply_time(text);
         const auto tree = tree_time(text);
-        if (plain) CHECK(scanned);
+        if (g.plain) CHECK(scanned);
         if (tree) CHECK(nd::find_timestamp(nd::parse_body(text).get()) == *tree);
         else CHECK(nd::parse_body(text) == nullptr);
         if (!scanned) continue;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace session::detail {
 
@@ -68,21 +69,7 @@ struct JsonScan {
     /// each value (the cursor at it, past any space) and returns false to give up.
     template <class F>
     bool members(F&& member) {
-        skip_space();
-        if (eat('}')) return true;
-        std::string key;
-        for (;;) {
-            key.clear();
-            if (!eat('"') || !string(key)) return false;
-            skip_space();
-            if (!eat(':')) return false;
-            skip_space();
-            if (!member(key)) return false;
-            skip_space();
-            if (eat('}')) return true;
-            if (!eat(',')) return false;
-            skip_space();
-        }
+        return walk_members<true>(member);
     }
 
     /// Any value of the subset (strings, integers, literals, arrays and objects of them), not
@@ -96,7 +83,7 @@ struct JsonScan {
             case '{':
                 if (depth == 0) return false;
                 ++p;
-                return members([&](const std::string&) { return skip_value(depth - 1); });
+                return walk_members<false>([&](const std::string&) { return skip_value(depth - 1); });
             case '[':
                 if (depth == 0) return false;
                 ++p;
@@ -117,6 +104,32 @@ struct JsonScan {
     }
 
 private:
+    // members(), each key unescaped into one reused buffer when `KeepKeys`; otherwise the keys are
+    // only checked (skip_string) and `member` is given an empty string.
+    template <bool KeepKeys, class F>
+    bool walk_members(F&& member) {
+        skip_space();
+        if (eat('}')) return true;
+        std::string key;
+        for (;;) {
+            if (!eat('"')) return false;
+            if constexpr (KeepKeys) {
+                key.clear();
+                if (!string(key)) return false;
+            } else if (!skip_string()) {
+                return false;
+            }
+            skip_space();
+            if (!eat(':')) return false;
+            skip_space();
+            if (!member(std::as_const(key))) return false;
+            skip_space();
+            if (eat('}')) return true;
+            if (!eat(',')) return false;
+            skip_space();
+        }
+    }
+
     // string() into `out`, or only its checks when `out` is null.
     bool read_string(std::string* out) {
         for (;;) {
