@@ -21,17 +21,7 @@ jobs=${JOBS:-2}
 reps=${BENCH_REPS:-5}
 min_time=${BENCH_MIN_TIME:-0.2}
 filter=${BENCH_FILTER:-.}
-localnet=${BENCH_LOCALNET:-}
-if [ -z "$localnet" ]; then
-  if pkg-config --exists cpp-httplib sqlite3 2>/dev/null; then localnet=ON; else localnet=OFF; fi
-fi
-
-mkdir -p "$build"
-echo "bench: configuring $build (Release, localnet $localnet)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSESSION_BUILD_BENCH=ON -DSESSION_BUILD_TESTS=OFF \
-  -DSESSION_BUILD_EXAMPLES=OFF -DSESSION_BUILD_LOCALNET="$localnet" >"$build/configure.log" 2>&1 ||
-  { cat "$build/configure.log"; echo "bench: configure failed"; exit 1; }
-grep "bench: skipping" "$build/configure.log" || true
+BENCH_BUILD_DIR=$build bench/configure.sh || exit 1
 
 if [ $# -gt 0 ]; then targets=("$@"); else mapfile -t targets <"$build/bench/targets.txt"; fi
 status=0
