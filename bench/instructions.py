@@ -2,8 +2,10 @@
 """Reads callgrind output files (bench/instructions.sh makes them) and prints the client's
 instructions per message beside the CPU target's base, one seal plus a twentieth of an onion build.
 
-  instructions.py base ENVELOPE_FILE ONION_FILE
-        instructions per call of session::envelope::seal and of session::onion::build
+  instructions.py base ENVELOPE_1 ENVELOPE_2 ONION_1 ONION_2
+        instructions per call of session::envelope::seal and of session::onion::build, from two
+        runs of each benchmark with fewer and more calls (the difference leaves out one-time work,
+        such as the first call's lazy set-up)
   instructions.py client BASE_JSON CASE N1 PREFIX1 N2 PREFIX2
         the client's instructions per message between two runs of one e2e case, N1 and N2
         messages, whose per-thread files are PREFIX1-* and PREFIX2-* (--separate-threads=yes),
@@ -86,11 +88,13 @@ class Profile:
         return n, cost
 
 
-def per_call(path, function):
-    n, cost = Profile(path).called(re.compile("^" + re.escape(function) + r"\("))
-    if n == 0:
-        raise SystemExit(f"instructions.py: {path}: no call of {function}")
-    return cost / n, n
+def per_call(path1, path2, function):
+    pattern = re.compile("^" + re.escape(function) + r"\(")
+    n1, cost1 = Profile(path1).called(pattern)
+    n2, cost2 = Profile(path2).called(pattern)
+    if n2 <= n1:
+        raise SystemExit(f"instructions.py: {path2} has {n2} calls of {function}, not more than {path1}'s {n1}")
+    return (cost2 - cost1) / (n2 - n1), n2 - n1
 
 
 def client_cost(prefix):
@@ -118,9 +122,9 @@ def client_cost(prefix):
 
 
 def main(argv):
-    if len(argv) == 4 and argv[1] == "base":
-        seal, seal_calls = per_call(argv[2], "session::envelope::seal")
-        onion, onion_calls = per_call(argv[3], "session::onion::build")
+    if len(argv) == 6 and argv[1] == "base":
+        seal, seal_calls = per_call(argv[2], argv[3], "session::envelope::seal")
+        onion, onion_calls = per_call(argv[4], argv[5], "session::onion::build")
         print(json.dumps({"seal_instructions": round(seal), "seal_calls": seal_calls,
                           "onion_build_instructions": round(onion), "onion_build_calls": onion_calls}))
         return 0
