@@ -6,13 +6,14 @@
 #   bench/instructions.sh e2e_send_many          only the named e2e cases
 #
 # Instructions, unlike CPU seconds, do not depend on what else the machine does or on how warm its
-# caches are: the same binary and inputs give the same count to within a fraction of a percent. They
-# count only user-space work (no kernel time: the system calls of the I/O thread are not in them).
+# caches are: the same binary gives the same base to 0.01 % and the same client count to about 1 %
+# (how the threads interleave moves it a little). They count only user-space work (no kernel time:
+# the system calls of the I/O thread are not in them).
 # Each case runs twice under callgrind (INSTR_SMALL = 500 and INSTR_LARGE = 1,500 messages to 100
 # recipients, E2E_BATCHES_IN_FLIGHT = 2 so that callgrind's slowness causes no timeouts); the
 # difference, divided by the 1,000 messages between them, is the client's cost of one more message,
 # without its bootstrap. A run with a failed attempt (a retry adds work) is reported and fails the
-# script. About a minute per case on a 2-core machine.
+# script. About 4.5 minutes for the three default cases on a 2-core machine.
 # Output: a table, and the JSON lines in $BENCH_BUILD_DIR/instructions.jsonl (build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,13 +24,7 @@ large=${INSTR_LARGE:-1500}
 if [ $# -gt 0 ]; then cases=("$@"); else cases=(e2e_broadcast_unchecked e2e_send_many_unchecked e2e_broadcast); fi
 [ "$large" -gt "$small" ] || { echo "instructions: INSTR_LARGE must be more than INSTR_SMALL" >&2; exit 2; }
 
-if ! command -v valgrind >/dev/null; then
-  echo "instructions: installing valgrind"
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends valgrind
-fi
+command -v valgrind >/dev/null || scripts/setup.sh valgrind
 [ -f "$build/CMakeCache.txt" ] || BENCH_BUILD_DIR=$build bench/configure.sh
 echo "instructions: building bench_envelope bench_onion bench_e2e in $build"
 cmake --build "$build" -j"$(nproc)" --target bench_envelope bench_onion bench_e2e >"$build/build-instructions.log" 2>&1 ||
