@@ -108,8 +108,8 @@ TEST_CASE("executor: a burst of blocking tasks gets a thread each, also when one
 }
 
 TEST_CASE("executor: a task group finishes even when every pool thread is blocked", "[executor]") {
+    Gate gate;  // declared first: it outlives the pool, whose thread still reads it after release()
     auto pool = make_thread_pool({.max_threads = 1});
-    Gate gate;
     pool->post([&] { gate.wait(); });  // occupies the only thread
     std::atomic<int> ran{0};
     {
