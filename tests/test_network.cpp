@@ -584,7 +584,8 @@ TEST_CASE("network: seed requests run on the injected executor, which executor()
 
 TEST_CASE("network: a batch whose sub-requests all got 421 is handled as a 421", "[network][swarm]") {
     SwarmRig rig(33);
-    auto& [fake, net, acct, sw] = rig;
+    // Named one by one: the lambdas below capture them (clang 14 cannot capture a structured binding).
+    auto& fake = rig.fake; auto& net = rig.net; auto& acct = rig.acct;
     const std::uint64_t other = rig.other_swarm();
     fake->moved[acct.hex()] = other;
     ParamsBuilder b = [&](std::int64_t now) -> Result<std::string> {
@@ -677,7 +678,8 @@ TEST_CASE("network: 2 of 10 nodes down: a call keeps the failed path's nodes out
 
 TEST_CASE("network: deeply nested JSON from a node is refused before it is copied or dumped", "[network][hostile]") {
     SwarmRig rig(50);
-    auto& [fake, net, acct, sw] = rig;
+    // Named one by one: the lambdas below capture them (clang 14 cannot capture a structured binding).
+    auto& fake = rig.fake; auto& net = rig.net; auto& acct = rig.acct; auto& sw = rig.sw;
     const std::string deep = deep_json(300'000);
     auto deeper = [](const Error& e) { return e.message.find("deeper than 64") != std::string::npos; };
     SECTION("a batch whose results all failed, with a deep body") {
@@ -902,7 +904,8 @@ TEST_CASE("network: a 421 naming nodes outside the pool is not adopted", "[netwo
 
 TEST_CASE("network: only members of the recipient's swarm confirm a store", "[network][swarm][hostile]") {
     SwarmRig rig(54);
-    auto& [fake, net, acct, sw] = rig;
+    // Named one by one: the lambdas below capture them (clang 14 cannot capture a structured binding).
+    auto& fake = rig.fake; auto& net = rig.net; auto& acct = rig.acct; auto& sw = rig.sw;
     for (auto& n : fake->nodes())
         n->answer = [&](const std::string& m, const json& params) -> std::optional<std::pair<int, std::string>> {
             if (m != "store") return std::nullopt;

@@ -265,7 +265,8 @@ TEST_CASE("network/tls: a local network's seeds are verified against its CA", "[
 
 TEST_CASE("network/tls: the curl transport reuses one connection per peer", "[network][tls]") {
     GuardRig rig;
-    auto& [cert, guard, t, req] = rig;
+    // Named one by one: the lambdas below capture them (clang 14 cannot capture a structured binding).
+    auto& guard = rig.guard; auto& t = rig.t; auto& req = rig.req;
     for (int i = 0; i < 5; ++i) {
         auto r = t->post(req);
         REQUIRE(r);
@@ -297,7 +298,8 @@ TEST_CASE("network/tls: the curl transport refuses a request without a timeout",
 TEST_CASE("network/tls: concurrent requests to one peer each use a connection of their own, reused when idle",
           "[network][tls]") {
     GuardRig rig;
-    auto& [cert, guard, t, req] = rig;
+    // Named one by one: the lambdas below capture them (clang 14 cannot capture a structured binding).
+    auto& guard = rig.guard; auto& t = rig.t; auto& req = rig.req;
     constexpr int kThreads = 6, kEach = 10;
     std::atomic<int> ok{0};
     std::vector<std::thread> ts;
