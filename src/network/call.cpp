@@ -269,9 +269,11 @@ struct Caller::CallState {
     bool resynced = false;     // the clock was resynchronised for this call
     std::optional<std::int64_t> resync_due;  // local time of a clock error to resynchronise for, next
     bool refetched = false;    // the swarm was asked of the network again
-    bool lookup_refetch = false;                // the swarm lookup pick_destination asked for
-    std::optional<Result<Swarm>> looked_up;     // its answer, for the next pick_destination
-    bool looked_up_refetch = false;
+    struct LookedUp {
+        Result<Swarm> swarm;
+        bool refetch = false;  // asked of the network again (pick_destination's second round)
+    };
+    std::optional<LookedUp> looked_up;  // the answer to pick_destination's NeedSwarm, for its next call
     bool blamed_clock = false; // a member's 406 right after a resync was blamed on its clock
     std::size_t failures = 0;
     std::size_t node_path_failures = 0;  // path failures towards a ToNode target
@@ -292,7 +294,7 @@ struct Caller::CallState {
     }
 };
 
-std::optional<Result<Snode>> Caller::pick_destination(const Target& target, CallState& st) {
+std::variant<Result<Snode>, Caller::NeedSwarm> Caller::pick_destination(const Target& target, CallState& st) {
     if (const auto* to = std::get_if<ToNode>(&target)) return to->node;
     // Nodes not tried in this call first; among those, the least suspected (a member that was a hop
     // of an ambiguously failed attempt may be the dead one).
@@ -316,18 +318,16 @@ std::optional<Result<Snode>> Caller::pick_destination(const Target& target, Call
     const auto& account = std::get<ToSwarm>(target).account;
     // Round 1 asks the network again. A swarm that needs a request is looked up without this
     // thread (step() waits for it and calls again; the answer is then in `looked_up`).
-    std::optional<Result<Swarm>> looked_up = std::exchange(st.looked_up, std::nullopt);
-    for (int round = looked_up && st.looked_up_refetch ? 1 : 0; round < 2; ++round) {
+    std::optional<CallState::LookedUp> looked_up = std::exchange(st.looked_up, std::nullopt);
+    for (int round = looked_up && looked_up->refetch ? 1 : 0; round < 2; ++round) {
         const bool refetch = round == 1;
         std::optional<Result<Swarm>> found;
-        if (looked_up && st.looked_up_refetch == refetch) found = std::exchange(looked_up, std::nullopt);
+        if (looked_up && looked_up->refetch == refetch) found.emplace(std::move(looked_up->swarm));
         else if (!refetch) {
             if (auto known = hooks_.known_swarm(account)) found.emplace(std::move(*known));
         }
-        if (!found) {
-            st.lookup_refetch = refetch;
-            return std::nullopt;
-        }
+        looked_up.reset();
+        if (!found) return NeedSwarm{refetch};
         auto& sw = *found;
         if (!sw) return unexpected(sw.error());
         std::vector<Snode> c, usable;
@@ -500,18 +500,17 @@ void Caller::step(const std::shared_ptr<AsyncCall>& c) {
         return end(unexpected(Errc::net_path_failed, "network: " + c->method + ": no attempt possible"));
     }
     auto picked = pick_destination(c->target, st);
-    if (!picked) {
+    if (const auto* need = std::get_if<NeedSwarm>(&picked)) {
         // The swarm first: the lookup's own requests are steps of `steps` too, so no thread waits.
-        const bool refetch = st.lookup_refetch;
+        const bool refetch = need->refetch;
         hooks_.swarm_for_async(std::get<ToSwarm>(c->target).account, refetch, c->steps,
                                [this, c, refetch](Result<Swarm> sw) {
-                                   c->st.looked_up = std::move(sw);
-                                   c->st.looked_up_refetch = refetch;
+                                   c->st.looked_up = CallState::LookedUp{std::move(sw), refetch};
                                    step(c);
                                });
         return;
     }
-    auto& dest = *picked;
+    auto& dest = std::get<Result<Snode>>(picked);
     if (!dest) {
         if (st.failed()) return end(st.give_up("then " + dest.error().message));
         return end(unexpected(dest.error()));

@@ -252,9 +252,13 @@ private:
     /// The call's next attempt: at once, or after the backoff its failures earned.
     void next_attempt(const std::shared_ptr<AsyncCall>& c);
 
-    /// The next destination; nullopt when the target's swarm must be looked up first (the lookup
-    /// wanted is in `state`; its result comes back through `state` on the next call).
-    std::optional<Result<Snode>> pick_destination(const Target& target, CallState& state);
+    /// A swarm lookup that pick_destination needs before it can choose: from the cache, or asked of
+    /// the network again (`refetch`). Its answer comes back in CallState::looked_up.
+    struct NeedSwarm {
+        bool refetch = false;
+    };
+    /// The next destination, or the swarm lookup it needs first.
+    std::variant<Result<Snode>, NeedSwarm> pick_destination(const Target& target, CallState& state);
     std::optional<Path> choose_path(const Snode& dest, AttemptMemory& memory);
     /// POSTs `body` to the guard; `body` is moved into the request and back after it.
     Result<HttpResponse> post(const Snode& guard, Bytes& body, std::chrono::milliseconds timeout);
