@@ -39,7 +39,7 @@ fi
 mkdir -p "$build"
 echo "fuzz: configuring $build with $cxx (localnet $localnet)"
 CXX=$cxx cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$opt -g -DNDEBUG" \
-  -DSESSION_BUILD_FUZZ=ON \
+  -DSESSION_BUILD_FUZZ=ON -DSESSION_PCH=ON \
   -DSESSION_BUILD_TESTS=OFF -DSESSION_BUILD_EXAMPLES=OFF -DSESSION_BUILD_LOCALNET="$localnet" \
   >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; echo "fuzz: configure failed"; exit 1; }
 grep "fuzz: skipping" "$build/configure.log" || true
