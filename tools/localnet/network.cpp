@@ -12,6 +12,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "detail/crypto.hpp"
@@ -383,6 +384,10 @@ Result<void> Network::Impl::start_node_listener(Node& n) {
     auto srv = std::make_unique<httplib::SSLServer>(n.tls.cert.get(), n.tls.key.get());
     if (!srv->is_valid()) return unexpected(Errc::net_init, "localnet: TLS setup failed for node " + std::to_string(n.index));
     configure_common(*srv);
+    // A storage server (uWebSockets) serves any number of requests on one connection; cpp-httplib
+    // closes it after 5 by default, which made a client reconnect (a new TLS handshake) every 5
+    // onion requests to its guard.
+    srv->set_keep_alive_max_count(std::numeric_limits<std::size_t>::max());
     srv->set_default_headers({{"Server", std::string("Oxen Storage Server/") + version()}});
     srv->set_pre_routing_handler([&n](const httplib::Request& req, httplib::Response&) {
         n.count([&](Counters& c) {
