@@ -1153,6 +1153,51 @@ TEST_CASE("cli: an unreachable network says so, with what to check; --debug show
     CHECK(leaks_no_word(debug.err, kBob));
 }
 
+TEST_CASE("cli: broadcast refuses a bad recipients file, naming the line, before anything is sent", "[cli]") {
+    const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}};
+    // No --network: every case must fail before a Client exists, so nothing leaves the machine.
+    auto missing = cli({"broadcast", "hi"}, "", alice);
+    CHECK(missing.code == 2);
+    CHECK(missing.err.find("--recipients FILE") != std::string::npos);
+    const auto bad = write_file(scratch() / "bad-recipients.txt", "# team\n" + kBobId + "\n05" + std::string(63, 'a') + "\n");
+    auto r = cli({"broadcast", "--recipients", bad.string(), "hi"}, "", alice);
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("--recipients line 3: ") != std::string::npos);
+    const auto comments = write_file(scratch() / "no-recipients.txt", "# nobody yet\n\n   \n");
+    auto none = cli({"broadcast", "--recipients", comments.string(), "hi"}, "", alice);
+    CHECK(none.code == 2);
+    CHECK(none.err.find("no Session ID") != std::string::npos);
+    auto dir = cli({"broadcast", "--recipients", scratch().string(), "hi"}, "", alice);
+    CHECK(dir.code == 2);
+    CHECK(dir.err.find("is a directory") != std::string::npos);
+    const auto good = write_file(scratch() / "recipients.txt", kBobId + "\n");
+    auto empty = cli({"broadcast", "--recipients", good.string(), ""}, "", alice);
+    CHECK(empty.code == 2);
+    CHECK(empty.err.find("--allow-empty") != std::string::npos);
+
+    SECTION("an unreachable network is said once, not once per recipient") {
+        const auto two = write_file(scratch() / "two-recipients.txt", kBobId + "\n" + kAliceId + "\n");
+        auto down = cli({"--network", dead_network(), "broadcast", "--recipients", two.string(), "hi"}, "", alice);
+        INFO(down.err);
+        CHECK(down.code == 4);
+        CHECK(down.out.empty());
+        const auto first = down.err.find("the network is unreachable");
+        REQUIRE(first != std::string::npos);
+        CHECK(down.err.find("the network is unreachable", first + 1) == std::string::npos);
+        CHECK(down.err.find("sent to 0 of 2 recipients") != std::string::npos);
+        auto js = cli({"--network", dead_network(), "broadcast", "--recipients", two.string(), "-o", "json", "hi"}, "",
+                      alice);
+        CHECK(js.code == 4);
+        auto lines = js.json_lines();
+        REQUIRE(lines.size() == 2);
+        CHECK(lines[0].at("to") == kBobId);
+        CHECK(lines[1].at("to") == kAliceId);
+        CHECK(lines[1].at("error").get<std::string>().find("unreachable") != std::string::npos);
+    }
+}
+
 namespace {
 
 // A pseudo-terminal: a child's stderr goes to `slave`, and what it shows is read from the master.
@@ -1486,6 +1531,61 @@ TEST_CASE("cli: conversation verbs against session-localnet", "[cli][localnet]")
     CHECK(cli({"--network", net_file, "unsend", kAliceId, "--timestamp", "1", "--timestamp", "2"}, "", bob).code == 2);
     CHECK(cli({"--network", net_file, "typing", kAliceId, "maybe"}, "", bob).code == 2);
     CHECK(cli({"--network", net_file, "react", kAliceId, "--timestamp", ts, "x"}, "", bob).code == 2);
+}
+
+TEST_CASE("cli: broadcast sends one text to every recipient of a file against session-localnet", "[cli][localnet]") {
+    LocalnetProcess net("net-broadcast.json");
+    REQUIRE(net.ready());
+    const std::string& net_file = net.file;
+    const std::map<std::string, std::string> alice{{"SESSION_MNEMONIC", kAlice}}, bob{{"SESSION_MNEMONIC", kBob}},
+        puffin{{"SESSION_MNEMONIC", kPuffin}};
+    const std::string puffin_id = trim(cli({"id"}, "", puffin).out);
+    REQUIRE(puffin_id.size() == 66);
+    // Comments, blank lines, spaces, a CRLF line and a repeat.
+    const auto list = write_file(scratch() / "oncall.txt", "# on call\n" + kBobId + "\n\n  " + puffin_id + " \r\n" + kBobId + "\n");
+
+    auto sent = cli({"--network", net_file, "broadcast", "--recipients", list.string(), "disk full on db1"}, "", alice);
+    INFO(sent.err);
+    REQUIRE(sent.code == 0);
+    std::istringstream out(sent.out);
+    std::string line;
+    std::vector<std::string> lines;
+    while (std::getline(out, line)) lines.push_back(line);
+    REQUIRE(lines.size() == 2);  // Bob once
+    CHECK(lines[0].starts_with(kBobId + " "));
+    CHECK(lines[1].starts_with(puffin_id + " "));
+    CHECK(sent.err.find("line 5") != std::string::npos);  // the repeat, named
+    CHECK(sent.err.find("sent to 2 of 2 recipients") != std::string::npos);
+    for (const auto& [who, at] : {std::pair{&bob, 0}, std::pair{&puffin, 1}}) {
+        auto got = cli({"--network", net_file, "receive", "-o", "json"}, "", *who);
+        REQUIRE(got.code == 0);
+        auto msgs = got.json_lines();
+        REQUIRE(msgs.size() == 1);
+        CHECK(msgs[0].at("body") == "disk full on db1");
+        CHECK(msgs[0].at("sender_session_id") == kAliceId);
+        CHECK(lines[at].substr(67) == msgs[0].at("hash").get<std::string>());
+    }
+
+    SECTION("stdin text and JSON; a recipient that cannot receive fails alone") {
+        const auto mixed = write_file(scratch() / "mixed.txt", "05" + std::string(64, '0') + "\n" + kBobId + "\n");
+        auto r = cli({"--network", net_file, "broadcast", "--recipients", mixed.string(), "-o", "json",
+                      "--expire-after-send", "600"},
+                     "from stdin\n", alice);
+        INFO(r.err);
+        CHECK(r.code == 2);  // a recipient key that cannot receive is bad input
+        auto js = r.json_lines();
+        REQUIRE(js.size() == 2);
+        CHECK(js[0].at("error").get<std::string>().find("low-order") != std::string::npos);
+        CHECK(js[1].at("to") == kBobId);
+        CHECK(js[1].at("confirmed").get<int>() >= 1);
+        auto got = cli({"--network", net_file, "receive", "-o", "json", "--last-hash", lines[0].substr(67)}, "", bob);
+        REQUIRE(got.code == 0);
+        auto msgs = got.json_lines();
+        REQUIRE(msgs.size() == 1);
+        CHECK(msgs[0].at("body") == "from stdin");
+        CHECK(msgs[0].at("expire_seconds") == 600);
+        CHECK(msgs[0].at("hash") == js[1].at("hash"));
+    }
 }
 
 TEST_CASE("cli: send --attach, receive --download and download against session-localnet", "[cli][localnet][files]") {

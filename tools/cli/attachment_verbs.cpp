@@ -182,23 +182,14 @@ int send_with_attachments(const Args& args, const SessionId& to, const MessageSe
     UploadLine line(args.verbosity == Verbosity::normal && ::isatty(STDERR_FILENO) != 0, files.size());
     AttachmentOptions ao;
     ao.progress = [&line](const AttachmentProgress& p) { line.update(p); };
-    SendOptions options;
-    options.expiration_type = settings.expiration_type;
-    options.expiration_timer = settings.expiration_timer;
-    auto sent = client->send_files(to, files, caption, ao, options);
+    auto sent = client->send_files(to, files, caption, ao, settings.send_options());
     line.clear();
     if (!sent) {
         if (sent.error().code == Errc::key_invalid) return fail({kUsage, "recipient: " + sent.error().message});
         return fail({exit_code_for(sent.error().code), feedback.describe_failure("send", sent.error())});
     }
     if (args.format == Format::json) {
-        ojson o;
-        o["to"] = to.hex();
-        o["hash"] = sent->hash;
-        o["timestamp"] = sent->timestamp_ms;
-        o["expiry_ms"] = sent->expiry_ms;
-        o["confirmed"] = sent->confirmed();
-        o["swarm_members"] = sent->nodes.size();
+        ojson o = sent_json(to, *sent);
         o["attachments"] = files.size();
         emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
     } else {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -132,6 +133,15 @@ using session::detail::invalid_utf8_at;
 /// --allow-empty.
 [[nodiscard]] Expected<std::string, Failure> message_text(const Args& args, std::size_t text_index);
 
+/// The identity and message text of a sending verb (send, broadcast): TEXT (positional[text_index])
+/// when given, checked before the phrase is read; else the text comes from stdin (message_text),
+/// so the phrase must come from SESSION_MNEMONIC or --phrase-file.
+[[nodiscard]] Expected<std::pair<Identity, std::string>, Failure> identity_and_text(const Args& args,
+                                                                                   std::size_t text_index);
+/// A stored message as send prints it with -o json: {"to", "hash", "timestamp", "expiry_ms",
+/// "confirmed", "swarm_members"}.
+nlohmann::ordered_json sent_json(const SessionId& to, const SendResult& sent);
+
 /// --timestamp, --expire-after-send/--expire-after-read, --display-name, --legacy-padding.
 struct MessageSettings {
     std::optional<std::int64_t> timestamp_ms;
@@ -139,6 +149,13 @@ struct MessageSettings {
     std::chrono::seconds expiration_timer{0};
     std::optional<std::string> display_name;
     bool legacy_padding = false;
+    /// The Client's SendOptions for these settings (the timer).
+    SendOptions send_options() const {
+        SendOptions o;
+        o.expiration_type = expiration_type;
+        o.expiration_timer = expiration_timer;
+        return o;
+    }
 };
 [[nodiscard]] Expected<MessageSettings, Failure> read_message_settings(const Args& args);
 
@@ -238,6 +255,7 @@ int cmd_new(const Args& args);
 int cmd_seal(const Args& args);
 int cmd_open(const Args& args);
 int cmd_send(const Args& args);
+int cmd_broadcast(const Args& args);
 int cmd_receive(const Args& args);
 int cmd_watch(const Args& args);
 int cmd_download(const Args& args);  // attachment_verbs.cpp

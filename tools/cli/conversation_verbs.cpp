@@ -64,13 +64,7 @@ Expected<Session, Failure> open_session(const Args& args, Feedback& feedback, St
 // "swarm_members"} plus the verb's own members (json).
 int print_sent(const Args& args, const SessionId& to, const SendResult& sent, const ojson& extra = ojson::object()) {
     if (args.format == Format::json) {
-        ojson o;
-        o["to"] = to.hex();
-        o["hash"] = sent.hash;
-        o["timestamp"] = sent.timestamp_ms;
-        o["expiry_ms"] = sent.expiry_ms;
-        o["confirmed"] = sent.confirmed();
-        o["swarm_members"] = sent.nodes.size();
+        ojson o = sent_json(to, sent);
         for (const auto& [k, v] : extra.items()) o[k] = v;
         emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
     } else {

@@ -1,4 +1,4 @@
-// network_verbs.cpp: `session-cli send`, `receive` and `watch`: the Client facade from a shell.
+// network_verbs.cpp: `session-cli send`, `broadcast`, `receive` and `watch`: the Client facade from a shell.
 // Without --network they use the Session mainnet; with --network FILE, the local network that
 // session-localnet described in FILE.
 #include <pthread.h>
@@ -10,8 +10,10 @@
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "cli.hpp"
 #include "detail/file_read.hpp"
@@ -171,77 +173,181 @@ void print_page(const ReceivedPage& page, Format format, Client* client = nullpt
 // polls or printing a page) before it leaves a poll stuck in network I/O behind and exits.
 constexpr auto kStopGrace = std::chrono::milliseconds(500);
 
+// Refused before any network traffic: Client::send checks the stored size only after it has asked
+// the network for the time. The same sealing (padding, profile, timer) with a timestamp of the same
+// length gives the same size.
+Expected<void, Failure> check_storable(const Args& args, const Identity& self, const SessionId& to,
+                                       const std::string& text, const MessageSettings& settings) {
+    envelope::OutgoingMessage m;
+    m.body = text;
+    m.timestamp_ms = system_clock()->now_ms();
+    if (settings.display_name && !settings.display_name->empty()) m.display_name = settings.display_name;
+    m.expiration_type = settings.expiration_type;
+    m.expiration_timer = settings.expiration_timer;
+    if (auto sealed = envelope::seal(self, to, m); sealed) {
+        const std::size_t chars = envelope::to_swarm_data(*sealed).size();
+        if (chars > kMaxSwarmDataChars)
+            return Unexpected<Failure>(Failure{
+                kUsage, args.verb + ": message too large: a storage server takes at most " +
+                            std::to_string(kMaxSwarmDataChars) + " base64 characters (" +
+                            std::to_string(retrieve::kMaxMessageBytes) + " bytes), this one needs " +
+                            std::to_string(chars) + " (text " + std::to_string(text.size()) + " bytes)"});
+    }
+    return {};
+}
+
+// broadcast --recipients FILE: one Session ID a line, so 1 MiB lists about 15,000 recipients.
+constexpr std::uint64_t kMaxRecipientsFileBytes = 1024 * 1024;
+
+// The recipients listed in `path`, in order, each once: blank lines and # comments are skipped, a
+// repeat is dropped with a warning (nobody gets the message twice). A line that is not a Session ID
+// is a usage error naming its line; nothing is sent then.
+Expected<std::vector<SessionId>, Failure> read_recipients(const std::string& path) {
+    auto content = detail::read_file(path, {.max_bytes = kMaxRecipientsFileBytes, .allow_pipe = true}, "--recipients");
+    if (!content) return Unexpected<Failure>(Failure{kUsage, content.error().message});
+    std::vector<SessionId> out;
+    std::unordered_map<std::string, std::size_t> seen;  // hex -> the line it was first on
+    std::size_t line_no = 0;
+    std::string_view rest = *content;
+    while (!rest.empty()) {
+        const auto nl = rest.find('\n');
+        std::string_view line = rest.substr(0, nl);
+        rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+        ++line_no;
+        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+        while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
+        if (line.empty() || line.front() == '#') continue;
+        auto id = parse_recipient("--recipients line " + std::to_string(line_no), line);
+        if (!id) return Unexpected<Failure>(id.error());
+        if (auto [at, fresh] = seen.emplace(id->hex(), line_no); !fresh) {
+            report("warning: --recipients line " + std::to_string(line_no) + ": " + id->hex() +
+                   " is listed again (first on line " + std::to_string(at->second) + "): it gets the message once");
+            continue;
+        }
+        out.push_back(std::move(*id));
+    }
+    if (out.empty()) return Unexpected<Failure>(Failure{kUsage, "--recipients: no Session ID in the file"});
+    return out;
+}
+
 }  // namespace
+
+nlohmann::ordered_json sent_json(const SessionId& to, const SendResult& sent) {
+    nlohmann::ordered_json o;
+    o["to"] = to.hex();
+    o["hash"] = sent.hash;
+    o["timestamp"] = sent.timestamp_ms;
+    o["expiry_ms"] = sent.expiry_ms;
+    o["confirmed"] = sent.confirmed();
+    o["swarm_members"] = sent.nodes.size();
+    return o;
+}
+
+Expected<std::pair<Identity, std::string>, Failure> identity_and_text(const Args& args, std::size_t text_index) {
+    const bool text_given = args.positional.size() > text_index;
+    std::string text;
+    if (text_given) {  // checked before a phrase is asked for
+        auto t = message_text(args, text_index);
+        if (!t) return Unexpected<Failure>(t.error());
+        text = std::move(*t);
+    }
+    auto self = load_identity(args, text_given ? StdinUse::free : StdinUse::data);
+    if (!self) return Unexpected<Failure>(self.error());
+    if (!text_given) {
+        auto t = message_text(args, text_index);
+        if (!t) return Unexpected<Failure>(t.error());
+        text = std::move(*t);
+    }
+    return std::pair<Identity, std::string>{std::move(*self), std::move(text)};
+}
 
 int cmd_send(const Args& args) {
     auto to = parse_recipient("recipient", args.positional[0]);
     if (!to) return fail(to.error());
     auto settings = read_message_settings(args);
     if (!settings) return fail(settings.error());
-    const bool text_given = args.positional.size() == 2;
-    std::string text;
     if (args.has("attach")) return send_with_attachments(args, *to, *settings);
-    if (text_given) {  // checked before a phrase is asked for
-        auto t = message_text(args, 1);
-        if (!t) return fail(t.error());
-        text = std::move(*t);
-    }
-    auto self = load_identity(args, text_given ? StdinUse::free : StdinUse::data);
-    if (!self) return fail(self.error());
-    if (!text_given) {
-        auto t = message_text(args, 1);
-        if (!t) return fail(t.error());
-        text = std::move(*t);
-    }
-    // Refused here, before any network traffic: Client::send checks the stored size only after
-    // it has asked the network for the time. The same sealing (padding, profile, timer) with a
-    // timestamp of the same length gives the same size.
-    {
-        envelope::OutgoingMessage m;
-        m.body = text;
-        m.timestamp_ms = system_clock()->now_ms();
-        if (settings->display_name && !settings->display_name->empty()) m.display_name = settings->display_name;
-        m.expiration_type = settings->expiration_type;
-        m.expiration_timer = settings->expiration_timer;
-        if (auto sealed = envelope::seal(*self, *to, m); sealed) {
-            const std::size_t chars = envelope::to_swarm_data(*sealed).size();
-            if (chars > kMaxSwarmDataChars)
-                return fail({kUsage, "send: message too large: a storage server takes at most " +
-                                         std::to_string(kMaxSwarmDataChars) + " base64 characters (" +
-                                         std::to_string(retrieve::kMaxMessageBytes) + " bytes), this one needs " +
-                                         std::to_string(chars) + " (text " + std::to_string(text.size()) + " bytes)"});
-        }
-    }
+    auto input = identity_and_text(args, 1);
+    if (!input) return fail(input.error());
+    auto& [self, text] = *input;
+    if (auto big = check_storable(args, self, *to, text, *settings); !big) return fail(big.error());
     Feedback feedback(args);
-    auto client = make_client(args, feedback, std::move(*self), settings->display_name.value_or(""));
+    auto client = make_client(args, feedback, std::move(self), settings->display_name.value_or(""));
     if (!client) return fail(client.error());
 
-    SendOptions options;
-    options.expiration_type = settings->expiration_type;
-    options.expiration_timer = settings->expiration_timer;
     auto sent = [&] {
         auto waiting = feedback.wait("sending to " + short_id(*to), &client->network());
-        return client->send(*to, text, options);
+        return client->send(*to, text, settings->send_options());
     }();
     if (!sent) {
         if (sent.error().code == Errc::key_invalid) return fail({kUsage, "recipient: " + sent.error().message});
         return fail({exit_code_for(sent.error().code), feedback.describe_failure("send", sent.error())});
     }
     if (args.format == Format::json) {
-        ojson o;
-        o["to"] = to->hex();
-        o["hash"] = sent->hash;
-        o["timestamp"] = sent->timestamp_ms;
-        o["expiry_ms"] = sent->expiry_ms;
-        o["confirmed"] = sent->confirmed();
-        o["swarm_members"] = sent->nodes.size();
-        emit(o.dump());
+        emit(sent_json(*to, *sent).dump());
     } else {
         emit(sent->hash);
         report("sent to " + to->hex() + " at " + iso_time(sent->timestamp_ms) + ": stored by " +
                std::to_string(sent->confirmed()) + " of " + std::to_string(sent->nodes.size()) + " swarm members");
     }
     return kOk;
+}
+
+int cmd_broadcast(const Args& args) {
+    const std::string* path = args.get("recipients");
+    if (!path) return fail({kUsage, "broadcast needs --recipients FILE (one Session ID a line)"});
+    auto settings = read_message_settings(args);
+    if (!settings) return fail(settings.error());
+    auto recipients = read_recipients(*path);
+    if (!recipients) return fail(recipients.error());
+    auto input = identity_and_text(args, 0);
+    if (!input) return fail(input.error());
+    auto& [self, text] = *input;
+    // Every recipient's copy has the same size (same text, padding, profile and timer).
+    if (auto big = check_storable(args, self, recipients->front(), text, *settings); !big) return fail(big.error());
+    Feedback feedback(args);
+    auto client = make_client(args, feedback, std::move(self), settings->display_name.value_or(""));
+    if (!client) return fail(client.error());
+
+    auto sent = [&] {
+        auto waiting = feedback.wait("sending to " + std::to_string(recipients->size()) + " recipients",
+                                     &client->network());
+        return client->broadcast(*recipients, text, settings->send_options());
+    }();
+    const auto why = [&](const Error& e) {
+        return e.code == Errc::key_invalid ? "recipient: " + e.message : feedback.describe_failure("", e);
+    };
+    std::size_t ok = 0;
+    const Error* first_failure = nullptr;
+    bool one_reason = true;  // every message failed, for the same reason (an unreachable network)
+    for (const auto& r : sent) {
+        if (r) {
+            ++ok;
+            one_reason = false;
+        } else if (!first_failure) {
+            first_failure = &r.error();
+        } else if (one_reason && (r.error().code != first_failure->code || r.error().message != first_failure->message)) {
+            one_reason = false;
+        }
+    }
+    for (std::size_t i = 0; i < recipients->size(); ++i) {
+        const SessionId& to = (*recipients)[i];
+        const auto& r = sent[i];
+        if (r) {
+            emit(args.format == Format::json ? sent_json(to, *r).dump() : to.hex() + " " + r->hash);
+        } else if (args.format == Format::json) {
+            ojson o;
+            o["to"] = to.hex();
+            o["error"] = why(r.error());
+            emit(o.dump());
+        } else if (!one_reason) {
+            report("broadcast: " + to.hex() + ": " + why(r.error()));
+        }
+    }
+    // Text: a failure every message shares is said once, not once per recipient.
+    if (args.format != Format::json && first_failure && one_reason) report("broadcast: " + why(*first_failure));
+    report("sent to " + std::to_string(ok) + " of " + std::to_string(recipients->size()) + " recipients");
+    return first_failure ? exit_code_for(first_failure->code) : kOk;
 }
 
 int cmd_receive(const Args& args) {

@@ -27,6 +27,9 @@ constexpr OptionSpec kOptions[] = {
     {.name = "phrase-file", .metavar = "PATH", .kind = ValueKind::file,
      .help = "read the recovery phrase from PATH (a regular file or a pipe, at most 4096 bytes)"},
     {.name = "to", .metavar = "SESSION_ID", .kind = ValueKind::session_id, .help = "the recipient (required)"},
+    {.name = "recipients", .metavar = "FILE", .kind = ValueKind::file,
+     .help = "broadcast: the recipients, one Session ID a line (blank lines and # comments skipped; a regular "
+             "file or a pipe, at most 1 MiB; required)"},
     {.name = "timestamp", .metavar = "MS", .kind = ValueKind::number,
      .help = "seal: the message time in Unix milliseconds (default: now); react, unreact, reply, unsend, "
              "mark-read: the target message's sent timestamp (as receive -o json prints it)"},
@@ -130,6 +133,25 @@ constexpr VerbSpec kVerbs[] = {
          "is the network's time.",
      .options = "phrase-file expire-after-send expire-after-read display-name allow-empty attach",
      .run = cmd_send},
+    {.name = "broadcast",
+     .group = kGroupNetwork,
+     .usage = "--recipients FILE [TEXT]",
+     .max_args = 1,
+     .arg_kinds = {ValueKind::text},
+     .summary = "send one TEXT (or stdin) to every Session ID listed in FILE, in batches",
+     .description =
+         "Sends TEXT, or stdin when TEXT is absent (the rules of send), to every Session ID in the --recipients "
+         "file: one per line, blank lines and lines starting with # skipped, a repeated ID sent to once (with a "
+         "warning). A line that is not a Session ID is refused (exit 2) before anything is sent. Each "
+         "recipient gets its own 1:1 message; recipients in the same swarm share onion requests (up to 20 "
+         "stores each), so a list costs far fewer requests than one send per recipient.\n\n"
+         "Prints one line per recipient, in the file's order: its Session ID and the stored message's hash; "
+         "with -o json, send's object, or {\"to\", \"error\"} for a recipient whose message was not stored "
+         "(text: on stderr). Then \"sent to N of M recipients\" on stderr. The exit code is 0 when every "
+         "message was stored, else the code of the first failure (4 for the network): the others are still "
+         "sent.",
+     .options = "phrase-file recipients expire-after-send expire-after-read display-name allow-empty",
+     .run = cmd_broadcast},
     {.name = "receive",
      .group = kGroupNetwork,
      .summary = "print the messages waiting in your swarm",
