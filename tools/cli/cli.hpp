@@ -12,7 +12,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -136,8 +135,11 @@ using session::detail::invalid_utf8_at;
 /// The identity and message text of a sending verb (send, broadcast): TEXT (positional[text_index])
 /// when given, checked before the phrase is read; else the text comes from stdin (message_text),
 /// so the phrase must come from SESSION_MNEMONIC or --phrase-file.
-[[nodiscard]] Expected<std::pair<Identity, std::string>, Failure> identity_and_text(const Args& args,
-                                                                                   std::size_t text_index);
+struct MessageInput {
+    Identity self;
+    std::string text;
+};
+[[nodiscard]] Expected<MessageInput, Failure> identity_and_text(const Args& args, std::size_t text_index);
 /// A stored message as send prints it with -o json: {"to", "hash", "timestamp", "expiry_ms",
 /// "confirmed", "swarm_members"}.
 nlohmann::ordered_json sent_json(const SessionId& to, const SendResult& sent);

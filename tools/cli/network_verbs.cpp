@@ -243,7 +243,7 @@ nlohmann::ordered_json sent_json(const SessionId& to, const SendResult& sent) {
     return o;
 }
 
-Expected<std::pair<Identity, std::string>, Failure> identity_and_text(const Args& args, std::size_t text_index) {
+Expected<MessageInput, Failure> identity_and_text(const Args& args, std::size_t text_index) {
     const bool text_given = args.positional.size() > text_index;
     std::string text;
     if (text_given) {  // checked before a phrase is asked for
@@ -258,7 +258,7 @@ Expected<std::pair<Identity, std::string>, Failure> identity_and_text(const Args
         if (!t) return Unexpected<Failure>(t.error());
         text = std::move(*t);
     }
-    return std::pair<Identity, std::string>{std::move(*self), std::move(text)};
+    return MessageInput{std::move(*self), std::move(text)};
 }
 
 int cmd_send(const Args& args) {
@@ -269,7 +269,8 @@ int cmd_send(const Args& args) {
     if (args.has("attach")) return send_with_attachments(args, *to, *settings);
     auto input = identity_and_text(args, 1);
     if (!input) return fail(input.error());
-    auto& [self, text] = *input;
+    auto& self = input->self;
+    const std::string& text = input->text;
     if (auto big = check_storable(args, self, *to, text, *settings); !big) return fail(big.error());
     Feedback feedback(args);
     auto client = make_client(args, feedback, std::move(self), settings->display_name.value_or(""));
@@ -302,7 +303,8 @@ int cmd_broadcast(const Args& args) {
     if (!recipients) return fail(recipients.error());
     auto input = identity_and_text(args, 0);
     if (!input) return fail(input.error());
-    auto& [self, text] = *input;
+    auto& self = input->self;
+    const std::string& text = input->text;
     // Every recipient's copy has the same size (same text, padding, profile and timer).
     if (auto big = check_storable(args, self, recipients->front(), text, *settings); !big) return fail(big.error());
     Feedback feedback(args);
