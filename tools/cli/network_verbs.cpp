@@ -340,8 +340,8 @@ int cmd_broadcast(const Args& args) {
         } else if (args.format == Format::json) {
             ojson o;
             o["to"] = to.hex();
-            o["error"] = why(r.error());
-            emit(o.dump());
+            o["error"] = why(r.error());  // may quote a node's words: invalid UTF-8 becomes U+FFFD
+            emit(o.dump(-1, ' ', false, ojson::error_handler_t::replace));
         } else if (!one_reason) {
             report("broadcast: " + to.hex() + ": " + why(r.error()));
         }
