@@ -132,13 +132,14 @@ using session::detail::invalid_utf8_at;
 /// --allow-empty.
 [[nodiscard]] Expected<std::string, Failure> message_text(const Args& args, std::size_t text_index);
 
-/// The identity and message text of a sending verb (send, broadcast): TEXT (positional[text_index])
-/// when given, checked before the phrase is read; else the text comes from stdin (message_text),
-/// so the phrase must come from SESSION_MNEMONIC or --phrase-file.
+/// What a sending verb (send, broadcast) sends as whom.
 struct MessageInput {
     Identity self;
     std::string text;
 };
+/// The identity and message text of a sending verb: TEXT (positional[text_index]) when given,
+/// checked before the phrase is read; else the text comes from stdin (message_text), so the phrase
+/// must come from SESSION_MNEMONIC or --phrase-file.
 [[nodiscard]] Expected<MessageInput, Failure> identity_and_text(const Args& args, std::size_t text_index);
 /// A stored message as send prints it with -o json: {"to", "hash", "timestamp", "expiry_ms",
 /// "confirmed", "swarm_members"}.
